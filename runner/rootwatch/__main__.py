@@ -1,0 +1,5 @@
+"""``python -m rootwatch`` runs the command line."""
+
+from rootwatch.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""The library surface: load the mod, run benchmarks, controls and queries, check the mod.
+
+The command line is a thin layer over these functions; other programs can call them directly::
+
+    from rootwatch import api
+    mod = api.load_mod()
+    with api.open_engine(api.DataSource(snapshot=Path("org.duckdb"))) as engine:
+        result = api.run_benchmarks(mod, engine, ["cis_v700"], api.RunOptions(variables=api.resolve_variables(mod)))
+    print(result.exit_code(), result.summary)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rootwatch.engines.base import DataSource, Engine, QueryFailed
+from rootwatch.errors import Problem, RootwatchError, SqlError, UnknownNameError, ValidationFailed
+from rootwatch.execution import Target, run_targets
+from rootwatch.exitcodes import ExitCode
+from rootwatch.mod.model import ControlNode, Mod
+from rootwatch.mod.variables import resolve_variables as _resolve
+from rootwatch.options import RunOptions
+from rootwatch.results import RunResult
+from rootwatch.sql.parsing import SqlSource
+
+__all__ = [
+    "DataSource",
+    "QueryRun",
+    "RunOptions",
+    "check_mod",
+    "load_mod",
+    "open_engine",
+    "resolve_variables",
+    "run_benchmarks",
+    "run_controls",
+    "run_query",
+]
+
+
+class QueryError(RootwatchError):
+    """An analyst query failed on the database."""
+
+    exit_code = ExitCode.CONTROL_ERROR
+
+
+def load_mod(location: Path | None = None) -> Mod:
+    """The mod at ``location`` (default: found from the current directory)."""
+    from rootwatch.mod.loader import find_mod_location
+    from rootwatch.mod.loader import load_mod as _load
+
+    return _load(find_mod_location(location))
+
+
+def resolve_variables(
+    mod: Mod, assignments: Sequence[str] = (), var_files: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """Variable values after defaults, environment, ``var_files`` and ``name=value`` assignments."""
+    return _resolve(mod.variables, assignments=assignments, var_files=var_files)
+
+
+@contextlib.contextmanager
+def open_engine(source: DataSource) -> Iterator[Engine]:
+    """An engine for ``source``, closed on exit."""
+    from rootwatch.engines.registry import open_engine as _open
+
+    engine = _open(source)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def control_target(mod: Mod, name: str) -> ControlNode:
+    """A control run on its own, as a node of no benchmark."""
+    control = mod.control(name)
+    return ControlNode(control.id, control.title, control.description, dict(control.tags), control)
+
+
+def run_benchmarks(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
+    """Run the named benchmarks (top-level or nested, e.g. a CIS section)."""
+    targets: list[Target] = [mod.benchmark(name) for name in names]
+    return run_targets(engine, targets, options)
+
+
+def run_controls(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
+    """Run the named controls."""
+    targets: list[Target] = [control_target(mod, name) for name in names]
+    return run_targets(engine, targets, options)
+
+
+@dataclass(frozen=True)
+class QueryRun:
+    """Rows of an analyst query."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    as_of: datetime
+
+
+def looks_like_sql(text: str) -> bool:
+    return text.lstrip().lower().startswith(("select", "with", "(")) or " " in text.strip()
+
+
+def run_query(mod: Mod, engine: Engine, name_or_sql: str, options: RunOptions) -> QueryRun:
+    """Run a query of the mod by name, or an ad hoc ``select ...``, with variables and as-of."""
+    from rootwatch.sql.compile import compile_sql
+    from rootwatch.execution import missing_optional_tables
+
+    if name_or_sql in mod.queries:
+        source = mod.queries[name_or_sql].source
+    elif looks_like_sql(name_or_sql):
+        source = SqlSource("command-line query", name_or_sql)
+    else:
+        raise UnknownNameError("query", name_or_sql, list(mod.queries))
+    as_of = options.as_of or engine.default_as_of()
+    sql = compile_sql(source, engine.kind, options.variables, as_of, missing_tables=missing_optional_tables(engine))
+    try:
+        result = engine.execute(sql)
+    except QueryFailed as exc:
+        raise QueryError(f"query {source.name} failed: {exc.message}") from None
+    return QueryRun(source.name, result.columns, result.rows, as_of)
+
+
+def check_mod(location: Path | None = None) -> list[Problem]:
+    """Every problem in the mod: files, metadata, benchmarks, SQL, tables, columns, translation."""
+    from rootwatch.checks import check_loaded_mod
+    from rootwatch.mod.loader import find_mod_location
+    from rootwatch.mod.loader import load_mod as _load
+
+    try:
+        mod = _load(find_mod_location(location))
+    except ValidationFailed as exc:
+        return list(exc.problems)
+    except SqlError as exc:
+        return [Problem(None, None, exc.message)]
+    return check_loaded_mod(mod)

@@ -1,0 +1,1 @@
+"""The ``rootwatch`` command: a thin layer over :mod:`rootwatch.api`."""

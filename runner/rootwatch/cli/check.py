@@ -1,0 +1,41 @@
+"""``rootwatch check``: validate the whole mod and report every problem at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rootwatch.cli.parser import add_mod_location
+
+
+def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="validate the mod (files, metadata, benchmarks, SQL, tables, columns)",
+        description="Validate the whole mod without any data and list every problem with its file and line.",
+        epilog="exit codes: 0 the mod is valid, 3 problems were found",
+    )
+    add_mod_location(parser)
+    parser.set_defaults(handler=check)
+
+
+def check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rootwatch import api
+    from rootwatch.exitcodes import ExitCode
+
+    location = Path(args.mod_location) if args.mod_location else None
+    problems = api.check_mod(location)
+    if problems:
+        for problem in problems:
+            sys.stdout.write(f"{problem}\n")
+        count = len(problems)
+        sys.stderr.write(f"rootwatch check: {count} problem{'s' if count != 1 else ''}\n")
+        return int(ExitCode.USAGE)
+    mod = api.load_mod(location)
+    sys.stdout.write(
+        f"mod {mod.name} is valid: {len(mod.controls)} controls, {len(mod.queries)} queries, "
+        f"{len(mod.all_benchmarks())} benchmarks\n"
+    )
+    return 0

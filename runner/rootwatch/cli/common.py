@@ -1,0 +1,119 @@
+"""Turning parsed arguments into library values: mod, data source, options; emitting results."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rootwatch.errors import UsageError
+
+if TYPE_CHECKING:
+    from rootwatch.engines.base import DataSource
+    from rootwatch.mod.model import Mod
+    from rootwatch.options import RunOptions
+    from rootwatch.results import RunResult
+
+SNAPSHOT_ENV = "ROOTWATCH_SNAPSHOT"
+
+
+def load_mod(args: argparse.Namespace) -> Mod:
+    from rootwatch import api
+
+    location = getattr(args, "mod_location", None)
+    return api.load_mod(Path(location) if location else None)
+
+
+def data_source(args: argparse.Namespace) -> DataSource:
+    """The snapshot or database the arguments (or environment) name."""
+    from rootwatch.engines.base import DataSource
+    from rootwatch.engines.dsn import DATABASE_ENV, default_dsn
+
+    if args.query_timeout <= 0:
+        raise UsageError("--query-timeout must be a positive number of seconds")
+    if args.snapshot and args.database is not None:
+        raise UsageError("--snapshot and --database are exclusive", hint="grade either a snapshot or a live endpoint")
+    if args.snapshot:
+        if args.search_path:
+            raise UsageError("--search-path applies to --database only")
+        return DataSource(snapshot=Path(args.snapshot), query_timeout=args.query_timeout)
+    if args.database is not None:
+        return DataSource(
+            database=args.database or default_dsn(), search_path=args.search_path, query_timeout=args.query_timeout
+        )
+    if os.environ.get(SNAPSHOT_ENV):
+        return DataSource(snapshot=Path(os.environ[SNAPSHOT_ENV]), query_timeout=args.query_timeout)
+    if os.environ.get(DATABASE_ENV):
+        return DataSource(database=os.environ[DATABASE_ENV], search_path=args.search_path, query_timeout=args.query_timeout)
+    raise UsageError(
+        "no data source: pass --snapshot PATH (a DuckDB snapshot) or --database [DSN] (a live Steampipe endpoint)",
+        hint="the README's first command builds the example snapshot build/example.duckdb",
+    )
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """``--as-of``: an ISO 8601 date or timestamp; naive values are UTC."""
+    if text is None:
+        return None
+    from rootwatch.schema.values import parse_timestamp
+
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        raise UsageError(
+            f"--as-of {text!r} is not an ISO 8601 date or timestamp",
+            hint="for example --as-of 2026-11-25 or --as-of 2026-11-25T09:30:00Z",
+        ) from None
+
+
+def parse_tags(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    tags = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--tag {pair!r} is not key=value", hint="for example --tag cis_level=1")
+        tags.append((key.strip(), value.strip()))
+    return tuple(tags)
+
+
+def run_options(args: argparse.Namespace, mod: Mod, *, progress: bool) -> RunOptions:
+    from rootwatch import api
+    from rootwatch.options import RunOptions
+
+    if getattr(args, "max_parallel", 1) < 1:
+        raise UsageError("--max-parallel must be at least 1")
+    variables = api.resolve_variables(mod, args.var, [Path(p) for p in args.var_file])
+    reporter = None
+    if progress:
+        from rootwatch.cli.progress import ProgressBar
+
+        reporter = ProgressBar(sys.stderr)
+    return RunOptions(
+        variables=variables,
+        as_of=parse_as_of(args.as_of),
+        tags=parse_tags(getattr(args, "tag", [])),
+        max_parallel=getattr(args, "max_parallel", 10),
+        progress=reporter,
+    )
+
+
+def want_progress(args: argparse.Namespace) -> bool:
+    return args.progress if args.progress is not None else sys.stderr.isatty()
+
+
+def emit(result: RunResult, args: argparse.Namespace) -> int:
+    """Write exports, print the chosen output, and return the run's exit code."""
+    from rootwatch.atomic import write_atomic
+    from rootwatch.output import export_target, format_named
+
+    targets = [export_target(spec) for spec in args.export]  # all validated before writing any
+    for fmt, path in targets:
+        write_atomic(path, fmt.renderer()(result))
+    text = format_named(args.output).renderer()(result)
+    if text:
+        sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
+        sys.stdout.flush()
+    return int(result.exit_code())

@@ -1,0 +1,74 @@
+"""Entry point of the ``rootwatch`` command: parse, dispatch, translate errors to exit codes.
+
+Exit codes (highest applicable wins): 0 nothing in alarm or error; 1 alarms and no errors; 2 any
+control error (or a failed query); 3 usage, configuration, input or connection error; 4 internal
+error (a bug: please report it with ROOTWATCH_DEBUG=1 output); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES = (
+    "rootwatch.cli.benchmark",
+    "rootwatch.cli.control",
+    "rootwatch.cli.query",
+    "rootwatch.cli.var",
+    "rootwatch.cli.check",
+    "rootwatch.cli.snapshot",
+)
+INTERNAL_ERROR = 4
+
+
+def build_parser():  # noqa: ANN201 - argparse parser
+    from rootwatch import __version__
+    from rootwatch.cli.parser import Parser
+    from rootwatch.output import printable_formats
+
+    parser = Parser(
+        prog="rootwatch",
+        description="Compliance controls for the AWS root user, graded on a live Steampipe endpoint "
+        "or a DuckDB snapshot.",
+        epilog="exit codes: 0 clean, 1 alarms, 2 control errors, 3 usage/config/input/connection error",
+    )
+    parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    formats = printable_formats()
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(commands, formats)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    from rootwatch.errors import RootwatchError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except RootwatchError as exc:
+        sys.stderr.write(f"rootwatch: error: {exc}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("rootwatch: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. '| head'); nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("ROOTWATCH_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"rootwatch: internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
+        )
+        return INTERNAL_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

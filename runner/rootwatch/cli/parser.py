@@ -1,0 +1,119 @@
+"""Argument parsing shaped like Powerpipe, with usage errors that exit 3 (not argparse's 2)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from rootwatch.exitcodes import ExitCode
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit with rootwatch's usage code."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE), f"rootwatch: error: {message}\n")
+
+
+def add_mod_location(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mod-location",
+        metavar="DIR",
+        help="directory holding mod.yaml (default: found from the current directory)",
+    )
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """--snapshot / --database and what goes with them."""
+    group = parser.add_argument_group("data source")
+    group.add_argument(
+        "--snapshot",
+        metavar="PATH",
+        help="DuckDB snapshot to grade (default: $ROOTWATCH_SNAPSHOT)",
+    )
+    group.add_argument(
+        "--database",
+        metavar="DSN",
+        nargs="?",
+        const="",
+        help="live Steampipe/Postgres endpoint; without a value: $ROOTWATCH_DATABASE or "
+        "postgres://steampipe@127.0.0.1:9193/steampipe",
+    )
+    group.add_argument(
+        "--search-path",
+        metavar="SCHEMAS",
+        help="Postgres search path: the Steampipe connection(s) or aggregator to read, e.g. aws_all",
+    )
+    group.add_argument(
+        "--query-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=300.0,
+        help="statement timeout per control or query (default: 300)",
+    )
+
+
+def add_variable_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("variables and time")
+    group.add_argument(
+        "--var",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="set a variable (repeatable); see 'rootwatch var list'",
+    )
+    group.add_argument(
+        "--var-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="YAML/JSON mapping or 'name = value' lines of variable values (repeatable)",
+    )
+    group.add_argument(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="grade as of this instant (ISO 8601; default: the snapshot's capture time, or now live)",
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, formats: list[str]) -> None:
+    """Options shared by 'benchmark run' and 'control run'."""
+    add_mod_location(parser)
+    add_source_options(parser)
+    add_variable_options(parser)
+    group = parser.add_argument_group("selection and output")
+    group.add_argument(
+        "--tag",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="run only controls with this tag (repeatable; all must match), e.g. cis_level=1",
+    )
+    group.add_argument(
+        "--output",
+        default="text",
+        choices=formats,
+        help="what to print on stdout (default: text)",
+    )
+    group.add_argument(
+        "--export",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="also write results to FILE, format from its extension or FORMAT:FILE (repeatable)",
+    )
+    group.add_argument(
+        "--max-parallel",
+        metavar="N",
+        type=int,
+        default=10,
+        help="controls run at once (default: 10)",
+    )
+    group.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: on when stderr is a terminal)",
+    )

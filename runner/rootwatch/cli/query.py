@@ -1,0 +1,76 @@
+"""``rootwatch query run|list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rootwatch.cli.listing import add_list_output, print_table
+from rootwatch.cli.parser import add_mod_location, add_source_options, add_variable_options
+
+
+def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:
+    from rootwatch.output.query_results import QUERY_FORMATS
+
+    parser = subparsers.add_parser("query", help="run or list analyst queries", description="Run or list analyst queries.")
+    commands = parser.add_subparsers(dest="query_command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run a query by name, or SQL given on the command line",
+        description="Run a query from queries/ by name, or a 'select ...' given as the argument. "
+        "Variables are bound and the clock pinned exactly as for controls.",
+        epilog="exit codes: 0 success, 2 the query failed on the database, 3 usage/config/connection",
+    )
+    run.add_argument("query", metavar="QUERY", help='query name, or SQL such as "select * from aws_account"')
+    add_mod_location(run)
+    add_source_options(run)
+    add_variable_options(run)
+    run.add_argument("--output", default="text", choices=QUERY_FORMATS, help="row format (default: text)")
+    run.add_argument("--export", metavar="FILE", action="append", default=[], help="also write rows to FILE (.csv, .json, .md)")
+    run.set_defaults(handler=run_query)
+
+    listing = commands.add_parser("list", help="list queries", description="List the mod's queries.")
+    add_mod_location(listing)
+    add_list_output(listing)
+    listing.set_defaults(handler=list_queries)
+
+
+_EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".md": "md", ".txt": "text"}
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rootwatch import api
+    from rootwatch.atomic import write_atomic
+    from rootwatch.cli.common import data_source, load_mod, parse_as_of
+    from rootwatch.errors import UsageError
+    from rootwatch.options import RunOptions
+    from rootwatch.output.query_results import render_query
+
+    mod = load_mod(args)
+    exports = []
+    for spec in args.export:
+        fmt = _EXPORT_FORMATS.get(Path(spec).suffix.lower())
+        if fmt is None:
+            raise UsageError(f"--export {spec}: query rows export to .csv, .json, .md or .txt")
+        exports.append((Path(spec), fmt))
+    options = RunOptions(
+        variables=api.resolve_variables(mod, args.var, [Path(p) for p in args.var_file]),
+        as_of=parse_as_of(args.as_of),
+    )
+    with api.open_engine(data_source(args)) as engine:
+        result = api.run_query(mod, engine, args.query, options)
+    for path, fmt in exports:
+        write_atomic(path, render_query(result.columns, result.rows, fmt))
+    sys.stdout.write(render_query(result.columns, result.rows, args.output))
+    return 0
+
+
+def list_queries(args: argparse.Namespace) -> int:
+    from rootwatch.cli.common import load_mod
+
+    mod = load_mod(args)
+    print_table(("query", "title"), [(q.name, q.title) for q in mod.queries.values()], args.output)
+    return 0

@@ -1,0 +1,75 @@
+"""The engine protocol and the values that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+if TYPE_CHECKING:
+    from rootwatch.snapshot.metadata import SnapshotInfo
+
+EngineKind = Literal["duckdb", "postgres"]
+
+
+class QueryFailed(Exception):
+    """The database rejected or aborted a statement; ``message`` is the database's own words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names and rows of one statement."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where controls read from: exactly one of a snapshot file or a database DSN."""
+
+    snapshot: Path | None = None
+    database: str | None = None
+    search_path: str | None = None
+    query_timeout: float = 300.0
+
+    @property
+    def kind(self) -> EngineKind:
+        return "postgres" if self.database is not None else "duckdb"
+
+
+class Engine(Protocol):
+    """What the runner needs from a database. Implementations are safe to call from worker
+    threads: each thread gets its own connection or cursor."""
+
+    kind: ClassVar[EngineKind]
+
+    @property
+    def description(self) -> str:
+        """Where the data comes from, safe to print (passwords masked)."""
+        ...
+
+    def default_as_of(self) -> datetime:
+        """The instant controls are graded at unless ``--as-of`` says otherwise."""
+        ...
+
+    def snapshot_info(self) -> SnapshotInfo | None:
+        """The snapshot's metadata, or None for a live endpoint."""
+        ...
+
+    def available_tables(self) -> frozenset[str]:
+        """Names of the tables the controls can read."""
+        ...
+
+    def execute(self, sql: str) -> QueryResult:
+        """Run one read-only statement; raise QueryFailed with the database's message."""
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...

@@ -1,0 +1,31 @@
+"""Connection strings: defaults and the masked form that is safe to print."""
+
+from __future__ import annotations
+
+import os
+import re
+
+STEAMPIPE_DSN = "postgres://steampipe@127.0.0.1:9193/steampipe"
+DATABASE_ENV = "ROOTWATCH_DATABASE"
+
+
+def default_dsn() -> str:
+    """``$ROOTWATCH_DATABASE`` or Steampipe's local service."""
+    return os.environ.get(DATABASE_ENV) or STEAMPIPE_DSN
+
+
+def mask_dsn(dsn: str) -> str:
+    """``dsn`` without its password, as ``postgres://user:***@host:port/db``."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(dsn)
+    except Exception:  # noqa: BLE001 - an unparsable DSN is still masked by pattern below
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+    user = params.get("user", "")
+    secret = ":***" if params.get("password") else ""
+    host = params.get("host", "")
+    port = f":{params['port']}" if params.get("port") else ""
+    database = params.get("dbname", "")
+    auth = f"{user}{secret}@" if user or secret else ""
+    return f"postgres://{auth}{host}{port}/{database}"

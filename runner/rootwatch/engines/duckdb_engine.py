@@ -1,0 +1,129 @@
+"""The DuckDB snapshot engine: read-only, no file or network access while controls run."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rootwatch.engines.base import EngineKind, QueryFailed, QueryResult
+from rootwatch.errors import ConnectionFailed
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from rootwatch.snapshot.metadata import SnapshotInfo
+
+# Applied before the configuration is locked, so a control cannot undo them.
+_SESSION_SETTINGS = (
+    "SET TimeZone = 'UTC'",
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET lock_configuration = true",
+)
+
+
+class DuckDBEngine:
+    """Runs controls on a DuckDB database (normally a snapshot file opened read-only)."""
+
+    kind: ClassVar[EngineKind] = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, description: str, *, query_timeout: float) -> None:
+        for statement in _SESSION_SETTINGS:
+            connection.execute(statement)
+        self._connection = connection
+        self._description = description
+        self._query_timeout = query_timeout
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self._lock = threading.Lock()
+        self._info: SnapshotInfo | None = None
+        self._info_read = False
+
+    @classmethod
+    def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
+        """Open the snapshot at ``path`` read-only."""
+        import duckdb
+
+        if not path.exists():
+            raise ConnectionFailed(
+                f"snapshot {path} does not exist",
+                hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
+            )
+        try:
+            connection = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise ConnectionFailed(f"cannot open snapshot {path}: {_first_line(exc)}") from None
+        return cls(connection, f"snapshot {path}", query_timeout=query_timeout)
+
+    @classmethod
+    def from_connection(
+        cls, connection: duckdb.DuckDBPyConnection, description: str = "in-memory DuckDB", *, query_timeout: float = 300.0
+    ) -> DuckDBEngine:
+        """Wrap an open connection (tests load rows into an in-memory database first)."""
+        return cls(connection, description, query_timeout=query_timeout)
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def snapshot_info(self) -> SnapshotInfo | None:
+        if not self._info_read:
+            from rootwatch.snapshot.metadata import read_snapshot_info
+
+            self._info = read_snapshot_info(self._cursor())
+            self._info_read = True
+        return self._info
+
+    def default_as_of(self) -> datetime:
+        info = self.snapshot_info()
+        if info is not None:
+            return info.captured_at
+        return datetime.now(timezone.utc)
+
+    def available_tables(self) -> frozenset[str]:
+        rows = self._cursor().execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+        views = self._cursor().execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        return frozenset(name for (name,) in rows + views)
+
+    def _cursor(self) -> Any:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            self._local.cursor = cursor
+            with self._lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def execute(self, sql: str) -> QueryResult:
+        import duckdb
+
+        cursor = self._cursor()
+        timer = threading.Timer(self._query_timeout, cursor.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            cursor.execute(sql)
+            columns = tuple(d[0] for d in cursor.description or ())
+            rows = cursor.fetchall()
+        except duckdb.InterruptException:
+            raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
+        except duckdb.Error as exc:
+            raise QueryFailed(_first_line(exc)) from None
+        finally:
+            timer.cancel()
+        return QueryResult(columns, rows)
+
+    def close(self) -> None:
+        with self._lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        self._connection.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,141 @@
+"""Running controls: compile once per control, execute in parallel, grade, build the result tree."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timezone
+from typing import Union
+
+from rootwatch.engines.base import Engine, QueryFailed
+from rootwatch.errors import SqlError, VariableError
+from rootwatch.grading import Graded, grade
+from rootwatch.mod.model import Benchmark, Control, ControlNode
+from rootwatch.options import RunOptions
+from rootwatch.results import (
+    ROOT_GROUP_ID,
+    ControlRun,
+    GroupRun,
+    ResultRow,
+    RunContext,
+    RunResult,
+)
+from rootwatch.status import Status
+
+Target = Union[Benchmark, ControlNode]
+
+NOT_ASSESSED = "not assessed by this mod"
+
+
+def tags_match(node: ControlNode, wanted: Sequence[tuple[str, str]]) -> bool:
+    """True when the node carries every (key, value) tag in ``wanted``."""
+    return all(node.tags.get(key) == value for key, value in wanted)
+
+
+def missing_optional_tables(engine: Engine) -> frozenset[str]:
+    """rootwatch-only tables the engine lacks (controls then read an empty stand-in)."""
+    from rootwatch.schema.tables import load_tables
+
+    available = engine.available_tables()
+    return frozenset(t.name for t in load_tables().values() if t.origin == "rootwatch" and t.name not in available)
+
+
+def run_control_sql(control: Control, engine: Engine, options: RunOptions, as_of: datetime, missing: frozenset[str]) -> Graded:
+    """Compile, execute and grade one control; failures become an error outcome, never an exception."""
+    from rootwatch.sql.compile import compile_sql
+
+    try:
+        sql = compile_sql(control.source, engine.kind, options.variables, as_of, missing_tables=missing)
+    except (SqlError, VariableError) as exc:
+        return Graded((), f"control {control.id} cannot be compiled: {exc}")
+    try:
+        result = engine.execute(sql)
+    except QueryFailed as exc:
+        return Graded((), f"control {control.id} failed: {exc.message}")
+    return grade(control.id, result)
+
+
+def _not_assessed(node: ControlNode) -> ControlRun:
+    item = node.tags.get("cis_item_id")
+    where = f"CIS {item} is outside rootwatch's root-user scope" if item else "no control is attached"
+    return ControlRun(node, (ResultRow(resource=node.id, status=Status.SKIP, reason=f"{NOT_ASSESSED} ({where})"),))
+
+
+def _prune(target: Target, wanted: Sequence[tuple[str, str]]) -> Target | None:
+    """``target`` without the control nodes that do not match the tag filter."""
+    if isinstance(target, ControlNode):
+        return target if tags_match(target, wanted) else None
+    children = tuple(c for c in (_prune(child, wanted) for child in target.children) if c is not None)
+    if not children:
+        return None
+    return Benchmark(target.id, target.title, target.description, target.tags, children, target.cis_version)
+
+
+def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) -> RunResult:
+    """Run benchmarks and control nodes on ``engine`` and return the graded tree.
+
+    A control used by several targets (every CIS version's root MFA item, say) runs once.
+    """
+    started = datetime.now(timezone.utc)
+    as_of = options.as_of or engine.default_as_of()
+    selected = [t for t in (_prune(t, options.tags) for t in targets) if t is not None]
+    nodes = [n for t in selected for n in ([t] if isinstance(t, ControlNode) else t.control_nodes())]
+    controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
+    missing = missing_optional_tables(engine) if controls else frozenset()
+
+    outcomes: dict[str, tuple[Graded, float]] = {}
+    total = len(controls)
+
+    def work(control: Control) -> tuple[str, Graded, float]:
+        began = time.perf_counter()
+        graded = run_control_sql(control, engine, options, as_of, missing)
+        return control.id, graded, time.perf_counter() - began
+
+    with ThreadPoolExecutor(max_workers=max(1, options.max_parallel)) as pool:
+        futures = [pool.submit(work, control) for control in controls.values()]
+        for done, future in enumerate(as_completed(futures), start=1):
+            control_id, graded, seconds = future.result()
+            outcomes[control_id] = (graded, seconds)
+            if options.progress is not None:
+                options.progress(done, total, control_id)
+
+    def build(target: Target) -> GroupRun | ControlRun:
+        if isinstance(target, ControlNode):
+            if target.control is None:
+                return _not_assessed(target)
+            graded, seconds = outcomes[target.control.id]
+            return ControlRun(target, graded.rows, graded.error, seconds)
+        return GroupRun(
+            id=target.id,
+            title=target.title,
+            description=target.description,
+            tags=dict(target.tags),
+            children=tuple(build(child) for child in target.children),
+            benchmark=target,
+        )
+
+    from rootwatch import __version__
+
+    root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in selected))
+    context = RunContext(
+        as_of=as_of,
+        engine_kind=engine.kind,
+        engine_description=engine.description,
+        started_at=started,
+        ended_at=datetime.now(timezone.utc),
+        variables=dict(options.variables),
+        snapshot=engine.snapshot_info(),
+        tool_version=__version__,
+    )
+    return RunResult(root, context)
+
+
+def variables_used(controls: Mapping[str, Control]) -> frozenset[str]:
+    """Names of every variable the given controls use."""
+    from rootwatch.sql.parsing import placeholders
+
+    used: set[str] = set()
+    for control in controls.values():
+        used |= placeholders(control.source)
+    return frozenset(used)

@@ -1,0 +1,28 @@
+"""Named exit codes of the ``rootwatch`` command and the order in which they win.
+
+The codes follow Powerpipe's 0/1/2 so that CI pipelines written for it keep working, and add 3 for
+everything that stops a run before a verdict exists (bad usage, bad configuration, no connection).
+When several apply, the highest wins: a run that has both alarms and a control error exits 2.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, ordered by priority (a higher value wins)."""
+
+    OK = 0
+    """Nothing in alarm or error."""
+    ALARM = 1
+    """At least one alarm and no control errors."""
+    CONTROL_ERROR = 2
+    """At least one control (or result row) in error."""
+    USAGE = 3
+    """Usage, configuration, input or connection error; nothing was graded."""
+
+
+def worst(*codes: ExitCode) -> ExitCode:
+    """The code that wins when several outcomes apply."""
+    return max(codes, default=ExitCode.OK)

@@ -1,0 +1,85 @@
+"""The result contract: checking what a control returned and turning it into graded rows.
+
+A control returns ``resource``, ``status`` and ``reason`` plus dimension columns. Anything else (a
+missing column, a status outside the five, a NULL resource or reason) makes the whole control
+``error`` with a message naming the control and what it returned, rather than a silent gap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rootwatch.engines.base import QueryResult
+from rootwatch.results import ResultRow
+from rootwatch.status import Status
+
+REQUIRED_COLUMNS = ("resource", "status", "reason")
+
+
+@dataclass(frozen=True)
+class Graded:
+    rows: tuple[ResultRow, ...]
+    error: str | None = None
+
+
+def dimension_text(value: Any) -> str | None:
+    """A dimension value as text that is the same whichever engine produced it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value))
+        return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(value)
+
+
+def grade(control_id: str, result: QueryResult) -> Graded:
+    """Check ``result`` against the contract and grade its rows."""
+    columns = list(result.columns)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing or len(set(columns)) != len(columns):
+        problem = (
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            if missing
+            else "duplicate column names"
+        )
+        return Graded(
+            (),
+            f"control {control_id} broke the result contract: {problem}; it returned columns "
+            f"{', '.join(columns) or '(none)'} (required: resource, status, reason)",
+        )
+    index = {name: i for i, name in enumerate(columns)}
+    dimension_columns = [c for c in columns if c not in REQUIRED_COLUMNS]
+    rows: list[ResultRow] = []
+    for number, row in enumerate(result.rows, start=1):
+        status = Status.parse(row[index["status"]])
+        if status is None:
+            return Graded(
+                (),
+                f"control {control_id} returned status {row[index['status']]!r} in row {number}; "
+                "status must be one of ok, alarm, info, skip, error",
+            )
+        resource, reason = row[index["resource"]], row[index["reason"]]
+        for name, value in (("resource", resource), ("reason", reason)):
+            if value is None:
+                return Graded((), f"control {control_id} returned a NULL {name} in row {number}")
+        rows.append(
+            ResultRow(
+                resource=str(resource),
+                status=status,
+                reason=str(reason),
+                dimensions=tuple((c, dimension_text(row[index[c]])) for c in dimension_columns),
+            )
+        )
+    return Graded(tuple(rows))

@@ -1,0 +1,53 @@
+"""CSV in Powerpipe's column order.
+
+``group_id, title, description, control_id, control_title, control_description, reason, resource,
+status, severity``, then one column per dimension (sorted), then one per tag (sorted). Group and
+control ids are Powerpipe-style full names (``rootwatch.benchmark.<id>``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from rootwatch.results import RunResult, qualified_benchmark, qualified_control
+
+FIXED_COLUMNS = (
+    "group_id",
+    "title",
+    "description",
+    "control_id",
+    "control_title",
+    "control_description",
+    "reason",
+    "resource",
+    "status",
+    "severity",
+)
+
+
+def render(result: RunResult) -> str:
+    records = result.records()
+    dimensions = sorted({key for r in records for key in r.dimensions})
+    tags = sorted({key for r in records for key in r.tags})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*FIXED_COLUMNS, *dimensions, *tags])
+    for r in records:
+        writer.writerow(
+            [
+                qualified_benchmark(r.group_id),
+                r.group_title,
+                r.group_description,
+                qualified_control(r.control_id),
+                r.control_title,
+                r.control_description,
+                r.reason,
+                r.resource,
+                r.status.value,
+                r.severity or "",
+                *[r.dimensions.get(d) or "" for d in dimensions],
+                *[r.tags.get(t, "") for t in tags],
+            ]
+        )
+    return buffer.getvalue()

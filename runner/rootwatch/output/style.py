@@ -1,0 +1,31 @@
+"""Terminal styling shared by the human-readable formats: colour only on a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rootwatch.status import Status
+
+_COLOURS = {
+    Status.OK: "32",
+    Status.ALARM: "31;1",
+    Status.ERROR: "35;1",
+    Status.SKIP: "2",
+    Status.INFO: "36",
+}
+
+
+def colour_enabled() -> bool:
+    """Colour when stdout is a terminal and neither NO_COLOR nor ROOTWATCH_NO_COLOR is set."""
+    if os.environ.get("NO_COLOR") or os.environ.get("ROOTWATCH_NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def paint(text: str, status: Status, enabled: bool) -> str:
+    return f"\x1b[{_COLOURS[status]}m{text}\x1b[0m" if enabled else text
+
+
+def bold(text: str, enabled: bool) -> str:
+    return f"\x1b[1m{text}\x1b[0m" if enabled else text

@@ -1,0 +1,56 @@
+"""Binding ``:name`` parameters as typed literals in the syntax tree.
+
+A value never becomes SQL text of its own: a string is a string literal node (the generator quotes
+it), a number is a number literal, a list is an array or, directly inside ``IN (...)``, a tuple of
+literals. ``30; drop table x`` bound to a number variable is rejected before this point by the
+variable's type; bound to a string variable it is inert data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rootwatch.errors import SqlError, VariableError
+
+
+def literal(value: Any):  # noqa: ANN201 - sqlglot Expression
+    """The literal node for a bound value."""
+    from sqlglot import exp
+
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        node = exp.Literal.number(abs(value))
+        return exp.Neg(this=node) if value < 0 else node
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise VariableError("variable values cannot contain NUL characters")
+        return exp.Literal.string(value)
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[literal(v) for v in value])
+    raise VariableError(f"cannot bind a value of type {type(value).__name__}")
+
+
+def bind(tree, values: Mapping[str, Any], *, where: str):  # noqa: ANN001, ANN201
+    """Replace every ``:name`` placeholder in ``tree`` (modified in place) by its typed literal."""
+    from sqlglot import exp
+
+    for placeholder in list(tree.find_all(exp.Placeholder)):
+        name = placeholder.name
+        if not name:
+            raise SqlError(f"{where}: unnamed parameter; write parameters as :name")
+        if name not in values:
+            raise VariableError(
+                f"{where} uses :{name}, which has no value",
+                hint=f"declare variable {name!r} in mod.yaml or pass --var {name}=VALUE",
+            )
+        value = values[name]
+        parent = placeholder.parent
+        if isinstance(value, (list, tuple)) and isinstance(parent, exp.In):
+            # ``x IN (:names)``: expand into the tuple of literals IN expects.
+            others = [e for e in parent.expressions if e is not placeholder]
+            parent.set("expressions", others + [literal(v) for v in value])
+            continue
+        placeholder.replace(literal(value))
+    return tree

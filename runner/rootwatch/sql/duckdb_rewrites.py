@@ -1,0 +1,208 @@
+"""Tree rewrites that make Steampipe-flavoured Postgres run the same on DuckDB.
+
+sqlglot translates most of Postgres to DuckDB; these are the places where it passes a construct
+through unchanged (DuckDB then fails or, worse, means something else). Each rewrite is small and
+tested on its own in ``tests/sql/test_duckdb_rewrites.py``; anything not covered raises so that a
+control never silently changes meaning on the snapshot engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from rootwatch.errors import SqlError
+
+# Postgres set-returning JSON functions -> the DuckDB JSON extraction that yields the same values:
+# jsonb values for the plain form, text for the ``_text`` form (strings unquoted, like Postgres).
+_ELEMENT_FUNCTIONS: dict[str, str] = {
+    "jsonb_array_elements": "json_extract",
+    "json_array_elements": "json_extract",
+    "jsonb_array_elements_text": "json_extract_string",
+    "json_array_elements_text": "json_extract_string",
+}
+
+
+def _unnest_elements(function: exp.Anonymous) -> exp.Expression:
+    """``UNNEST(json_extract(arg, '$[*]'))``: one row per array element."""
+    if len(function.expressions) != 1:
+        raise SqlError(f"{function.name}() takes one argument, got {len(function.expressions)}")
+    extractor = _ELEMENT_FUNCTIONS[function.name.lower()]
+    call = exp.Anonymous(
+        this=extractor, expressions=[function.expressions[0].copy(), exp.Literal.string("$[*]")]
+    )
+    return exp.Explode(this=call)
+
+
+def _is_element_call(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() in _ELEMENT_FUNCTIONS
+
+
+def json_array_elements_in_from(tree: exp.Expression) -> exp.Expression:
+    """``FROM t, jsonb_array_elements(t.x) AS e`` -> a LATERAL subquery over UNNEST.
+
+    Postgres lets the query name the element column either ``e`` (the alias of a scalar function)
+    or ``e.value``; DuckDB would read a bare ``e`` as the whole row, so bare references become
+    ``e.value`` (or ``e.<column>`` when the alias names its column).
+    """
+    for source in list(tree.find_all(exp.Table, exp.Lateral)):
+        function = source.this
+        if not _is_element_call(function):
+            continue
+        if source.args.get("ordinality"):
+            raise SqlError(f"{function.name}() WITH ORDINALITY is not supported on DuckDB")
+        alias = source.args.get("alias")
+        alias_name = alias.name if alias is not None and alias.name else function.name.lower()
+        given_columns = alias.columns if alias is not None else []
+        column_name = given_columns[0].name if given_columns else "value"
+        subquery = exp.Subquery(
+            this=exp.Select(
+                expressions=[exp.alias_(_unnest_elements(function), column_name, quoted=False)]
+            )
+        )
+        lateral = exp.Lateral(
+            this=subquery,
+            view=False,
+            outer=False,
+            alias=exp.TableAlias(
+                this=exp.to_identifier(alias_name), columns=[exp.to_identifier(column_name)]
+            ),
+        )
+        select = source.find_ancestor(exp.Select)
+        source.replace(lateral)
+        if select is not None and not given_columns:
+            _qualify_bare_alias(select, alias_name, column_name)
+    return tree
+
+
+def _qualify_bare_alias(select: exp.Select, alias_name: str, column_name: str) -> None:
+    for column in list(select.find_all(exp.Column)):
+        if not column.table and column.name == alias_name:
+            column.replace(exp.column(column_name, table=alias_name))
+
+
+def json_array_elements_in_select(tree: exp.Expression) -> exp.Expression:
+    """``SELECT jsonb_array_elements(x)`` (set-returning in the projection) -> ``UNNEST(...)``."""
+    for function in list(tree.find_all(exp.Anonymous)):
+        if _is_element_call(function):
+            function.replace(_unnest_elements(function))
+    return tree
+
+
+def json_array_length(tree: exp.Expression) -> exp.Expression:
+    """``jsonb_array_length(x)`` -> ``json_array_length(x)``."""
+    for function in list(tree.find_all(exp.Anonymous)):
+        if function.name.lower() in {"jsonb_array_length", "json_array_length"}:
+            function.set("this", "json_array_length")
+    return tree
+
+
+_JSON_TYPE_NAMES = {
+    "OBJECT": "object",
+    "ARRAY": "array",
+    "VARCHAR": "string",
+    "BIGINT": "number",
+    "UBIGINT": "number",
+    "DOUBLE": "number",
+    "BOOLEAN": "boolean",
+    "NULL": "null",
+}
+
+
+def json_typeof(tree: exp.Expression) -> exp.Expression:
+    """``jsonb_typeof(x)`` -> DuckDB's ``json_type`` mapped to Postgres's lower-case names."""
+    for function in list(tree.find_all(exp.Anonymous)):
+        if function.name.lower() in {"jsonb_typeof", "json_typeof"}:
+            argument = function.expressions[0].copy()
+            case = exp.Case(this=exp.Anonymous(this="json_type", expressions=[argument]))
+            for duck, postgres in _JSON_TYPE_NAMES.items():
+                case = case.when(exp.Literal.string(duck), exp.Literal.string(postgres))
+            function.replace(case)
+    return tree
+
+
+def _is_array_operand(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Array):
+        return True
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.ARRAY)
+
+
+def jsonb_contains(tree: exp.Expression) -> exp.Expression:
+    """jsonb ``a @> b`` -> ``json_contains(a, b)`` (DuckDB's ``@>`` is list containment)."""
+    for node in list(tree.find_all(exp.ArrayContainsAll)):
+        left, right = node.this, node.expression
+        if _is_array_operand(left) or _is_array_operand(right):
+            continue  # a real array containment; DuckDB's @> means the same
+        node.replace(exp.Anonymous(this="json_contains", expressions=[left.copy(), right.copy()]))
+    return tree
+
+
+def unsupported_json_operators(tree: exp.Expression) -> exp.Expression:
+    """Operators with no faithful DuckDB form raise instead of changing meaning."""
+    for kind, text in (
+        (exp.JSONBContainsTopKey, "?"),
+        (exp.JSONBContainsAnyTopKeys, "?|"),
+        (exp.JSONBContainsAllTopKeys, "?&"),
+    ):
+        if tree.find(kind):
+            raise SqlError(
+                f"the jsonb operator {text} has no DuckDB equivalent",
+                hint="test a key with (x -> 'key') IS NOT NULL instead",
+            )
+    return tree
+
+
+def format_to_printf(tree: exp.Expression) -> exp.Expression:
+    """Postgres ``format('%s ...', ...)`` -> DuckDB ``printf`` (DuckDB's format uses ``{}``)."""
+    for node in list(tree.find_all(exp.Format)):
+        template = node.this
+        if not (isinstance(template, exp.Literal) and template.is_string):
+            raise SqlError("format() needs a literal format string to run on DuckDB")
+        text = template.this.replace("%%", "")
+        if "%" in text.replace("%s", ""):
+            raise SqlError(
+                "format() on DuckDB supports only %s and %%",
+                hint="build the text with || instead",
+            )
+        arguments = [
+            exp.Cast(this=e.copy(), to=exp.DataType.build("text")) for e in node.expressions
+        ]
+        node.replace(exp.Anonymous(this="printf", expressions=[template.copy(), *arguments]))
+    return tree
+
+
+def to_char(tree: exp.Expression) -> exp.Expression:
+    """Postgres ``to_char(ts, 'FMMonth DD, YYYY')`` -> equivalent DuckDB ``strftime`` pieces."""
+    from rootwatch.sql.to_char import translate_to_char
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "to_char":
+            if len(node.expressions) != 2:
+                raise SqlError("to_char() takes a value and a format")
+            value, template = node.expressions
+            if not (isinstance(template, exp.Literal) and template.is_string):
+                raise SqlError("to_char() needs a literal format string to run on DuckDB")
+            node.replace(translate_to_char(value, template.this))
+    return tree
+
+
+# Order matters: FROM-clause element functions first, so the projection rewrite only sees what is
+# left in select lists.
+REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    unsupported_json_operators,
+    json_array_elements_in_from,
+    json_array_elements_in_select,
+    json_array_length,
+    json_typeof,
+    jsonb_contains,
+    format_to_printf,
+    to_char,
+)
+
+
+def rewrite_for_duckdb(tree: exp.Expression) -> exp.Expression:
+    """Apply every rewrite (in place, but use the returned root)."""
+    for rewrite in REWRITES:
+        tree = rewrite(tree)
+    return tree

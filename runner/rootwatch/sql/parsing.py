@@ -1,0 +1,70 @@
+"""Parsing control and query SQL once, with errors that name the file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rootwatch.errors import Problem, SqlError
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """The text of a control or query and where it came from (for error messages)."""
+
+    name: str
+    text: str
+    path: Path | None = None
+
+    def where(self) -> str:
+        return str(self.path) if self.path else self.name
+
+
+@lru_cache(maxsize=512)
+def _parse_text(text: str):  # noqa: ANN202 - returns sqlglot Expression (lazy import)
+    import sqlglot
+
+    from rootwatch.sql.dialect import READ_DIALECT
+
+    statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
+    return statements
+
+
+def parse(source: SqlSource):  # noqa: ANN201
+    """The syntax tree of ``source``: exactly one SELECT (or WITH ... SELECT) statement.
+
+    Trees are cached by text; callers must ``copy()`` before changing one.
+    """
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        statements = _parse_text(source.text)
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        line = first.get("line")
+        message = first.get("description") or str(exc).splitlines()[0]
+        raise SqlError(str(Problem(source.path, line, f"cannot parse SQL: {message}"))) from None
+    except TokenError as exc:
+        raise SqlError(str(Problem(source.path, None, f"cannot parse SQL: {exc}"))) from None
+    if len(statements) != 1:
+        raise SqlError(
+            str(Problem(source.path, None, f"expected one SQL statement, found {len(statements)}")),
+            hint="a control or query file holds a single SELECT",
+        )
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        kind = type(tree).__name__.upper()
+        raise SqlError(
+            str(Problem(source.path, None, f"expected a SELECT statement, found {kind}")),
+            hint="controls and queries only read; they never change data",
+        )
+    return tree
+
+
+def placeholders(source: SqlSource) -> frozenset[str]:
+    """Names of the ``:name`` parameters the SQL uses."""
+    from sqlglot import exp
+
+    return frozenset(p.name for p in parse(source).find_all(exp.Placeholder) if p.name)

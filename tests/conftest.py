@@ -1,0 +1,57 @@
+"""Shared fixtures: the mod, a real PostgreSQL database per session, engines loaded with rows.
+
+PostgreSQL is the machine's own server at 127.0.0.1:5432 (override with ROOTWATCH_TEST_PG). Tests
+that need it skip with the reason when no server answers, except under CI=true, where a missing
+server is a failure: CI must run both engines.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = os.environ.get("ROOTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def mod():
+    from rootwatch.mod.loader import load_mod
+
+    return load_mod(Path(os.environ.get("ROOTWATCH_TEST_MOD", REPO)))
+
+
+def _server_unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required under CI=true: {reason}")
+    pytest.skip(f"no PostgreSQL server for the Postgres engine tests: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """DSN of a fresh database created for this test session and dropped after it."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        _server_unavailable(str(exc).strip().splitlines()[0])
+    name = f"rootwatch_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+        params["dbname"] = name
+        try:
+            yield psycopg.conninfo.make_conninfo(**params)
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
