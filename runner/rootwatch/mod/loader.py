@@ -351,12 +351,13 @@ class _BenchmarkBuilder:
                 collect.add(path, line_of(spec, "section"), f"section {number!r} must be a CIS number such as 3")
                 return None
             section_id = f"{cis_root or parent_id}_{number.replace('.', '_')}"
+            section_cis = {**cis, "cis_section_id": number}
             return self.benchmark(
                 section_id,
                 spec,
-                cis=cis,
+                cis=section_cis,
                 title_prefix=f"{number} ",
-                extra_tags={**cis, "cis_section_id": number},
+                extra_tags=section_cis,
                 section_service=spec.get("service"),
                 cis_root=cis_root,
             )

@@ -32,13 +32,19 @@ def literal(value: Any):  # noqa: ANN201 - sqlglot Expression
     raise VariableError(f"cannot bind a value of type {type(value).__name__}")
 
 
+def parameter_name(placeholder) -> str | None:  # noqa: ANN001
+    """The name of a ``:name`` placeholder; None for positional ``?`` / ``$1`` forms."""
+    this = placeholder.args.get("this")
+    return str(this) if this and str(this).isidentifier() else None
+
+
 def bind(tree, values: Mapping[str, Any], *, where: str):  # noqa: ANN001, ANN201
     """Replace every ``:name`` placeholder in ``tree`` (modified in place) by its typed literal."""
     from sqlglot import exp
 
     for placeholder in list(tree.find_all(exp.Placeholder)):
-        name = placeholder.name
-        if not name:
+        name = parameter_name(placeholder)
+        if name is None:
             raise SqlError(f"{where}: unnamed parameter; write parameters as :name")
         if name not in values:
             raise VariableError(

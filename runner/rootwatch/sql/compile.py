@@ -29,18 +29,20 @@ def compile_sql(
     as_of: datetime,
     *,
     missing_tables: Iterable[str] = (),
+    pretty: bool = False,
 ) -> str:
     """SQL text ready for ``dialect``, with ``values`` bound and clock reads fixed at ``as_of``.
 
     ``values`` may hold more variables than the SQL uses; only the used ones are bound (and part of
-    the cache key). ``missing_tables`` names rootwatch-only tables the engine lacks.
+    the cache key). ``missing_tables`` names rootwatch-only tables the engine lacks. ``pretty``
+    lays the SQL out on several lines (golden files, ``--show-sql``).
     """
     from rootwatch.sql.parsing import placeholders
 
     used = placeholders(source)
     bound = tuple(sorted((name, _freeze(values[name])) for name in used if name in values))
     missing = tuple(sorted(set(missing_tables)))
-    return _compile_cached(source, dialect, bound, as_of, missing)
+    return _compile_cached(source, dialect, bound, as_of, missing, pretty)
 
 
 @lru_cache(maxsize=2048)
@@ -50,6 +52,7 @@ def _compile_cached(
     bound: tuple[tuple[str, Any], ...],
     as_of: datetime,
     missing: tuple[str, ...],
+    pretty: bool,
 ) -> str:
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -73,6 +76,6 @@ def _compile_cached(
             raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
         check_functions(tree, where=where)
     try:
-        return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except UnsupportedError as exc:
         raise SqlError(f"{where}: cannot translate to {dialect}: {exc}") from None

@@ -41,7 +41,8 @@ def check_references(source: SqlSource, tables: Mapping[str, Table]) -> list[Pro
 
     for scope in traverse_scope(tree):
         problems.extend(_check_scope_columns(scope, tables, source, Scope))
-    return problems
+    # A correlated column is seen from both the inner and the outer scope; report it once.
+    return list(dict.fromkeys(problems))
 
 
 def _base_table(source_node, tables: Mapping[str, Table]) -> Table | None:  # noqa: ANN001

@@ -67,4 +67,7 @@ def placeholders(source: SqlSource) -> frozenset[str]:
     """Names of the ``:name`` parameters the SQL uses."""
     from sqlglot import exp
 
-    return frozenset(p.name for p in parse(source).find_all(exp.Placeholder) if p.name)
+    from rootwatch.sql.binding import parameter_name
+
+    names = (parameter_name(p) for p in parse(source).find_all(exp.Placeholder))
+    return frozenset(name for name in names if name)

@@ -1,0 +1,128 @@
+"""Both engines: read-only, sandboxed, time-limited, and never printing a password."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from rootwatch.engines.base import QueryFailed
+from rootwatch.engines.dsn import mask_dsn
+from rootwatch.engines.duckdb_engine import DuckDBEngine
+from rootwatch.engines.postgres_engine import PostgresEngine
+from rootwatch.errors import ConnectionFailed
+from rootwatch.snapshot.metadata import AccountInfo
+from rootwatch.snapshot.writer import SnapshotWriter
+
+CAPTURED = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture()
+def snapshot(tmp_path: Path) -> Path:
+    path = tmp_path / "org.duckdb"
+    with SnapshotWriter(path, source="test", captured_at=CAPTURED) as writer:
+        writer.add_rows("aws_account", [{"account_id": "111111111111", "partition": "aws", "region": "global"}])
+        writer.add_account(AccountInfo("111111111111", ("us-east-1",)))
+    return path
+
+
+def test_snapshot_capture_time_is_the_default_as_of(snapshot: Path) -> None:
+    engine = DuckDBEngine.open(snapshot)
+    try:
+        assert engine.default_as_of() == CAPTURED
+        assert engine.snapshot_info().accounts[0].account_id == "111111111111"
+        assert engine.execute("select account_id from aws_account").rows == [("111111111111",)]
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("insert into aws_account (account_id) values ('x')", "read-only"),
+        ("select * from read_csv('/etc/passwd')", "disabled by configuration"),
+        ("select * from read_text('/etc/hostname')", "disabled by configuration"),
+        ("set enable_external_access = true", "locked"),
+    ],
+)
+def test_duckdb_snapshot_is_read_only_and_sandboxed(snapshot: Path, sql: str, message: str) -> None:
+    engine = DuckDBEngine.open(snapshot)
+    try:
+        with pytest.raises(QueryFailed, match=message):
+            engine.execute(sql)
+    finally:
+        engine.close()
+
+
+def test_duckdb_statement_timeout(snapshot: Path) -> None:
+    engine = DuckDBEngine.open(snapshot, query_timeout=0.2)
+    try:
+        with pytest.raises(QueryFailed, match=r"timed out after 0.2 s"):
+            engine.execute("select count(*) from range(100000000000) a")
+    finally:
+        engine.close()
+
+
+def test_missing_or_invalid_snapshot_is_a_connection_error(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionFailed, match="does not exist"):
+        DuckDBEngine.open(tmp_path / "nope.duckdb")
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("not a database")
+    with pytest.raises(ConnectionFailed, match="cannot open snapshot"):
+        DuckDBEngine.open(junk)
+
+
+@pytest.mark.parametrize(
+    ("dsn", "masked"),
+    [
+        ("postgres://steampipe:s3cret@127.0.0.1:9193/steampipe", "postgres://steampipe:***@127.0.0.1:9193/steampipe"),
+        ("host=db port=5432 user=u password=s3cret dbname=x", "postgres://u:***@db:5432/x"),
+        ("postgres://steampipe@127.0.0.1:9193/steampipe", "postgres://steampipe@127.0.0.1:9193/steampipe"),
+    ],
+)
+def test_dsn_is_masked(dsn: str, masked: str) -> None:
+    assert mask_dsn(dsn) == masked
+    assert "s3cret" not in mask_dsn(dsn)
+
+
+def test_postgres_connection_error_never_prints_the_password() -> None:
+    with pytest.raises(ConnectionFailed) as caught:
+        PostgresEngine.open("postgres://someone:s3cret@127.0.0.1:1/nothing")
+    text = str(caught.value)
+    assert "s3cret" not in text
+    assert "postgres://someone:***@127.0.0.1:1/nothing" in text
+
+
+def test_postgres_runs_read_only_with_a_statement_timeout(pg_dsn: str) -> None:
+    engine = PostgresEngine.open(pg_dsn, query_timeout=0.3)
+    try:
+        assert engine.execute("select current_setting('TimeZone')").rows == [("UTC",)]
+        with pytest.raises(QueryFailed, match="read-only transaction"):
+            engine.execute("create table t (x int)")
+        with pytest.raises(QueryFailed, match=r"timed out after 0.3 s"):
+            engine.execute("select pg_sleep(5)")
+        assert engine.execute("select 1 as x").rows == [(1,)]  # the connection survived
+    finally:
+        engine.close()
+
+
+def test_postgres_search_path_picks_a_connection_schema(pg_dsn: str) -> None:
+    import psycopg
+
+    from rootwatch.cases import drop_postgres_schema, postgres_schema_with_rows
+
+    with psycopg.connect(pg_dsn) as con:
+        schema = postgres_schema_with_rows(con, {"aws_account": [{"account_id": "222222222222"}]})
+        try:
+            engine = PostgresEngine.open(pg_dsn, search_path=schema)
+            try:
+                assert engine.execute("select account_id from aws_account").rows == [("222222222222",)]
+                assert "aws_account" in engine.available_tables()
+            finally:
+                engine.close()
+            with pytest.raises(ConnectionFailed, match=r"--search-path names 'aws_nope'.*") as caught:
+                PostgresEngine.open(pg_dsn, search_path="aws_nope")
+            assert schema in caught.value.hint
+        finally:
+            drop_postgres_schema(con, schema)

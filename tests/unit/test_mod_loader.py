@@ -1,0 +1,138 @@
+"""Loading the mod: every problem at once, each with its file and line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rootwatch.errors import ValidationFailed
+from rootwatch.mod.loader import load_mod
+
+GOOD_META = textwrap.dedent(
+    """\
+    title: T
+    description: D
+    severity: high
+    docs:
+      rationale: R
+      remediation: M
+    """
+)
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_a_valid_mod_loads_with_cis_sugar(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": """\
+                mod: {name: m}
+                variables:
+                  days: {type: integer, default: 30, description: window}
+                benchmarks:
+                  cis_v700:
+                    title: CIS v7
+                    cis_version: v7.0.0
+                    children:
+                      - section: "2"
+                        title: IAM
+                        children:
+                          - section: "2.1"
+                            title: Orgs
+                            items:
+                              - {item: "2.1.1", title: Central root, level: 2, type: manual, control: c1}
+                        items:
+                          - {item: "2.2", title: Contacts, level: 1, type: manual}
+                """,
+            "controls/c1.sql": "select 'r' as resource, 'ok' as status, 'fine' as reason",
+            "controls/c1.yaml": GOOD_META + "tags: {service: AWS/IAM}\n",
+        },
+    )
+    mod = load_mod(root)
+    bench = mod.benchmark("cis_v700")
+    nodes = list(bench.control_nodes())
+    assert [n.id for n in nodes] == ["cis_v700_2_1_1", "cis_v700_2_2"]
+    assert [b.id for b in bench.benchmarks()] == ["cis_v700", "cis_v700_2", "cis_v700_2_1"]
+    assert nodes[0].title == "2.1.1 Central root"
+    assert dict(nodes[0].tags) == {
+        "service": "AWS/IAM",
+        "cis": "true",
+        "cis_version": "v7.0.0",
+        "cis_section_id": "2.1",
+        "cis_item_id": "2.1.1",
+        "cis_level": "2",
+        "cis_type": "manual",
+    }
+    assert nodes[0].control is mod.controls["c1"]
+    assert nodes[1].control is None
+    assert mod.benchmark("cis_v700_2_1").title == "2.1 Orgs"
+
+
+def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": """\
+                mod: {name: m}
+                variables:
+                  days: {type: integr, description: x}
+                benchmarks:
+                  root:
+                    title: R
+                    children:
+                      - control: c_missing
+                      - control: c1
+                    colour: red
+                """,
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": "title: T\nseverity: huge\ndocs: {rationale: R}\n",
+            "controls/orphan.yaml": GOOD_META,
+            "controls/Bad-Name.sql": "select 1",
+        },
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        load_mod(root)
+    messages = [str(p) for p in caught.value.problems]
+    mod_yaml, c1 = root / "mod.yaml", root / "controls" / "c1.yaml"
+    assert f"{mod_yaml}:3: variable 'days': type must be one of integer, number, string, bool, list(string), list(number)" in messages
+    assert f"{mod_yaml}:8: unknown control 'c_missing'" in messages
+    assert any(m.startswith(f"{mod_yaml}:10: unknown key 'colour'") for m in messages)
+    assert f"{c1}:2: severity must be one of low, medium, high, critical" in messages
+    assert f"{c1}:1: missing 'description'" in messages
+    assert f"{c1}:3: missing 'remediation'" in messages
+    assert f"{root / 'controls' / 'orphan.yaml'}: control metadata without SQL: expected orphan.sql beside it" in messages
+    assert any("'Bad-Name'" in m and "lower_snake_case" in m for m in messages)
+
+
+def test_control_id_must_match_its_file(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": "mod: {name: m}\nbenchmarks:\n  b: {title: B, children: [{control: c1}]}\n",
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": "id: c2\n" + GOOD_META,
+        },
+    )
+    with pytest.raises(ValidationFailed, match=r"c1.yaml:1: id 'c2' disagrees with the file name 'c1'"):
+        load_mod(root)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    root = write(tmp_path, {"mod.yaml": "mod:\n  name: m\n  title: [unclosed\n"})
+    with pytest.raises(ValidationFailed, match=r"mod.yaml:\d+: invalid YAML"):
+        load_mod(root)
+
+
+def test_duplicate_yaml_keys_are_problems(tmp_path: Path) -> None:
+    root = write(tmp_path, {"mod.yaml": "mod: {name: m}\nmod: {name: n}\n"})
+    with pytest.raises(ValidationFailed, match=r"mod.yaml:2: invalid YAML: duplicate key 'mod'"):
+        load_mod(root)
