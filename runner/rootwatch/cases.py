@@ -201,6 +201,8 @@ def compare(case: Case, rows: Sequence[ResultRow]) -> list[str]:
             same = [r for r in remaining if r.resource == expected.resource]
             got = f"; got {', '.join(r.status.value + ': ' + r.reason for r in same)}" if same else ""
             problems.append(f"expected {expected.status} for {expected.resource}{got}")
+            if same:
+                remaining.remove(same[0])  # reported above; not also an "unexpected row"
             continue
         remaining.remove(match)
         problems.extend(f"{expected.resource}: {p}" for p in expected.problems_with(match))

@@ -112,3 +112,12 @@ def test_exports_are_written_from_the_same_results(run_cli, cli_mod: Path, cli_s
     assert json.loads(json_path.read_text())["summary"]["status"]["alarm"] == 1
     header = csv_path.read_text().splitlines()[0]
     assert header.startswith("group_id,title,description,control_id,control_title,control_description,reason,resource,status,severity,account_id")
+
+
+def test_parallel_and_serial_runs_agree(run_cli, cli_mod: Path, cli_snapshot: Path) -> None:
+    base = ("benchmark", "run", "broken", "demo", "--mod-location", str(cli_mod), "--snapshot", str(cli_snapshot), "--output", "csv")
+    _, serial, _ = run_cli(*base, "--max-parallel", "1")
+    _, parallel, _ = run_cli(*base, "--max-parallel", "8")
+    assert serial == parallel
+    code, _, err = run_cli(*base, "--max-parallel", "0")
+    assert code == 3 and "--max-parallel must be at least 1" in err

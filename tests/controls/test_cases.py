@@ -1,6 +1,8 @@
 """Every YAML case of every control, on DuckDB and on PostgreSQL, with identical graded rows.
 
-Test ids are ``<control>_<case>`` so ``-k root_no_access_keys`` picks one control's cases.
+Test ids are ``<control>_<case>`` so ``-k root_no_access_keys`` picks one control's cases. A case
+file that does not load becomes one failing test naming the file and line, instead of stopping the
+collection of every other file's cases.
 """
 
 from __future__ import annotations
@@ -9,10 +11,29 @@ from pathlib import Path
 
 import pytest
 
-from rootwatch.cases import Case, compare, discover_cases, run_case_duckdb, run_case_postgres
+from rootwatch.cases import Case, compare, load_cases, run_case_duckdb, run_case_postgres
+from rootwatch.errors import InputError
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
-CASES = discover_cases(CASES_DIR)
+
+
+def _collect() -> list:
+    params = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        try:
+            params.extend(pytest.param(case, id=case.id) for case in load_cases(path))
+        except InputError as exc:
+            params.append(pytest.param(exc, id=f"{path.stem}_unloadable"))
+    return params
+
+
+CASES = _collect()
+
+
+def _case(item: Case | InputError) -> Case:
+    if isinstance(item, InputError):
+        pytest.fail(f"case file does not load: {item}")
+    return item
 
 
 def _failure(case: Case, engine: str, problems: list[str]) -> str:
@@ -20,8 +41,9 @@ def _failure(case: Case, engine: str, problems: list[str]) -> str:
     return f"{case.id} on {engine} ({where}):\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_on_duckdb(case: Case, mod) -> None:
+@pytest.mark.parametrize("item", CASES)
+def test_case_on_duckdb(item: Case | InputError, mod) -> None:
+    case = _case(item)
     rows, error = run_case_duckdb(case, mod)
     assert error is None, f"{case.id}: control error: {error}"
     problems = compare(case, rows)
@@ -29,8 +51,9 @@ def test_case_on_duckdb(case: Case, mod) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_on_postgres_matches_duckdb(case: Case, mod, pg_dsn: str) -> None:
+@pytest.mark.parametrize("item", CASES)
+def test_case_on_postgres_matches_duckdb(item: Case | InputError, mod, pg_dsn: str) -> None:
+    case = _case(item)
     rows, error = run_case_postgres(case, mod, pg_dsn)
     assert error is None, f"{case.id}: control error on postgres: {error}"
     problems = compare(case, rows)

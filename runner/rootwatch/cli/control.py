@@ -34,6 +34,20 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     add_mod_location(show)
     show.set_defaults(handler=show_control)
 
+    test = commands.add_parser(
+        "test",
+        help="run controls' YAML test cases",
+        description="Run the YAML test cases of controls (given rows -> expected graded rows) on DuckDB, "
+        "and also on a Postgres database with --database (each case loads into a schema of its own, "
+        "dropped afterwards, so the role needs CREATE on that database).",
+        epilog="exit codes: 0 every case passed, 1 a case failed, 3 usage or a malformed case file",
+    )
+    test.add_argument("controls", nargs="*", metavar="CONTROL", help="only these controls' cases (default: all)")
+    add_mod_location(test)
+    test.add_argument("--cases", metavar="DIR", help="case directory (default: <mod>/tests/cases)")
+    test.add_argument("--database", metavar="DSN", help="also run every case on this Postgres database")
+    test.set_defaults(handler=test_controls)
+
 
 def run_controls(args: argparse.Namespace) -> int:
     from rootwatch import api
@@ -97,3 +111,35 @@ def show_control(args: argparse.Namespace) -> int:
 
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
+
+
+def test_controls(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rootwatch.cases import compare, discover_cases, run_case_duckdb, run_case_postgres
+    from rootwatch.cli.common import load_mod
+    from rootwatch.errors import UsageError
+
+    mod = load_mod(args)
+    directory = Path(args.cases) if args.cases else mod.location / "tests" / "cases"
+    if not directory.is_dir():
+        raise UsageError(f"no case directory {directory}", hint="pass --cases DIR")
+    for name in args.controls:
+        mod.control(name)
+    cases = [c for c in discover_cases(directory) if not args.controls or c.control in args.controls]
+    engines = [("duckdb", lambda case: run_case_duckdb(case, mod))]
+    if args.database:
+        engines.append(("postgres", lambda case: run_case_postgres(case, mod, args.database)))
+    failures = 0
+    for case in cases:
+        mod.control(case.control)
+        for engine_name, run in engines:
+            rows, error = run(case)
+            problems = [f"control error: {error}"] if error else compare(case, rows)
+            status = "FAIL" if problems else "ok  "
+            sys.stdout.write(f"{status}  {case.id}  [{engine_name}]\n")
+            for problem in problems:
+                sys.stdout.write(f"        {problem}\n")
+            failures += bool(problems)
+    sys.stdout.write(f"{len(cases)} cases, {failures} failure{'s' if failures != 1 else ''}\n")
+    return 1 if failures else 0

@@ -68,6 +68,9 @@ class PostgresEngine:
             ) from None
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
+            # JIT compiles each control's plan anew; on the small, unanalysed tables controls read
+            # that costs seconds for queries that run in milliseconds.
+            cursor.execute("SELECT set_config('jit', 'off', false)")
             if self._search_path:
                 cursor.execute("SELECT set_config('search_path', %s, false)", (self._search_path,))
                 self._check_search_path(cursor)

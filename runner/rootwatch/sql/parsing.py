@@ -63,8 +63,9 @@ def parse(source: SqlSource):  # noqa: ANN201
     return tree
 
 
+@lru_cache(maxsize=512)
 def placeholders(source: SqlSource) -> frozenset[str]:
-    """Names of the ``:name`` parameters the SQL uses."""
+    """Names of the ``:name`` parameters the SQL uses (cached: it is on every run's path)."""
     from sqlglot import exp
 
     from rootwatch.sql.binding import parameter_name

@@ -1,0 +1,78 @@
+-- The IAM credential report exists and is fresh (rootwatch evidence prerequisite, not a CIS item).
+-- One row per account. This is the one control that reports a missing credential report as an
+-- error: the other controls that need the report skip that account and point here, so an auditor
+-- sees one error per account instead of one per control. Freshness is the age of the report's
+-- generated_time at the as-of instant, against :credential_report_max_age_hours (inclusive: a report
+-- exactly that old is still fresh).
+with accounts as (
+  select distinct on (account_id) account_id, partition
+  from aws_account
+  order by account_id, partition
+),
+report as (
+  -- Every row of one report carries the same generated_time; an aggregator connection can list the
+  -- same report twice, and the newest capture wins.
+  select
+    account_id,
+    max(case when user_name = '<root_account>' then 1 else 0 end) as has_root_row,
+    max(case when user_name = '<root_account>' then generated_time end) as generated_time,
+    max(generated_time) as any_generated_time
+  from aws_iam_credential_report
+  group by account_id
+),
+aged as (
+  select
+    r.account_id,
+    r.has_root_row,
+    r.generated_time,
+    r.any_generated_time,
+    extract(epoch from (now() - r.generated_time)) as age_seconds
+  from report as r
+),
+described as (
+  select
+    g.*,
+    to_char(g.generated_time, 'YYYY-MM-DD HH24:MI') || ' UTC' as generated_text,
+    cast(floor(g.age_seconds / 3600) as bigint) || ' h '
+    || (cast(floor(g.age_seconds / 60) as bigint) - 60 * cast(floor(g.age_seconds / 3600) as bigint))
+    || ' min' as age_text
+  from aged as g
+)
+select
+  'arn:' || a.partition || ':iam::' || a.account_id || ':root' as resource,
+  case
+    when d.account_id is null then 'error'
+    when d.has_root_row = 0 then 'error'
+    when d.generated_time is null then 'error'
+    when d.age_seconds > cast(:credential_report_max_age_hours as bigint) * 3600 then 'alarm'
+    else 'ok'
+  end as status,
+  case
+    when d.account_id is null then
+      'No credential report for account ' || a.account_id
+      || '; run aws iam generate-credential-report and capture it.'
+    when d.has_root_row = 0 then
+      'The credential report of account ' || a.account_id
+      || coalesce(' (generated ' || to_char(d.any_generated_time, 'YYYY-MM-DD HH24:MI') || ' UTC)', '')
+      || ' has no root user row (<root_account>); capture the whole report again'
+      || ' (aws iam get-credential-report).'
+    when d.generated_time is null then
+      'The credential report of account ' || a.account_id
+      || ' has no generated_time, so its age is unknown; capture it again with aws iam get-credential-report.'
+    when d.age_seconds > cast(:credential_report_max_age_hours as bigint) * 3600 then
+      'Credential report generated ' || d.generated_text || ' is ' || d.age_text
+      || ' old at the as-of instant (limit: ' || cast(:credential_report_max_age_hours as text)
+      || ' hours); run aws iam generate-credential-report and capture it again.'
+    when d.age_seconds < 0 then
+      'Credential report generated ' || d.generated_text || ', after the as-of instant '
+      || to_char(now(), 'YYYY-MM-DD HH24:MI') || ' UTC (limit: '
+      || cast(:credential_report_max_age_hours as text) || ' hours).'
+    else
+      'Credential report generated ' || d.generated_text || ' is ' || d.age_text
+      || ' old at the as-of instant (limit: ' || cast(:credential_report_max_age_hours as text)
+      || ' hours).'
+  end as reason,
+  a.account_id
+from accounts as a
+left join described as d on d.account_id = a.account_id
+order by a.account_id
