@@ -18,14 +18,24 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     if not directory.is_dir():
         raise UsageError(f"cannot write {path}: directory {directory} does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        # mkstemp creates the file 0600; an export should get the usual permissions (umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(temp):
             os.unlink(temp)
+        if isinstance(exc, OSError):
+            # Disk full, permissions, a directory in the way: the user's to fix, not a bug.
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}", hint="the previous file, if any, is unchanged") from None
         raise

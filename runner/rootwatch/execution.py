@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from typing import Union
@@ -62,11 +62,11 @@ def _not_assessed(node: ControlNode) -> ControlRun:
     return ControlRun(node, (ResultRow(resource=node.id, status=Status.SKIP, reason=f"{NOT_ASSESSED} ({where})"),))
 
 
-def _prune(target: Target, wanted: Sequence[tuple[str, str]]) -> Target | None:
-    """``target`` without the control nodes that do not match the tag filter."""
+def _prune(target: Target, wanted: Sequence[tuple[str, str]], select: Callable[[ControlNode], bool] | None = None) -> Target | None:
+    """``target`` without the control nodes that do not match the tag filter (and ``select``)."""
     if isinstance(target, ControlNode):
-        return target if tags_match(target, wanted) else None
-    children = tuple(c for c in (_prune(child, wanted) for child in target.children) if c is not None)
+        return target if tags_match(target, wanted) and (select is None or select(target)) else None
+    children = tuple(c for c in (_prune(child, wanted, select) for child in target.children) if c is not None)
     if not children:
         return None
     return Benchmark(target.id, target.title, target.description, target.tags, children, target.cis_version)
@@ -79,9 +79,10 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     """
     started = datetime.now(timezone.utc)
     as_of = options.as_of or engine.default_as_of()
-    selected = [t for t in (_prune(t, options.tags) for t in targets) if t is not None]
+    selected = [t for t in (_prune(t, options.tags, options.select) for t in targets) if t is not None]
     nodes = [n for t in selected for n in ([t] if isinstance(t, ControlNode) else t.control_nodes())]
     controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
+    check_variables(controls, options.variables)
     missing = missing_optional_tables(engine) if controls else frozenset()
 
     outcomes: dict[str, tuple[Graded, float]] = {}
@@ -131,11 +132,20 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     return RunResult(root, context)
 
 
-def variables_used(controls: Mapping[str, Control]) -> frozenset[str]:
-    """Names of every variable the given controls use."""
+def check_variables(controls: Mapping[str, Control], values: Mapping[str, object]) -> None:
+    """Raise VariableError, before anything runs, when a control uses a variable with no value.
+
+    A control whose SQL does not even parse is left to fail on its own, as an ``error`` row.
+    """
     from rootwatch.sql.parsing import placeholders
 
-    used: set[str] = set()
     for control in controls.values():
-        used |= placeholders(control.source)
-    return frozenset(used)
+        try:
+            used = placeholders(control.source)
+        except SqlError:
+            continue
+        for name in sorted(used - set(values)):
+            raise VariableError(
+                f"control {control.id} uses :{name}, which has no value",
+                hint=f"declare variable {name!r} in mod.yaml or pass --var {name}=VALUE",
+            )

@@ -20,5 +20,7 @@ class RunOptions:
     """The instant clock reads are pinned to; None means the engine's default."""
     tags: tuple[tuple[str, str], ...] = ()
     """Only controls whose tags match every (key, value) pair run."""
+    select: Callable[[Any], bool] | None = None
+    """Only control nodes for which this returns True run (``--where``; see rootwatch.selection)."""
     max_parallel: int = 10
     progress: ProgressCallback | None = None

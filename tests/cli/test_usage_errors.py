@@ -77,3 +77,13 @@ def test_no_traceback_reaches_the_user(cli_mod: Path, tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"rootwatch: error: {broken}:2: invalid YAML")
+
+
+def test_a_variable_without_value_stops_the_run_before_anything_runs(run_cli, cli_mod: Path, cli_snapshot: Path) -> None:
+    (cli_mod / "controls" / "labelled.sql").write_text("select :nobody as resource, 'ok' as status, 'x' as reason")
+    code, out, err = run_cli("benchmark", "run", "demo", "--mod-location", str(cli_mod), "--snapshot", str(cli_snapshot))
+    assert (code, out) == (3, "")
+    assert err == (
+        "rootwatch: error: control labelled uses :nobody, which has no value\n"
+        "  hint: declare variable 'nobody' in mod.yaml or pass --var nobody=VALUE\n"
+    )

@@ -82,6 +82,7 @@ def parse_tags(pairs: list[str]) -> tuple[tuple[str, str], ...]:
 def run_options(args: argparse.Namespace, mod: Mod, *, progress: bool) -> RunOptions:
     from rootwatch import api
     from rootwatch.options import RunOptions
+    from rootwatch.selection import where_predicate
 
     if getattr(args, "max_parallel", 1) < 1:
         raise UsageError("--max-parallel must be at least 1")
@@ -95,6 +96,7 @@ def run_options(args: argparse.Namespace, mod: Mod, *, progress: bool) -> RunOpt
         variables=variables,
         as_of=parse_as_of(args.as_of),
         tags=parse_tags(getattr(args, "tag", [])),
+        select=where_predicate(getattr(args, "where", [])),
         max_parallel=getattr(args, "max_parallel", 10),
         progress=reporter,
     )
@@ -105,14 +107,24 @@ def want_progress(args: argparse.Namespace) -> bool:
 
 
 def emit(result: RunResult, args: argparse.Namespace) -> int:
-    """Write exports, print the chosen output, and return the run's exit code."""
+    """Write exports, print the chosen output, and return the run's exit code.
+
+    ``--status`` narrows what is written and printed, never the exit code (the whole run's).
+    """
     from rootwatch.atomic import write_atomic
     from rootwatch.output import export_target, format_named
+    from rootwatch.selection import parse_statuses, shown_result, status_note
 
     targets = [export_target(spec) for spec in args.export]  # all validated before writing any
-    for fmt, path in targets:
-        write_atomic(path, fmt.renderer()(result))
-    text = format_named(args.output).renderer()(result)
+    shown = shown_result(result, parse_statuses(getattr(args, "status", [])))
+    # Render every export before writing any, so a format that fails leaves every file as it was.
+    rendered = [(path, fmt.renderer()(shown)) for fmt, path in targets]
+    for path, data in rendered:
+        write_atomic(path, data)
+    note = status_note(shown)
+    if note:
+        sys.stderr.write(note + "\n")
+    text = format_named(args.output).renderer()(shown)
     if text:
         sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
         sys.stdout.flush()

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "rootwatch.cli.var",
     "rootwatch.cli.check",
     "rootwatch.cli.snapshot",
+    "rootwatch.cli.diff",
 )
 INTERNAL_ERROR = 4
 

@@ -92,6 +92,23 @@ def add_run_options(parser: argparse.ArgumentParser, *, formats: list[str]) -> N
         help="run only controls with this tag (repeatable; all must match), e.g. cis_level=1",
     )
     group.add_argument(
+        "--where",
+        metavar="EXPR",
+        action="append",
+        default=[],
+        help="run only controls whose metadata matches EXPR (repeatable; all must hold), e.g. "
+        "\"severity = 'critical'\", \"tags.cis_level = '1'\", \"control_id like 'cis_v700_2%%'\"; "
+        "fields: control_id, control, title, description, severity, tags.KEY",
+    )
+    group.add_argument(
+        "--status",
+        metavar="STATUSES",
+        action="append",
+        default=[],
+        help="show (on stdout and in exports) only results with these statuses, e.g. alarm,error; "
+        "the exit code still reflects the whole run",
+    )
+    group.add_argument(
         "--output",
         default="text",
         choices=formats,

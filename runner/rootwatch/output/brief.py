@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rootwatch.output.style import colour_enabled, paint
+from rootwatch.output.style import colour_enabled, paint, printable
 from rootwatch.output.text import summary_lines
 from rootwatch.results import RunResult
 from rootwatch.status import Status
@@ -13,11 +13,11 @@ def render(result: RunResult) -> str:
     lines: list[str] = []
     for _, run in result.control_runs():
         if run.error:
-            lines.append(f"{paint('ERROR', Status.ERROR, colour)}  {run.node.id}  {run.error}")
+            lines.append(f"{paint('ERROR', Status.ERROR, colour)}  {run.node.id}  {printable(run.error)}")
         for row in run.rows:
             if row.status in (Status.ALARM, Status.ERROR):
-                dims = " ".join(v for _, v in row.dimensions if v)
+                dims = " ".join(printable(v) for _, v in row.dimensions if v)
                 label = paint(row.status.value.upper().ljust(5), row.status, colour)
-                lines.append(f"{label}  {run.node.id}  {dims}  {row.reason}".replace("   ", "  "))
+                lines.append(f"{label}  {run.node.id}  {dims}  {printable(row.reason)}".replace("   ", "  "))
     lines.append(summary_lines(result, colour)[0])
     return "\n".join(lines) + "\n"

@@ -20,6 +20,11 @@ from rootwatch.results import (
 )
 
 
+# Powerpipe writes a control's run state as a number (its JSON template maps complete to 4 and
+# error to 8); tools typed against that export fail on a string.
+RUN_STATUS_CODES = {"complete": 4, "error": 8}
+
+
 def _control(run: ControlRun) -> dict[str, Any]:
     node = run.node
     return {
@@ -38,7 +43,7 @@ def _control(run: ControlRun) -> dict[str, Any]:
         "severity": node.severity or "",
         "tags": dict(node.tags),
         "title": node.title,
-        "run_status": run.run_status,
+        "run_status": RUN_STATUS_CODES[run.run_status],
         "run_error": run.error or "",
         "control": node.control.id if node.control else None,
         "duration_ms": round(run.duration_s * 1000, 3),

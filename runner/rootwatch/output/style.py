@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from rootwatch.status import Status
@@ -29,3 +30,16 @@ def paint(text: str, status: Status, enabled: bool) -> str:
 
 def bold(text: str, enabled: bool) -> str:
     return f"\x1b[1m{text}\x1b[0m" if enabled else text
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal line: control characters (newlines, escape sequences that
+    could restyle or rewrite the terminal) shown as visible escapes such as ``\\n``."""
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")
+
+    return _CONTROL_CHARACTERS.sub(escape, text)

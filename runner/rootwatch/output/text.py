@@ -7,7 +7,7 @@ result shows its status, reason and dimension values.
 from __future__ import annotations
 
 from rootwatch.execution import NOT_ASSESSED
-from rootwatch.output.style import bold, colour_enabled, paint
+from rootwatch.output.style import bold, colour_enabled, paint, printable
 from rootwatch.results import ControlRun, GroupRun, RunResult, StatusSummary
 from rootwatch.status import STATUS_ORDER, Status
 
@@ -31,21 +31,21 @@ def _not_assessed(run: ControlRun) -> bool:
 def _control_lines(run: ControlRun, depth: int, colour: bool) -> list[str]:
     pad = "  " * depth
     if _not_assessed(run):
-        return [f"{pad}- {run.node.title}  " + paint("skip (not assessed by this mod)", Status.SKIP, colour)]
-    lines = [f"{pad}+ {bold(run.node.title, colour)}  {counts(run.summary, colour)}"]
+        return [f"{pad}- {printable(run.node.title)}  " + paint("skip (not assessed by this mod)", Status.SKIP, colour)]
+    lines = [f"{pad}+ {bold(printable(run.node.title), colour)}  {counts(run.summary, colour)}"]
     if run.error:
-        lines.append(f"{pad}  | {paint('ERROR', Status.ERROR, colour)}  {run.error}")
+        lines.append(f"{pad}  | {paint('ERROR', Status.ERROR, colour)}  {printable(run.error)}")
     for row in run.rows:
         label = paint(row.status.value.upper().ljust(5), row.status, colour)
-        dims = " ".join(v for _, v in row.dimensions if v)
+        dims = " ".join(printable(v) for _, v in row.dimensions if v)
         suffix = f"  [{dims}]" if dims else ""
-        lines.append(f"{pad}  | {label}  {row.reason}{suffix}")
+        lines.append(f"{pad}  | {label}  {printable(row.reason)}{suffix}")
     return lines
 
 
 def _group_lines(group: GroupRun, depth: int, colour: bool) -> list[str]:
     pad = "  " * depth
-    lines = [f"{pad}+ {bold(group.title, colour)}  {counts(group.summary, colour)}"]
+    lines = [f"{pad}+ {bold(printable(group.title), colour)}  {counts(group.summary, colour)}"]
     for child in group.children:
         if isinstance(child, GroupRun):
             lines.extend(_group_lines(child, depth + 1, colour))

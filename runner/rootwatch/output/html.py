@@ -1,0 +1,187 @@
+"""The ``html`` format: one self-contained HTML report of a run.
+
+The header states what was graded (as-of instant, snapshot capture time, data source, totals and
+what the exit code means); two inline SVG charts count results per status by section and by
+account; the results table sorts on a header click and filters by status and free text. Styles,
+script and charts are inline, nothing is fetched (a Content-Security-Policy forbids it), and every
+value is escaped: markup for text and attributes, JSON inside ``<script type="application/json">``
+for the table's data. See docs/reports.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rootwatch.exitcodes import ExitCode
+from rootwatch.output.html_assets import badge, esc, page
+from rootwatch.output.html_report_script import REPORT_CSS, REPORT_SCRIPT
+from rootwatch.output.svg_charts import stacked_bars
+from rootwatch.results import ResultRecord, RunResult, StatusSummary
+from rootwatch.status import STATUS_ORDER, Status
+
+EXIT_MEANINGS = {
+    ExitCode.OK: "nothing in alarm or error",
+    ExitCode.ALARM: "alarms found, no control errors",
+    ExitCode.CONTROL_ERROR: "at least one control or result in error",
+}
+
+# The results table, in display order; "control" shows the node title with its id beneath.
+COLUMNS = (
+    ("status", "Status"),
+    ("group", "Benchmark / section"),
+    ("control", "Control"),
+    ("account", "Account"),
+    ("region", "Region"),
+    ("resource", "Resource"),
+    ("reason", "Reason"),
+)
+SEPARATOR = " \u203a "
+PAGE_ROWS = 1000
+"""Rows the table draws before "Show all" (drawing 15,000 rows takes a browser seconds)."""
+
+
+def _by_section(records: list[ResultRecord]) -> list[tuple[str, StatusSummary | None]]:
+    """Counts per section: a benchmark's direct child groups (CIS sections, say), or the benchmark
+    itself for controls placed directly in it. Several benchmarks each get a heading line."""
+    tallies: dict[str, dict[str, list[Status]]] = {}
+    for record in records:
+        top = record.group_path[0][1]
+        section = record.group_path[1][1] if len(record.group_path) > 1 else top
+        tallies.setdefault(top, {}).setdefault(section, []).append(record.status)
+    bars: list[tuple[str, StatusSummary | None]] = []
+    for top, sections in tallies.items():
+        if len(tallies) > 1:
+            bars.append((top, None))
+        bars += [(section, StatusSummary.of(found)) for section, found in sections.items()]
+    return bars
+
+
+def _by_account(records: list[ResultRecord]) -> list[tuple[str, StatusSummary | None]]:
+    tallies: dict[str, list[Status]] = {}
+    for record in records:
+        account = record.dimensions.get("account_id")
+        if account:
+            tallies.setdefault(account, []).append(record.status)
+    return [(account, StatusSummary.of(tallies[account])) for account in sorted(tallies)]
+
+
+def _charts(records: list[ResultRecord]) -> str:
+    left_out = sum(1 for r in records if not r.dimensions.get("account_id"))
+    note = (
+        f"({left_out} result{'s' if left_out != 1 else ''} without an account_id, such as items not assessed "
+        "and controls that could not run, are not counted here)"
+        if left_out
+        else ""
+    )
+    return (
+        '<section class="charts">'
+        + stacked_bars("chart-sections", "Results by section", _by_section(records), "(result rows per status)")
+        + stacked_bars("chart-accounts", "Results by account", _by_account(records), note)
+        + "</section>"
+    )
+
+
+def row_data(record: ResultRecord) -> dict[str, Any]:
+    """One row of the results table as the page's script receives it."""
+    dims = record.dimensions
+    others = ", ".join(f"{k}={v}" for k, v in sorted(dims.items()) if k not in ("account_id", "region") and v)
+    reason = record.reason if not others else f"{record.reason} [{others}]"
+    if record.run_error:
+        reason = f"control could not run: {record.reason}"
+    return {
+        "status": record.status.value,
+        "group": SEPARATOR.join(title for _, title in record.group_path),
+        "control": record.control_title,
+        "control_id": record.control_id,
+        "tags": ", ".join(f"{k}={v}" for k, v in sorted(record.tags.items())),
+        "account": dims.get("account_id") or "",
+        "region": dims.get("region") or "",
+        "resource": record.resource,
+        "reason": reason,
+    }
+
+
+# Fields shared by every row of one control run; sent once per control, not once per row, which
+# keeps the page small for organisations with many accounts.
+CONTROL_FIELDS = ("group", "control", "control_id", "tags")
+
+
+def table_data(records: list[ResultRecord]) -> dict[str, Any]:
+    """What the page's script receives: columns, status order, controls, and rows pointing at
+    their control by index (``"c"``)."""
+    controls: dict[tuple[str, ...], int] = {}
+    rows = []
+    for record in records:
+        full = row_data(record)
+        key = tuple(full[name] for name in CONTROL_FIELDS)
+        index = controls.setdefault(key, len(controls))
+        rows.append({"c": index, **{k: v for k, v in full.items() if k not in CONTROL_FIELDS}})
+    return {
+        "columns": [{"key": key, "label": label} for key, label in COLUMNS],
+        "statuses": [s.value for s in STATUS_ORDER],
+        "page_rows": PAGE_ROWS,
+        "controls": [dict(zip(CONTROL_FIELDS, key)) for key in controls],
+        "rows": rows,
+    }
+
+
+def _header(result: RunResult, records: list[ResultRecord]) -> str:
+    ctx = result.context
+    code = result.exit_code()
+    captured = ctx.snapshot.captured_at.isoformat() if ctx.snapshot else "live endpoint (no snapshot)"
+    titles = [child.title for child in result.root.children]
+    summary = result.summary.as_dict()
+    controls = sum(1 for _ in result.control_runs())
+    totals = " ".join(f"{badge(s.value)} {summary[s.value]}" for s in STATUS_ORDER)
+    meta = [
+        ("As of", ctx.as_of.isoformat()),
+        ("Snapshot captured at", captured),
+        ("Data source", ctx.engine_description),
+        ("Run", f"{ctx.started_at.isoformat()} to {ctx.ended_at.isoformat()}"),
+        ("rootwatch", ctx.tool_version),
+    ]
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta)
+    statuses = getattr(result, "statuses", None)  # rootwatch.selection's ShownRunResult (--status)
+    if statuses:
+        whole = getattr(result, "whole_summary", result.summary).as_dict()
+        shown = ", ".join(s.value for s in STATUS_ORDER if s in statuses)
+        whole_totals = ", ".join(f"{s.value} {whole[s.value]}" for s in STATUS_ORDER)
+        rows += f'<dt>Shown</dt><dd id="rw-narrowed">only {esc(shown)} results (--status); whole run: {esc(whole_totals)}</dd>'
+    rows += f'<dt>Exit code</dt><dd class="exit-{int(code)}" id="rw-exit">{int(code)}: {esc(EXIT_MEANINGS[code])}</dd>'
+    return (
+        "<header><h1>rootwatch report</h1>"
+        f'<p class="muted">{esc(", ".join(titles))}</p>'
+        f'<dl class="meta">{rows}</dl>'
+        f'<p class="totals" id="rw-totals">{totals} '
+        f'<span class="muted">({len(records)} results from {controls} controls)</span></p>'
+        "</header>"
+    )
+
+
+def _results(records: list[ResultRecord]) -> str:
+    counts = StatusSummary.of([r.status for r in records]).as_dict()
+    boxes = "".join(
+        f'<label><input type="checkbox" name="status" value="{s.value}" checked> {badge(s.value)} {counts[s.value]}</label>'
+        for s in STATUS_ORDER
+    )
+    head = "".join(
+        f'<th data-key="{key}" aria-sort="none"><button type="button">{esc(label)}</button></th>' for key, label in COLUMNS
+    )
+    return (
+        '<section class="results"><h2>Results</h2>'
+        f'<form id="rw-filters" role="search">{boxes}'
+        '<input type="search" id="rw-search" placeholder="Filter: any text (account, resource, reason...)" '
+        'aria-label="Filter results by text">'
+        '<span id="rw-count" class="muted" aria-live="polite"></span></form>'
+        "<noscript><p>The results table needs JavaScript; the csv and json exports hold the same rows.</p></noscript>"
+        f'<table id="rw-results"><thead><tr>{head}</tr></thead><tbody></tbody></table>'
+        '<button type="button" id="rw-more" hidden>Show all</button></section>'
+    )
+
+
+def render(result: RunResult) -> str:
+    records = result.records()
+    body = _header(result, records) + _charts(records) + _results(records)
+    data = table_data(records)
+    titles = ", ".join(child.title for child in result.root.children)
+    return page(title=f"rootwatch report: {titles}", body=body, css=REPORT_CSS, scripts=(REPORT_SCRIPT,), data=data)

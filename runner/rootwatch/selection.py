@@ -1,0 +1,383 @@
+"""Choosing what runs (``--where``) and what is shown (``--status``).
+
+``--where EXPR`` is a boolean expression over a control's metadata, written like a SQL ``WHERE``
+clause::
+
+    severity = 'critical'
+    tags.cis_level = '1' and control_id like 'cis_v700_2%'
+    severity >= 'high' or tags.service in ('AWS/IAM', 'AWS/CloudTrail')
+
+It is parsed by sqlglot and evaluated here, in Python, by walking a small whitelist of node types
+(``and``, ``or``, ``not``, comparisons, ``like``/``ilike``, ``in``, ``between``, ``is [not] null``,
+literals and the fields below); anything else is rejected with the offending text. Nothing is ever
+passed to ``eval`` or to a database. Fields:
+
+``control_id`` (or ``id``)
+    the benchmark item or control id, e.g. ``cis_v700_2_4`` or ``root_no_access_keys``
+``control``
+    the id of the SQL control behind the item (NULL for items the mod does not assess)
+``title``, ``description``, ``severity``
+    as in the metadata; ordered comparisons on ``severity`` follow low < medium < high < critical
+``tags.<key>``
+    a tag value (always text); a tag the control does not carry is NULL
+
+NULL follows SQL: a comparison with NULL is unknown, and a control whose expression is unknown does
+not run (use ``tags.x is null`` to select controls without a tag).
+
+``--status alarm,error`` filters the rows shown on stdout and written to exports; it never changes
+what the exit code means, which always reflects the whole run (see :func:`shown_result`).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Union
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from rootwatch.errors import UsageError
+from rootwatch.exitcodes import ExitCode
+from rootwatch.mod.model import SEVERITIES
+from rootwatch.results import ControlRun, GroupRun, RunResult, StatusSummary
+from rootwatch.status import Status
+
+if TYPE_CHECKING:
+    from rootwatch.mod.model import ControlNode
+
+FIELDS = ("control_id", "id", "control", "title", "description", "severity")
+"""Plain fields of ``--where``; ``tags.<key>`` comes on top."""
+
+Value = Union[str, float, bool, None]
+Predicate = Callable[["ControlNode"], bool]
+
+
+# --------------------------------------------------------------------------------------------
+# --where
+
+
+def control_metadata(node: ControlNode) -> dict[str, Any]:
+    """The fields ``--where`` sees for ``node`` (tags under ``"tags"``)."""
+    return {
+        "control_id": node.id,
+        "id": node.id,
+        "control": node.control.id if node.control else None,
+        "title": node.title,
+        "description": node.description,
+        "severity": node.severity,
+        "tags": dict(node.tags),
+    }
+
+
+@dataclass(frozen=True)
+class WhereExpression:
+    """A parsed ``--where`` expression; call :meth:`matches` per control node."""
+
+    text: str
+    tree: exp.Expression
+
+    def matches(self, node: ControlNode) -> bool:
+        """True when the expression is true (not false, not unknown) for ``node``."""
+        return _evaluate(self.tree, control_metadata(node), self.text) is True
+
+    def __call__(self, node: ControlNode) -> bool:
+        return self.matches(node)
+
+
+def parse_where(text: str) -> WhereExpression:
+    """Parse and check ``text``; raises :class:`UsageError` naming the problem."""
+    if not text.strip():
+        raise UsageError("--where is empty", hint="for example --where \"severity = 'critical'\"")
+    try:
+        statements = sqlglot.parse(text, read="postgres")
+    except (ParseError, TokenError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UsageError(f"--where {text!r} is not a valid expression: {first}", hint=_WHERE_HINT) from None
+    trees = [tree for tree in statements if isinstance(tree, exp.Expression)]
+    if len(trees) != 1:
+        raise UsageError(f"--where {text!r} must be one expression (no ';')", hint=_WHERE_HINT)
+    _check(trees[0], text)
+    return WhereExpression(text, trees[0])
+
+
+def where_predicate(expressions: Sequence[str]) -> Predicate | None:
+    """One predicate for every ``--where`` given (all must hold), or None when there are none."""
+    parsed = [parse_where(text) for text in expressions]
+    if not parsed:
+        return None
+    if len(parsed) == 1:
+        return parsed[0]
+    return lambda node: all(p.matches(node) for p in parsed)
+
+
+_FIELDS_HINT = "fields: control_id, control, title, description, severity, tags.<key>"
+_WHERE_HINT = f"{_FIELDS_HINT}; text in single quotes; e.g. --where \"severity = 'critical' and tags.cis_level = '1'\""
+
+
+_ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+    exp.And, exp.Or, exp.Not, exp.Paren,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
+    exp.Like, exp.ILike, exp.In, exp.Between, exp.Is,
+    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Neg,
+)  # fmt: skip
+
+
+def _check(tree: exp.Expression, text: str) -> None:
+    """Reject every node outside the whitelist and every unknown field, before running anything."""
+    for node in tree.walk():
+        if not isinstance(node, _ALLOWED_NODES):
+            raise UsageError(
+                f"--where {text!r}: {node.sql(dialect='postgres')!r} is not supported "
+                "(use and/or/not, =, <>, <, >, like, ilike, in, between, is null)",
+                hint=_WHERE_HINT,
+            )
+        if isinstance(node, exp.Column):
+            _field_of(node, text)
+    if isinstance(tree, (exp.Column, exp.Literal, exp.Null)):
+        raise UsageError(f"--where {text!r} is a value, not a condition", hint=_WHERE_HINT)
+
+
+def _field_of(column: exp.Column, text: str) -> tuple[str, str | None]:
+    """``("severity", None)`` or ``("tags", "cis_level")`` for a column reference."""
+    from rootwatch.suggest import did_you_mean
+
+    parts = [p.name for p in column.parts]
+    if len(parts) == 2 and parts[0].lower() == "tags":
+        return "tags", parts[1]
+    if len(parts) == 1 and parts[0].lower() in FIELDS:
+        return parts[0].lower(), None
+    name = ".".join(parts)
+    suggestion = did_you_mean(name, list(FIELDS))
+    if suggestion:
+        hint = f"did you mean {suggestion!r}?"
+    elif len(parts) == 1:
+        hint = f"a tag is tags.{name}, and text needs single quotes ('{name}'); {_FIELDS_HINT}"
+    else:
+        hint = _FIELDS_HINT
+    raise UsageError(f"--where {text!r}: unknown field {name!r}", hint=hint)
+
+
+def _evaluate(node: exp.Expression, meta: Mapping[str, Any], text: str) -> Value:
+    """SQL semantics with three-valued logic: None is NULL / unknown."""
+    if isinstance(node, exp.Paren):
+        return _evaluate(node.this, meta, text)
+    if isinstance(node, (exp.And, exp.Or)):
+        left, right = _truth(_evaluate(node.this, meta, text)), _truth(_evaluate(node.expression, meta, text))
+        decisive = isinstance(node, exp.Or)  # True decides an OR, False an AND
+        if decisive in (left, right):
+            return decisive
+        return None if None in (left, right) else not decisive
+    if isinstance(node, exp.Not):
+        return _negate(_truth(_evaluate(node.this, meta, text)))
+    if isinstance(node, exp.Column):
+        name, tag = _field_of(node, text)
+        return meta["tags"].get(tag) if name == "tags" else meta.get(name)
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else float(node.this)
+    if isinstance(node, exp.Neg):
+        value = _evaluate(node.this, meta, text)
+        return -value if isinstance(value, float) else None
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    result = _predicate(node, meta, text)
+    return _negate(result) if node.args.get("negate") else result
+
+
+def _predicate(node: exp.Expression, meta: Mapping[str, Any], text: str) -> bool | None:
+    """``is``, ``like``/``ilike``, ``in``, ``between`` and the comparisons (before any ``not``)."""
+    value = _evaluate(node.this, meta, text)
+    severity = _is_severity(node.this)
+    if isinstance(node, exp.Is):
+        if isinstance(node.expression, exp.Null):
+            return value is None
+        return _compare("=", value, _evaluate(node.expression, meta, text), severity)
+    if isinstance(node, (exp.Like, exp.ILike)):
+        pattern = _evaluate(node.expression, meta, text)
+        if value is None or pattern is None:
+            return None
+        return _like_regex(_text(pattern), isinstance(node, exp.ILike)).fullmatch(_text(value)) is not None
+    if isinstance(node, exp.In):
+        outcomes = [_compare("=", value, _evaluate(option, meta, text), severity) for option in node.expressions]
+        return True if True in outcomes else None if None in outcomes else False
+    if isinstance(node, exp.Between):
+        low = _compare(">=", value, _evaluate(node.args["low"], meta, text), severity)
+        high = _compare("<=", value, _evaluate(node.args["high"], meta, text), severity)
+        return False if False in (low, high) else None if None in (low, high) else True
+    for kind, symbol in ((exp.EQ, "="), (exp.NEQ, "<>"), (exp.GT, ">"), (exp.GTE, ">="), (exp.LT, "<"), (exp.LTE, "<=")):
+        if isinstance(node, kind):
+            return _compare(symbol, value, _evaluate(node.expression, meta, text), severity or _is_severity(node.expression))
+    raise UsageError(f"--where {text!r}: {node.sql()!r} is not supported", hint=_WHERE_HINT)  # _check stops it first
+
+
+def _truth(value: Value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise UsageError(f"--where: {_text(value)!r} is a value, not a condition", hint=_WHERE_HINT)
+
+
+def _negate(value: Value) -> bool | None:
+    return None if value is None else not value
+
+
+def _text(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    return str(value)
+
+
+def _number(value: Value) -> float | None:
+    try:
+        return value if isinstance(value, float) else float(str(value))
+    except ValueError:
+        return None
+
+
+def _is_severity(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Column) and node.name.lower() == "severity" and not node.table
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "<>": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def _compare(symbol: str, left: Value, right: Value, severity: bool) -> bool | None:
+    """Severities compare by rank, numbers numerically (tags are text, so ``tags.cis_level = 1``
+    matches ``'1'``), anything else as text; NULL on either side is unknown."""
+    if left is None or right is None:
+        return None
+    pair: tuple[Any, Any] = (_text(left), _text(right))
+    if severity and set(pair) <= set(SEVERITIES):
+        pair = (SEVERITIES.index(pair[0]), SEVERITIES.index(pair[1]))
+    elif isinstance(left, float) or isinstance(right, float):
+        numbers = (_number(left), _number(right))
+        if None not in numbers:
+            pair = numbers
+    return bool(_OPERATORS[symbol](*pair))
+
+
+@lru_cache(maxsize=64)
+def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    """A LIKE pattern as a regex: ``%`` any run, ``_`` one character, ``\\`` escapes the next."""
+    parts: list[str] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    if escaped:
+        parts.append(re.escape("\\"))
+    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+# --------------------------------------------------------------------------------------------
+# --status
+
+
+def parse_statuses(values: Iterable[str]) -> frozenset[Status] | None:
+    """The statuses named by ``--status`` values (comma-separated, repeatable); None for all."""
+    from rootwatch.suggest import did_you_mean
+
+    values = list(values)
+    chosen: set[Status] = set()
+    for value in values:
+        for name in (part.strip().lower() for part in value.split(",")):
+            if not name:
+                continue
+            status = Status.parse(name)
+            if status is None:
+                known = [s.value for s in Status]
+                suggestion = did_you_mean(name, known)
+                hint = f"did you mean {suggestion!r}?" if suggestion else f"statuses: {', '.join(known)}"
+                raise UsageError(f"--status {value!r}: unknown status {name!r}", hint=hint)
+            chosen.add(status)
+    if not chosen and values:
+        raise UsageError("--status names no status", hint="for example --status alarm,error")
+    return frozenset(chosen) if chosen else None
+
+
+@dataclass(frozen=True)
+class ShownRunResult(RunResult):
+    """A run narrowed to some statuses for display, remembering the whole run.
+
+    The tree (and so every summary a format prints) holds only the shown rows; :meth:`exit_code`
+    and :attr:`whole_summary` still describe the whole run, so ``--status`` never changes the exit
+    code or the ``exit_code`` written into the JSON export.
+    """
+
+    whole_summary: StatusSummary = StatusSummary()
+    whole_exit_code: ExitCode = ExitCode.OK
+    statuses: frozenset[Status] = frozenset()
+
+    def exit_code(self) -> ExitCode:
+        return self.whole_exit_code
+
+
+def shown_result(result: RunResult, statuses: frozenset[Status] | None) -> RunResult:
+    """``result`` with only rows in ``statuses`` (all rows when None).
+
+    A control run error is shown when ``error`` is chosen; controls and groups left empty are
+    dropped, so a report of alarms lists only the controls that have some.
+    """
+    if statuses is None:
+        return result
+
+    def narrow_run(run: ControlRun) -> ControlRun | None:
+        rows = tuple(row for row in run.rows if row.status in statuses)
+        error = run.error if Status.ERROR in statuses else None
+        if not rows and error is None:
+            return None
+        return ControlRun(run.node, rows, error, run.duration_s)
+
+    def narrow_group(group: GroupRun) -> GroupRun | None:
+        children: list[GroupRun | ControlRun] = []
+        for child in group.children:
+            kept = narrow_group(child) if isinstance(child, GroupRun) else narrow_run(child)
+            if kept is not None:
+                children.append(kept)
+        if not children:
+            return None
+        return GroupRun(group.id, group.title, group.description, group.tags, tuple(children), group.benchmark)
+
+    root = narrow_group(result.root) or GroupRun(
+        result.root.id, result.root.title, result.root.description, result.root.tags, (), result.root.benchmark
+    )
+    return ShownRunResult(
+        root=root,
+        context=result.context,
+        whole_summary=result.summary,
+        whole_exit_code=result.exit_code(),
+        statuses=statuses,
+    )
+
+
+def status_note(result: RunResult) -> str | None:
+    """A line for stderr saying what ``--status`` hid, or None when nothing was narrowed."""
+    if not isinstance(result, ShownRunResult):
+        return None
+    from rootwatch.status import STATUS_ORDER
+
+    shown = ", ".join(s.value for s in STATUS_ORDER if s in result.statuses)
+    whole = result.whole_summary.as_dict()
+    totals = "  ".join(f"{s.value} {whole[s.value]}" for s in STATUS_ORDER)
+    return (
+        f"rootwatch: showing {shown} results only (--status); whole run: {totals}; "
+        f"the exit code ({int(result.whole_exit_code)}) reflects the whole run"
+    )
