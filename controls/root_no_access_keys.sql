@@ -1,7 +1,9 @@
 -- Root user has no access keys (CIS v1.2 1.12, v1.3-v4 1.4, v5 1.3, v6 2.3, v7 2.4).
 -- One row per account. The verdict comes from the IAM account summary, which counts root access
--- keys whether active or not (CIS: an inactive root key still fails). The credential report only
--- enriches the reason: which key, active or not, when last used.
+-- keys whether active or not (CIS: an inactive root key still fails). The credential report
+-- enriches the reason: which key, active or not, when last used. Without a summary (an auditor's
+-- snapshot built from a credential report alone) the report decides, and the reason says so: it
+-- can lag the summary by up to four hours, but it is the evidence the auditor holds.
 with accounts as (
   select distinct on (account_id) account_id, partition
   from aws_account
@@ -29,8 +31,11 @@ key_text as (
       'key 1 (' || case when access_key_1_active then 'active' else 'inactive' end || ', '
       || coalesce(
         'last used ' || to_char(access_key_1_last_used_date, 'YYYY-MM-DD') || ', '
-        || cast(floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400) as bigint)
-        || ' days ago',
+        || case floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400)
+             when 1 then '1 day ago'
+             else cast(floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400) as bigint)
+               || ' days ago'
+           end,
         'never used')
       || ')'
     end as key_1,
@@ -38,8 +43,11 @@ key_text as (
       'key 2 (' || case when access_key_2_active then 'active' else 'inactive' end || ', '
       || coalesce(
         'last used ' || to_char(access_key_2_last_used_date, 'YYYY-MM-DD') || ', '
-        || cast(floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400) as bigint)
-        || ' days ago',
+        || case floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400)
+             when 1 then '1 day ago'
+             else cast(floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400) as bigint)
+               || ' days ago'
+           end,
         'never used')
       || ')'
     end as key_2
@@ -48,14 +56,22 @@ key_text as (
 select
   'arn:' || a.partition || ':iam::' || a.account_id || ':root' as resource,
   case
-    when s.account_id is null then 'error'
+    when s.account_id is null and k.account_id is null then 'error'
+    when s.account_id is null and coalesce(k.key_1, k.key_2) is not null then 'alarm'
+    when s.account_id is null then 'ok'
     when s.account_access_keys_present > 0 then 'alarm'
     else 'ok'
   end as status,
   case
-    when s.account_id is null then
-      'No IAM account summary for account ' || a.account_id
+    when s.account_id is null and k.account_id is null then
+      'No IAM account summary and no credential report for account ' || a.account_id
       || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
+    when s.account_id is null and coalesce(k.key_1, k.key_2) is not null then
+      'Root user has ' || (case when k.key_1 is null then 0 else 1 end + case when k.key_2 is null then 0 else 1 end)
+      || ' access key(s): ' || concat_ws('; ', k.key_1, k.key_2)
+      || ' (credential report; no IAM account summary captured).'
+    when s.account_id is null then
+      'Root user has no access keys (credential report; no IAM account summary captured).'
     when s.account_access_keys_present > 0 and k.account_id is null then
       'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary); '
       || 'no credential report to say which (run aws iam generate-credential-report).'

@@ -2,8 +2,10 @@
 -- default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
 /* Root user has no access keys (CIS v1.2 1.12, v1.3-v4 1.4, v5 1.3, v6 2.3, v7 2.4). */
 /* One row per account. The verdict comes from the IAM account summary, which counts root access */
-/* keys whether active or not (CIS: an inactive root key still fails). The credential report only */
-/* enriches the reason: which key, active or not, when last used. */
+/* keys whether active or not (CIS: an inactive root key still fails). The credential report */
+/* enriches the reason: which key, active or not, when last used. Without a summary (an auditor's */
+/* snapshot built from a credential report alone) the report decides, and the reason says so: it */
+/* can lag the summary by up to four hours, but it is the evidence the auditor holds. */
 WITH accounts AS (
   SELECT DISTINCT ON (account_id)
     account_id,
@@ -42,22 +44,38 @@ WITH accounts AS (
     CASE
       WHEN access_key_1_active OR access_key_1_last_rotated IS NOT NULL
       THEN 'key 1 (' || CASE WHEN access_key_1_active THEN 'active' ELSE 'inactive' END || ', ' || COALESCE(
-        'last used ' || STRFTIME(access_key_1_last_used_date, '%Y-%m-%d') || ', ' || CAST(FLOOR(
-          EXTRACT(EPOCH FROM (
-            CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
-          )) / 86400
-        ) AS BIGINT) || ' days ago',
+        'last used ' || STRFTIME(access_key_1_last_used_date, '%Y-%m-%d') || ', ' || CASE FLOOR(
+            EXTRACT(EPOCH FROM (
+              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
+            )) / 86400
+          )
+          WHEN 1
+          THEN '1 day ago'
+          ELSE CAST(FLOOR(
+            EXTRACT(EPOCH FROM (
+              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
+            )) / 86400
+          ) AS BIGINT) || ' days ago'
+        END,
         'never used'
       ) || ')'
     END AS key_1,
     CASE
       WHEN access_key_2_active OR access_key_2_last_rotated IS NOT NULL
       THEN 'key 2 (' || CASE WHEN access_key_2_active THEN 'active' ELSE 'inactive' END || ', ' || COALESCE(
-        'last used ' || STRFTIME(access_key_2_last_used_date, '%Y-%m-%d') || ', ' || CAST(FLOOR(
-          EXTRACT(EPOCH FROM (
-            CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
-          )) / 86400
-        ) AS BIGINT) || ' days ago',
+        'last used ' || STRFTIME(access_key_2_last_used_date, '%Y-%m-%d') || ', ' || CASE FLOOR(
+            EXTRACT(EPOCH FROM (
+              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
+            )) / 86400
+          )
+          WHEN 1
+          THEN '1 day ago'
+          ELSE CAST(FLOOR(
+            EXTRACT(EPOCH FROM (
+              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
+            )) / 86400
+          ) AS BIGINT) || ' days ago'
+        END,
         'never used'
       ) || ')'
     END AS key_2
@@ -66,15 +84,25 @@ WITH accounts AS (
 SELECT
   'arn:' || a.partition || ':iam::' || a.account_id || ':root' AS resource,
   CASE
-    WHEN s.account_id IS NULL
+    WHEN s.account_id IS NULL AND k.account_id IS NULL
     THEN 'error'
+    WHEN s.account_id IS NULL AND COALESCE(k.key_1, k.key_2) IS NOT NULL
+    THEN 'alarm'
+    WHEN s.account_id IS NULL
+    THEN 'ok'
     WHEN s.account_access_keys_present > 0
     THEN 'alarm'
     ELSE 'ok'
   END AS status,
   CASE
+    WHEN s.account_id IS NULL AND k.account_id IS NULL
+    THEN 'No IAM account summary and no credential report for account ' || a.account_id || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
+    WHEN s.account_id IS NULL AND COALESCE(k.key_1, k.key_2) IS NOT NULL
+    THEN 'Root user has ' || (
+      CASE WHEN k.key_1 IS NULL THEN 0 ELSE 1 END + CASE WHEN k.key_2 IS NULL THEN 0 ELSE 1 END
+    ) || ' access key(s): ' || CONCAT_WS('; ', k.key_1, k.key_2) || ' (credential report; no IAM account summary captured).'
     WHEN s.account_id IS NULL
-    THEN 'No IAM account summary for account ' || a.account_id || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
+    THEN 'Root user has no access keys (credential report; no IAM account summary captured).'
     WHEN s.account_access_keys_present > 0 AND k.account_id IS NULL
     THEN 'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary); ' || 'no credential report to say which (run aws iam generate-credential-report).'
     WHEN s.account_access_keys_present > 0 AND COALESCE(k.key_1, k.key_2) IS NULL
