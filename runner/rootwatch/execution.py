@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Union
 
 from rootwatch.engines.base import Engine, QueryFailed
+from rootwatch.evidence import mask_uncaptured
 from rootwatch.errors import SqlError, VariableError
 from rootwatch.grading import Graded, grade
 from rootwatch.mod.model import Benchmark, Control, ControlNode
@@ -84,6 +85,8 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
     check_variables(controls, options.variables)
     missing = missing_optional_tables(engine) if controls else frozenset()
+    info = engine.snapshot_info() if controls else None
+    uncaptured = info.uncaptured_tables() if info is not None else {}
 
     outcomes: dict[str, tuple[Graded, float]] = {}
     total = len(controls)
@@ -91,6 +94,8 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     def work(control: Control) -> tuple[str, Graded, float]:
         began = time.perf_counter()
         graded = run_control_sql(control, engine, options, as_of, missing)
+        if uncaptured and graded.error is None:
+            graded = Graded(mask_uncaptured(control, graded.rows, uncaptured))
         return control.id, graded, time.perf_counter() - began
 
     with ThreadPoolExecutor(max_workers=max(1, options.max_parallel)) as pool:

@@ -136,3 +136,24 @@ def test_duplicate_yaml_keys_are_problems(tmp_path: Path) -> None:
     root = write(tmp_path, {"mod.yaml": "mod: {name: m}\nmod: {name: n}\n"})
     with pytest.raises(ValidationFailed, match=r"mod.yaml:2: invalid YAML: duplicate key 'mod'"):
         load_mod(root)
+
+
+def test_optional_evidence_names_known_tables(tmp_path: Path) -> None:
+    mod = "mod: {name: m}\nbenchmarks:\n  root: {title: R, children: [{control: c1}, {control: c2}]}\n"
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": mod,
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": GOOD_META + "optional_evidence: [aws_iam_account_summary]\n",
+            "controls/c2.sql": "select 1",
+            "controls/c2.yaml": GOOD_META + "optional_evidence: [aws_iam_acount_summary]\n",
+        },
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        load_mod(root)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{root / 'controls' / 'c2.yaml'}:{GOOD_META.count(chr(10)) + 1}: optional_evidence: unknown table 'aws_iam_acount_summary'"
+    ]
+    (root / "controls" / "c2.yaml").write_text(GOOD_META)
+    assert load_mod(root).controls["c1"].optional_evidence == frozenset({"aws_iam_account_summary"})

@@ -21,10 +21,12 @@ SNAPSHOT_ENV = "ROOTWATCH_SNAPSHOT"
 
 
 def load_mod(args: argparse.Namespace) -> Mod:
-    from rootwatch import api
+    # The loader alone, not rootwatch.api: listings must start fast and need no engine code.
+    from rootwatch.mod.loader import find_mod_location
+    from rootwatch.mod.loader import load_mod as load
 
     location = getattr(args, "mod_location", None)
-    return api.load_mod(Path(location) if location else None)
+    return load(find_mod_location(Path(location) if location else None))
 
 
 def data_source(args: argparse.Namespace) -> DataSource:

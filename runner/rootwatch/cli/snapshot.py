@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-BUILDER_MODULES: tuple[str, ...] = ()
+BUILDER_MODULES: tuple[str, ...] = ("rootwatch.cli.snapshot_live", "rootwatch.cli.snapshot_files")
 
 
 def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:

@@ -207,7 +207,9 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
     meta = collect.mapping(meta, meta_path, 1, "control metadata")
     if meta is None:
         return None
-    collect.unknown_keys(meta, {"id", "title", "description", "severity", "tags", "docs"}, meta_path, "control metadata")
+    collect.unknown_keys(
+        meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence"}, meta_path, "control metadata"
+    )
     if "id" in meta and meta["id"] != stem:
         collect.add(meta_path, line_of(meta, "id"), f"id {meta['id']!r} disagrees with the file name {stem!r}")
     severity = collect.text(meta, "severity", meta_path)
@@ -230,7 +232,26 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         sql_path=sql_path,
         meta_path=meta_path,
         sql=sql,
+        optional_evidence=_optional_evidence(meta, meta_path, collect),
     )
+
+
+def _optional_evidence(meta: Mapping, meta_path: Path, collect: _Collector) -> frozenset[str]:
+    """``optional_evidence``: tables the control grades without (its SQL says what is missing)."""
+    from rootwatch.schema.tables import load_tables
+
+    value = meta.get("optional_evidence", [])
+    if value == []:
+        return frozenset()
+    line = line_of(meta, "optional_evidence")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        collect.add(meta_path, line, "optional_evidence must be a list of table names")
+        return frozenset()
+    known = load_tables()
+    for name in value:
+        if name not in known:
+            collect.add(meta_path, line, f"optional_evidence: unknown table {name!r}")
+    return frozenset(value)
 
 
 def _load_queries(directory: Path, collect: _Collector) -> dict[str, Query]:

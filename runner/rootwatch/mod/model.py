@@ -47,6 +47,10 @@ class Control:
     sql_path: Path
     meta_path: Path
     sql: str = field(repr=False)
+    optional_evidence: frozenset[str] = frozenset()
+    """Tables the control grades without, saying in its reason what is missing (``optional_evidence``
+    in its YAML). Every other table it reads is required: where a snapshot did not capture one for
+    an account, the runner grades that account ``skip`` instead of trusting an empty table."""
 
     @property
     def source(self) -> SqlSource:

@@ -26,7 +26,8 @@ METADATA_DDL = (
   account_id VARCHAR NOT NULL,
   regions JSON,
   credential_report_generated_at TIMESTAMPTZ,
-  source VARCHAR
+  source VARCHAR,
+  captured_at TIMESTAMPTZ
 )""",
     """CREATE TABLE rootwatch_snapshot_issues (
   account_id VARCHAR,
@@ -38,6 +39,10 @@ METADATA_DDL = (
 )
 METADATA_TABLES = ("rootwatch_snapshot", "rootwatch_snapshot_accounts", "rootwatch_snapshot_issues")
 
+NOT_CAPTURED = "not_captured"
+"""Issue kind: a table this capture did not read for an account (``source`` names the table), so
+its emptiness is no evidence. Controls that need the table grade that account ``skip``."""
+
 
 @dataclass(frozen=True)
 class AccountInfo:
@@ -45,6 +50,8 @@ class AccountInfo:
     regions: tuple[str, ...] = ()
     credential_report_generated_at: datetime | None = None
     source: str | None = None
+    captured_at: datetime | None = None
+    """When this account's data was read (a merged snapshot keeps each account's own time)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,14 @@ class SnapshotInfo:
     accounts: tuple[AccountInfo, ...] = field(default_factory=tuple)
     issues: tuple[SnapshotIssue, ...] = field(default_factory=tuple)
 
+    def uncaptured_tables(self) -> dict[str, frozenset[str]]:
+        """Per account, the tables this snapshot did not capture (``not_captured`` issues)."""
+        found: dict[str, set[str]] = {}
+        for issue in self.issues:
+            if issue.kind == NOT_CAPTURED and issue.account_id and issue.source:
+                found.setdefault(issue.account_id, set()).add(issue.source)
+        return {account: frozenset(tables) for account, tables in found.items()}
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dictionary (``snapshot info --output json``)."""
         return {
@@ -87,6 +102,7 @@ class SnapshotInfo:
                     if a.credential_report_generated_at
                     else None,
                     "source": a.source,
+                    "captured_at": a.captured_at.isoformat() if a.captured_at else None,
                 }
                 for a in self.accounts
             ],
@@ -108,7 +124,8 @@ def read_snapshot_info(cursor: Any) -> SnapshotInfo | None:
     present = {
         name
         for (name,) in cursor.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'rootwatch_snapshot%'"
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'rootwatch_snapshot%' "
+            "AND database_name = current_database() AND schema_name = current_schema()"
         ).fetchall()
     }
     if "rootwatch_snapshot" not in present:
@@ -122,12 +139,17 @@ def read_snapshot_info(cursor: Any) -> SnapshotInfo | None:
     format_version, captured_at, source, detail, tool_version, created_at = head[0]
     accounts: tuple[AccountInfo, ...] = ()
     if "rootwatch_snapshot_accounts" in present:
+        has_time = cursor.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'rootwatch_snapshot_accounts' "
+            "AND column_name = 'captured_at' AND database_name = current_database() AND schema_name = current_schema()"
+        ).fetchall()[0][0]
         rows = cursor.execute(
-            "SELECT account_id, CAST(regions AS VARCHAR), credential_report_generated_at, source "
-            "FROM rootwatch_snapshot_accounts ORDER BY account_id"
+            "SELECT account_id, CAST(regions AS VARCHAR), credential_report_generated_at, source, "
+            + ("captured_at" if has_time else "NULL")  # files written before per-account capture times
+            + " FROM rootwatch_snapshot_accounts ORDER BY account_id"
         ).fetchall()
         accounts = tuple(
-            AccountInfo(a, tuple(json.loads(r)) if r else (), g, s) for a, r, g, s in rows
+            AccountInfo(a, tuple(json.loads(r)) if r else (), g, s, c) for a, r, g, s, c in rows
         )
     issues: tuple[SnapshotIssue, ...] = ()
     if "rootwatch_snapshot_issues" in present:

@@ -72,3 +72,18 @@ def placeholders(source: SqlSource) -> frozenset[str]:
 
     names = (parameter_name(p) for p in parse(source).find_all(exp.Placeholder))
     return frozenset(name for name in names if name)
+
+
+@lru_cache(maxsize=512)
+def tables_read(source: SqlSource) -> frozenset[str]:
+    """Names of the database tables the SQL reads (common table expressions and table functions
+    such as ``jsonb_array_elements(...)`` left out)."""
+    from sqlglot import exp
+
+    tree = parse(source)
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return frozenset(
+        table.name
+        for table in tree.find_all(exp.Table)
+        if isinstance(table.this, exp.Identifier) and table.name not in cte_names
+    )

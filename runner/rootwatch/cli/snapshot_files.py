@@ -1,0 +1,98 @@
+"""``rootwatch snapshot from-files``: build a snapshot from AWS CLI outputs and CloudTrail log files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "from-files",
+        help="build a snapshot from AWS CLI outputs and CloudTrail log files",
+        description="Build a snapshot from the files AWS produces: a folder with one sub-folder per account "
+        "(and per region) holding AWS CLI JSON outputs named after the command, plus CloudTrail log files "
+        "in the S3 layout (docs/snapshot-files.md); or a single credential report with --credential-report.",
+        epilog="exit codes: 0 written, 3 bad input or usage (nothing is written)",
+    )
+    parser.add_argument("directory", metavar="DIR", nargs="?", help="folder in the from-files layout")
+    parser.add_argument("-o", "--out", dest="out", metavar="FILE", required=True, help="snapshot file to write")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    parser.add_argument(
+        "--skip-bad-files",
+        action="store_true",
+        help="leave out unreadable or malformed files (each is recorded in the snapshot's metadata) "
+        "instead of stopping",
+    )
+    parser.add_argument(
+        "--captured-at",
+        metavar="TIMESTAMP",
+        help="when the files were captured (ISO 8601; the snapshot's default as-of). Default: DIR/capture.json, "
+        "else the newest credential report's generation time, else now",
+    )
+    parser.add_argument(
+        "--credential-report",
+        metavar="FILE",
+        help="build from this credential report alone (decoded CSV, or the JSON of aws iam get-credential-report) "
+        "instead of DIR",
+    )
+    parser.add_argument("--account-id", metavar="ID", help="with --credential-report: the account (default: the root user's)")
+    parser.add_argument(
+        "--cloudtrail-events",
+        choices=("root", "all"),
+        default="root",
+        help="which CloudTrail log records to keep: root activity (userIdentity.type Root and sts:AssumeRoot; "
+        "the default) or all",
+    )
+    parser.set_defaults(handler=from_files)
+
+
+def from_files(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rootwatch.cli.common import parse_as_of
+    from rootwatch.errors import UsageError
+    from rootwatch.snapshot.cloudtrail_logs import EventSelection
+    from rootwatch.snapshot.from_files import (
+        FromFilesOptions,
+        build_from_credential_report,
+        build_from_directory,
+    )
+
+    if args.credential_report and args.directory:
+        raise UsageError("give DIR or --credential-report, not both")
+    if not args.credential_report and not args.directory:
+        raise UsageError("nothing to read: give DIR (a from-files folder) or --credential-report FILE")
+    if args.account_id and not args.credential_report:
+        raise UsageError("--account-id goes with --credential-report (in DIR, folders name the accounts)")
+    captured_at = None
+    if args.captured_at is not None:
+        try:
+            captured_at = parse_as_of(args.captured_at)
+        except UsageError:
+            raise UsageError(
+                f"--captured-at {args.captured_at!r} is not an ISO 8601 date or timestamp",
+                hint="for example --captured-at 2026-11-25T09:30:00Z",
+            ) from None
+    options = FromFilesOptions(
+        overwrite=args.force,
+        skip_bad_files=args.skip_bad_files,
+        captured_at=captured_at,
+        events=EventSelection(args.cloudtrail_events),
+    )
+    output = Path(args.out)
+    if args.credential_report:
+        summary = build_from_credential_report(Path(args.credential_report), output, account_id=args.account_id, options=options)
+    else:
+        summary = build_from_directory(Path(args.directory), output, options)
+    rows = sum(summary.row_counts.values())
+    accounts = len(summary.accounts)
+    lines = [
+        f"rootwatch: wrote {summary.output}: {accounts} account{'s' if accounts != 1 else ''}, {rows} rows, "
+        f"{summary.log_files} CloudTrail log file{'s' if summary.log_files != 1 else ''}, "
+        f"captured at {summary.captured_at.isoformat()}"
+    ]
+    for problem in summary.skipped:
+        lines.append(f"rootwatch: skipped {problem}")
+    sys.stderr.write("\n".join(lines) + "\n")
+    return 0

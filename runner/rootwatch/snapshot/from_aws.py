@@ -1,0 +1,226 @@
+"""``snapshot from-aws``: read one or many AWS accounts with boto3 into a snapshot.
+
+Accounts come from, in this order of precedence:
+
+* ``organization`` with ``role_name``: the accounts the management account (the base credentials)
+  lists in AWS Organizations; the role is assumed in each (the caller's own account is read with
+  the base credentials, needing no role there);
+* ``account_ids`` with ``role_name``: the role ``arn:<partition>:iam::<id>:role/<role_name>`` is
+  assumed in each, from the base credentials (the one ``--profile`` or the default chain);
+* ``profiles``: one account per named profile;
+* otherwise the default credential chain (one account).
+
+Accounts are read in parallel worker threads (AWS calls only); rows are written by the calling
+thread as each account completes. An account whose credentials or role fail, and every API call
+that fails, is recorded in the snapshot as an ``error`` issue with the AWS error code and message;
+the rest is read and written. A suspended account of the organization is recorded as skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rootwatch.errors import ConnectionFailed, UsageError
+from rootwatch.snapshot.from_aws_account import AccountCapture, AccountReader, ReadSettings, Tick, aws_error, client
+from rootwatch.snapshot.from_aws_report import Backoff
+from rootwatch.snapshot.metadata import SnapshotIssue
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
+
+ROLE_SESSION_NAME = "rootwatch-snapshot"
+
+
+@dataclass(frozen=True)
+class AwsCaptureOptions:
+    """Which accounts and regions to read, and where to write them."""
+
+    output: Path
+    profiles: tuple[str, ...] = ()
+    role_name: str | None = None
+    account_ids: tuple[str, ...] = ()
+    organization: bool = False
+    regions: tuple[str, ...] = ()
+    """Regions to read in every account; empty: each account's enabled regions."""
+    endpoint_url: str | None = None
+    """One endpoint for every service (a test server); None: AWS (or $AWS_ENDPOINT_URL)."""
+    external_id: str | None = None
+    max_parallel: int = 4
+    backoff: Backoff = Backoff()
+    overwrite: bool = False
+    progress: Callable[[int, int, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One account to read: how to get its session, and how to name it."""
+
+    label: str
+    """The Steampipe-style connection name its rows carry (profile name or aws_<account id>)."""
+    source: str
+    account_id: str | None
+    open_session: Callable[[], Any]
+
+
+def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
+    """Read every account ``options`` names into ``options.output``; returns what was written."""
+    _check(options)
+    captured_at = datetime.now(timezone.utc)
+    settings = ReadSettings(regions=options.regions, endpoint_url=options.endpoint_url, backoff=options.backoff)
+    targets, detail, skipped = _targets(options, settings)
+    with SnapshotWriter(options.output, source="aws", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite) as writer:
+        for issue in skipped:
+            writer.add_issue(issue)
+        tick = Tick(options.progress, len(targets))
+        written: dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=options.max_parallel, thread_name_prefix="rootwatch-aws") as pool:
+            futures = [pool.submit(_read, target, settings, tick) for target in targets]
+            for future in as_completed(futures):
+                _write(writer, future.result(), written)
+        return writer.summary()
+
+
+def _check(options: AwsCaptureOptions) -> None:
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        raise UsageError("snapshot from-aws needs boto3", hint="pip install 'rootwatch[aws]'") from None
+    if options.max_parallel < 1:
+        raise UsageError("--max-parallel must be at least 1")
+    if (options.account_ids or options.organization) and not options.role_name:
+        raise UsageError("--account-id and --organization need --role-name (the role to assume in each account)")
+    if options.role_name and not (options.account_ids or options.organization):
+        raise UsageError("--role-name needs --account-id (repeatable) or --organization")
+    if options.organization and options.account_ids:
+        raise UsageError("--organization lists the accounts itself; drop --account-id")
+    if options.role_name and len(options.profiles) > 1:
+        raise UsageError("with --role-name, at most one --profile (the credentials that assume the role)")
+    for account_id in options.account_ids:
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            raise UsageError(f"--account-id {account_id!r} is not a 12-digit AWS account id")
+
+
+def _session(profile: str | None) -> Any:
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ProfileNotFound:
+        raise UsageError(f"--profile {profile!r}: no such AWS profile", hint="see ~/.aws/config or 'aws configure list-profiles'") from None
+
+
+def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_Target], str, list[SnapshotIssue]]:
+    """The accounts to read, the snapshot's source detail, and accounts skipped up front."""
+    where = f" at {options.endpoint_url}" if options.endpoint_url else ""
+    if not options.role_name:
+        if not options.profiles:
+            return [_Target("aws", "aws default credentials", None, lambda: _session(None))], f"default credentials{where}", []
+        for profile in options.profiles:
+            _session(profile)  # an unknown profile is a usage error before anything is read
+        targets = [_Target(p, f"aws profile {p}", None, lambda p=p: _session(p)) for p in dict.fromkeys(options.profiles)]
+        return targets, f"profiles {', '.join(options.profiles)}{where}", []
+    base_profile = options.profiles[0] if options.profiles else None
+    base = _session(base_profile)
+    sts = client(base, "sts", base.region_name or "us-east-1", settings)
+    try:
+        identity = sts.get_caller_identity()
+    except Exception as exc:  # noqa: BLE001 - botocore raises several unrelated types for bad credentials
+        code, message = aws_error(exc)
+        raise ConnectionFailed(
+            f"the base credentials ({'profile ' + base_profile if base_profile else 'default chain'}) do not work: {code}: {message}",
+            hint="they assume --role-name in each account; check them with 'aws sts get-caller-identity'",
+        ) from None
+    own, partition = identity["Account"], identity["Arn"].split(":")[1]
+    skipped: list[SnapshotIssue] = []
+    if options.organization:
+        account_ids, skipped, organization_id = _organization_accounts(base, settings)
+        detail = f"organization {organization_id} via role {options.role_name}{where}"
+    else:
+        account_ids = list(dict.fromkeys(options.account_ids))
+        detail = f"role {options.role_name} in {len(account_ids)} account{'s' if len(account_ids) != 1 else ''}{where}"
+    targets = []
+    for account_id in account_ids:
+        if account_id == own:
+            targets.append(_Target(f"aws_{account_id}", f"aws {'profile ' + base_profile if base_profile else 'default credentials'}", account_id, lambda: base))
+            continue
+        role_arn = f"arn:{partition}:iam::{account_id}:role/{options.role_name}"
+        targets.append(_Target(f"aws_{account_id}", f"aws role {role_arn}", account_id, lambda arn=role_arn: _assume(sts, arn, options.external_id)))
+    return targets, detail, skipped
+
+
+def _organization_accounts(base: Any, settings: ReadSettings) -> tuple[list[str], list[SnapshotIssue], str]:
+    """Active account ids of the organization, skipped (suspended) ones as issues, and its id."""
+    organizations = client(base, "organizations", base.region_name or "us-east-1", settings)
+    try:
+        organization = organizations.describe_organization()["Organization"]
+        accounts = [a for page in organizations.get_paginator("list_accounts").paginate() for a in page.get("Accounts", [])]
+    except Exception as exc:  # noqa: BLE001 - ClientError or a botocore transport error
+        code, message = aws_error(exc)
+        raise ConnectionFailed(
+            f"cannot list the organization's accounts: {code}: {message}",
+            hint="--organization needs credentials of the management account (or a delegated administrator)",
+        ) from None
+    active: list[str] = []
+    skipped: list[SnapshotIssue] = []
+    for account in sorted(accounts, key=lambda a: a["Id"]):
+        status = account.get("Status") or account.get("State")
+        if status and status.upper() != "ACTIVE":
+            skipped.append(SnapshotIssue("skipped_account", f"account is {status}; not read", account["Id"], None, "organizations:ListAccounts"))
+        else:
+            active.append(account["Id"])
+    return active, skipped, organization.get("Id", "?")
+
+
+def _assume(sts: Any, role_arn: str, external_id: str | None) -> Any:
+    import boto3
+
+    params = {"RoleArn": role_arn, "RoleSessionName": ROLE_SESSION_NAME}
+    if external_id:
+        params["ExternalId"] = external_id
+    credentials = sts.assume_role(**params)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _read(target: _Target, settings: ReadSettings, tick: Tick) -> AccountCapture:
+    """Runs in a worker thread: open the session, read the account (failures become issues)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    capture = AccountCapture(target.account_id, target.label)
+    try:
+        session = target.open_session()
+    except (ClientError, BotoCoreError) as exc:  # a failed AssumeRole is recorded, not fatal
+        code, message = aws_error(exc)
+        capture.issues.append(SnapshotIssue("error", f"{code}: {message}", target.account_id, None, f"{target.source}: sts:AssumeRole"))
+        tick.step(target.label)
+        return capture
+    return AccountReader(session, capture, settings, tick, target.source).read()
+
+
+def _write(writer: SnapshotWriter, capture: AccountCapture, written: dict[str, str]) -> None:
+    """Rows, account and issues of one account (a second copy of an account is left out)."""
+    if capture.account_id and capture.account_id in written and capture.info is not None:
+        writer.add_issue(
+            SnapshotIssue(
+                "superseded",
+                f"{capture.label} reads account {capture.account_id} again (already read as {written[capture.account_id]}); left out",
+                capture.account_id,
+                None,
+                capture.label,
+            )
+        )
+        return
+    for table, rows in capture.rows.items():
+        writer.add_rows(table, rows)
+    if capture.info is not None:
+        writer.add_account(capture.info)
+        written[capture.account_id or ""] = capture.label
+    for issue in capture.issues:
+        writer.add_issue(issue)

@@ -1,0 +1,347 @@
+"""Reading one AWS account through boto3 into Steampipe-shaped rows (the shared transforms).
+
+Every API call is made on its own: one that fails is recorded as an ``error`` issue carrying the
+AWS error code and message, with the account, the region and the call (``cloudtrail:DescribeTrails``),
+and the rest of the account is still read. Only a failed ``sts:GetCallerIdentity`` (no usable
+credentials) ends the account early.
+
+Regional sources are read in every enabled region (``ec2:DescribeRegions``) unless regions are
+given. Trail status and event selectors are asked once per trail, in its home region, and applied
+to every region's copy (DescribeTrails with shadow trails lists a multi-region trail everywhere,
+as Steampipe does). Subscription attributes are asked only for confirmed subscriptions of topics
+that an alarm notifies: the pending state is already in the ARN, and the rest matters only where
+a notification chain is graded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from rootwatch.snapshot.from_aws_report import Backoff, ReportUnavailable, fetch_credential_report
+from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
+from rootwatch.snapshot.transforms import (
+    PENDING_CONFIRMATION,
+    Origin,
+    Row,
+    TransformError,
+    account_row,
+    account_summary_row,
+    alarm_rows,
+    credential_report_generated_time,
+    credential_report_rows_from_response,
+    metric_filter_rows,
+    organizations_account_rows,
+    organizations_features_row,
+    subscription_rows,
+    trail_rows,
+    virtual_mfa_device_rows,
+)
+
+GLOBAL_SERVICE_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
+"""Where the global services (IAM, STS, Organizations) are called, per partition."""
+
+_NO_ORGANIZATION = {"AWSOrganizationsNotInUseException"}
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How every account is read."""
+
+    regions: tuple[str, ...] = ()
+    """Regions to read; empty: every region enabled in the account."""
+    endpoint_url: str | None = None
+    backoff: Backoff = Backoff()
+
+
+@dataclass
+class AccountCapture:
+    """What was read from one account: rows per table, issues, and its metadata."""
+
+    account_id: str | None
+    label: str
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    issues: list[SnapshotIssue] = field(default_factory=list)
+    info: AccountInfo | None = None
+
+    def add(self, table: str, rows: Iterable[Row]) -> None:
+        self.rows.setdefault(table, []).extend(rows)
+
+
+class Tick:
+    """Thread-safe progress counting: ``grow`` when work becomes known, ``step`` when done."""
+
+    def __init__(self, callback: Callable[[int, int, str], None] | None, total: int) -> None:
+        import threading
+
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.done = 0
+        self.total = total
+
+    def grow(self, count: int) -> None:
+        with self._lock:
+            self.total += count
+
+    def step(self, label: str) -> None:
+        with self._lock:
+            self.done += 1
+            if self._callback:
+                self._callback(self.done, self.total, label)
+
+
+MESSAGE_LIMIT = 300
+"""Characters of an error message kept in an issue (a proxy's HTML error page can be long)."""
+
+
+def aws_error(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of a boto3 or botocore error, as AWS spelled them, on one line."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and response.get("Error"):
+        error = response["Error"]
+        code, message = str(error.get("Code") or type(exc).__name__), str(error.get("Message") or exc)
+    else:
+        code, message = type(exc).__name__, str(exc)
+    message = " ".join(message.split())
+    return code, message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
+
+
+def client(session: Any, service: str, region: str, settings: ReadSettings) -> Any:
+    """A boto3 client with standard retries (throttling backs off) and bounded timeouts.
+
+    ``$AWS_MAX_ATTEMPTS`` is honoured when set (a value in ``Config`` would override it).
+    """
+    import os
+
+    from botocore.config import Config
+
+    retries: dict[str, Any] = {"mode": "standard"}
+    if not os.environ.get("AWS_MAX_ATTEMPTS"):
+        retries["max_attempts"] = 6
+    config = Config(retries=retries, connect_timeout=10, read_timeout=60)
+    return session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
+
+
+class AccountReader:
+    """Reads one account with one boto3 session (used from one worker thread)."""
+
+    def __init__(self, session: Any, capture: AccountCapture, settings: ReadSettings, tick: Tick, source: str) -> None:
+        self._session = session
+        self._capture = capture
+        self._settings = settings
+        self._tick = tick
+        self._source = source
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._trail_details_by_arn: dict[str, tuple[Any, Any, Any]] = {}
+
+    def _client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = client(self._session, service, region, self._settings)
+        return self._clients[key]
+
+    def _call(self, source: str, region: str | None, action: Callable[[], Any]) -> Any:
+        """``action()``, or None with the failure recorded as an issue of this account."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
+
+        try:
+            return action()
+        except ReportUnavailable as exc:
+            message = f"{exc.code}: {exc.message}"
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
+            code, text = aws_error(exc)
+            message = f"{code}: {text}"
+        except TransformError as exc:
+            message = f"unexpected response: {exc}"
+        self._capture.issues.append(SnapshotIssue("error", message, self._capture.account_id, region, source))
+        return None
+
+    def read(self) -> AccountCapture:
+        started = datetime.now(timezone.utc)
+        capture = self._capture
+        # Credentials are resolved when the first client is made: inside the recorded call, so a
+        # profile that cannot get credentials is an issue naming it, not a crash.
+        source = f"{self._source}: sts:GetCallerIdentity"
+        identity = self._call(source, None, lambda: self._client("sts", self._session.region_name or "us-east-1").get_caller_identity())
+        if identity is None:  # no usable credentials: nothing else can be read
+            self._tick.step(capture.label)
+            return capture
+        capture.account_id = identity["Account"]
+        partition = identity["Arn"].split(":")[1]
+        origin = Origin(capture.account_id, partition, capture.label)
+        home = GLOBAL_SERVICE_REGION.get(partition, "us-east-1")
+        report_time = self._read_global(origin, home)
+        regions = self._regions(home)
+        self._tick.grow(len(regions))
+        self._tick.step(f"{capture.account_id} global")
+        for region in regions:
+            self._read_region(origin, region, regions)
+            self._tick.step(f"{capture.account_id} {region}")
+        capture.info = AccountInfo(capture.account_id, tuple(sorted(regions)), report_time, self._source, started)
+        return capture
+
+    # ---- account-level sources ------------------------------------------------------------
+
+    def _read_global(self, origin: Origin, home: str) -> datetime | None:
+        capture = self._capture
+        iam = self._client("iam", home)
+        report = self._call("iam:GetCredentialReport", "global", lambda: fetch_credential_report(iam, self._settings.backoff))
+        generated = None
+        if report is not None:
+            rows = self._call("iam:GetCredentialReport", "global", lambda: credential_report_rows_from_response(report, origin=origin))
+            if rows is not None:
+                capture.add("aws_iam_credential_report", rows)
+                generated = credential_report_generated_time(report)
+        summary = self._call("iam:GetAccountSummary", "global", iam.get_account_summary)
+        if summary is not None:
+            self._transform("iam:GetAccountSummary", "aws_iam_account_summary", lambda: [account_summary_row(summary, origin=origin)])
+        devices = self._call("iam:ListVirtualMFADevices", "global", lambda: _pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices"))
+        if devices is not None:
+            self._transform("iam:ListVirtualMFADevices", "aws_iam_virtual_mfa_device", lambda: virtual_mfa_device_rows(devices, origin=origin))
+        aliases = self._call("iam:ListAccountAliases", "global", lambda: _pages(iam, "list_account_aliases", "AccountAliases"))
+        organization = self._organization(home)
+        self._transform("aws_account", "aws_account", lambda: [account_row(origin=origin, aliases=aliases, organization=organization)])
+        if organization and organization.get("Organization", {}).get("MasterAccountId") == origin.account_id:
+            self._read_management(origin, home, iam)
+        return generated
+
+    def _organization(self, home: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        from botocore.exceptions import BotoCoreError
+
+        organizations = self._client("organizations", home)
+        try:
+            return organizations.describe_organization()
+        except (ClientError, BotoCoreError) as exc:
+            code, text = aws_error(exc)
+            if code not in _NO_ORGANIZATION:  # not in an organization is no error: the columns stay NULL
+                self._capture.issues.append(
+                    SnapshotIssue("error", f"{code}: {text}", self._capture.account_id, "global", "organizations:DescribeOrganization")
+                )
+            return None
+
+    def _read_management(self, origin: Origin, home: str, iam: Any) -> None:
+        """Organization membership and centralized root access, readable from the management account."""
+        organizations = self._client("organizations", home)
+        accounts = self._call("organizations:ListAccounts", "global", lambda: _pages(organizations, "list_accounts", "Accounts"))
+        if accounts is not None:
+            self._transform("organizations:ListAccounts", "aws_organizations_account", lambda: organizations_account_rows(accounts, origin=origin))
+        features = self._call("iam:ListOrganizationsFeatures", "global", iam.list_organizations_features)
+        if features is not None:
+            self._transform("iam:ListOrganizationsFeatures", "rootwatch_organizations_features", lambda: [organizations_features_row(features, origin=origin)])
+
+    def _regions(self, home: str) -> list[str]:
+        if self._settings.regions:
+            return list(dict.fromkeys(self._settings.regions))
+        ec2 = self._client("ec2", self._session.region_name or home)
+        found = self._call("ec2:DescribeRegions", None, ec2.describe_regions)  # enabled regions only
+        if found is None:
+            return [self._session.region_name or home]  # recorded; read at least one region
+        return sorted(region["RegionName"] for region in found.get("Regions", []))
+
+    def _transform(self, source: str, table: str, build: Callable[[], list[Row]]) -> None:
+        rows = self._call(source, None, build)
+        if rows is not None:
+            self._capture.add(table, rows)
+
+    # ---- regional sources -----------------------------------------------------------------
+
+    def _read_region(self, origin: Origin, region: str, regions: list[str]) -> None:
+        self._trails(origin, region)
+        logs = self._client("logs", region)
+        filters = self._call("logs:DescribeMetricFilters", region, lambda: _pages(logs, "describe_metric_filters", "metricFilters"))
+        if filters is not None:
+            self._transform("logs:DescribeMetricFilters", "aws_cloudwatch_log_metric_filter", lambda: metric_filter_rows(filters, origin=origin, region=region))
+        cloudwatch = self._client("cloudwatch", region)
+        alarms = self._call("cloudwatch:DescribeAlarms", region, lambda: _pages(cloudwatch, "describe_alarms", "MetricAlarms"))
+        if alarms is not None:
+            self._transform("cloudwatch:DescribeAlarms", "aws_cloudwatch_alarm", lambda: alarm_rows(alarms, origin=origin, region=region))
+        topics = {
+            action
+            for alarm in (alarms or {}).get("MetricAlarms", [])
+            for action in alarm.get("AlarmActions") or []
+            if action.split(":")[2:5] == ["sns", region, origin.account_id]
+        }
+        self._subscriptions(origin, region, topics)
+
+    def _trails(self, origin: Origin, region: str) -> None:
+        cloudtrail = self._client("cloudtrail", region)
+        listed = self._call("cloudtrail:DescribeTrails", region, lambda: cloudtrail.describe_trails(includeShadowTrails=True))
+        if listed is None:
+            return
+        statuses: dict[str, Any] = {}
+        selectors: dict[str, Any] = {}
+        insights: dict[str, Any] = {}
+        for trail in listed.get("trailList", []):
+            arn = trail.get("TrailARN", "")
+            if arn.split(":")[4:5] != [origin.account_id]:
+                continue  # an organization trail of another account: Steampipe leaves these NULL too
+            status, selector, insight = self._trail_details(trail)
+            statuses[arn], selectors[arn] = status, selector
+            if insight is not None:
+                insights[arn] = insight
+        self._transform(
+            "cloudtrail:DescribeTrails",
+            "aws_cloudtrail_trail",
+            lambda: trail_rows(listed, origin=origin, region=region, statuses=statuses, event_selectors=selectors, insight_selectors=insights),
+        )
+
+    def _trail_details(self, trail: dict[str, Any]) -> tuple[Any, Any, Any]:
+        """(status, event selectors, insight selectors) of an own trail, asked once in its home region."""
+        arn = trail["TrailARN"]
+        if arn in self._trail_details_by_arn:
+            return self._trail_details_by_arn[arn]
+        home = self._client("cloudtrail", trail.get("HomeRegion") or "us-east-1")
+        status = self._call("cloudtrail:GetTrailStatus", trail.get("HomeRegion"), lambda: home.get_trail_status(Name=arn))
+        selector = self._call("cloudtrail:GetEventSelectors", trail.get("HomeRegion"), lambda: home.get_event_selectors(TrailName=arn))
+        insight = None
+        if trail.get("HasInsightSelectors"):
+            insight = self._call("cloudtrail:GetInsightSelectors", trail.get("HomeRegion"), lambda: home.get_insight_selectors(TrailName=arn))
+        self._trail_details_by_arn[arn] = (status, selector, insight)
+        return status, selector, insight
+
+    def _subscriptions(self, origin: Origin, region: str, alarm_topics: set[str]) -> None:
+        sns = self._client("sns", region)
+        listed = self._call("sns:ListSubscriptions", region, lambda: _pages(sns, "list_subscriptions", "Subscriptions"))
+        if listed is None:
+            return
+        subscriptions = list(listed["Subscriptions"])
+        keys = {_subscription_key(s) for s in subscriptions}
+        attributes: dict[str, Any] = {}
+        for topic in sorted(alarm_topics):
+            # ListSubscriptions shows only what this account created; the topic owner sees all.
+            by_topic = self._call("sns:ListSubscriptionsByTopic", region, lambda: _pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic))
+            for subscription in (by_topic or {}).get("Subscriptions", []):
+                if _subscription_key(subscription) not in keys:
+                    keys.add(_subscription_key(subscription))
+                    subscriptions.append(subscription)
+        for subscription in subscriptions:
+            arn = subscription.get("SubscriptionArn")
+            if subscription.get("TopicArn") in alarm_topics and arn and arn != PENDING_CONFIRMATION:
+                found = self._call("sns:GetSubscriptionAttributes", region, lambda: sns.get_subscription_attributes(SubscriptionArn=arn))
+                if found is not None:
+                    attributes[arn] = found
+        self._transform(
+            "sns:ListSubscriptions",
+            "aws_sns_topic_subscription",
+            lambda: subscription_rows({"Subscriptions": subscriptions}, origin=origin, region=region, attributes=attributes),
+        )
+
+
+def _subscription_key(subscription: dict[str, Any]) -> tuple[Any, ...]:
+    arn = subscription.get("SubscriptionArn")
+    if arn and arn != PENDING_CONFIRMATION:
+        return (arn,)
+    return (arn, subscription.get("TopicArn"), subscription.get("Protocol"), subscription.get("Endpoint"))
+
+
+def _pages(service: Any, operation: str, key: str, **params: Any) -> dict[str, Any]:
+    """Every page of a paginated call, joined as one response ``{key: [...]}``."""
+    items: list[Any] = []
+    for page in service.get_paginator(operation).paginate(**params):
+        items.extend(page.get(key) or [])
+    return {key: items}

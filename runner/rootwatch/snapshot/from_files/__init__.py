@@ -1,0 +1,229 @@
+"""``rootwatch snapshot from-files``: a snapshot from the files the AWS CLI and CloudTrail produce.
+
+Two entry points, both atomic (the snapshot appears complete or not at all) and both raising
+:class:`rootwatch.errors.InputError` for bad input, naming every bad file and line:
+
+* :func:`build_from_directory` reads the layout of docs/snapshot-files.md (one folder per account,
+  one per region, CloudTrail logs under ``AWSLogs/``);
+* :func:`build_from_credential_report` builds a one-account snapshot from a credential report alone.
+
+With ``skip_bad_files`` the bad files are left out instead and each is recorded in the snapshot's
+metadata as a ``skipped_file`` issue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rootwatch.errors import InputError, Problem, UsageError
+from rootwatch.snapshot.cloudtrail_logs import (
+    EventSelection,
+    LogFile,
+    find_bad_log_files,
+    find_log_files,
+    load_log_files,
+)
+from rootwatch.snapshot.from_files.accounts import AccountCapture, read_account
+from rootwatch.snapshot.from_files.layout import AccountFiles, Layout, scan
+from rootwatch.snapshot.from_files.reading import BadFile, read_json
+from rootwatch.snapshot.metadata import NOT_CAPTURED, SnapshotIssue
+from rootwatch.snapshot.transforms import TransformError
+from rootwatch.snapshot.transforms.common import timestamp
+from rootwatch.snapshot.writer import SnapshotWriter
+
+SOURCE = "files"
+
+
+@dataclass(frozen=True)
+class FromFilesOptions:
+    """How to build: replace an existing output, pass over bad files, fix the capture time."""
+
+    overwrite: bool = False
+    skip_bad_files: bool = False
+    captured_at: datetime | None = None
+    events: EventSelection = EventSelection.ROOT
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What a build wrote."""
+
+    output: Path
+    captured_at: datetime
+    accounts: tuple[str, ...]
+    row_counts: dict[str, int]
+    skipped: tuple[Problem, ...] = field(default_factory=tuple)
+    log_files: int = 0
+
+
+def _bad_input(problems: list[Problem]) -> InputError:
+    """One error naming every bad file (the first alone when there is one)."""
+    count = len(problems)
+    hint = (
+        f"fix or remove the bad file{'s' if count > 1 else ''}, or pass --skip-bad-files to build without "
+        f"{'them' if count > 1 else 'it'} (each is then recorded in the snapshot's metadata)"
+    )
+    if count == 1:
+        return InputError(problems[0], hint=hint)
+    return InputError(f"{count} bad input files:\n" + "\n".join(f"  {p}" for p in problems), hint=hint)
+
+
+def _capture_time(layout: Layout, problems: list[Problem]) -> datetime | None:
+    if layout.capture_file is None:
+        return None
+    try:
+        document = read_json(layout.capture_file)
+        if not isinstance(document, dict) or "captured_at" not in document:
+            raise BadFile(Problem(layout.capture_file, None, 'expected {"captured_at": "<ISO 8601 timestamp>"}'))
+        return timestamp(document["captured_at"], "captured_at")
+    except TransformError as exc:
+        problems.append(Problem(layout.capture_file, None, str(exc)))
+    except BadFile as exc:
+        problems.append(exc.problem)
+    return None
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def build_from_directory(source: Path, output: Path, options: FromFilesOptions = FromFilesOptions()) -> BuildSummary:
+    """Build ``output`` from the from-files layout under ``source``."""
+    if not source.is_dir():
+        raise UsageError(f"{source} is not a directory", hint="from-files reads a folder laid out as docs/snapshot-files.md describes")
+    layout = scan(source)
+    problems = list(layout.problems)
+    explicit_time = options.captured_at or _capture_time(layout, problems)
+    captures = [read_account(account, report_time=explicit_time) for account in layout.accounts]
+    for capture in captures:
+        problems += capture.problems
+    log_files: list[LogFile] = []
+    for awslogs in [*layout.awslogs, *(a.awslogs for a in layout.accounts if a.awslogs)]:
+        found, bad = find_log_files(awslogs)
+        log_files += found
+        problems += bad
+    if not captures and not log_files:
+        raise InputError(f"{source}: no account folders (named by 12-digit account id) and no AWSLogs/ folder",
+                         hint="see docs/snapshot-files.md for the layout")
+    if problems and not options.skip_bad_files:
+        raise _bad_input(problems)
+    captured_at = explicit_time or _default_capture_time(captures)
+    return _write(output, options, captured_at, str(source), captures, layout.accounts, log_files, problems, source)
+
+
+def _default_capture_time(captures: list[AccountCapture]) -> datetime:
+    """Without --captured-at or capture.json: the newest credential report's generation time (a
+    lower bound of when the files were captured, and stable across builds), else now."""
+    times = [c.report_generated_at for c in captures if c.report_generated_at]
+    return max(times) if times else datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _write(
+    output: Path,
+    options: FromFilesOptions,
+    captured_at: datetime,
+    detail: str,
+    captures: list[AccountCapture],
+    folders: list[AccountFiles],
+    log_files: list[LogFile],
+    problems: list[Problem],
+    root: Path,
+    not_captured: tuple[SnapshotIssue, ...] = (),
+) -> BuildSummary:
+    skipped = list(problems)
+    with SnapshotWriter(output, source=SOURCE, captured_at=captured_at, source_detail=detail,
+                        overwrite=options.overwrite) as writer:
+        for capture, folder in zip(captures, folders, strict=True):
+            for table, rows in capture.rows.items():
+                writer.add_rows(table, rows)
+            writer.add_account(capture.info(f"{SOURCE}: {_relative(folder.path, root)}"))
+        skipped += _load_logs(writer, log_files, options)
+        for problem in skipped:
+            writer.add_issue(_issue(problem, root))
+        for issue in not_captured:
+            writer.add_issue(issue)
+        counts = dict(writer.row_counts)
+    return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), len(log_files))
+
+
+def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
+    """Bulk-load the logs; on failure find the bad files, then stop or (skipping) load the rest."""
+    import duckdb
+
+    try:
+        _load_all_or_nothing(writer, files, options)
+        return []
+    except duckdb.Error as exc:
+        failure = str(exc).strip().splitlines()[0]
+    bad = find_bad_log_files(files, options.events)
+    if not bad:
+        raise InputError(f"loading the CloudTrail logs failed: {failure}")
+    if not options.skip_bad_files:
+        raise _bad_input(bad)
+    bad_paths = {p.path for p in bad}
+    try:
+        _load_all_or_nothing(writer, [f for f in files if f.path not in bad_paths], options)
+    except duckdb.Error as exc:
+        raise InputError(f"loading the CloudTrail logs failed: {str(exc).strip().splitlines()[0]}") from None
+    return bad
+
+
+def _load_all_or_nothing(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> None:
+    with writer.transaction():
+        count = load_log_files(writer.connection, files, options.events)
+    writer.record_rows("aws_cloudtrail_trail_event", count)
+
+
+def _issue(problem: Problem, root: Path) -> SnapshotIssue:
+    """A skipped file as a metadata issue, with the account and region its path names."""
+    relative = _relative(problem.path, root) or ""
+    parts = relative.split("/")
+    account = parts[0] if parts and parts[0].isdigit() and len(parts[0]) == 12 else None
+    region = parts[1] if account and len(parts) > 2 and "-" in parts[1] else None
+    message = problem.message if problem.line is None else f"line {problem.line}: {problem.message}"
+    return SnapshotIssue(kind="skipped_file", message=message, account_id=account, region=region,
+                         source=relative + (f":{problem.line}" if problem.line else ""))
+
+
+def build_from_credential_report(
+    report: Path,
+    output: Path,
+    *,
+    account_id: str | None = None,
+    options: FromFilesOptions = FromFilesOptions(),
+) -> BuildSummary:
+    """A one-account snapshot from a credential report: the decoded CSV, or the JSON of
+    ``aws iam get-credential-report``. The account is the root user's (``--account-id`` must agree)."""
+    from rootwatch.snapshot.from_files.single import single_account
+
+    if not report.is_file():
+        raise UsageError(f"--credential-report {report}: no such file")
+    capture, folder = single_account(report, account_id, options.captured_at)
+    if capture.problems:
+        raise _bad_input(capture.problems)
+    captured_at = options.captured_at or _default_capture_time([capture])
+    return _write(output, options, captured_at, str(report), [capture], [folder], [], [], report.parent,
+                  _not_captured_beside_a_report(capture.account_id, report))
+
+
+# What a credential report alone gives: the account and its report (and nothing else to trust).
+CREDENTIAL_REPORT_TABLES = frozenset({"aws_account", "aws_iam_credential_report"})
+
+
+def _not_captured_beside_a_report(account_id: str, report: Path) -> tuple[SnapshotIssue, ...]:
+    """Every other table, recorded as not captured, so controls that need one skip the account."""
+    from rootwatch.schema.tables import load_tables
+
+    return tuple(
+        SnapshotIssue(kind=NOT_CAPTURED, account_id=account_id, source=name,
+                      message=f"built from the credential report {report.name} alone")
+        for name in sorted(load_tables())
+        if name not in CREDENTIAL_REPORT_TABLES
+    )

@@ -1,0 +1,176 @@
+"""The from-files directory layout: which file is what, found by name (docs/snapshot-files.md).
+
+::
+
+    DIR/
+      capture.json                         {"captured_at": "..."}  (optional)
+      AWSLogs/...                          CloudTrail log files as synced from S3 (optional)
+      <account-id>/                        one folder per account, named by its 12-digit id
+        get-credential-report.json | credential-report.csv
+        get-account-summary.json, list-virtual-mfa-devices.json, ...   (ACCOUNT_FILES)
+        AWSLogs/...                        (optional)
+        <region>/                          one folder per region, e.g. us-east-1
+          describe-trails.json, describe-metric-filters.json, ...      (REGION_FILES)
+          get-trail-status/<trail-name>.json, get-event-selectors/<trail-name>.json, ...
+
+Scanning never reads file contents; names that fit nowhere are reported as problems (a typo must
+not silently drop evidence). Notes (``*.md``) and hidden files are ignored everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rootwatch.errors import Problem
+
+CAPTURE_FILE = "capture.json"
+AWSLOGS = "AWSLogs"
+CREDENTIAL_REPORT_JSON = "get-credential-report.json"
+CREDENTIAL_REPORT_CSV = "credential-report.csv"
+
+ACCOUNT_FILES: dict[str, str] = {
+    CREDENTIAL_REPORT_JSON: "aws iam get-credential-report",
+    CREDENTIAL_REPORT_CSV: "the decoded credential report (console download or base64 -d of Content)",
+    "get-account-summary.json": "aws iam get-account-summary",
+    "list-virtual-mfa-devices.json": "aws iam list-virtual-mfa-devices",
+    "list-organizations-features.json": "aws iam list-organizations-features",
+    "list-account-aliases.json": "aws iam list-account-aliases",
+    "get-caller-identity.json": "aws sts get-caller-identity",
+    "describe-organization.json": "aws organizations describe-organization",
+    "list-accounts.json": "aws organizations list-accounts",
+}
+"""Account-level files: name → the command that prints them."""
+
+REGION_FILES: dict[str, str] = {
+    "describe-trails.json": "aws cloudtrail describe-trails",
+    "describe-metric-filters.json": "aws logs describe-metric-filters",
+    "describe-alarms.json": "aws cloudwatch describe-alarms",
+    "list-subscriptions.json": "aws sns list-subscriptions",
+}
+"""Regional files: name → the command that prints them."""
+
+PER_TRAIL_FOLDERS: dict[str, str] = {
+    "get-trail-status": "aws cloudtrail get-trail-status --name <trail-name>",
+    "get-event-selectors": "aws cloudtrail get-event-selectors --trail-name <trail-name>",
+    "get-insight-selectors": "aws cloudtrail get-insight-selectors --trail-name <trail-name>",
+}
+"""Regional folders of per-trail outputs, ``<folder>/<trail-name>.json``, in the trail's home region."""
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+_TRAIL_FILE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{1,127})\.json$")
+
+
+@dataclass
+class RegionFiles:
+    region: str
+    path: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    per_trail: dict[str, dict[str, Path]] = field(default_factory=dict)
+    """folder (``get-trail-status``) → trail name → file."""
+
+
+@dataclass
+class AccountFiles:
+    account_id: str
+    path: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    regions: dict[str, RegionFiles] = field(default_factory=dict)
+    awslogs: Path | None = None
+
+
+@dataclass
+class Layout:
+    root: Path
+    accounts: list[AccountFiles] = field(default_factory=list)
+    awslogs: list[Path] = field(default_factory=list)
+    capture_file: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+    """Entries that fit nowhere (each a bad file for ``--skip-bad-files``)."""
+
+
+def _ignored(path: Path) -> bool:
+    return path.name.startswith(".") or (path.is_file() and path.suffix.lower() == ".md")
+
+
+def scan(root: Path) -> Layout:
+    """The files of a from-files directory, classified by name."""
+    layout = Layout(root)
+    for entry in sorted(root.iterdir()):
+        if _ignored(entry):
+            continue
+        if entry.is_dir() and _ACCOUNT_ID.match(entry.name):
+            layout.accounts.append(_scan_account(entry, layout.problems))
+        elif entry.is_dir() and entry.name == AWSLOGS:
+            layout.awslogs.append(entry)
+        elif entry.is_file() and entry.name == CAPTURE_FILE:
+            layout.capture_file = entry
+        else:
+            layout.problems.append(_unknown_top_level(entry))
+    return layout
+
+
+def _unknown_top_level(entry: Path) -> Problem:
+    if entry.is_dir():
+        return Problem(entry, None, "unknown folder: the top level holds one folder per account, named by "
+                       "its 12-digit id, AWSLogs/ and capture.json")
+    if entry.name in ACCOUNT_FILES or entry.name in REGION_FILES:
+        return Problem(entry, None, "this file belongs in an account folder (DIR/<account-id>/"
+                       + ("<region>/" if entry.name in REGION_FILES else "") + ")")
+    return Problem(entry, None, "unknown file: the top level holds account folders, AWSLogs/ and capture.json")
+
+
+def _scan_account(folder: Path, problems: list[Problem]) -> AccountFiles:
+    account = AccountFiles(folder.name, folder)
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry):
+            continue
+        if entry.is_file() and entry.name in ACCOUNT_FILES:
+            account.files[entry.name] = entry
+        elif entry.is_dir() and _REGION.match(entry.name):
+            account.regions[entry.name] = _scan_region(entry, problems)
+        elif entry.is_dir() and entry.name == AWSLOGS:
+            account.awslogs = entry
+        elif entry.is_file() and entry.name in REGION_FILES:
+            problems.append(Problem(entry, None, f"{entry.name} is regional: put it in a region folder, "
+                                    f"e.g. {folder.name}/us-east-1/{entry.name}"))
+        else:
+            problems.append(Problem(entry, None, "unknown name in an account folder (expected "
+                                    + ", ".join(ACCOUNT_FILES) + ", <region>/ or AWSLogs/)"))
+    if CREDENTIAL_REPORT_JSON in account.files and CREDENTIAL_REPORT_CSV in account.files:
+        problems.append(Problem(account.files.pop(CREDENTIAL_REPORT_CSV), None,
+                                f"two credential reports in one account: keep {CREDENTIAL_REPORT_JSON} or this CSV"))
+    return account
+
+
+def _scan_region(folder: Path, problems: list[Problem]) -> RegionFiles:
+    region = RegionFiles(folder.name, folder)
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry):
+            continue
+        if entry.is_file() and entry.name in REGION_FILES:
+            region.files[entry.name] = entry
+        elif entry.is_dir() and entry.name in PER_TRAIL_FOLDERS:
+            region.per_trail[entry.name] = _scan_per_trail(entry, problems)
+        elif entry.is_file() and entry.name in ACCOUNT_FILES:
+            problems.append(Problem(entry, None, f"{entry.name} is account-level: put it in the account "
+                                    f"folder {folder.parent.name}/"))
+        else:
+            problems.append(Problem(entry, None, "unknown name in a region folder (expected "
+                                    + ", ".join([*REGION_FILES, *(f + "/" for f in PER_TRAIL_FOLDERS)]) + ")"))
+    return region
+
+
+def _scan_per_trail(folder: Path, problems: list[Problem]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry):
+            continue
+        match = _TRAIL_FILE.match(entry.name) if entry.is_file() else None
+        if match is None:
+            problems.append(Problem(entry, None, f"expected {folder.name}/<trail-name>.json"))
+            continue
+        found[match["name"]] = entry
+    return found

@@ -1,0 +1,313 @@
+"""Copy the tables the mod reads from a live Steampipe (or any Postgres) endpoint into a snapshot.
+
+Every table of the one table definition is read from each source (a Steampipe connection is a
+schema; several connections or an aggregator may be named; by default the endpoint's search path
+picks the tables) and streamed into the DuckDB file through a server-side cursor, a batch at a
+time, so no table is ever held whole in memory.
+
+What does not make it is recorded in the snapshot rather than stopping the copy:
+
+* a table the endpoint does not have (``rootwatch_organizations_features`` never exists on
+  Steampipe) is a ``missing_table`` issue and stays empty;
+* a table whose query fails (Steampipe reports AWS errors, such as a missing credential report,
+  as query errors) is an ``error`` issue carrying the database's message; its rows are discarded;
+* the CloudTrail event tables are copied only with ``events_days``: on Steampipe they need a log
+  group qualifier and read whole log streams, so by default they are a ``skipped_table`` issue.
+
+A column of the definition that the endpoint lacks is an error (exit 3) naming the table, column
+and source, because a control reading it would grade NULLs as if they were evidence. With
+``allow_missing_columns`` it is left NULL and recorded as a ``missing_column`` issue instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from rootwatch.engines.dsn import mask_dsn
+from rootwatch.errors import ConnectionFailed, UsageError
+from rootwatch.schema.tables import ColumnType, Table, load_tables
+from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
+
+FETCH_ROWS = 2000
+"""Rows per round trip of the server-side cursor."""
+
+EVENT_TABLES = ("aws_cloudtrail_trail_event", "aws_cloudtrail_lookup_event")
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, label)``, called as each table of each source is finished."""
+
+
+@dataclass(frozen=True)
+class SteampipeCopyOptions:
+    """What to copy and where to write it."""
+
+    dsn: str
+    output: Path
+    connections: tuple[str, ...] = ()
+    """Schemas to read (Steampipe connections or aggregators); empty: the search path's tables."""
+    allow_missing_columns: bool = False
+    events_days: int | None = None
+    """Copy the CloudTrail event tables for this many days before the capture (None: skip them)."""
+    overwrite: bool = False
+    progress: Progress | None = None
+
+
+@dataclass
+class _Seen:
+    """Accounts, regions, connections and credential report times observed in copied rows."""
+
+    regions: dict[str, set[str]]
+    connections: dict[str, set[str]]
+    reports: dict[str, datetime]
+
+    def account(self, account_id: str, connection: str) -> None:
+        self.regions.setdefault(account_id, set())
+        self.connections.setdefault(account_id, set()).add(connection)
+
+
+def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
+    """Copy every table from the endpoint into ``options.output``; returns what was written."""
+    import psycopg
+
+    captured_at = datetime.now(timezone.utc)
+    try:
+        connection = psycopg.connect(options.dsn, autocommit=False, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise ConnectionFailed(
+            f"cannot connect to {mask_dsn(options.dsn)}: {_without_password(_message(exc), options.dsn)}",
+            hint="check --database (or $ROOTWATCH_DATABASE) and that the Steampipe service is running",
+        ) from None
+    with connection:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
+            sources = _sources(cursor, options.connections, options.dsn)
+        connection.commit()
+        detail = f"{mask_dsn(options.dsn)} " + (
+            f"connections {', '.join(options.connections)}" if options.connections else f"search path {sources[0][1]}"
+        )
+        with SnapshotWriter(
+            options.output, source="steampipe", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite
+        ) as writer:
+            _copy_all(connection, writer, options, [schema for schema, _ in sources], captured_at)
+            return writer.summary()
+
+
+def _sources(cursor: Any, connections: tuple[str, ...], dsn: str) -> list[tuple[str | None, str]]:
+    """(schema or None for the search path, label) per source; unknown schemas are a usage error."""
+    if not connections:
+        cursor.execute("SELECT current_setting('search_path')")
+        return [(None, cursor.fetchone()[0])]
+    cursor.execute("SELECT nspname FROM pg_namespace")
+    existing = {name for (name,) in cursor.fetchall()}
+    for name in connections:
+        if name not in existing:
+            schemas = ", ".join(sorted(n for n in existing if not n.startswith(("pg_", "information_schema"))))
+            raise UsageError(
+                f"--connection {name!r}: {mask_dsn(dsn)} has no such connection (schema)",
+                hint=f"its schemas are: {schemas}",
+            )
+    return [(name, name) for name in dict.fromkeys(connections)]
+
+
+def _copy_all(connection: Any, writer: SnapshotWriter, options: SteampipeCopyOptions, schemas: list[str | None], captured_at: datetime) -> None:
+    tables = list(load_tables().values())
+    seen = _Seen({}, {}, {})
+    total = len(tables) * len(schemas)
+    done = 0
+    for schema in schemas:
+        log_groups: set[str] = set()
+        for table in tables:
+            _copy_table(connection, writer, options, table, schema, seen, log_groups, captured_at)
+            done += 1
+            if options.progress:
+                options.progress(done, total, f"{schema + '.' if schema else ''}{table.name}")
+    for account_id, regions in seen.regions.items():
+        writer.add_account(
+            AccountInfo(
+                account_id,
+                tuple(sorted(regions)),
+                seen.reports.get(account_id),
+                "steampipe " + ", ".join(sorted(seen.connections[account_id])),
+            )
+        )
+
+
+def _qualified(schema: str | None, table: str) -> str:
+    name = _quote(table)
+    return f"{_quote(schema)}.{name}" if schema else name
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _endpoint_columns(connection: Any, schema: str | None, table: str) -> tuple[str, set[str]] | None:
+    """(schema the table resolves to, its column names), or None when the endpoint lacks it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)::oid", (_qualified(schema, table),))
+        oid = cursor.fetchone()[0]
+        if oid is None:
+            connection.commit()
+            return None
+        cursor.execute(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s", (oid,)
+        )
+        resolved = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped", (oid,)
+        )
+        columns = {name for (name,) in cursor.fetchall()}
+    connection.commit()
+    return resolved, columns
+
+
+def _select_list(table: Table, names: list[str]) -> str:
+    """Each column cast to the definition's type, so DuckDB receives what it declared.
+
+    JSON comes across as text: parsing it into Python only to dump it again costs more than the
+    rest of the copy.
+    """
+    parts = []
+    for name in names:
+        column_type = table.column(name).type  # type: ignore[union-attr]
+        if column_type is ColumnType.JSONB:
+            parts.append(f"CAST(CAST({_quote(name)} AS jsonb) AS text)")
+        else:
+            parts.append(f"CAST({_quote(name)} AS {column_type.postgres})")
+    return ", ".join(parts)
+
+
+def _copy_table(
+    connection: Any,
+    writer: SnapshotWriter,
+    options: SteampipeCopyOptions,
+    table: Table,
+    schema: str | None,
+    seen: _Seen,
+    log_groups: set[str],
+    captured_at: datetime,
+) -> None:
+    label = schema or "search path"
+    where = f"{schema + '.' if schema else ''}{table.name}"
+    if table.name in EVENT_TABLES and options.events_days is None:
+        writer.add_issue(
+            SnapshotIssue(
+                "skipped_table",
+                f"{table.name} not copied: event tables are copied only with --events-days N",
+                source=where,
+            )
+        )
+        return
+    found = _endpoint_columns(connection, schema, table.name)
+    if found is None:
+        writer.add_issue(SnapshotIssue("missing_table", f"{label} has no table {table.name}; it is left empty", source=where))
+        return
+    resolved, available = found
+    missing = [name for name in table.column_names if name not in available]
+    if missing and not options.allow_missing_columns:
+        raise UsageError(
+            f"{resolved}.{table.name} on {mask_dsn(options.dsn)} has no column {missing[0]!r}"
+            + (f" (nor {', '.join(missing[1:])})" if len(missing) > 1 else ""),
+            hint="upgrade the Steampipe AWS plugin, or pass --allow-missing-columns to copy it as NULL "
+            "(controls reading it may then grade NULLs)",
+        )
+    for name in missing:
+        writer.add_issue(
+            SnapshotIssue("missing_column", f"{resolved}.{table.name} has no column {name}; copied as NULL", source=where)
+        )
+    names = [name for name in table.column_names if name in available]
+    for statement, params in _statements(table, schema, names, options.events_days, log_groups, captured_at):
+        _stream(connection, writer, table, names, statement, params, seen, log_groups, resolved, where)
+
+
+def _statements(
+    table: Table, schema: str | None, names: list[str], events_days: int | None, log_groups: set[str], captured_at: datetime
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The SELECT(s) that read one table: one, or one per log group for trail events."""
+    base = f"SELECT {_select_list(table, names)} FROM {_qualified(schema, table.name)}"
+    if table.name not in EVENT_TABLES:
+        yield base, ()
+        return
+    since = captured_at - timedelta(days=events_days or 0)
+    if table.name == "aws_cloudtrail_lookup_event":
+        yield base + " WHERE event_time >= %s", (since,)
+        return
+    # Steampipe reads trail events only with log_group_name given: one query per log group that
+    # a trail of this source delivers to (the trails table is copied first).
+    for group in sorted(log_groups):
+        yield base + " WHERE log_group_name = %s AND timestamp >= %s", (group, since)
+
+
+def _stream(
+    connection: Any,
+    writer: SnapshotWriter,
+    table: Table,
+    names: list[str],
+    statement: str,
+    params: tuple[Any, ...],
+    seen: _Seen,
+    log_groups: set[str],
+    resolved: str,
+    where: str,
+) -> None:
+    import psycopg
+
+    account_at = names.index("account_id") if "account_id" in names else None
+    region_at = names.index("region") if "region" in names and table.scope == "regional" else None
+    connection_at = names.index("sp_connection_name") if "sp_connection_name" in names else None
+    report_at = names.index("generated_time") if table.name == "aws_iam_credential_report" else None
+    group_at = names.index("log_group_arn") if table.name == "aws_cloudtrail_trail" and "log_group_arn" in names else None
+    try:
+        with writer.transaction(), connection.cursor(name="rootwatch_copy") as cursor:
+            cursor.execute(statement, params)
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                writer.add_typed_rows(table.name, names, batch)
+                for row in batch:
+                    if account_at is None or row[account_at] is None:
+                        continue
+                    account_id = row[account_at]
+                    seen.account(account_id, (row[connection_at] if connection_at is not None else None) or resolved)
+                    if region_at is not None and row[region_at]:
+                        seen.regions[account_id].add(row[region_at])
+                    if report_at is not None and row[report_at] is not None:
+                        known = seen.reports.get(account_id)
+                        seen.reports[account_id] = max(known, row[report_at]) if known else row[report_at]
+                    if group_at is not None and row[group_at]:
+                        # arn:partition:logs:region:account:log-group:NAME[:*]
+                        parts = row[group_at].split(":")
+                        if len(parts) >= 7:
+                            log_groups.add(parts[6])
+        connection.commit()
+    except psycopg.Error as exc:
+        if connection.broken:
+            raise ConnectionFailed(f"lost the connection while copying {where}: {_message(exc)}") from None
+        connection.rollback()
+        writer.add_issue(SnapshotIssue("error", f"{table.name}: {_message(exc)}", source=where))
+
+
+def _without_password(message: str, dsn: str) -> str:
+    """``message`` with the DSN's password masked (a DSN parse error can quote the DSN)."""
+    import re
+
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:  # noqa: BLE001 - an unparsable DSN: fall back to the URL pattern
+        found = re.search(r"://[^:/@]*:([^@]*)@", dsn)
+        password = found.group(1) if found else None
+    return message.replace(str(password), "***") if password else message
+
+
+def _message(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary:
+        return primary
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,169 @@
+"""Reading merge inputs: attaching snapshots read-only and what each holds.
+
+Used by :mod:`rootwatch.snapshot.merge`. Everything is read for a whole batch of attached inputs
+at once (a handful of statements per batch instead of several per input): at organisation scale
+there are thousands of inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rootwatch.errors import InputError, Problem
+from rootwatch.schema.tables import load_tables
+from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, AccountInfo, SnapshotInfo, SnapshotIssue
+
+
+@dataclass
+class MergeInput:
+    """One input snapshot: where it is, what it holds, and which of its accounts lost."""
+
+    index: int
+    """Its position on the command line."""
+    alias: str
+    """The name it is attached under (unique in the process: the DuckDB instance is shared)."""
+    path: Path
+    info: SnapshotInfo
+    columns: dict[str, tuple[str, ...]]
+    """Data table -> the columns this input has (the definition's order)."""
+    accounts: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)
+    """Accounts whose copy in this input lost to another input's."""
+
+
+@contextlib.contextmanager
+def attached(connection: Any, batch: Sequence[tuple[str, Path]]) -> Iterator[None]:
+    """Inputs attached read-only under their aliases for the duration of a ``with`` block."""
+    import duckdb
+
+    done: list[str] = []
+    try:
+        for alias, path in batch:
+            try:
+                connection.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(path)])
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InputError(Problem(path, None, f"not a DuckDB snapshot ({first})")) from None
+            done.append(alias)
+        yield
+    finally:
+        for alias in done:
+            connection.execute(f"DETACH {alias}")
+
+
+def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeInput]:
+    """Metadata, table columns and account ids of each attached input."""
+    tables = load_tables()
+    names = [alias for _, alias, _ in batch]
+    placeholders = ", ".join("?" for _ in names)
+    found: dict[str, dict[str, list[str]]] = {name: {} for name in names}
+    for database, table, column in connection.execute(
+        f"SELECT database_name, table_name, column_name FROM duckdb_columns() WHERE database_name IN ({placeholders}) "
+        "AND schema_name = 'main' ORDER BY database_name, table_name, column_index",
+        names,
+    ).fetchall():
+        found[database].setdefault(table, []).append(column)
+    infos = _read_infos(connection, names, found)
+    inputs: list[MergeInput] = []
+    for index, database, path in batch:
+        info = infos.get(database)
+        if info is None:
+            raise InputError(Problem(path, None, "a DuckDB file, but not a rootwatch snapshot (no rootwatch_snapshot metadata)"))
+        if info.format_version != FORMAT_VERSION:
+            raise InputError(
+                Problem(path, None, f"snapshot format_version {info.format_version}; this rootwatch reads {FORMAT_VERSION}"),
+                hint="rebuild it with this rootwatch version",
+            )
+        columns: dict[str, tuple[str, ...]] = {}
+        for table, present in found[database].items():
+            if table in METADATA_TABLES:
+                continue
+            if table not in tables:
+                raise InputError(Problem(path, None, f"unknown table {table} (written by another rootwatch version?)"))
+            unknown = [c for c in present if tables[table].column(c) is None]
+            if unknown:
+                raise InputError(Problem(path, None, f"table {table} has unknown column {unknown[0]} (written by another rootwatch version?)"))
+            columns[table] = tuple(c for c in tables[table].column_names if c in present)
+        item = MergeInput(index, database, path, info, columns, {account.account_id for account in info.accounts})
+        inputs.append(item)
+    branches = [
+        f"SELECT {item.index} AS input, account_id FROM {item.alias}.main.{quote(table)} WHERE account_id IS NOT NULL"
+        for item in inputs
+        for table, cols in item.columns.items()
+        if "account_id" in cols
+    ]
+    if branches:
+        by_index = {item.index: item for item in inputs}
+        query = "SELECT DISTINCT input, account_id FROM (" + " UNION ALL ".join(branches) + ")"
+        for index, account_id in connection.execute(query).fetchall():
+            by_index[index].accounts.add(account_id)
+    return inputs
+
+
+def _read_infos(connection: Any, names: list[str], found: dict[str, dict[str, list[str]]]) -> dict[str, SnapshotInfo]:
+    """The metadata of every attached input that has it, in three queries for the whole batch.
+
+    Reads what :func:`rootwatch.snapshot.metadata.read_snapshot_info` reads, in the same order,
+    without five statements per input (at organisation scale, thousands of inputs).
+    """
+    with_head = [name for name in names if "rootwatch_snapshot" in found[name]]
+    if not with_head:
+        return {}
+    heads = connection.execute(
+        " UNION ALL ".join(
+            f"(SELECT '{name}', format_version, captured_at, source, source_detail, tool_version, created_at "
+            f"FROM {name}.main.rootwatch_snapshot LIMIT 1)"
+            for name in with_head
+        )
+    ).fetchall()
+    accounts: dict[str, list[AccountInfo]] = {}
+    listed = [name for name in with_head if "rootwatch_snapshot_accounts" in found[name]]
+    if listed:
+        query = " UNION ALL ".join(
+            f"SELECT '{name}' AS db, account_id, CAST(regions AS VARCHAR) AS regions, credential_report_generated_at, source, "
+            + ("captured_at" if "captured_at" in found[name]["rootwatch_snapshot_accounts"] else "CAST(NULL AS TIMESTAMPTZ)")
+            + f" AS captured_at FROM {name}.main.rootwatch_snapshot_accounts"
+            for name in listed
+        )
+        for db, account_id, regions, generated, source, captured in connection.execute(
+            f"SELECT * FROM ({query}) ORDER BY db, account_id"
+        ).fetchall():
+            accounts.setdefault(db, []).append(
+                AccountInfo(account_id, tuple(json.loads(regions)) if regions else (), generated, source, captured)
+            )
+    issues: dict[str, list[SnapshotIssue]] = {}
+    recorded = [name for name in with_head if "rootwatch_snapshot_issues" in found[name]]
+    if recorded:
+        query = " UNION ALL ".join(
+            f"SELECT '{name}' AS db, kind, message, account_id, region, source FROM {name}.main.rootwatch_snapshot_issues"
+            for name in recorded
+        )
+        for db, *issue in connection.execute(
+            f"SELECT * FROM ({query}) ORDER BY db, kind, account_id NULLS FIRST, region NULLS FIRST, source NULLS FIRST"
+        ).fetchall():
+            issues.setdefault(db, []).append(SnapshotIssue(*issue))
+    return {
+        db: SnapshotInfo(
+            captured_at=captured_at,
+            source=source,
+            tool_version=tool_version,
+            created_at=created_at,
+            source_detail=detail,
+            format_version=format_version,
+            accounts=tuple(accounts.get(db, ())),
+            issues=tuple(issues.get(db, ())),
+        )
+        for db, format_version, captured_at, source, detail, tool_version, created_at in heads
+    }
+
+
+
+
+def quote(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'

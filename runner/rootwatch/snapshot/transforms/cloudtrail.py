@@ -1,0 +1,154 @@
+"""CloudTrail trail responses → ``aws_cloudtrail_trail`` rows, including Steampipe's shadow copies.
+
+Steampipe lists DescribeTrails in every region of a connection, so a multi-region trail appears
+once per region (``region`` = the region listed, ``home_region`` = where it lives). GetTrailStatus,
+GetEventSelectors, GetInsightSelectors and ListTags are only asked for trails of the connection's
+own account: an organization trail seen from a member account has NULL ``is_logging``,
+``event_selectors`` and ``advanced_event_selectors`` however the caller fills the maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rootwatch.snapshot.transforms.common import (
+    Origin,
+    Row,
+    TransformError,
+    flag,
+    items,
+    mapping,
+    plain,
+    tags_map,
+    timestamp,
+)
+
+_TRAIL_FIELDS = {
+    "name": "Name",
+    "arn": "TrailARN",
+    "home_region": "HomeRegion",
+    "log_group_arn": "CloudWatchLogsLogGroupArn",
+    "cloudwatch_logs_role_arn": "CloudWatchLogsRoleArn",
+    "kms_key_id": "KmsKeyId",
+    "s3_bucket_name": "S3BucketName",
+    "s3_key_prefix": "S3KeyPrefix",
+    "sns_topic_arn": "SnsTopicARN",
+}
+_TRAIL_FLAGS = {
+    "is_multi_region_trail": "IsMultiRegionTrail",
+    "log_file_validation_enabled": "LogFileValidationEnabled",
+    "has_custom_event_selectors": "HasCustomEventSelectors",
+    "has_insight_selectors": "HasInsightSelectors",
+    "include_global_service_events": "IncludeGlobalServiceEvents",
+    "is_organization_trail": "IsOrganizationTrail",
+}
+_STATUS_TEXTS = {
+    "latest_cloudwatch_logs_delivery_error": "LatestCloudWatchLogsDeliveryError",
+    "latest_delivery_error": "LatestDeliveryError",
+    "latest_digest_delivery_error": "LatestDigestDeliveryError",
+    "latest_notification_error": "LatestNotificationError",
+}
+_STATUS_TIMES = {
+    "latest_cloudwatch_logs_delivery_time": "LatestCloudWatchLogsDeliveryTime",
+    "latest_delivery_time": "LatestDeliveryTime",
+    "latest_digest_delivery_time": "LatestDigestDeliveryTime",
+    "latest_notification_time": "LatestNotificationTime",
+    "start_logging_time": "StartLoggingTime",
+    "stop_logging_time": "StopLoggingTime",
+}
+
+
+def trail_account_id(arn: str) -> str:
+    """The account that owns a trail (the 5th field of its ARN)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        raise TransformError(f"TrailARN {arn!r} is not an ARN")
+    return parts[4]
+
+
+def _lookup(responses: Mapping[str, Any] | None, trail: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The per-trail response for ``trail``, keyed by its ARN or, failing that, its name."""
+    if not responses:
+        return None
+    found = responses.get(trail["TrailARN"])
+    if found is None:
+        found = responses.get(trail["Name"])
+    return None if found is None else mapping(found, f"response for trail {trail['Name']}")
+
+
+def trail_rows(
+    describe_trails: Mapping[str, Any],
+    *,
+    origin: Origin,
+    region: str,
+    statuses: Mapping[str, Mapping[str, Any]] | None = None,
+    event_selectors: Mapping[str, Mapping[str, Any]] | None = None,
+    insight_selectors: Mapping[str, Mapping[str, Any]] | None = None,
+    tags: Mapping[str, list[Mapping[str, Any]]] | None = None,
+) -> list[Row]:
+    """Rows of ``aws_cloudtrail_trail`` for one DescribeTrails response listed in ``region``.
+
+    ``statuses`` (GetTrailStatus), ``event_selectors`` (GetEventSelectors), ``insight_selectors``
+    (GetInsightSelectors) and ``tags`` (ListTags' ``TagsList``) are keyed by trail ARN or name; a
+    trail without an entry gets NULL in those columns. Entries for trails of another account are
+    ignored, as Steampipe never asks for them.
+    """
+    rows: list[Row] = []
+    for index, trail in enumerate(items(describe_trails, "trailList", "describe-trails")):
+        for key in ("Name", "TrailARN", "HomeRegion"):
+            if not isinstance(trail.get(key), str) or not trail.get(key):
+                raise TransformError(f"trailList[{index}] has no {key}")
+        own = trail_account_id(trail["TrailARN"]) == origin.account_id
+        row: Row = {column: trail.get(key) for column, key in _TRAIL_FIELDS.items()}
+        for column, key in _TRAIL_FLAGS.items():
+            row[column] = flag(trail.get(key), f"trailList[{index}].{key}")
+        row.update(_status_columns(_lookup(statuses, trail) if own else None, trail["Name"]))
+        selectors = _lookup(event_selectors, trail) if own else None
+        row["event_selectors"] = plain(selectors.get("EventSelectors")) if selectors else None
+        row["advanced_event_selectors"] = plain(selectors.get("AdvancedEventSelectors")) if selectors else None
+        insights = _lookup(insight_selectors, trail) if own else None
+        row["insight_selectors"] = plain(insights.get("InsightSelectors")) if insights else None
+        tag_list = (tags or {}).get(trail["TrailARN"], (tags or {}).get(trail["Name"])) if own else None
+        row["tags_src"] = plain(tag_list) if tag_list is not None else None
+        row["tags"] = tags_map(tag_list)
+        row["title"] = trail["Name"]
+        row["akas"] = [trail["TrailARN"]]
+        row.update(origin.columns(region))
+        rows.append(row)
+    return rows
+
+
+def _status_columns(status: Mapping[str, Any] | None, name: str) -> Row:
+    if status is None:
+        return {"is_logging": None, **dict.fromkeys(_STATUS_TEXTS), **dict.fromkeys(_STATUS_TIMES)}
+    columns: Row = {"is_logging": flag(status.get("IsLogging"), f"trail status of {name}: IsLogging")}
+    for column, key in _STATUS_TEXTS.items():
+        columns[column] = status.get(key)
+    for column, key in _STATUS_TIMES.items():
+        columns[column] = timestamp(status.get(key), f"trail status of {name}: {key}")
+    return columns
+
+
+def add_shadow_copies(rows: Iterable[Row], regions: Iterable[str]) -> list[Row]:
+    """``rows`` plus a copy of each multi-region trail in every region of ``regions`` lacking one.
+
+    Use when DescribeTrails was captured in some regions only (often just the home region): a live
+    Steampipe connection would show the trail in every region it lists. Copies differ only in
+    ``region``; rows already present for a (trail, region) are kept as they are.
+    """
+    result = list(rows)
+    present = {(row["arn"], row["region"]) for row in result}
+    templates: dict[str, Row] = {}
+    for row in result:
+        if row.get("is_multi_region_trail"):
+            known = templates.get(row["arn"])
+            if known is None or (row["region"] == row["home_region"] and known["region"] != known["home_region"]):
+                templates[row["arn"]] = row
+    wanted = list(regions)
+    for arn, template in templates.items():
+        for region in wanted:
+            if (arn, region) not in present:
+                result.append({**template, "region": region})
+                present.add((arn, region))
+    return result

@@ -1,0 +1,314 @@
+"""``rootwatch snapshot from-aws`` end to end against moto's server on 127.0.0.1 (real HTTP, real
+boto3, fake credentials): resources created in moto, the CLI run, the snapshot opened and graded."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from rootwatch.cli.main import main
+from rootwatch.snapshot.metadata import read_snapshot_info
+
+boto3 = pytest.importorskip("boto3")
+moto_server = pytest.importorskip("moto.server")
+
+pytestmark = pytest.mark.moto
+
+REPO = Path(__file__).resolve().parents[2]
+MANAGEMENT = "123456789012"  # moto's default account
+ROOT_PATTERN = '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }'
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean moto and an AWS environment of fake credentials that reaches only it."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).close()
+    config, credentials = tmp_path / "aws-config", tmp_path / "aws-credentials"
+    config.write_text(
+        "[default]\nregion = us-east-1\n"
+        "[profile broken]\nregion = us-east-1\ncredential_process = /bin/false\n"
+        "[profile prod]\nregion = us-east-1\n"
+    )
+    credentials.write_text("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n[prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # failing calls in the failure tests retry once
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return moto_url
+
+
+def _session(url: str, account: str | None = None) -> Any:
+    """A boto3 session in moto's default account, or (assuming a role) in ``account``."""
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    if account is None:
+        return session
+    creds = session.client("sts", endpoint_url=url).assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+    return boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], region_name="us-east-1")
+
+
+def _monitored_account(url: str, session: Any, account: str, *, confirmed: bool = True) -> None:
+    """Users, a multi-region trail to a log group, the CIS root filter, an alarm, a topic and subscription."""
+    iam = session.client("iam", endpoint_url=url)
+    for user in ("alice", "bob"):
+        iam.create_user(UserName=user)
+        iam.create_login_profile(UserName=user, Password="Correct-Horse-9!")
+    iam.create_access_key(UserName="alice")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")
+    session.client("s3", endpoint_url=url).create_bucket(Bucket=f"trail-{account}")
+    logs = session.client("logs", endpoint_url=url)
+    logs.create_log_group(logGroupName="cloudtrail")
+    cloudtrail = session.client("cloudtrail", endpoint_url=url)
+    cloudtrail.create_trail(
+        Name="main",
+        S3BucketName=f"trail-{account}",
+        IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:us-east-1:{account}:log-group:cloudtrail:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{account}:role/cloudtrail-logs",
+    )
+    cloudtrail.start_logging(Name="main")
+    cloudtrail.put_event_selectors(TrailName="main", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    logs.put_metric_filter(
+        logGroupName="cloudtrail",
+        filterName="root-usage",
+        filterPattern=ROOT_PATTERN,
+        metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+    )
+    sns = session.client("sns", endpoint_url=url)
+    topic = sns.create_topic(Name="root-alerts")["TopicArn"]
+    if confirmed:
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
+    session.client("cloudwatch", endpoint_url=url).put_metric_alarm(
+        AlarmName="root-usage",
+        MetricName="RootUsage",
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+    )
+
+
+def _cli(*args: str) -> int:
+    return main(["snapshot", "from-aws", *args, "--no-progress", "--report-poll", "0.05"])
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _scratch_mod(tmp_path: Path) -> Path:
+    """Every control of the repository in one benchmark (the repository's mod may name controls
+    still being written)."""
+    root = tmp_path / "mod"
+    (root / "controls").mkdir(parents=True)
+    variables = yaml.safe_load((REPO / "mod.yaml").read_text())["variables"]
+    controls = sorted(p.stem for p in (REPO / "controls").glob("*.sql") if p.with_suffix(".yaml").exists())
+    for name in controls:
+        for suffix in (".sql", ".yaml"):
+            (root / "controls" / f"{name}{suffix}").write_text((REPO / "controls" / f"{name}{suffix}").read_text())
+    mod = {"mod": {"name": "scratch", "title": "scratch"}, "variables": variables, "benchmarks": {"all": {"title": "All", "children": [{"control": c} for c in controls]}}}
+    (root / "mod.yaml").write_text(yaml.safe_dump(mod, sort_keys=False))
+    return root
+
+
+def _grade(mod_dir: Path, snapshot: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    from rootwatch import api
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+
+    mod = api.load_mod(mod_dir)
+    engine = DuckDBEngine.open(snapshot)
+    try:
+        result = api.run_benchmarks(mod, engine, ["all"], api.RunOptions(variables=api.resolve_variables(mod), max_parallel=1))
+    finally:
+        engine.close()
+    graded = {}
+    for _, run in result.control_runs():
+        assert run.error is None, f"{run.node.id}: {run.error}"
+        for row in run.rows:
+            graded[(run.node.id, row.resource)] = (row.status.value, row.reason)
+    return graded
+
+
+def test_one_account_end_to_end(aws: str, tmp_path: Path, capsys) -> None:
+    _monitored_account(aws, _session(aws), MANAGEMENT)
+    out = tmp_path / "acct.duckdb"
+    code = _cli("--endpoint-url", aws, "--region", "us-east-1", "--region", "eu-west-1", "-o", str(out))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.startswith(f"wrote {out}: 1 account, ")
+
+    con = _open(out)
+    info = read_snapshot_info(con)
+    assert info is not None and info.source == "aws" and aws in (info.source_detail or "")
+    assert [(a.account_id, a.regions) for a in info.accounts] == [(MANAGEMENT, ("eu-west-1", "us-east-1"))]
+    assert info.accounts[0].credential_report_generated_at is not None
+    assert info.issues == ()
+    users = con.execute("SELECT user_name, password_enabled, access_key_1_active FROM aws_iam_credential_report ORDER BY 1").fetchall()
+    assert users == [("alice", True, True), ("bob", True, False)]
+    trails = con.execute(
+        "SELECT region, name, home_region, is_multi_region_trail, is_logging, log_group_arn, "
+        "event_selectors->>'$[0].ReadWriteType' FROM aws_cloudtrail_trail ORDER BY region"
+    ).fetchall()
+    group = f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:cloudtrail:*"
+    assert trails == [
+        ("eu-west-1", "main", "us-east-1", True, True, group, "All"),  # the shadow copy
+        ("us-east-1", "main", "us-east-1", True, True, group, "All"),
+    ]
+    assert con.execute("SELECT region, log_group_name, filter_pattern, metric_transformation_name FROM aws_cloudwatch_log_metric_filter").fetchall() == [
+        ("us-east-1", "cloudtrail", ROOT_PATTERN, "RootUsage")
+    ]
+    topic = f"arn:aws:sns:us-east-1:{MANAGEMENT}:root-alerts"
+    assert con.execute("SELECT name, namespace, actions_enabled, alarm_actions->>'$[0]' FROM aws_cloudwatch_alarm").fetchall() == [
+        ("root-usage", "CISBenchmark", True, topic)
+    ]
+    assert con.execute("SELECT topic_arn, protocol, endpoint, pending_confirmation FROM aws_sns_topic_subscription").fetchall() == [
+        (topic, "email", "security@example.com", False)
+    ]
+    assert con.execute("SELECT count(*) FROM aws_iam_virtual_mfa_device").fetchone() == (1,)
+    assert con.execute("SELECT account_id, users FROM aws_iam_account_summary").fetchall() == [(MANAGEMENT, 2)]
+    assert con.execute("SELECT account_id, organization_id FROM aws_account").fetchall() == [(MANAGEMENT, None)]
+    con.close()
+
+    graded = _grade(_scratch_mod(tmp_path), out)
+    root = f"arn:aws:iam::{MANAGEMENT}:root"
+    # The whole CIS chain read from moto: trail -> log group -> filter -> alarm -> confirmed subscription.
+    assert graded[("root_usage_monitored", root)][0] == "ok", graded[("root_usage_monitored", root)]
+    assert graded[("cloudtrail_enabled_all_regions", root)][0] == "ok", graded[("cloudtrail_enabled_all_regions", root)]
+    assert graded[("root_no_access_keys", root)][0] == "ok"
+
+
+def test_every_enabled_region_by_default(aws: str, tmp_path: Path) -> None:
+    _monitored_account(aws, _session(aws), MANAGEMENT)
+    out = tmp_path / "all-regions.duckdb"
+    assert _cli("-o", str(out), "--endpoint-url", aws) == 0
+    expected = sorted(r["RegionName"] for r in _session(aws).client("ec2", endpoint_url=aws).describe_regions()["Regions"])
+    con = _open(out)
+    info = read_snapshot_info(con)
+    trail_regions = [r for (r,) in con.execute("SELECT region FROM aws_cloudtrail_trail ORDER BY region").fetchall()]
+    con.close()
+    assert len(expected) > 10 and list(info.accounts[0].regions) == expected
+    assert trail_regions == expected, "a multi-region trail shows in every region read"
+
+
+def test_failed_account_and_region_are_recorded_and_the_rest_kept(aws: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    _monitored_account(aws, _session(aws), MANAGEMENT)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)  # boto3's own variable instead of --endpoint-url
+    out = tmp_path / "partial.duckdb"
+    # 'broken' cannot get credentials; moto has no region 'xx-fake-1' and answers 500 there.
+    code = _cli("--profile", "prod", "--profile", "broken", "--region", "us-east-1", "--region", "xx-fake-1", "-o", str(out))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    con = _open(out)
+    info = read_snapshot_info(con)
+    rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("aws_iam_credential_report", "aws_cloudtrail_trail", "aws_cloudwatch_alarm")}
+    con.close()
+    assert [a.account_id for a in info.accounts] == [MANAGEMENT]
+    assert rows == {"aws_iam_credential_report": 2, "aws_cloudtrail_trail": 1, "aws_cloudwatch_alarm": 1}
+    errors = [i for i in info.issues if i.kind == "error"]
+    assert any(
+        i.source == "aws profile broken: sts:GetCallerIdentity" and i.account_id is None and "CredentialRetrievalError" in i.message
+        for i in errors
+    ), errors
+    regional = {i.source for i in errors if i.region == "xx-fake-1" and i.account_id == MANAGEMENT}
+    assert {"cloudtrail:DescribeTrails", "logs:DescribeMetricFilters", "cloudwatch:DescribeAlarms"} <= regional
+    assert all("\n" not in i.message and len(i.message) <= 400 for i in errors), "one line, bounded"
+    assert "rootwatch: warning:" in err
+
+
+def test_organization_through_an_assumed_role(aws: str, tmp_path: Path) -> None:
+    management = _session(aws)
+    organizations = management.client("organizations", endpoint_url=aws)
+    organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    members = []
+    for name in ("dev", "prod"):
+        status = organizations.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+        members.append(status["AccountId"])
+    _monitored_account(aws, _session(aws, members[1]), members[1], confirmed=False)
+    dev_iam = _session(aws, members[0]).client("iam", endpoint_url=aws)
+    dev_iam.create_user(UserName="dev-only")
+    dev_iam.create_login_profile(UserName="dev-only", Password="Correct-Horse-9!")
+
+    out = tmp_path / "org.duckdb"
+    code = _cli("--endpoint-url", aws, "--organization", "--role-name", "OrganizationAccountAccessRole", "--region", "us-east-1", "-o", str(out))
+    con = _open(out)
+    info = read_snapshot_info(con)
+    assert sorted(a.account_id for a in info.accounts) == sorted([MANAGEMENT, *members]), info.issues
+    assert organization_id in (info.source_detail or "")
+    by_id = {a.account_id: a for a in info.accounts}
+    assert by_id[members[0]].source == f"aws role arn:aws:iam::{members[0]}:role/OrganizationAccountAccessRole"
+    # Each account's rows came from its own moto backend.
+    assert con.execute("SELECT account_id, user_name FROM aws_iam_credential_report ORDER BY 1, 2").fetchall() == sorted(
+        [(members[0], "dev-only"), (members[1], "alice"), (members[1], "bob")]
+    )
+    assert con.execute("SELECT account_id FROM aws_cloudtrail_trail").fetchall() == [(members[1],)]
+    assert con.execute("SELECT DISTINCT pending_confirmation FROM aws_sns_topic_subscription").fetchall() == []
+    assert con.execute("SELECT count(*), count(DISTINCT organization_id) FROM aws_account").fetchone() == (3, 1)
+    listed = con.execute("SELECT account_id, id FROM aws_organizations_account ORDER BY id").fetchall()
+    assert listed == sorted([(MANAGEMENT, MANAGEMENT), *((MANAGEMENT, m) for m in members)], key=lambda r: r[1])
+    con.close()
+    # Only a call moto lacks may fail (IAM ListOrganizationsFeatures); it is recorded, not fatal.
+    unexpected = [i for i in info.issues if i.source != "iam:ListOrganizationsFeatures"]
+    assert unexpected == [] and code in (0, 2)
+
+
+def test_a_role_that_cannot_be_assumed_is_recorded(aws: str, tmp_path: Path) -> None:
+    _monitored_account(aws, _session(aws), MANAGEMENT)
+    out = tmp_path / "roles.duckdb"
+    # botocore refuses an ExternalId shorter than 2 characters before sending AssumeRole; the
+    # caller's own account needs no role and is still read.
+    code = _cli("--endpoint-url", aws, "--role-name", "Audit", "--account-id", "210987654321", "--account-id", MANAGEMENT,
+                "--external-id", "x", "--region", "us-east-1", "-o", str(out))  # fmt: skip
+    assert code == 2
+    con = _open(out)
+    info = read_snapshot_info(con)
+    assert con.execute("SELECT DISTINCT account_id FROM aws_iam_credential_report").fetchall() == [(MANAGEMENT,)]
+    con.close()
+    assert [a.account_id for a in info.accounts] == [MANAGEMENT]
+    (failed,) = [i for i in info.issues if i.kind == "error"]
+    assert failed.account_id == "210987654321"
+    assert failed.source == "aws role arn:aws:iam::210987654321:role/Audit: sts:AssumeRole"
+    assert failed.message.startswith("ParamValidationError: ")
+
+
+def test_bad_options_exit_3(aws: str, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "x.duckdb"
+    cases = [
+        (("--account-id", "111111111111"), "need --role-name"),
+        (("--role-name", "Audit"), "--role-name needs --account-id"),
+        (("--role-name", "Audit", "--account-id", "12345"), "not a 12-digit AWS account id"),
+        (("--profile", "nope"), "--profile 'nope': no such AWS profile"),
+        (("--max-parallel", "0"), "--max-parallel must be at least 1"),
+    ]
+    for args, message in cases:
+        assert _cli("--endpoint-url", aws, *args, "-o", str(out)) == 3, args
+        assert message in capsys.readouterr().err
+    assert not out.exists()

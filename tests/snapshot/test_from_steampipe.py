@@ -1,0 +1,389 @@
+"""``rootwatch snapshot from-steampipe`` against a real PostgreSQL whose schemas stand in for
+Steampipe connections: copied row for row, graded like the same rows loaded directly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from rootwatch.cli.main import main
+from rootwatch.schema.tables import ColumnType, load_tables
+from rootwatch.snapshot import from_steampipe
+from rootwatch.snapshot.metadata import read_snapshot_info
+
+pytestmark = pytest.mark.postgres
+
+REPO = Path(__file__).resolve().parents[2]
+AS_OF = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+A, B = "111111111111", "222222222222"
+
+
+def _account_rows(account: str, connection: str, *, keys: int, regions: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """Steampipe-shaped rows of one account, a little of every table the mod reads."""
+    ctx = {"connection_name": connection}
+    scope = {"partition": "aws", "account_id": account, "sp_connection_name": connection, "sp_ctx": ctx, "_ctx": ctx}
+    glob = {**scope, "region": "global"}
+    home = regions[0]
+    group = f"arn:aws:logs:{home}:{account}:log-group:cloudtrail-{account}:*"
+    topic = f"arn:aws:sns:{home}:{account}:root-alerts"
+    report = [
+        {
+            **glob,
+            "user_name": "<root_account>",
+            "user_arn": f"arn:aws:iam::{account}:root",
+            "user_creation_time": "2019-03-01T00:00:00Z",
+            "generated_time": "2026-11-25T10:00:00Z",
+            "password_enabled": True,
+            "password_status": "used",
+            "password_last_used": "2026-11-01T08:00:00Z",
+            "mfa_active": True,
+            "access_key_1_active": keys > 0,
+            "access_key_1_last_rotated": "2024-01-10T09:00:00Z" if keys else None,
+            "access_key_1_last_used_date": "2026-11-20T08:00:00Z" if keys else None,
+            "access_key_2_active": False,
+            "cert_1_active": False,
+            "cert_2_active": False,
+        }
+    ] + [
+        {
+            **glob,
+            "user_name": f"dev{n}",
+            "user_arn": f"arn:aws:iam::{account}:user/dev{n}",
+            "generated_time": "2026-11-25T10:00:00Z",
+            "password_enabled": n % 2 == 0,
+            "password_status": "used" if n % 2 == 0 else "not_set",
+            "mfa_active": n % 3 == 0,
+            "access_key_1_active": True,
+            "access_key_1_last_rotated": "2025-06-01T00:00:00+00:00",
+            "access_key_2_active": False,
+            "cert_1_active": False,
+            "cert_2_active": False,
+        }
+        for n in range(4)
+    ]
+    trail = {
+        **scope,
+        "name": "org-trail",
+        "arn": f"arn:aws:cloudtrail:{home}:{account}:trail/org-trail",
+        "home_region": home,
+        "is_multi_region_trail": True,
+        "is_logging": True,
+        "is_organization_trail": False,
+        "log_group_arn": group,
+        "event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}],
+        "advanced_event_selectors": None,
+        "latest_delivery_time": "2026-11-25T11:55:00Z",
+        "tags_src": [],
+    }
+    return {
+        "aws_account": [{**glob, "arn": f"arn:aws:::{account}", "account_aliases": [f"alias-{account}"], "title": account, "akas": [f"arn:aws:::{account}"]}],
+        "aws_iam_credential_report": report,
+        "aws_iam_account_summary": [
+            {**glob, "account_access_keys_present": keys, "account_mfa_enabled": True, "account_password_present": True, "users": 4, "mfa_devices": 1}
+        ],
+        "aws_iam_virtual_mfa_device": [
+            {**glob, "serial_number": f"arn:aws:iam::{account}:mfa/root", "enable_date": "2020-01-01T00:00:00Z", "assignment_status": "Assigned", "user": {"Arn": f"arn:aws:iam::{account}:root"}}
+        ],
+        # A multi-region trail appears once per region (shadow copies).
+        "aws_cloudtrail_trail": [{**trail, "region": region} for region in regions],
+        "aws_cloudwatch_log_metric_filter": [
+            {
+                **scope,
+                "region": home,
+                "name": "root-usage",
+                "log_group_name": f"cloudtrail-{account}",
+                "filter_pattern": '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
+                "metric_transformation_name": "RootUsage",
+                "metric_transformation_namespace": "CISBenchmark",
+                "metric_transformation_value": "1",
+                "creation_time": "2024-01-01T00:00:00Z",
+            }
+        ],
+        "aws_cloudwatch_alarm": [
+            {
+                **scope,
+                "region": home,
+                "name": "root-usage",
+                "metric_name": "RootUsage",
+                "namespace": "CISBenchmark",
+                "actions_enabled": True,
+                "alarm_actions": [topic],
+                "threshold": 1.0,
+                "period": 300,
+                "evaluation_periods": 1,
+                "state_value": "OK",
+            }
+        ],
+        "aws_sns_topic_subscription": [
+            {**scope, "region": home, "subscription_arn": f"{topic}:1f2e", "topic_arn": topic, "protocol": "email", "endpoint": "sec@example.com", "pending_confirmation": False}
+        ],
+        "aws_cloudtrail_trail_event": [
+            {**scope, "region": home, "log_group_name": f"cloudtrail-{account}", "timestamp": "2026-11-24T09:00:00Z", "event_name": "ConsoleLogin", "user_type": "Root", "user_identity": {"type": "Root"}},
+            {**scope, "region": home, "log_group_name": f"cloudtrail-{account}", "timestamp": "2025-01-01T09:00:00Z", "event_name": "Old", "user_type": "Root"},
+        ],
+    }
+
+
+def _rows(*parts: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        for table, rows in part.items():
+            merged.setdefault(table, []).extend(rows)
+    return merged
+
+
+ROWS_A = _account_rows(A, "aws_prod", keys=1, regions=("us-east-1", "eu-west-1", "ap-south-1"))
+ROWS_B = _account_rows(B, "aws_dev", keys=0, regions=("eu-west-1", "us-east-1"))
+
+
+@pytest.fixture()
+def schemas(pg_dsn: str) -> Iterator[tuple[Any, list[str]]]:
+    """A connection and a list to which a test appends the schemas it creates (dropped after)."""
+    import psycopg
+
+    from rootwatch.cases import drop_postgres_schema
+
+    created: list[str] = []
+    with psycopg.connect(pg_dsn) as connection:
+        try:
+            yield connection, created
+        finally:
+            connection.rollback()
+            for schema in created:
+                drop_postgres_schema(connection, schema)
+
+
+def _schema(schemas: tuple[Any, list[str]], rows: dict[str, list[dict[str, Any]]]) -> str:
+    from rootwatch.cases import postgres_schema_with_rows
+
+    connection, created = schemas
+    schema = postgres_schema_with_rows(connection, rows)
+    created.append(schema)
+    return schema
+
+
+def _run(*args: str) -> int:
+    return main(["snapshot", *args, "--no-progress"])
+
+
+def _normal(table: str, row: tuple, names: tuple[str, ...]) -> tuple:
+    """A row with JSON parsed, so jsonb's and DuckDB's spellings of the same value compare equal."""
+    types = {c.name: c.type for c in load_tables()[table].columns}
+    return tuple(
+        json.loads(v) if types[n] is ColumnType.JSONB and isinstance(v, str) else v for n, v in zip(names, row)
+    )
+
+
+def _pg_rows(connection: Any, schema: str, table: str) -> list[tuple]:
+    names = load_tables()[table].column_names
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{schema}"."{table}"')
+        return sorted((_normal(table, r, names) for r in cursor.fetchall()), key=repr)
+
+
+def _duck_rows(path: Path, table: str) -> list[tuple]:
+    names = load_tables()[table].column_names
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{table}"').fetchall()
+    finally:
+        con.close()
+    return sorted((_normal(table, r, names) for r in rows), key=repr)
+
+
+def _scratch_mod(tmp_path: Path) -> Path:
+    """A mod holding every control of the repository, in one benchmark (the repository's mod may
+    name controls still being written)."""
+    root = tmp_path / "mod"
+    (root / "controls").mkdir(parents=True)
+    variables = yaml.safe_load((REPO / "mod.yaml").read_text())["variables"]
+    controls = sorted(p.stem for p in (REPO / "controls").glob("*.sql") if p.with_suffix(".yaml").exists())
+    for name in controls:
+        for suffix in (".sql", ".yaml"):
+            (root / "controls" / f"{name}{suffix}").write_text((REPO / "controls" / f"{name}{suffix}").read_text())
+    mod = {"mod": {"name": "scratch", "title": "scratch"}, "variables": variables, "benchmarks": {"all": {"title": "All", "children": [{"control": c} for c in controls]}}}
+    (root / "mod.yaml").write_text(yaml.safe_dump(mod, sort_keys=False))
+    return root
+
+
+def _grade(mod_dir: Path, engine: Any) -> list[tuple]:
+    from rootwatch import api
+
+    mod = api.load_mod(mod_dir)
+    result = api.run_benchmarks(mod, engine, ["all"], api.RunOptions(variables=api.resolve_variables(mod), as_of=AS_OF, max_parallel=1))
+    graded = []
+    for _, run in result.control_runs():
+        assert run.error is None, f"{run.node.id}: {run.error}"
+        graded.extend((run.node.id, r.resource, r.status.value, r.reason, r.dimensions) for r in run.rows)
+    return sorted(graded, key=repr)
+
+
+def test_one_connection_copied_row_for_row_and_graded_alike(schemas, pg_dsn: str, tmp_path: Path) -> None:
+    from rootwatch.cases import duckdb_with_rows
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+    from rootwatch.engines.postgres_engine import PostgresEngine
+
+    given = _rows(ROWS_A, ROWS_B)
+    schema = _schema(schemas, given)
+    out = tmp_path / "copy.duckdb"
+    before = datetime.now(timezone.utc)
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "--events-days", "30", "-o", str(out)) == 0
+    after = datetime.now(timezone.utc)
+    connection, _ = schemas
+    for table in load_tables():
+        if table in ("aws_cloudtrail_trail_event",):
+            continue
+        assert _duck_rows(out, table) == _pg_rows(connection, schema, table), table
+    # --events-days 30: only the recent event of each account's trail log group.
+    assert [r[load_tables()["aws_cloudtrail_trail_event"].column_names.index("event_name")] for r in _duck_rows(out, "aws_cloudtrail_trail_event")] == [
+        "ConsoleLogin",
+        "ConsoleLogin",
+    ]
+
+    con = duckdb.connect(str(out), read_only=True)
+    info = read_snapshot_info(con)
+    con.close()
+    assert info is not None and before <= info.captured_at <= after
+    assert info.source == "steampipe" and schema in (info.source_detail or "")
+    by_id = {a.account_id: a for a in info.accounts}
+    assert set(by_id) == {A, B}
+    assert by_id[A].regions == ("ap-south-1", "eu-west-1", "us-east-1")
+    assert by_id[A].credential_report_generated_at == datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+    assert by_id[A].source == "steampipe aws_prod" and by_id[B].source == "steampipe aws_dev"
+    assert info.issues == ()
+
+    mod_dir = _scratch_mod(tmp_path)
+    snapshot = DuckDBEngine.open(out)
+    direct = DuckDBEngine.from_connection(duckdb_with_rows(given))
+    live = PostgresEngine.open(pg_dsn, search_path=schema)
+    try:
+        graded = _grade(mod_dir, snapshot)
+        keys = {(control, resource): status for control, resource, status, _, _ in graded}
+        assert keys[("root_no_access_keys", f"arn:aws:iam::{A}:root")] == "alarm"
+        assert keys[("root_no_access_keys", f"arn:aws:iam::{B}:root")] == "ok"
+        assert graded == _grade(mod_dir, direct) == _grade(mod_dir, live)
+    finally:
+        for engine in (snapshot, direct, live):
+            engine.close()
+
+
+def test_several_connections_and_an_aggregator(schemas, pg_dsn: str, tmp_path: Path) -> None:
+    schema_a = _schema(schemas, ROWS_A)
+    schema_b = _schema(schemas, ROWS_B)
+    connection, created = schemas
+    # An aggregator is one more schema whose tables union its members'.
+    aggregator = f"agg_{schema_a[-8:]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{aggregator}"')
+        for table in load_tables():
+            cursor.execute(
+                f'CREATE VIEW "{aggregator}"."{table}" AS SELECT * FROM "{schema_a}"."{table}" UNION ALL SELECT * FROM "{schema_b}"."{table}"'
+            )
+    connection.commit()
+    created.insert(0, aggregator)
+    both = tmp_path / "both.duckdb"
+    via_aggregator = tmp_path / "agg.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema_a, "--connection", schema_b, "-o", str(both)) == 0
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", aggregator, "-o", str(via_aggregator)) == 0
+    for table in load_tables():
+        assert _duck_rows(both, table) == _duck_rows(via_aggregator, table), table
+    assert len(_duck_rows(both, "aws_iam_credential_report")) == 10
+    con = duckdb.connect(str(via_aggregator), read_only=True)
+    info = read_snapshot_info(con)
+    con.close()
+    assert info is not None and [a.account_id for a in info.accounts] == [A, B]
+    # Event tables are skipped (and said so) without --events-days.
+    assert {i.source.split(".")[-1] for i in info.issues if i.kind == "skipped_table"} == {
+        "aws_cloudtrail_trail_event",
+        "aws_cloudtrail_lookup_event",
+    }
+
+
+def test_default_search_path_and_small_fetches(schemas, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    monkeypatch.setattr(from_steampipe, "FETCH_ROWS", 3)  # many round trips of the server-side cursor
+    schema = _schema(schemas, ROWS_A)
+    params = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    params["options"] = f"-c search_path={schema}"
+    monkeypatch.setenv("ROOTWATCH_DATABASE", psycopg.conninfo.make_conninfo(**params))
+    out = tmp_path / "sp.duckdb"
+    assert main(["snapshot", "from-steampipe", "--database", "-o", str(out), "--no-progress"]) == 0
+    connection, _ = schemas
+    for table in ("aws_iam_credential_report", "aws_cloudtrail_trail"):
+        assert _duck_rows(out, table) == _pg_rows(connection, schema, table)
+    con = duckdb.connect(str(out), read_only=True)
+    assert schema in con.execute("SELECT source_detail FROM rootwatch_snapshot").fetchone()[0]
+    con.close()
+
+
+def test_failing_and_missing_tables_are_recorded(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    schema = _schema(schemas, ROWS_A)
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        # A query that fails on the server, as Steampipe's does when the credential report is missing.
+        cursor.execute(f'ALTER TABLE "{schema}".aws_iam_credential_report RENAME TO report_data')
+        cursor.execute(
+            f'CREATE VIEW "{schema}".aws_iam_credential_report AS SELECT * FROM "{schema}".report_data '
+            "WHERE 1 / (CASE WHEN user_name = 'dev3' THEN 0 ELSE 1 END) = 1"
+        )
+        cursor.execute(f'DROP TABLE "{schema}".aws_cloudwatch_alarm')
+        cursor.execute(f'DROP TABLE "{schema}".rootwatch_organizations_features')  # Steampipe never has it
+    connection.commit()
+    out = tmp_path / "partial.duckdb"
+    code = _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out))
+    err = capsys.readouterr().err
+    assert code == 2, "written, with a recorded error"
+    assert "division by zero" in err
+    con = duckdb.connect(str(out), read_only=True)
+    info = read_snapshot_info(con)
+    counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ("aws_iam_credential_report", "aws_account", "aws_cloudwatch_alarm")}
+    con.close()
+    assert counts == {"aws_iam_credential_report": 0, "aws_account": 1, "aws_cloudwatch_alarm": 0}
+    kinds = {(i.kind, i.source) for i in info.issues}
+    assert ("error", f"{schema}.aws_iam_credential_report") in kinds
+    assert ("missing_table", f"{schema}.aws_cloudwatch_alarm") in kinds
+    assert ("missing_table", f"{schema}.rootwatch_organizations_features") in kinds
+
+
+def test_missing_column_is_an_error_unless_allowed(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    schema = _schema(schemas, ROWS_A)
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}".aws_sns_topic_subscription DROP COLUMN pending_confirmation')
+    connection.commit()
+    out = tmp_path / "cols.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert f"{schema}.aws_sns_topic_subscription" in err and "'pending_confirmation'" in err and "--allow-missing-columns" in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "--allow-missing-columns", "-o", str(out)) == 0
+    con = duckdb.connect(str(out), read_only=True)
+    assert con.execute("SELECT count(*), count(pending_confirmation) FROM aws_sns_topic_subscription").fetchone() == (1, 0)
+    assert con.execute("SELECT kind FROM rootwatch_snapshot_issues WHERE message LIKE '%pending_confirmation%'").fetchall() == [("missing_column",)]
+    con.close()
+
+
+def test_bad_endpoint_or_connection_exits_3_without_the_password(pg_dsn: str, tmp_path: Path, capsys) -> None:
+    import psycopg
+
+    out = tmp_path / "x.duckdb"
+    params = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    params.update(password="s3cret-pw", port="1")
+    bad = psycopg.conninfo.make_conninfo(**params)
+    assert _run("from-steampipe", "--database", bad, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "cannot connect to postgres://" in err and "s3cret-pw" not in err and ":***@" in err
+    params = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    params["password"] = "s3cret-pw"  # trust authentication ignores it
+    assert _run("from-steampipe", "--database", psycopg.conninfo.make_conninfo(**params), "--connection", "aws_nope", "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "--connection 'aws_nope'" in err and "s3cret-pw" not in err
+    assert not out.exists()
