@@ -369,3 +369,40 @@ def test_credential_report_alone_grades_what_it_holds_and_skips_the_rest(run_cli
         f"Not assessed: the snapshot did not capture aws_iam_virtual_mfa_device for account {ACCOUNT}, so "
         "root_hardware_mfa_enabled cannot grade it; rebuild the snapshot with that evidence "
         "(rootwatch snapshot from-aws, or from-files with the account's AWS CLI outputs).")
+
+
+def _more_logs(org: Path, count: int) -> list[Path]:
+    """``count`` more root log files beside the fixture's, one record each."""
+    paths = []
+    for n in range(count):
+        record = {**ROOT_LOGIN, "eventID": f"extra-{n}", "eventTime": f"2026-11-19T09:{n:02d}:00Z"}
+        path = org / LOG_KEY.replace("_a1.json.gz", f"_x{n}.json.gz")
+        path.write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+        paths.append(path)
+    return paths
+
+
+def test_logs_load_in_chunks_and_a_bad_file_in_a_later_chunk_is_named_or_skipped(run_cli, org: Path, tmp_path: Path, monkeypatch) -> None:
+    """Chunks keep memory flat on gigabytes of logs; a bad file still stops the build (with every bad
+    file named, whichever chunk holds it) or, skipping, leaves out only itself."""
+    import rootwatch.snapshot.from_files as from_files
+
+    monkeypatch.setattr(from_files, "LOG_CHUNK_BYTES", 1)  # one file per chunk
+    extra = _more_logs(org, 4)
+    out = tmp_path / "snap.duckdb"
+    assert run_cli(str(org), "-o", str(out))[0] == 0
+    assert query(out, "select count(*) from aws_cloudtrail_trail_event") == [(5,)]
+
+    truncated = sorted(extra)[-1]
+    truncated.write_bytes(truncated.read_bytes()[:20])
+    stray = sorted(extra)[0]
+    stray.write_bytes(gzip.compress(b'{"Records": [}'))
+    code, _, stderr = run_cli(str(org), "-o", str(out), "--force")
+    assert code == 3 and stderr.startswith("rootwatch: error: 2 bad input files:\n")
+    assert query(out, "select count(*) from aws_cloudtrail_trail_event") == [(5,)]  # the old file stands
+
+    code, _, stderr = run_cli(str(org), "-o", str(out), "--force", "--skip-bad-files")
+    assert code == 0, stderr
+    assert query(out, "select count(*) from aws_cloudtrail_trail_event") == [(3,)]
+    assert sorted(p for (p,) in query(out, "select source from rootwatch_snapshot_issues where kind = 'skipped_file'")) == sorted(
+        p.relative_to(org).as_posix() + suffix for p, suffix in ((truncated, ""), (stray, ":1")))

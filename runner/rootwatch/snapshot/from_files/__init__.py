@@ -153,26 +153,54 @@ def _write(
     return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), len(log_files))
 
 
+LOG_CHUNK_BYTES = 64 * 1024 * 1024
+"""Compressed bytes of CloudTrail logs loaded per statement and transaction. DuckDB holds a
+transaction's new rows and a statement's reader state in memory, so one statement over gigabytes of
+logs grows with them; chunks keep peak memory flat. The snapshot is still all or nothing: it is a
+temporary file until the build succeeds."""
+
+
+def _log_chunks(files: list[LogFile]) -> list[list[LogFile]]:
+    chunks: list[list[LogFile]] = [[]]
+    size = 0
+    for log_file in files:
+        if size >= LOG_CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(log_file)
+        try:
+            size += log_file.path.stat().st_size
+        except OSError:
+            pass  # the load names an unreadable file
+    return [chunk for chunk in chunks if chunk]
+
+
 def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
-    """Bulk-load the logs; on failure find the bad files, then stop or (skipping) load the rest."""
+    """Bulk-load the logs chunk by chunk; where a chunk fails, find its bad files, then stop naming
+    every bad file (this chunk's and the rest's) or, skipping, load the chunk without them."""
     import duckdb
 
-    try:
-        _load_all_or_nothing(writer, files, options)
-        return []
-    except duckdb.Error as exc:
-        failure = str(exc).strip().splitlines()[0]
-    bad = find_bad_log_files(files, options.events)
-    if not bad:
-        raise InputError(f"loading the CloudTrail logs failed: {failure}")
-    if not options.skip_bad_files:
-        raise _bad_input(bad)
-    bad_paths = {p.path for p in bad}
-    try:
-        _load_all_or_nothing(writer, [f for f in files if f.path not in bad_paths], options)
-    except duckdb.Error as exc:
-        raise InputError(f"loading the CloudTrail logs failed: {str(exc).strip().splitlines()[0]}") from None
-    return bad
+    skipped: list[Problem] = []
+    chunks = _log_chunks(files)
+    for index, chunk in enumerate(chunks):
+        try:
+            _load_all_or_nothing(writer, chunk, options)
+            continue
+        except duckdb.Error as exc:
+            failure = str(exc).strip().splitlines()[0]
+        bad = find_bad_log_files(chunk, options.events)
+        if not bad:
+            raise InputError(f"loading the CloudTrail logs failed: {failure}")
+        if not options.skip_bad_files:
+            later = [log_file for rest in chunks[index + 1:] for log_file in rest]
+            raise _bad_input(bad + find_bad_log_files(later, options.events))
+        bad_paths = {p.path for p in bad}
+        try:
+            _load_all_or_nothing(writer, [f for f in chunk if f.path not in bad_paths], options)
+        except duckdb.Error as exc:
+            raise InputError(f"loading the CloudTrail logs failed: {str(exc).strip().splitlines()[0]}") from None
+        skipped += bad
+    return skipped
 
 
 def _load_all_or_nothing(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> None:
