@@ -43,6 +43,17 @@ NOT_CAPTURED = "not_captured"
 """Issue kind: a table this capture did not read for an account (``source`` names the table), so
 its emptiness is no evidence. Controls that need the table grade that account ``skip``."""
 
+FAILED_CALL_TABLES: dict[str, str] = {
+    "iam:GetCredentialReport": "aws_iam_credential_report",
+    "iam:GetAccountSummary": "aws_iam_account_summary",
+    "iam:ListVirtualMFADevices": "aws_iam_virtual_mfa_device",
+}
+"""Account-wide API calls whose recorded failure (an ``error`` issue, ``source`` the call) leaves
+the account's rows of a table missing, not empty. An empty virtual MFA device list would otherwise
+read as "no virtual device", a hardware MFA pass. Regional calls are not listed: one region that
+fails hides nothing that another region's listing does not show (multi-region trails appear in
+every region)."""
+
 
 @dataclass(frozen=True)
 class AccountInfo:
@@ -78,11 +89,16 @@ class SnapshotInfo:
     issues: tuple[SnapshotIssue, ...] = field(default_factory=tuple)
 
     def uncaptured_tables(self) -> dict[str, frozenset[str]]:
-        """Per account, the tables this snapshot did not capture (``not_captured`` issues)."""
+        """Per account, the tables this snapshot did not capture: ``not_captured`` issues, and the
+        tables of account-wide calls that failed (:data:`FAILED_CALL_TABLES`)."""
         found: dict[str, set[str]] = {}
         for issue in self.issues:
-            if issue.kind == NOT_CAPTURED and issue.account_id and issue.source:
+            if not issue.account_id or not issue.source:
+                continue
+            if issue.kind == NOT_CAPTURED:
                 found.setdefault(issue.account_id, set()).add(issue.source)
+            elif issue.kind == "error" and issue.source in FAILED_CALL_TABLES:
+                found.setdefault(issue.account_id, set()).add(FAILED_CALL_TABLES[issue.source])
         return {account: frozenset(tables) for account, tables in found.items()}
 
     def as_dict(self) -> dict[str, Any]:
