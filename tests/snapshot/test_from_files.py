@@ -227,8 +227,11 @@ def test_skip_bad_files_builds_the_rest_and_records_each(run_cli, org: Path, tmp
     relative = bad.relative_to(org).as_posix() + (f":{line}" if line else "")
     region = bad.relative_to(org).parts[1] if bad.relative_to(org).parts[1] in ("us-east-1", "eu-west-1") else None
     account = ACCOUNT if not relative.startswith("AWSLogs") else None
-    assert query(out, "select kind, account_id, region, source, message from rootwatch_snapshot_issues") == [
-        ("skipped_file", account, region, relative, f"line {line}: {message}" if line else message)]
+    # A skipped account summary is also evidence not captured (the controls needing it then skip).
+    uncaptured = [("not_captured", ACCOUNT, None, "aws_iam_account_summary", f"{ACCOUNT}/get-account-summary.json: skipped as a bad file")]
+    assert query(out, "select kind, account_id, region, source, message from rootwatch_snapshot_issues order by kind desc") == [
+        ("skipped_file", account, region, relative, f"line {line}: {message}" if line else message),
+        *(uncaptured if bad.name == "get-account-summary.json" else [])]
     assert query(out, "select count(*) from aws_account") == [(1,)]
 
 
@@ -406,3 +409,20 @@ def test_logs_load_in_chunks_and_a_bad_file_in_a_later_chunk_is_named_or_skipped
     assert query(out, "select count(*) from aws_cloudtrail_trail_event") == [(3,)]
     assert sorted(p for (p,) in query(out, "select source from rootwatch_snapshot_issues where kind = 'skipped_file'")) == sorted(
         p.relative_to(org).as_posix() + suffix for p, suffix in ((truncated, ""), (stray, ":1")))
+
+
+def test_missing_evidence_files_are_recorded_as_not_captured(run_cli, org: Path, tmp_path: Path, capsys) -> None:
+    """No list-virtual-mfa-devices.json is not "no virtual device": hardware MFA skips the account."""
+    (org / ACCOUNT / "list-virtual-mfa-devices.json").unlink()
+    out = tmp_path / "snap.duckdb"
+    assert run_cli(str(org), "-o", str(out))[0] == 0
+    assert query(out, "select kind, account_id, source, message from rootwatch_snapshot_issues") == [
+        ("not_captured", ACCOUNT, "aws_iam_virtual_mfa_device", f"{ACCOUNT}/list-virtual-mfa-devices.json: no such file")]
+    import csv
+    import io
+
+    main(["control", "run", "root_hardware_mfa_enabled", "root_mfa_enabled", "--snapshot", str(out), "--output", "csv"])
+    rows = {row["control_id"].rsplit(".", 1)[1]: row for row in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["root_hardware_mfa_enabled"]["status"] == "skip"
+    assert rows["root_hardware_mfa_enabled"]["reason"].startswith("Not assessed: the snapshot did not capture aws_iam_virtual_mfa_device")
+    assert rows["root_mfa_enabled"]["status"] == "ok"

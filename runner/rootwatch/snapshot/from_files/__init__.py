@@ -115,7 +115,32 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
     if problems and not options.skip_bad_files:
         raise _bad_input(problems)
     captured_at = explicit_time or _default_capture_time(captures)
-    return _write(output, options, captured_at, str(source), captures, layout.accounts, log_files, problems, source)
+    not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
+    return _write(output, options, captured_at, str(source), captures, layout.accounts, log_files, problems, source,
+                  not_captured)
+
+
+ACCOUNT_EVIDENCE_FILES = {
+    "get-account-summary.json": "aws_iam_account_summary",
+    "list-virtual-mfa-devices.json": "aws_iam_virtual_mfa_device",
+}
+"""Account-level files whose absence must not read as an empty table: no virtual MFA device file is
+not "no virtual device" (a hardware MFA pass). A missing credential report needs no entry: it is
+credential_report_fresh's own finding, and the controls reading the report say so."""
+
+
+def _account_files_not_read(accounts: list[AccountFiles], skipped: set[Path], root: Path) -> tuple[SnapshotIssue, ...]:
+    """A ``not_captured`` issue per account and evidence file that is missing or was skipped as bad."""
+    issues = []
+    for account in accounts:
+        for name, table in ACCOUNT_EVIDENCE_FILES.items():
+            path = account.files.get(name)
+            if path is not None and path not in skipped:
+                continue
+            why = "skipped as a bad file" if path is not None else "no such file"
+            issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
+                                        message=f"{_relative(account.path / name, root)}: {why}"))
+    return tuple(issues)
 
 
 def _default_capture_time(captures: list[AccountCapture]) -> datetime:
