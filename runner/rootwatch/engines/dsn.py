@@ -29,3 +29,15 @@ def mask_dsn(dsn: str) -> str:
     database = params.get("dbname", "")
     auth = f"{user}{secret}@" if user or secret else ""
     return f"postgres://{auth}{host}{port}/{database}"
+
+
+def hide_password(message: str, dsn: str) -> str:
+    """``message`` with the DSN's password masked (a DSN parse error can quote the DSN)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:  # noqa: BLE001 - an unparsable DSN: fall back to the URL pattern
+        found = re.search(r"://[^:/@]*:([^@]*)@", dsn)
+        password = found.group(1) if found else None
+    return message.replace(str(password), "***") if password else message

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rootwatch.engines.base import EngineKind, QueryFailed, QueryResult
-from rootwatch.engines.dsn import mask_dsn
+from rootwatch.engines.dsn import hide_password, mask_dsn
 from rootwatch.errors import ConnectionFailed
 
 if TYPE_CHECKING:
@@ -56,18 +56,8 @@ class PostgresEngine:
         connection = getattr(self._local, "connection", None)
         if connection is not None and not connection.closed:
             return connection
-        import psycopg
-
-        try:
-            connection = psycopg.connect(self._dsn, autocommit=False, connect_timeout=10)
-        except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConnectionFailed(
-                f"cannot connect to {mask_dsn(self._dsn)}: {message}",
-                hint="check --database (or $ROOTWATCH_DATABASE) and that the service is running",
-            ) from None
+        connection = connect(self._dsn, hint="check --database (or $ROOTWATCH_DATABASE) and that the service is running")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
             # JIT compiles each control's plan anew; on the small, unanalysed tables controls read
             # that costs seconds for queries that run in milliseconds.
             cursor.execute("SELECT set_config('jit', 'off', false)")
@@ -116,9 +106,9 @@ class PostgresEngine:
             raise QueryFailed(f"query timed out after {self._timeout_ms / 1000:g} s (--query-timeout)") from None
         except psycopg.OperationalError as exc:
             connection.close()  # the next call reconnects
-            raise QueryFailed(_message(exc)) from None
+            raise QueryFailed(error_message(exc)) from None
         except psycopg.Error as exc:
-            raise QueryFailed(_message(exc)) from None
+            raise QueryFailed(error_message(exc)) from None
         return QueryResult(columns, rows)
 
     def close(self) -> None:
@@ -128,7 +118,22 @@ class PostgresEngine:
             self._connections.clear()
 
 
-def _message(exc: Exception) -> str:
+def connect(dsn: str, *, hint: str) -> psycopg.Connection:
+    """A connection to ``dsn`` with the session time zone UTC (so that text rendered from timestamps
+    matches DuckDB), or ConnectionFailed naming the masked DSN, never its password."""
+    import psycopg
+
+    try:
+        connection = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise ConnectionFailed(f"cannot connect to {mask_dsn(dsn)}: {hide_password(error_message(exc), dsn)}", hint=hint) from None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
+    return connection
+
+
+def error_message(exc: BaseException) -> str:
+    """The database's own message for ``exc`` (its primary diagnostic), else the first line."""
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     if primary:

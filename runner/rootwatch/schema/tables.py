@@ -74,7 +74,7 @@ class Table:
 
     def ddl(self, dialect: Dialect, *, schema: str | None = None) -> str:
         """``CREATE TABLE`` for this table in the given engine's dialect."""
-        quote = _quote
+        quote = quote_identifier
         target = f"{quote(schema)}.{quote(self.name)}" if schema else quote(self.name)
         cols = ",\n  ".join(
             f"{quote(c.name)} {c.type.duckdb if dialect == 'duckdb' else c.type.postgres}"
@@ -83,7 +83,8 @@ class Table:
         return f"CREATE TABLE {target} (\n  {cols}\n)"
 
 
-def _quote(identifier: str) -> str:
+def quote_identifier(identifier: str) -> str:
+    """``identifier`` as a double-quoted SQL identifier (the same in DuckDB and Postgres)."""
     return '"' + identifier.replace('"', '""') + '"'
 
 

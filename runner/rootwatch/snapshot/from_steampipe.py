@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.engines.dsn import mask_dsn
+from rootwatch.engines.postgres_engine import connect, error_message
 from rootwatch.errors import ConnectionFailed, UsageError
-from rootwatch.schema.tables import ColumnType, Table, load_tables
+from rootwatch.schema.tables import ColumnType, Table, load_tables, quote_identifier
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
@@ -72,19 +73,10 @@ class _Seen:
 
 def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
     """Copy every table from the endpoint into ``options.output``; returns what was written."""
-    import psycopg
-
     captured_at = datetime.now(timezone.utc)
-    try:
-        connection = psycopg.connect(options.dsn, autocommit=False, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise ConnectionFailed(
-            f"cannot connect to {mask_dsn(options.dsn)}: {_without_password(_message(exc), options.dsn)}",
-            hint="check --database (or $ROOTWATCH_DATABASE) and that the Steampipe service is running",
-        ) from None
+    connection = connect(options.dsn, hint="check --database (or $ROOTWATCH_DATABASE) and that the Steampipe service is running")
     with connection:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('TimeZone', 'UTC', false)")
             sources = _sources(cursor, options.connections, options.dsn)
         connection.commit()
         detail = f"{mask_dsn(options.dsn)} " + (
@@ -138,12 +130,9 @@ def _copy_all(connection: Any, writer: SnapshotWriter, options: SteampipeCopyOpt
 
 
 def _qualified(schema: str | None, table: str) -> str:
-    name = _quote(table)
-    return f"{_quote(schema)}.{name}" if schema else name
+    name = quote_identifier(table)
+    return f"{quote_identifier(schema)}.{name}" if schema else name
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _endpoint_columns(connection: Any, schema: str | None, table: str) -> tuple[str, set[str]] | None:
@@ -176,9 +165,9 @@ def _select_list(table: Table, names: list[str]) -> str:
     for name in names:
         column_type = table.column(name).type  # type: ignore[union-attr]
         if column_type is ColumnType.JSONB:
-            parts.append(f"CAST(CAST({_quote(name)} AS jsonb) AS text)")
+            parts.append(f"CAST(CAST({quote_identifier(name)} AS jsonb) AS text)")
         else:
-            parts.append(f"CAST({_quote(name)} AS {column_type.postgres})")
+            parts.append(f"CAST({quote_identifier(name)} AS {column_type.postgres})")
     return ", ".join(parts)
 
 
@@ -285,29 +274,6 @@ def _stream(
         connection.commit()
     except psycopg.Error as exc:
         if connection.broken:
-            raise ConnectionFailed(f"lost the connection while copying {where}: {_message(exc)}") from None
+            raise ConnectionFailed(f"lost the connection while copying {where}: {error_message(exc)}") from None
         connection.rollback()
-        writer.add_issue(SnapshotIssue("error", f"{table.name}: {_message(exc)}", source=where))
-
-
-def _without_password(message: str, dsn: str) -> str:
-    """``message`` with the DSN's password masked (a DSN parse error can quote the DSN)."""
-    import re
-
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        password = conninfo_to_dict(dsn).get("password")
-    except Exception:  # noqa: BLE001 - an unparsable DSN: fall back to the URL pattern
-        found = re.search(r"://[^:/@]*:([^@]*)@", dsn)
-        password = found.group(1) if found else None
-    return message.replace(str(password), "***") if password else message
-
-
-def _message(exc: BaseException) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    if primary:
-        return primary
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        writer.add_issue(SnapshotIssue("error", f"{table.name}: {error_message(exc)}", source=where))

@@ -16,7 +16,7 @@ from functools import cache
 from itertools import islice
 from typing import Any
 
-from rootwatch.schema.tables import ColumnType, Table
+from rootwatch.schema.tables import ColumnType, Table, quote_identifier
 from rootwatch.schema.values import RowValueError, coerce, coerce_row, json_text
 
 BATCH_ROWS = 2048
@@ -27,10 +27,6 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @cache
@@ -53,7 +49,7 @@ def _unnest_insert(table: Table, names: tuple[str, ...]) -> str:
             selects.append("CAST(UNNEST(?::VARCHAR[]) AS JSON)")
         else:
             selects.append(f"UNNEST(?::{column_type.duckdb}[])")
-    target = f"{_quote(table.name)} ({', '.join(_quote(n) for n in names)})"
+    target = f"{quote_identifier(table.name)} ({', '.join(quote_identifier(n) for n in names)})"
     return f"INSERT INTO {target} SELECT {', '.join(selects)}"
 
 

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import InputError, Problem, UsageError
-from rootwatch.schema.tables import load_tables
-from rootwatch.snapshot.merge_inputs import MergeInput, attached, quote, scan
+from rootwatch.schema.tables import load_tables, quote_identifier
+from rootwatch.snapshot.merge_inputs import MergeInput, attached, scan
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
@@ -180,7 +180,7 @@ def _delete_accounts(writer: SnapshotWriter, accounts: set[str]) -> None:
         return
     for table in load_tables():
         deleted = writer.connection.execute(
-            f"DELETE FROM main.{quote(table)} WHERE list_contains(?::VARCHAR[], account_id)", [sorted(accounts)]
+            f"DELETE FROM main.{quote_identifier(table)} WHERE list_contains(?::VARCHAR[], account_id)", [sorted(accounts)]
         ).fetchone()[0]
         if deleted:
             writer.record_rows(table, -int(deleted))
@@ -208,17 +208,17 @@ def _copy(writer: SnapshotWriter, batch: list[MergeInput]) -> None:
             if table in item.columns:
                 groups.setdefault(item.columns[table], []).append(item)
         for columns, items in groups.items():
-            column_list = ", ".join(quote(c) for c in columns)
+            column_list = ", ".join(quote_identifier(c) for c in columns)
             branches: list[str] = []
             params: list[Any] = []
             for item in items:
-                branch = f"SELECT {column_list} FROM {item.alias}.main.{quote(table)}"
+                branch = f"SELECT {column_list} FROM {item.alias}.main.{quote_identifier(table)}"
                 if item.excluded and "account_id" in columns:
                     branch += " WHERE account_id IS NULL OR NOT list_contains(?::VARCHAR[], account_id)"
                     params.append(sorted(item.excluded))
                 branches.append(branch)
             inserted = connection.execute(
-                f"INSERT INTO main.{quote(table)} ({column_list}) " + " UNION ALL ".join(branches), params
+                f"INSERT INTO main.{quote_identifier(table)} ({column_list}) " + " UNION ALL ".join(branches), params
             ).fetchone()[0]
             if inserted:
                 writer.record_rows(table, int(inserted))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import InputError, Problem
-from rootwatch.schema.tables import load_tables
+from rootwatch.schema.tables import load_tables, quote_identifier
 from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, AccountInfo, SnapshotInfo, SnapshotIssue
 
 
@@ -92,7 +92,7 @@ def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeI
         item = MergeInput(index, database, path, info, columns, {account.account_id for account in info.accounts})
         inputs.append(item)
     branches = [
-        f"SELECT {item.index} AS input, account_id FROM {item.alias}.main.{quote(table)} WHERE account_id IS NOT NULL"
+        f"SELECT {item.index} AS input, account_id FROM {item.alias}.main.{quote_identifier(table)} WHERE account_id IS NOT NULL"
         for item in inputs
         for table, cols in item.columns.items()
         if "account_id" in cols
@@ -160,10 +160,3 @@ def _read_infos(connection: Any, names: list[str], found: dict[str, dict[str, li
         )
         for db, format_version, captured_at, source, detail, tool_version, created_at in heads
     }
-
-
-
-
-def quote(name: str) -> str:
-    """A SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
