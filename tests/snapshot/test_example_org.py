@@ -12,6 +12,7 @@ import pytest
 
 from rootwatch.cli.main import main
 from rootwatch.schema.tables import ColumnType, load_tables
+from snapshot_support import query
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "org"
@@ -35,14 +36,6 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("example") / "example.duckdb"
     build_from_directory(EXAMPLE, out)
     return out
-
-
-def query(snapshot: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_demo_command_builds_it(capsys, tmp_path: Path) -> None:

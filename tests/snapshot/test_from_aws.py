@@ -10,17 +10,17 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
 from rootwatch.cli.main import main
+from rootwatch.engines.duckdb_engine import DuckDBEngine
 from rootwatch.snapshot.metadata import read_snapshot_info
+from snapshot_support import grade_root
 
 boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 
 pytestmark = pytest.mark.moto
 
-REPO = Path(__file__).resolve().parents[2]
 MANAGEMENT = "123456789012"  # moto's default account
 ROOT_PATTERN = '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }'
 
@@ -125,39 +125,6 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def _scratch_mod(tmp_path: Path) -> Path:
-    """Every control of the repository in one benchmark (the repository's mod may name controls
-    still being written)."""
-    root = tmp_path / "mod"
-    (root / "controls").mkdir(parents=True)
-    variables = yaml.safe_load((REPO / "mod.yaml").read_text())["variables"]
-    controls = sorted(p.stem for p in (REPO / "controls").glob("*.sql") if p.with_suffix(".yaml").exists())
-    for name in controls:
-        for suffix in (".sql", ".yaml"):
-            (root / "controls" / f"{name}{suffix}").write_text((REPO / "controls" / f"{name}{suffix}").read_text())
-    mod = {"mod": {"name": "scratch", "title": "scratch"}, "variables": variables, "benchmarks": {"all": {"title": "All", "children": [{"control": c} for c in controls]}}}
-    (root / "mod.yaml").write_text(yaml.safe_dump(mod, sort_keys=False))
-    return root
-
-
-def _grade(mod_dir: Path, snapshot: Path) -> dict[tuple[str, str], tuple[str, str]]:
-    from rootwatch import api
-    from rootwatch.engines.duckdb_engine import DuckDBEngine
-
-    mod = api.load_mod(mod_dir)
-    engine = DuckDBEngine.open(snapshot)
-    try:
-        result = api.run_benchmarks(mod, engine, ["all"], api.RunOptions(variables=api.resolve_variables(mod), max_parallel=1))
-    finally:
-        engine.close()
-    graded = {}
-    for _, run in result.control_runs():
-        assert run.error is None, f"{run.node.id}: {run.error}"
-        for row in run.rows:
-            graded[(run.node.id, row.resource)] = (row.status.value, row.reason)
-    return graded
-
-
 def test_one_account_end_to_end(aws: str, tmp_path: Path, capsys) -> None:
     _monitored_account(aws, _session(aws), MANAGEMENT)
     out = tmp_path / "acct.duckdb"
@@ -198,7 +165,11 @@ def test_one_account_end_to_end(aws: str, tmp_path: Path, capsys) -> None:
     assert con.execute("SELECT account_id, organization_id FROM aws_account").fetchall() == [(MANAGEMENT, None)]
     con.close()
 
-    graded = _grade(_scratch_mod(tmp_path), out)
+    engine = DuckDBEngine.open(out)
+    try:
+        graded = {(control, resource): (status, reason) for control, resource, status, reason, _ in grade_root(engine)}
+    finally:
+        engine.close()
     root = f"arn:aws:iam::{MANAGEMENT}:root"
     # The whole CIS chain read from moto: trail -> log group -> filter -> alarm -> confirmed subscription.
     assert graded[("root_usage_monitored", root)][0] == "ok", graded[("root_usage_monitored", root)]

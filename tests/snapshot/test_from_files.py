@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from rootwatch.cli.main import main
+from snapshot_support import query
 
 ACCOUNT = "123456789012"
 HEADER = (
@@ -79,14 +79,6 @@ def run_cli(capsys, monkeypatch):
         return code, out, err
 
     return run
-
-
-def query(snapshot: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -11,16 +11,15 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
 from rootwatch.cli.main import main
 from rootwatch.schema.tables import ColumnType, load_tables
 from rootwatch.snapshot import from_steampipe
 from rootwatch.snapshot.metadata import read_snapshot_info
+from snapshot_support import grade_root
 
 pytestmark = pytest.mark.postgres
 
-REPO = Path(__file__).resolve().parents[2]
 AS_OF = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 A, B = "111111111111", "222222222222"
 
@@ -198,33 +197,6 @@ def _duck_rows(path: Path, table: str) -> list[tuple]:
     return sorted((_normal(table, r, names) for r in rows), key=repr)
 
 
-def _scratch_mod(tmp_path: Path) -> Path:
-    """A mod holding every control of the repository, in one benchmark (the repository's mod may
-    name controls still being written)."""
-    root = tmp_path / "mod"
-    (root / "controls").mkdir(parents=True)
-    variables = yaml.safe_load((REPO / "mod.yaml").read_text())["variables"]
-    controls = sorted(p.stem for p in (REPO / "controls").glob("*.sql") if p.with_suffix(".yaml").exists())
-    for name in controls:
-        for suffix in (".sql", ".yaml"):
-            (root / "controls" / f"{name}{suffix}").write_text((REPO / "controls" / f"{name}{suffix}").read_text())
-    mod = {"mod": {"name": "scratch", "title": "scratch"}, "variables": variables, "benchmarks": {"all": {"title": "All", "children": [{"control": c} for c in controls]}}}
-    (root / "mod.yaml").write_text(yaml.safe_dump(mod, sort_keys=False))
-    return root
-
-
-def _grade(mod_dir: Path, engine: Any) -> list[tuple]:
-    from rootwatch import api
-
-    mod = api.load_mod(mod_dir)
-    result = api.run_benchmarks(mod, engine, ["all"], api.RunOptions(variables=api.resolve_variables(mod), as_of=AS_OF, max_parallel=1))
-    graded = []
-    for _, run in result.control_runs():
-        assert run.error is None, f"{run.node.id}: {run.error}"
-        graded.extend((run.node.id, r.resource, r.status.value, r.reason, r.dimensions) for r in run.rows)
-    return sorted(graded, key=repr)
-
-
 def test_one_connection_copied_row_for_row_and_graded_alike(schemas, pg_dsn: str, tmp_path: Path) -> None:
     from rootwatch.cases import duckdb_with_rows
     from rootwatch.engines.duckdb_engine import DuckDBEngine
@@ -259,16 +231,15 @@ def test_one_connection_copied_row_for_row_and_graded_alike(schemas, pg_dsn: str
     assert by_id[A].source == "steampipe aws_prod" and by_id[B].source == "steampipe aws_dev"
     assert info.issues == ()
 
-    mod_dir = _scratch_mod(tmp_path)
     snapshot = DuckDBEngine.open(out)
     direct = DuckDBEngine.from_connection(duckdb_with_rows(given))
     live = PostgresEngine.open(pg_dsn, search_path=schema)
     try:
-        graded = _grade(mod_dir, snapshot)
+        graded = grade_root(snapshot, AS_OF)
         keys = {(control, resource): status for control, resource, status, _, _ in graded}
         assert keys[("root_no_access_keys", f"arn:aws:iam::{A}:root")] == "alarm"
         assert keys[("root_no_access_keys", f"arn:aws:iam::{B}:root")] == "ok"
-        assert graded == _grade(mod_dir, direct) == _grade(mod_dir, live)
+        assert graded == grade_root(direct, AS_OF) == grade_root(live, AS_OF)
     finally:
         for engine in (snapshot, direct, live):
             engine.close()

@@ -8,13 +8,12 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
 from rootwatch.cli.main import main
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue, read_snapshot_info
 from rootwatch.snapshot.writer import SnapshotWriter
+from snapshot_support import grade_root, query
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 
 
@@ -69,46 +68,11 @@ def _info(path: Path):  # noqa: ANN202
         con.close()
 
 
-def _query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _total_rows(path: Path) -> int:
     """Rows in every table of a snapshot."""
     from rootwatch.schema.tables import load_tables
 
-    return sum(_query(path, f'SELECT count(*) FROM "{t}"')[0][0] for t in load_tables())
-
-
-def _scratch_mod(tmp_path: Path) -> Path:
-    """Every control of the repository in one benchmark (the repository's mod may name controls
-    still being written)."""
-    root = tmp_path / "mod"
-    (root / "controls").mkdir(parents=True)
-    variables = yaml.safe_load((REPO / "mod.yaml").read_text())["variables"]
-    controls = sorted(p.stem for p in (REPO / "controls").glob("*.sql") if p.with_suffix(".yaml").exists())
-    for name in controls:
-        for suffix in (".sql", ".yaml"):
-            (root / "controls" / f"{name}{suffix}").write_text((REPO / "controls" / f"{name}{suffix}").read_text())
-    mod = {"mod": {"name": "scratch", "title": "scratch"}, "variables": variables, "benchmarks": {"all": {"title": "All", "children": [{"control": c} for c in controls]}}}
-    (root / "mod.yaml").write_text(yaml.safe_dump(mod, sort_keys=False))
-    return root
-
-
-def _grade(mod_dir: Path, engine: Any, as_of: datetime | None) -> list[tuple]:
-    from rootwatch import api
-
-    mod = api.load_mod(mod_dir)
-    result = api.run_benchmarks(mod, engine, ["all"], api.RunOptions(variables=api.resolve_variables(mod), as_of=as_of, max_parallel=1))
-    graded = []
-    for _, run in result.control_runs():
-        assert run.error is None, f"{run.node.id}: {run.error}"
-        graded.extend((run.node.id, r.resource, r.status.value, r.reason, r.dimensions) for r in run.rows)
-    return sorted(graded, key=repr)
+    return sum(query(path, f'SELECT count(*) FROM "{t}"')[0][0] for t in load_tables())
 
 
 def test_merge_keeps_every_account_and_grades_like_the_rows_loaded_directly(tmp_path: Path, capsys) -> None:
@@ -134,11 +98,10 @@ def test_merge_keeps_every_account_and_grades_like_the_rows_loaded_directly(tmp_
     for account, keys in (("111111111111", 1), ("222222222222", 0)):
         for table, rows in _rows(account, keys=keys).items():
             given.setdefault(table, []).extend(rows)
-    mod_dir = _scratch_mod(tmp_path)
     merged, direct = DuckDBEngine.open(out), DuckDBEngine.from_connection(duckdb_with_rows(given))
     try:
-        graded = _grade(mod_dir, merged, None)  # the merged capture time as the as-of
-        assert graded == _grade(mod_dir, direct, info.captured_at)
+        graded = grade_root(merged)  # the merged capture time as the as-of
+        assert graded == grade_root(direct, info.captured_at)
         statuses = {(c, r): s for c, r, s, _, _ in graded}
         assert statuses[("root_no_access_keys", "arn:aws:iam::111111111111:root")] == "alarm"
         assert statuses[("root_no_access_keys", "arn:aws:iam::222222222222:root")] == "ok"
@@ -176,10 +139,10 @@ def test_prefer_chooses_the_copy_that_wins(tmp_path: Path, prefer: str, winner: 
     out = tmp_path / "org.duckdb"
     choice = str(files[prefer]) if prefer in files else prefer
     assert _run(*(str(p) for p in files.values()), "--prefer", choice, "-o", str(out)) == 0
-    users = _query(out, "SELECT account_id, user_name FROM aws_iam_credential_report WHERE user_name <> '<root_account>' ORDER BY 1")
+    users = query(out, "SELECT account_id, user_name FROM aws_iam_credential_report WHERE user_name <> '<root_account>' ORDER BY 1")
     assert users == [("111111111111", f"from_{winner}"), ("222222222222", "other")]
-    assert _query(out, "SELECT count(*) FROM aws_cloudtrail_trail") == [(4,)], "the losers' rows are left out"
-    assert _query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(4,)]
+    assert query(out, "SELECT count(*) FROM aws_cloudtrail_trail") == [(4,)], "the losers' rows are left out"
+    assert query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(4,)]
     assert _total_rows(out) == 12
     assert ", 12 rows, " in capsys.readouterr().out, "the summary counts what is left after deletions"
     info = _info(out)
@@ -244,4 +207,4 @@ def test_merge_of_merges_keeps_provenance(tmp_path: Path) -> None:
     assert info.captured_at == T0 + timedelta(minutes=4)
     assert [a.captured_at for a in info.accounts] == [T0 + timedelta(minutes=n) for n in range(1, 5)]
     assert info.accounts[0].source == "aws profile 000000000001 [p1.duckdb] [left.duckdb]"
-    assert _query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(8,)]
+    assert query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(8,)]
