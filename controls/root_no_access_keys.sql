@@ -18,7 +18,10 @@ root_report as (
   select distinct on (account_id)
     account_id,
     access_key_1_active, access_key_1_last_rotated, access_key_1_last_used_date,
-    access_key_2_active, access_key_2_last_rotated, access_key_2_last_used_date
+    access_key_2_active, access_key_2_last_rotated, access_key_2_last_used_date,
+    -- Whole days since each key's last use (NULL when never used).
+    cast(floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400) as bigint) as key_1_days,
+    cast(floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400) as bigint) as key_2_days
   from aws_iam_credential_report
   where user_name = '<root_account>'
   order by account_id, generated_time desc
@@ -31,11 +34,7 @@ key_text as (
       'key 1 (' || case when access_key_1_active then 'active' else 'inactive' end || ', '
       || coalesce(
         'last used ' || to_char(access_key_1_last_used_date, 'YYYY-MM-DD') || ', '
-        || case floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400)
-             when 1 then '1 day ago'
-             else cast(floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400) as bigint)
-               || ' days ago'
-           end,
+        || key_1_days || case key_1_days when 1 then ' day ago' else ' days ago' end,
         'never used')
       || ')'
     end as key_1,
@@ -43,11 +42,7 @@ key_text as (
       'key 2 (' || case when access_key_2_active then 'active' else 'inactive' end || ', '
       || coalesce(
         'last used ' || to_char(access_key_2_last_used_date, 'YYYY-MM-DD') || ', '
-        || case floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400)
-             when 1 then '1 day ago'
-             else cast(floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400) as bigint)
-               || ' days ago'
-           end,
+        || key_2_days || case key_2_days when 1 then ' day ago' else ' days ago' end,
         'never used')
       || ')'
     end as key_2

@@ -30,7 +30,17 @@ WITH accounts AS (
     access_key_1_last_used_date,
     access_key_2_active,
     access_key_2_last_rotated,
-    access_key_2_last_used_date
+    access_key_2_last_used_date,
+    CAST(FLOOR(
+      EXTRACT(EPOCH FROM (
+        CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
+      )) / 86400
+    ) AS BIGINT) AS key_1_days, /* Whole days since each key's last use (NULL when never used). */
+    CAST(FLOOR(
+      EXTRACT(EPOCH FROM (
+        CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
+      )) / 86400
+    ) AS BIGINT) AS key_2_days
   FROM aws_iam_credential_report
   WHERE
     user_name = '<root_account>'
@@ -44,38 +54,14 @@ WITH accounts AS (
     CASE
       WHEN access_key_1_active OR access_key_1_last_rotated IS NOT NULL
       THEN 'key 1 (' || CASE WHEN access_key_1_active THEN 'active' ELSE 'inactive' END || ', ' || COALESCE(
-        'last used ' || STRFTIME(access_key_1_last_used_date, '%Y-%m-%d') || ', ' || CASE FLOOR(
-            EXTRACT(EPOCH FROM (
-              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
-            )) / 86400
-          )
-          WHEN 1
-          THEN '1 day ago'
-          ELSE CAST(FLOOR(
-            EXTRACT(EPOCH FROM (
-              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_1_last_used_date
-            )) / 86400
-          ) AS BIGINT) || ' days ago'
-        END,
+        'last used ' || STRFTIME(access_key_1_last_used_date, '%Y-%m-%d') || ', ' || key_1_days || CASE key_1_days WHEN 1 THEN ' day ago' ELSE ' days ago' END,
         'never used'
       ) || ')'
     END AS key_1,
     CASE
       WHEN access_key_2_active OR access_key_2_last_rotated IS NOT NULL
       THEN 'key 2 (' || CASE WHEN access_key_2_active THEN 'active' ELSE 'inactive' END || ', ' || COALESCE(
-        'last used ' || STRFTIME(access_key_2_last_used_date, '%Y-%m-%d') || ', ' || CASE FLOOR(
-            EXTRACT(EPOCH FROM (
-              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
-            )) / 86400
-          )
-          WHEN 1
-          THEN '1 day ago'
-          ELSE CAST(FLOOR(
-            EXTRACT(EPOCH FROM (
-              CAST('2026-01-01T00:00:00+00:00' AS TIMESTAMPTZ) - access_key_2_last_used_date
-            )) / 86400
-          ) AS BIGINT) || ' days ago'
-        END,
+        'last used ' || STRFTIME(access_key_2_last_used_date, '%Y-%m-%d') || ', ' || key_2_days || CASE key_2_days WHEN 1 THEN ' day ago' ELSE ' days ago' END,
         'never used'
       ) || ')'
     END AS key_2
