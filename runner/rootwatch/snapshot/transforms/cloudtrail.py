@@ -20,7 +20,7 @@ from rootwatch.snapshot.transforms.common import (
     items,
     mapping,
     plain,
-    tags_map,
+    tag_columns,
     timestamp,
 )
 
@@ -110,8 +110,7 @@ def trail_rows(
         insights = _lookup(insight_selectors, trail) if own else None
         row["insight_selectors"] = plain(insights.get("InsightSelectors")) if insights else None
         tag_list = (tags or {}).get(trail["TrailARN"], (tags or {}).get(trail["Name"])) if own else None
-        row["tags_src"] = plain(tag_list) if tag_list is not None else None
-        row["tags"] = tags_map(tag_list)
+        row.update(tag_columns(tag_list))
         row["title"] = trail["Name"]
         row["akas"] = [trail["TrailARN"]]
         row.update(origin.columns(region))

@@ -13,7 +13,7 @@ from rootwatch.snapshot.transforms.common import (
     flag,
     items,
     plain,
-    tags_map,
+    tag_columns,
     timestamp,
 )
 
@@ -121,8 +121,7 @@ def alarm_rows(
         for column, key in _ALARM_JSON.items():
             row[column] = plain(alarm.get(key))
         tag_list = (tags or {}).get(alarm["AlarmArn"])
-        row["tags_src"] = plain(tag_list) if tag_list is not None else None
-        row["tags"] = tags_map(tag_list)
+        row.update(tag_columns(tag_list))
         row["title"] = alarm["AlarmName"]
         row["akas"] = [alarm["AlarmArn"]]
         row.update(origin.columns(region))

@@ -157,6 +157,11 @@ def tags_map(tag_list: Any) -> dict[str, Any] | None:
     return {str(t.get("Key")): t.get("Value") for t in tag_list if isinstance(t, Mapping)}
 
 
+def tag_columns(tag_list: Any) -> dict[str, Any]:
+    """Steampipe's ``tags_src`` (the ``[{Key, Value}]`` list as AWS returns it) and ``tags`` columns."""
+    return {"tags_src": plain(tag_list) if tag_list is not None else None, "tags": tags_map(tag_list)}
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of a response fragment: datetimes become ISO strings (for JSON columns)."""
     if isinstance(value, datetime):

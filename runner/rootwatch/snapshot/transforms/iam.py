@@ -24,7 +24,7 @@ from rootwatch.snapshot.transforms.common import (
     items,
     mapping,
     plain,
-    tags_map,
+    tag_columns,
     timestamp,
 )
 
@@ -231,8 +231,7 @@ def virtual_mfa_device_rows(response: Mapping[str, Any], *, origin: Origin) -> l
                 "user_id": user.get("UserId") if user else None,
                 "user_name": user.get("UserName") if user else None,
                 "user": plain(user) if user else None,
-                "tags_src": plain(tags) if tags is not None else None,
-                "tags": tags_map(tags),
+                **tag_columns(tags),
                 "title": serial,
                 "akas": [serial],
                 **origin.account_columns(),
