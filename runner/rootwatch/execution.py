@@ -85,7 +85,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
     check_variables(controls, options.variables)
     missing = missing_optional_tables(engine) if controls else frozenset()
-    info = engine.snapshot_info() if controls else None
+    info = engine.snapshot_info()
     uncaptured = info.uncaptured_tables() if info is not None else {}
 
     outcomes: dict[str, tuple[Graded, float]] = {}
@@ -131,7 +131,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
         started_at=started,
         ended_at=datetime.now(timezone.utc),
         variables=dict(options.variables),
-        snapshot=engine.snapshot_info(),
+        snapshot=info,
         tool_version=__version__,
     )
     return RunResult(root, context)

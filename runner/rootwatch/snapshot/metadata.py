@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -137,50 +138,79 @@ class SnapshotInfo:
 
 def read_snapshot_info(cursor: Any) -> SnapshotInfo | None:
     """The metadata of the DuckDB database behind ``cursor``, or None when it has none."""
-    present = {
-        name
-        for (name,) in cursor.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'rootwatch_snapshot%' "
-            "AND database_name = current_database() AND schema_name = current_schema()"
-        ).fetchall()
-    }
-    if "rootwatch_snapshot" not in present:
-        return None
-    head = cursor.execute(
-        "SELECT format_version, captured_at, source, source_detail, tool_version, created_at "
-        "FROM rootwatch_snapshot LIMIT 1"
-    ).fetchall()
-    if not head:
-        return None
-    format_version, captured_at, source, detail, tool_version, created_at = head[0]
-    accounts: tuple[AccountInfo, ...] = ()
-    if "rootwatch_snapshot_accounts" in present:
-        has_time = cursor.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'rootwatch_snapshot_accounts' "
-            "AND column_name = 'captured_at' AND database_name = current_database() AND schema_name = current_schema()"
-        ).fetchall()[0][0]
-        rows = cursor.execute(
-            "SELECT account_id, CAST(regions AS VARCHAR), credential_report_generated_at, source, "
-            + ("captured_at" if has_time else "NULL")  # files written before per-account capture times
-            + " FROM rootwatch_snapshot_accounts ORDER BY account_id"
-        ).fetchall()
-        accounts = tuple(
-            AccountInfo(a, tuple(json.loads(r)) if r else (), g, s, c) for a, r, g, s, c in rows
+    (database,) = cursor.execute("SELECT current_database()").fetchone()
+    columns: dict[str, list[str]] = {}
+    for table, column in cursor.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name LIKE 'rootwatch_snapshot%' ORDER BY table_name, column_index"
+    ).fetchall():
+        columns.setdefault(table, []).append(column)
+    return read_snapshot_infos(cursor, [database], {database: columns}).get(database)
+
+
+def read_snapshot_infos(
+    connection: Any, databases: Sequence[str], columns: Mapping[str, Mapping[str, Sequence[str]]]
+) -> dict[str, SnapshotInfo]:
+    """The metadata of each attached database in ``databases`` that has it, in three queries for
+    all of them (a merge reads thousands of inputs). ``columns[database][table]`` lists the columns
+    each database's tables have, so that files written before a column existed still read."""
+    from rootwatch.schema.tables import quote_identifier
+
+    def select(database: str, columns: str, table: str) -> str:
+        label = database.replace("'", "''")
+        return f"SELECT '{label}' AS db, {columns} FROM {quote_identifier(database)}.main.{table}"
+
+    with_head = [db for db in databases if "rootwatch_snapshot" in columns.get(db, {})]
+    if not with_head:
+        return {}
+    heads = connection.execute(
+        " UNION ALL ".join(
+            "(" + select(db, "format_version, captured_at, source, source_detail, tool_version, created_at",
+                         "rootwatch_snapshot") + " LIMIT 1)"
+            for db in with_head
         )
-    issues: tuple[SnapshotIssue, ...] = ()
-    if "rootwatch_snapshot_issues" in present:
-        rows = cursor.execute(
-            "SELECT kind, message, account_id, region, source FROM rootwatch_snapshot_issues "
-            "ORDER BY kind, account_id NULLS FIRST, region NULLS FIRST, source NULLS FIRST"
-        ).fetchall()
-        issues = tuple(SnapshotIssue(*row) for row in rows)
-    return SnapshotInfo(
-        captured_at=captured_at,
-        source=source,
-        tool_version=tool_version,
-        created_at=created_at,
-        source_detail=detail,
-        format_version=format_version,
-        accounts=accounts,
-        issues=issues,
-    )
+    ).fetchall()
+    accounts: dict[str, list[AccountInfo]] = {}
+    listed = [db for db in with_head if "rootwatch_snapshot_accounts" in columns[db]]
+    if listed:
+        query = " UNION ALL ".join(
+            select(
+                db,
+                "account_id, CAST(regions AS VARCHAR) AS regions, credential_report_generated_at, source, "
+                # files written before per-account capture times
+                + ("captured_at" if "captured_at" in columns[db]["rootwatch_snapshot_accounts"] else "CAST(NULL AS TIMESTAMPTZ)")
+                + " AS captured_at",
+                "rootwatch_snapshot_accounts",
+            )
+            for db in listed
+        )
+        for db, account_id, regions, generated, origin, captured in connection.execute(
+            f"SELECT * FROM ({query}) ORDER BY db, account_id"
+        ).fetchall():
+            accounts.setdefault(db, []).append(
+                AccountInfo(account_id, tuple(json.loads(regions)) if regions else (), generated, origin, captured)
+            )
+    issues: dict[str, list[SnapshotIssue]] = {}
+    recorded = [db for db in with_head if "rootwatch_snapshot_issues" in columns[db]]
+    if recorded:
+        query = " UNION ALL ".join(
+            select(db, "kind, message, account_id, region, source", "rootwatch_snapshot_issues")
+            for db in recorded
+        )
+        for db, *issue in connection.execute(
+            f"SELECT * FROM ({query}) ORDER BY db, kind, account_id NULLS FIRST, region NULLS FIRST, source NULLS FIRST"
+        ).fetchall():
+            issues.setdefault(db, []).append(SnapshotIssue(*issue))
+    return {
+        db: SnapshotInfo(
+            captured_at=captured_at,
+            source=origin,
+            tool_version=tool_version,
+            created_at=created_at,
+            source_detail=detail,
+            format_version=format_version,
+            accounts=tuple(accounts.get(db, ())),
+            issues=tuple(issues.get(db, ())),
+        )
+        for db, format_version, captured_at, origin, detail, tool_version, created_at in heads
+    }
