@@ -55,3 +55,20 @@ def pg_dsn() -> Iterator[str]:
             yield psycopg.conninfo.make_conninfo(**params)
         finally:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """moto's server on 127.0.0.1 (a free port), one per test module: the base URL for boto3."""
+    import socket
+
+    moto_server = pytest.importorskip("moto.server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
+    finally:
+        server.stop()

@@ -3,8 +3,6 @@ boto3, fake credentials): resources created in moto, the CLI run, the snapshot o
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +15,11 @@ from rootwatch.snapshot.metadata import read_snapshot_info
 from snapshot_support import grade_root
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 pytestmark = pytest.mark.moto
 
 MANAGEMENT = "123456789012"  # moto's default account
 ROOT_PATTERN = '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }'
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
-    finally:
-        server.stop()
 
 
 @pytest.fixture()
