@@ -1,8 +1,9 @@
 -- CloudTrail is enabled in all regions (CIS v1.2 2.1, v1.3-v5 3.1, v6-v7 4.1).
 -- One row per account: ok when a trail is multi-region, logging, and records read and write
--- management events, by a classic event selector (IncludeManagementEvents true, ReadWriteType All,
--- no ExcludeManagementEventSources) or by an advanced event selector whose only field selector is
--- eventCategory = Management (a readOnly, eventSource or any other field selector restricts it).
+-- management events, by classic event selectors (IncludeManagementEvents true, ReadWriteType All,
+-- or ReadOnly and WriteOnly in two selectors, no ExcludeManagementEventSources) or by advanced event
+-- selectors on eventCategory = Management (one without readOnly, or readOnly true and false in two;
+-- an eventSource or any other field selector restricts it).
 -- Excluded event sources fail, as in AWS Config's multi-region-cloudtrail-enabled rule.
 -- An organization trail seen from a member account has no status or selectors there; it is graded
 -- from the owning account's row when the snapshot holds it, and is `info` otherwise.
@@ -50,13 +51,19 @@ classic_selectors as (
     end as excluded_sources
   from trails as t, jsonb_array_elements(t.event_selectors) as s
 ),
+-- CloudTrail records an event when any selector matches, so read and write events may come from
+-- one selector (ReadWriteType All) or from two (ReadOnly and WriteOnly).
 classic as (
   select
     account_id,
     arn,
-    bool_or(includes_management and read_write_type = 'All' and jsonb_array_length(excluded_sources) = 0)
+    bool_or(includes_management and read_write_type in ('All', 'ReadOnly') and jsonb_array_length(excluded_sources) = 0)
+      and bool_or(includes_management and read_write_type in ('All', 'WriteOnly') and jsonb_array_length(excluded_sources) = 0)
       as all_management,
-    bool_or(includes_management and read_write_type = 'All') as read_write_all,
+    bool_or(includes_management and read_write_type = 'All' and jsonb_array_length(excluded_sources) = 0)
+      as one_selector,
+    bool_or(includes_management and read_write_type in ('All', 'ReadOnly'))
+      and bool_or(includes_management and read_write_type in ('All', 'WriteOnly')) as read_write_all,
     bool_or(includes_management) as any_management
   from classic_selectors
   group by account_id, arn
@@ -70,7 +77,7 @@ classic_read_write_types as (
 classic_exclusions as (
   select c.account_id, c.arn, string_agg(distinct x.value, ', ' order by x.value) as sources
   from classic_selectors as c, jsonb_array_elements_text(c.excluded_sources) as x
-  where c.includes_management and c.read_write_type = 'All'
+  where c.includes_management
   group by c.account_id, c.arn
 ),
 advanced_fields as (
@@ -87,13 +94,17 @@ advanced_fields as (
       case when jsonb_typeof(s.value -> 'FieldSelectors') = 'array' then s.value -> 'FieldSelectors' else '[]'::jsonb end
     ) as f
 ),
+-- A management selector restricted only by readOnly records read events (Equals "true"), write
+-- events (Equals "false") or both (no readOnly field); any other field narrows it further.
 advanced_selectors as (
   select
     account_id,
     arn,
     selector,
     bool_or(field = 'eventCategory' and equals @> '["Management"]'::jsonb) as management,
-    bool_and(field = 'eventCategory') as unrestricted
+    bool_and(field in ('eventCategory', 'readOnly')) as only_read_only,
+    bool_and(field <> 'readOnly' or equals @> '["true"]'::jsonb) as reads,
+    bool_and(field <> 'readOnly' or equals @> '["false"]'::jsonb) as writes
   from advanced_fields
   group by account_id, arn, selector
 ),
@@ -101,7 +112,8 @@ advanced as (
   select
     account_id,
     arn,
-    bool_or(management and unrestricted) as all_management,
+    bool_or(management and only_read_only and reads) and bool_or(management and only_read_only and writes)
+      as all_management,
     bool_or(management) as any_management
   from advanced_selectors
   group by account_id, arn
@@ -120,14 +132,18 @@ evaluated as (
     t.account_id,
     t.arn,
     coalesce(c.all_management, false) or coalesce(a.all_management, false) as records_all,
-    case when c.all_management then 'event selector with ReadWriteType All' else 'advanced event selectors' end
+    case
+      when c.one_selector then 'event selector with ReadWriteType All'
+      when c.all_management then 'event selectors with ReadWriteType ReadOnly and WriteOnly'
+      else 'advanced event selectors'
+    end
       as recorded_by,
     c.arn is null and a.arn is null as selectors_unknown,
     case
       when coalesce(c.all_management, false) or coalesce(a.all_management, false) then null
       when c.read_write_all then 'excludes management events from ' || ex.sources
       when c.any_management then
-        'records only ' || rw.types || ' management events (a selector with ReadWriteType All is required)'
+        'records only ' || rw.types || ' management events (read and write events are both required)'
       when c.arn is not null then 'has event selectors that include no management events'
       when a.any_management then 'has advanced event selectors that restrict management events by ' || ar.fields
       when a.arn is not null then 'has advanced event selectors that capture no management events'

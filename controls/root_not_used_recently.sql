@@ -28,6 +28,10 @@ root_report as (
   where user_name = '<root_account>'
   order by account_id, generated_time desc
 ),
+-- Accounts with a report at all: a report without a root row is told apart from no report.
+reported_accounts as (
+  select distinct account_id from aws_iam_credential_report
+),
 latest as (
   select
     r.*,
@@ -111,6 +115,9 @@ select
     else 'ok'
   end as status,
   case
+    when d.account_id is null and ra.account_id is not null then
+      'The credential report of account ' || a.account_id || ' has no <root_account> row, so root'
+      || ' use cannot be judged; regenerate it (aws iam generate-credential-report) and capture it whole.'
     when d.account_id is null then
       'No credential report for account ' || a.account_id
       || ', so root use cannot be judged; see control credential_report_fresh.'
@@ -134,4 +141,5 @@ select
   a.account_id
 from accounts as a
 left join described as d on d.account_id = a.account_id
+left join reported_accounts as ra on ra.account_id = a.account_id
 order by a.account_id

@@ -3,8 +3,9 @@
 --   trail: multi-region, logging, all read and write management events (as in
 --          cloudtrail_enabled_all_regions), delivering to a CloudWatch Logs group
 --   -> metric filter on that log group (same account and region) whose pattern is exactly the
---      three CIS clauses, compared after removing whitespace, quotes, parentheses and braces and
---      splitting on && (no ||; an extra clause narrows what is counted and fails)
+--      three CIS clauses in any order, split on && after removing braces and parentheses, each
+--      compared without quotes and without spaces around operators (no ||; an extra clause
+--      narrows what is counted and fails; a space inside a value changes the value)
 --   -> alarm in that account and region on the filter's metric name and namespace, actions enabled
 --   -> an alarm action that is an SNS topic -> a confirmed subscription on that topic.
 -- Otherwise the chain that got furthest is reported with the Security Hub CloudWatch.1 code of its
@@ -54,13 +55,19 @@ classic_selectors as (
     end as excluded_sources
   from trails as t, jsonb_array_elements(t.event_selectors) as s
 ),
+-- CloudTrail records an event when any selector matches, so read and write events may come from
+-- one selector (ReadWriteType All) or from two (ReadOnly and WriteOnly).
 classic as (
   select
     account_id,
     arn,
-    bool_or(includes_management and read_write_type = 'All' and jsonb_array_length(excluded_sources) = 0)
+    bool_or(includes_management and read_write_type in ('All', 'ReadOnly') and jsonb_array_length(excluded_sources) = 0)
+      and bool_or(includes_management and read_write_type in ('All', 'WriteOnly') and jsonb_array_length(excluded_sources) = 0)
       as all_management,
-    bool_or(includes_management and read_write_type = 'All') as read_write_all,
+    bool_or(includes_management and read_write_type = 'All' and jsonb_array_length(excluded_sources) = 0)
+      as one_selector,
+    bool_or(includes_management and read_write_type in ('All', 'ReadOnly'))
+      and bool_or(includes_management and read_write_type in ('All', 'WriteOnly')) as read_write_all,
     bool_or(includes_management) as any_management
   from classic_selectors
   group by account_id, arn
@@ -74,7 +81,7 @@ classic_read_write_types as (
 classic_exclusions as (
   select c.account_id, c.arn, string_agg(distinct x.value, ', ' order by x.value) as sources
   from classic_selectors as c, jsonb_array_elements_text(c.excluded_sources) as x
-  where c.includes_management and c.read_write_type = 'All'
+  where c.includes_management
   group by c.account_id, c.arn
 ),
 advanced_fields as (
@@ -91,13 +98,17 @@ advanced_fields as (
       case when jsonb_typeof(s.value -> 'FieldSelectors') = 'array' then s.value -> 'FieldSelectors' else '[]'::jsonb end
     ) as f
 ),
+-- A management selector restricted only by readOnly records read events (Equals "true"), write
+-- events (Equals "false") or both (no readOnly field); any other field narrows it further.
 advanced_selectors as (
   select
     account_id,
     arn,
     selector,
     bool_or(field = 'eventCategory' and equals @> '["Management"]'::jsonb) as management,
-    bool_and(field = 'eventCategory') as unrestricted
+    bool_and(field in ('eventCategory', 'readOnly')) as only_read_only,
+    bool_and(field <> 'readOnly' or equals @> '["true"]'::jsonb) as reads,
+    bool_and(field <> 'readOnly' or equals @> '["false"]'::jsonb) as writes
   from advanced_fields
   group by account_id, arn, selector
 ),
@@ -105,7 +116,8 @@ advanced as (
   select
     account_id,
     arn,
-    bool_or(management and unrestricted) as all_management,
+    bool_or(management and only_read_only and reads) and bool_or(management and only_read_only and writes)
+      as all_management,
     bool_or(management) as any_management
   from advanced_selectors
   group by account_id, arn
@@ -128,7 +140,7 @@ evaluated as (
       when coalesce(c.all_management, false) or coalesce(a.all_management, false) then null
       when c.read_write_all then 'excludes management events from ' || ex.sources
       when c.any_management then
-        'records only ' || rw.types || ' management events (a selector with ReadWriteType All is required)'
+        'records only ' || rw.types || ' management events (read and write events are both required)'
       when c.arn is not null then 'has event selectors that include no management events'
       when a.any_management then 'has advanced event selectors that restrict management events by ' || ar.fields
       when a.arn is not null then 'has advanced event selectors that capture no management events'
@@ -200,7 +212,7 @@ graded_trails as (
 trail_counts as (
   select account_id, count(*) as trails from graded_trails group by account_id
 ),
--- Metric filters, with the pattern reduced to comparable clauses.
+-- Metric filters, with braces and parentheses removed: they only group clauses here.
 filters as (
   select distinct on (account_id, region, log_group_name, name)
     account_id,
@@ -210,23 +222,33 @@ filters as (
     filter_pattern,
     metric_transformation_name as metric_name,
     metric_transformation_namespace as metric_namespace,
-    regexp_replace(coalesce(filter_pattern, ''), '[\s"''(){}]', '', 'g') as normalized
+    regexp_replace(coalesce(filter_pattern, ''), '[(){}]', '', 'g') as ungrouped
   from aws_cloudwatch_log_metric_filter
   order by account_id, region, log_group_name, name
 ),
+-- Each && clause made comparable: runs of whitespace become one space, spaces around = and != and
+-- quotes around values go; whitespace inside a value stays, so "Ro ot" is not Root.
 filter_clauses as (
   select
     f.account_id,
     f.region,
     f.log_group_name,
     f.name,
-    c.clause,
+    regexp_replace(
+      regexp_replace(trim(regexp_replace(r.raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
+      '["'']', '', 'g'
+    ) as clause
+  from filters as f, unnest(string_to_array(f.ungrouped, '&&')) as r(raw_clause)
+),
+classified_clauses as (
+  select
+    c.*,
     case
-      when c.clause in ('$.userIdentity.type=Root', '$.userIdentity.invokedByNOTEXISTS', '$.eventType!=AwsServiceEvent', '')
+      when c.clause in ('$.userIdentity.type=Root', '$.userIdentity.invokedBy NOT EXISTS', '$.eventType!=AwsServiceEvent', '')
         then null
       else c.clause
     end as extra_clause
-  from filters as f, unnest(string_to_array(f.normalized, '&&')) as c(clause)
+  from filter_clauses as c
 ),
 filter_checks as (
   select
@@ -237,16 +259,16 @@ filter_checks as (
     f.filter_pattern,
     f.metric_name,
     f.metric_namespace,
-    strpos(f.normalized, '||') > 0 as has_or,
+    strpos(f.ungrouped, '||') > 0 as has_or,
     coalesce(bool_or(c.clause = '$.userIdentity.type=Root'), false) as has_root_type,
-    coalesce(bool_or(c.clause = '$.userIdentity.invokedByNOTEXISTS'), false) as has_invoked_by,
+    coalesce(bool_or(c.clause = '$.userIdentity.invokedBy NOT EXISTS'), false) as has_invoked_by,
     coalesce(bool_or(c.clause = '$.eventType!=AwsServiceEvent'), false) as has_event_type,
     count(c.extra_clause) as extra_count,
     string_agg(distinct c.extra_clause, ', ' order by c.extra_clause) as extras
   from filters as f
-  left join filter_clauses as c
+  left join classified_clauses as c
     on c.account_id = f.account_id and c.region = f.region and c.log_group_name = f.log_group_name and c.name = f.name
-  group by f.account_id, f.region, f.log_group_name, f.name, f.filter_pattern, f.metric_name, f.metric_namespace, f.normalized
+  group by f.account_id, f.region, f.log_group_name, f.name, f.filter_pattern, f.metric_name, f.metric_namespace, f.ungrouped
 ),
 judged_filters as (
   select

@@ -73,6 +73,12 @@ def _prune(target: Target, wanted: Sequence[tuple[str, str]], select: Callable[[
     return Benchmark(target.id, target.title, target.description, target.tags, children, target.cis_version)
 
 
+def select_targets(targets: Sequence[Target], options: RunOptions) -> list[Target]:
+    """``targets`` pruned to the control nodes that ``--tag`` and ``--where`` select (empty
+    benchmarks dropped)."""
+    return [t for t in (_prune(t, options.tags, options.select) for t in targets) if t is not None]
+
+
 def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) -> RunResult:
     """Run benchmarks and control nodes on ``engine`` and return the graded tree.
 
@@ -80,7 +86,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     """
     started = datetime.now(timezone.utc)
     as_of = options.as_of or engine.default_as_of()
-    selected = [t for t in (_prune(t, options.tags, options.select) for t in targets) if t is not None]
+    selected = select_targets(targets, options)
     nodes = [n for t in selected for n in ([t] if isinstance(t, ControlNode) else t.control_nodes())]
     controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
     check_variables(controls, options.variables)

@@ -17,7 +17,8 @@ passed to ``eval`` or to a database. Fields:
 ``control``
     the id of the SQL control behind the item (NULL for items the mod does not assess)
 ``title``, ``description``, ``severity``
-    as in the metadata; ordered comparisons on ``severity`` follow low < medium < high < critical
+    as in the metadata; ordered comparisons on ``severity`` follow low < medium < high < critical,
+    case-insensitively, and text compared with ``severity`` must be one of those four
 ``tags.<key>``
     a tag value (always text); a tag the control does not carry is NULL
 
@@ -138,8 +139,28 @@ def _check(tree: exp.Expression, text: str) -> None:
             )
         if isinstance(node, exp.Column):
             _field_of(node, text)
+        _check_severity_values(node, text)
     if isinstance(tree, (exp.Column, exp.Literal, exp.Null)):
         raise UsageError(f"--where {text!r} is a value, not a condition", hint=_WHERE_HINT)
+
+
+_SEVERITY_TESTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Is)
+
+
+def _check_severity_values(node: exp.Expression, text: str) -> None:
+    """A severity compared with text that is no severity is a typo: ``severity > 'extreme'``
+    would otherwise compare alphabetically and ``severity = 'hihg'`` silently select nothing."""
+    if not isinstance(node, _SEVERITY_TESTS):
+        return
+    operands = [node.this, node.args.get("expression"), node.args.get("low"), node.args.get("high"), *node.expressions]
+    if not any(_is_severity(operand) for operand in operands):
+        return
+    for operand in operands:
+        if isinstance(operand, exp.Literal) and operand.is_string and operand.this.lower() not in SEVERITIES:
+            raise UsageError(
+                f"--where {text!r}: {operand.this!r} is not a severity",
+                hint=f"severities, lowest first: {', '.join(SEVERITIES)}",
+            )
 
 
 def _field_of(column: exp.Column, text: str) -> tuple[str, str | None]:
@@ -256,6 +277,8 @@ def _compare(symbol: str, left: Value, right: Value, severity: bool) -> bool | N
     if left is None or right is None:
         return None
     pair: tuple[Any, Any] = (_text(left), _text(right))
+    if severity:
+        pair = (pair[0].lower(), pair[1].lower())  # 'Critical' is critical
     if severity and set(pair) <= set(SEVERITIES):
         pair = (SEVERITIES.index(pair[0]), SEVERITIES.index(pair[1]))
     elif isinstance(left, float) or isinstance(right, float):

@@ -68,6 +68,39 @@ def test_bad_where_is_a_usage_error_before_anything_runs(run_cli, scratch_setup)
     assert err == "rootwatch: error: --where \"sevrity = 'high'\": unknown field 'sevrity'\n  hint: did you mean 'severity'?\n"
 
 
+def test_a_selection_that_matches_nothing_is_a_usage_error(run_cli, scratch_setup) -> None:
+    # An empty run would exit 0: a CI gate with a typo in its filter would pass forever.
+    code, document, err = _run_json(run_cli, *scratch_setup, "--tag", "cis_levle=1")
+    assert (code, document) == (3, None)
+    assert err.startswith("rootwatch: error: no control of root, cis_v700 matches --tag cis_levle=1\n")
+    code, document, err = _run_json(run_cli, *scratch_setup, "--where", "tags.cis_level = '9'")
+    assert (code, document) == (3, None)
+    assert "matches --where \"tags.cis_level = '9'\"" in err
+
+
+def test_severity_is_checked_and_case_insensitive(run_cli, scratch_setup) -> None:
+    code, document, err = _run_json(run_cli, *scratch_setup, "--where", "severity > 'extreme'")
+    assert (code, document) == (3, None)
+    assert err == (
+        "rootwatch: error: --where \"severity > 'extreme'\": 'extreme' is not a severity\n"
+        "  hint: severities, lowest first: low, medium, high, critical\n"
+    )
+    _, lower, _ = _run_json(run_cli, *scratch_setup, "--where", "severity = 'low'")
+    _, upper, _ = _run_json(run_cli, *scratch_setup, "--where", "severity = 'LOW'")
+    assert _ran(upper) == _ran(lower) == ["account_listed", "cis_v700_2_9"]
+
+
+def test_exports_are_checked_before_the_run_and_written_together(run_cli, scratch_setup, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.csv"
+    kept.write_text("previous run")
+    code, document, err = _run_json(
+        run_cli, *scratch_setup, "--export", str(kept), "--export", str(tmp_path / "missing" / "r.json")
+    )
+    assert (code, document) == (3, None)
+    assert err.startswith(f"rootwatch: error: --export {tmp_path}/missing/r.json: directory {tmp_path}/missing does not exist")
+    assert kept.read_text() == "previous run"
+
+
 def test_status_filters_stdout_but_not_the_exit_code(run_cli, scratch_setup) -> None:
     mod, snapshot = scratch_setup
     code, out, err = run_cli(

@@ -151,3 +151,15 @@ def test_status_filter_applies_to_exports_but_not_the_exit_code(setup, capsys) -
         "ALARM  cis_v700_2_4  222222222222  Root user has 2 access key(s) (account summary); "
         "no credential report to say which (run aws iam generate-credential-report).",
     ]
+
+
+def test_a_control_run_exports_every_format(setup, capsys) -> None:
+    # A control run has no benchmark around its controls; every format must still render it
+    # (the HTML report once failed on exactly this).
+    mod, snapshot, out = setup
+    formats = ["csv", "json", "md", "junit", "asff", "ocsf", "html", "text"]
+    args = ["control", "run", "root_no_access_keys", "--mod-location", str(mod), "--snapshot", str(snapshot)]
+    code, _, err = _run(capsys, *args, "--output", "none", *[f"--export={fmt}:{out / fmt}" for fmt in formats])
+    assert code == 1, err
+    assert sorted(p.name for p in out.iterdir()) == sorted(formats)
+    assert "Root user has no access keys" in (out / "html").read_text()

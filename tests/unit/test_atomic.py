@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rootwatch.atomic import write_atomic
+from rootwatch.atomic import write_all_atomic, write_atomic
 from rootwatch.errors import UsageError
 
 
@@ -42,3 +42,16 @@ def test_failed_write_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytes
 def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         write_atomic(tmp_path / "nope" / "report.json", "x")
+
+
+def test_several_files_change_together_or_not_at_all(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.json"
+    first.write_text("old a")
+    (tmp_path / "blocker").mkdir()
+    with pytest.raises(UsageError, match=r"cannot write .*blocker/missing/c.txt: directory .* does not exist"):
+        write_all_atomic([(first, "new a"), (second, "new b"), (tmp_path / "blocker" / "missing" / "c.txt", "c")])
+    assert first.read_text() == "old a"
+    assert not second.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "blocker"]  # no temporary file left
+    write_all_atomic([(first, "new a"), (second, "new b")])
+    assert (first.read_text(), second.read_text()) == ("new a", "new b")

@@ -31,12 +31,14 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from rootwatch import api
-    from rootwatch.cli.common import data_source, emit, load_mod, run_options, want_progress
+    from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
 
     mod = load_mod(args)
     for name in args.benchmarks:
         mod.benchmark(name)  # unknown names fail before connecting
     options = run_options(args, mod, progress=want_progress(args))
+    require_selection([mod.benchmark(name) for name in args.benchmarks], options, args)
+    check_outputs(args)
     with api.open_engine(data_source(args)) as engine:
         result = api.run_benchmarks(mod, engine, args.benchmarks, options)
     return emit(result, args)

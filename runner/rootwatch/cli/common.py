@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 from rootwatch.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rootwatch.engines.base import DataSource
+    from rootwatch.execution import Target
     from rootwatch.mod.model import Mod
     from rootwatch.options import RunOptions
     from rootwatch.results import RunResult
@@ -104,6 +107,39 @@ def run_options(args: argparse.Namespace, mod: Mod, *, progress: bool) -> RunOpt
     )
 
 
+def require_selection(targets: Sequence[Target], options: RunOptions, args: argparse.Namespace) -> None:
+    """Stop when ``--tag``/``--where`` leave nothing to run: an empty run would exit 0, and a CI
+    gate with a typo in its filter would pass forever."""
+    from rootwatch.execution import select_targets
+
+    if (options.tags or options.select) and not select_targets(targets, options):
+        filters = [f"--tag {t}" for t in getattr(args, "tag", [])] + [f"--where {w!r}" for w in getattr(args, "where", [])]
+        raise UsageError(
+            f"no control of {', '.join(t.id for t in targets)} matches {' and '.join(filters)}",
+            hint="check the names: benchmark items carry the tags cis_item_id, cis_level, cis_type, cis_version and service",
+        )
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Validate ``--export``, ``--status`` and the export directories before anything runs, so a
+    typo costs nothing and no run ends with some exports written and others not."""
+    from rootwatch.output import export_target
+    from rootwatch.selection import parse_statuses
+
+    parse_statuses(getattr(args, "status", []))
+    check_export_paths([path for _fmt, path in (export_target(spec) for spec in getattr(args, "export", []))])
+
+
+def check_export_paths(paths: Sequence[Path]) -> None:
+    """Every export's directory exists and is writable (checked before a run, not after it)."""
+    for path in paths:
+        directory = path.parent if str(path.parent) else Path(".")
+        if not directory.is_dir():
+            raise UsageError(f"--export {path}: directory {directory} does not exist", hint="create it first")
+        if not os.access(directory, os.W_OK):
+            raise UsageError(f"--export {path}: directory {directory} is not writable")
+
+
 def want_progress(args: argparse.Namespace) -> bool:
     return args.progress if args.progress is not None else sys.stderr.isatty()
 
@@ -113,7 +149,7 @@ def emit(result: RunResult, args: argparse.Namespace) -> int:
 
     ``--status`` narrows what is written and printed, never the exit code (the whole run's).
     """
-    from rootwatch.atomic import write_atomic
+    from rootwatch.atomic import write_all_atomic
     from rootwatch.output import export_target, format_named
     from rootwatch.selection import parse_statuses, shown_result, status_note
 
@@ -121,8 +157,7 @@ def emit(result: RunResult, args: argparse.Namespace) -> int:
     shown = shown_result(result, parse_statuses(getattr(args, "status", [])))
     # Render every export before writing any, so a format that fails leaves every file as it was.
     rendered = [(path, fmt.renderer()(shown)) for fmt, path in targets]
-    for path, data in rendered:
-        write_atomic(path, data)
+    write_all_atomic(rendered)
     note = status_note(shown)
     if note:
         sys.stderr.write(note + "\n")

@@ -43,8 +43,8 @@ def run_query(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rootwatch import api
-    from rootwatch.atomic import write_atomic
-    from rootwatch.cli.common import data_source, load_mod, parse_as_of
+    from rootwatch.atomic import write_all_atomic
+    from rootwatch.cli.common import check_export_paths, data_source, load_mod, parse_as_of
     from rootwatch.errors import UsageError
     from rootwatch.options import RunOptions
     from rootwatch.output.query_results import render_query
@@ -56,14 +56,14 @@ def run_query(args: argparse.Namespace) -> int:
         if fmt is None:
             raise UsageError(f"--export {spec}: query rows export to .csv, .json, .md or .txt")
         exports.append((Path(spec), fmt))
+    check_export_paths([path for path, _fmt in exports])
     options = RunOptions(
         variables=api.resolve_variables(mod, args.var, [Path(p) for p in args.var_file]),
         as_of=parse_as_of(args.as_of),
     )
     with api.open_engine(data_source(args)) as engine:
         result = api.run_query(mod, engine, args.query, options)
-    for path, fmt in exports:
-        write_atomic(path, render_query(result.columns, result.rows, fmt))
+    write_all_atomic([(path, render_query(result.columns, result.rows, fmt)) for path, fmt in exports])
     sys.stdout.write(render_query(result.columns, result.rows, args.output))
     return 0
 

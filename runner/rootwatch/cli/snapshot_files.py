@@ -94,5 +94,11 @@ def from_files(args: argparse.Namespace) -> int:
     ]
     for problem in summary.skipped:
         lines.append(f"rootwatch: skipped {problem}")
+    if args.credential_report and captured_at is None and Path(args.credential_report).suffix.lower() == ".csv":
+        # The report's age is graded (credential_report_fresh): say where its date came from.
+        lines.append(
+            "rootwatch: note: a decoded CSV report carries no generation time; the file's modification time "
+            "stands for it (pass --captured-at with the report's real generation time if they differ)"
+        )
     sys.stderr.write("\n".join(lines) + "\n")
     return 0

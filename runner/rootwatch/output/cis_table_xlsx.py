@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timezone
+import zipfile
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rootwatch.errors import UsageError
@@ -131,4 +132,45 @@ def render(result: RunResult) -> bytes:
     workbook.properties.creator = f"rootwatch {report.tool_version}".strip()
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return _pinned(buffer.getvalue(), stamp)
+
+
+# Zip entries carry a date-time without zone, from 1980 to 2107 only; they get the as-of instant in UTC.
+ZIP_EARLIEST = datetime(1980, 1, 1)
+ZIP_LATEST = datetime(2107, 12, 31, 23, 59, 58)
+CORE_PART = "docProps/core.xml"
+
+
+def _pinned(saved: bytes, stamp: datetime) -> bytes:
+    """``saved`` rewritten so that it depends on the run alone: every zip entry dated ``stamp``
+    and the workbook's ``modified`` property set to ``stamp``.
+
+    openpyxl's save sets ``modified`` to the current time (whatever the workbook says) and dates
+    each zip entry with the clock, so two exports of one run would differ. Only the dates change;
+    entry names, order, contents and compression stay openpyxl's.
+    """
+    date_time = min(max(stamp, ZIP_EARLIEST), ZIP_LATEST).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved)) as source, zipfile.ZipFile(out, "w", allowZip64=True) as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == CORE_PART:
+                data = _core_modified(data, stamp)
+            pinned = zipfile.ZipInfo(entry.filename, date_time=date_time)
+            pinned.compress_type = entry.compress_type
+            # Fixed rather than copied: ZipInfo records the writing platform otherwise.
+            pinned.create_system = 3
+            pinned.external_attr = entry.external_attr
+            target.writestr(pinned, data)
+    return out.getvalue()
+
+
+def _core_modified(core_xml: bytes, stamp: datetime) -> bytes:
+    """The core properties part with ``modified`` set to ``stamp`` (parsed and written back by
+    openpyxl, so the part keeps openpyxl's exact form)."""
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.xml.functions import fromstring, tostring
+
+    properties = DocumentProperties.from_tree(fromstring(core_xml))
+    properties.modified = stamp
+    return tostring(properties.to_tree())

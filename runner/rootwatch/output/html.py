@@ -16,7 +16,7 @@ from rootwatch.exitcodes import ExitCode
 from rootwatch.output.html_assets import badge, esc, page
 from rootwatch.output.html_report_script import REPORT_CSS, REPORT_SCRIPT
 from rootwatch.output.svg_charts import stacked_bars
-from rootwatch.results import ResultRecord, RunResult, StatusSummary
+from rootwatch.results import GroupRun, ResultRecord, RunResult, StatusSummary
 from rootwatch.status import STATUS_ORDER, Status
 
 EXIT_MEANINGS = {
@@ -125,11 +125,17 @@ def table_data(records: list[ResultRecord]) -> dict[str, Any]:
     }
 
 
+def _run_titles(result: RunResult) -> list[str]:
+    """Titles of what was run: benchmarks, and controls run on their own (``control run``), whose
+    ControlRun has no title of its own but its node's."""
+    return [child.title if isinstance(child, GroupRun) else child.node.title for child in result.root.children]
+
+
 def _header(result: RunResult, records: list[ResultRecord]) -> str:
     ctx = result.context
     code = result.exit_code()
     captured = ctx.snapshot.captured_at.isoformat() if ctx.snapshot else "live endpoint (no snapshot)"
-    titles = [child.title for child in result.root.children]
+    titles = _run_titles(result)
     summary = result.summary.as_dict()
     controls = sum(1 for _ in result.control_runs())
     totals = " ".join(f"{badge(s.value)} {summary[s.value]}" for s in STATUS_ORDER)
@@ -183,5 +189,5 @@ def render(result: RunResult) -> str:
     records = result.records()
     body = _header(result, records) + _charts(records) + _results(records)
     data = table_data(records)
-    titles = ", ".join(child.title for child in result.root.children)
+    titles = ", ".join(_run_titles(result))
     return page(title=f"rootwatch report: {titles}", body=body, css=REPORT_CSS, scripts=(REPORT_SCRIPT,), data=data)

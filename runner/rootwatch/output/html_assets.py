@@ -41,7 +41,9 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: var(--head); position: sticky; top: 0; z-index: 1; }
-td { overflow-wrap: anywhere; }
+/* break-word, not anywhere: a column is never narrower than its longest word, so an ARN or a
+   control id stays whole instead of breaking in the middle of an account number. */
+td { overflow-wrap: break-word; }
 .badge { display: inline-block; min-width: 46px; padding: 1px 7px; border-radius: 10px; color: #fff;
          font-size: 12px; font-weight: 600; text-align: center; white-space: nowrap; }
 .st-ok { background: #2e7d32; } .st-alarm { background: #c62828; } .st-error { background: #7b1fa2; }

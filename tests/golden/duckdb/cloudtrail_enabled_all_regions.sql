@@ -2,9 +2,10 @@
 -- default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
 /* CloudTrail is enabled in all regions (CIS v1.2 2.1, v1.3-v5 3.1, v6-v7 4.1). */
 /* One row per account: ok when a trail is multi-region, logging, and records read and write */
-/* management events, by a classic event selector (IncludeManagementEvents true, ReadWriteType All, */
-/* no ExcludeManagementEventSources) or by an advanced event selector whose only field selector is */
-/* eventCategory = Management (a readOnly, eventSource or any other field selector restricts it). */
+/* management events, by classic event selectors (IncludeManagementEvents true, ReadWriteType All, */
+/* or ReadOnly and WriteOnly in two selectors, no ExcludeManagementEventSources) or by advanced event */
+/* selectors on eventCategory = Management (one without readOnly, or readOnly true and false in two; */
+/* an eventSource or any other field selector restricts it). */
 /* Excluded event sources fail, as in AWS Config's multi-region-cloudtrail-enabled rule. */
 /* An organization trail seen from a member account has no status or selectors there; it is graded */
 /* from the owning account's row when the snapshot holds it, and is `info` otherwise. */
@@ -111,16 +112,27 @@ WITH accounts AS (
     SELECT
       UNNEST(JSON_EXTRACT(t.event_selectors, '$[*]')) AS value
   ) AS s(value)
-), classic AS (
+), classic /* CloudTrail records an event when any selector matches, so read and write events may come from */ /* one selector (ReadWriteType All) or from two (ReadOnly and WriteOnly). */ AS (
   SELECT
     account_id,
     arn,
     BOOL_OR(
       CAST(includes_management
-      AND read_write_type = 'All'
+      AND read_write_type IN ('All', 'ReadOnly')
+      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+    )
+    AND BOOL_OR(
+      CAST(includes_management
+      AND read_write_type IN ('All', 'WriteOnly')
       AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
     ) AS all_management,
-    BOOL_OR(CAST(includes_management AND read_write_type = 'All' AS BOOLEAN)) AS read_write_all,
+    BOOL_OR(
+      CAST(includes_management
+      AND read_write_type = 'All'
+      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+    ) AS one_selector,
+    BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'ReadOnly') AS BOOLEAN))
+    AND BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'WriteOnly') AS BOOLEAN)) AS read_write_all,
     BOOL_OR(CAST(includes_management AS BOOLEAN)) AS any_management
   FROM classic_selectors
   GROUP BY
@@ -151,7 +163,7 @@ WITH accounts AS (
       UNNEST(JSON_EXTRACT_STRING(c.excluded_sources, '$[*]')) AS value
   ) AS x(value)
   WHERE
-    c.includes_management AND c.read_write_type = 'All'
+    c.includes_management
   GROUP BY
     c.account_id,
     c.arn
@@ -195,7 +207,7 @@ WITH accounts AS (
         )
       ) AS value
   ) AS f(value)
-), advanced_selectors AS (
+), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
   SELECT
     account_id,
     arn,
@@ -203,7 +215,13 @@ WITH accounts AS (
     BOOL_OR(
       CAST(field = 'eventCategory' AND JSON_CONTAINS(equals, CAST('["Management"]' AS JSON)) AS BOOLEAN)
     ) AS management,
-    BOOL_AND(CAST(field = 'eventCategory' AS BOOLEAN)) AS unrestricted
+    BOOL_AND(CAST(field IN ('eventCategory', 'readOnly') AS BOOLEAN)) AS only_read_only,
+    BOOL_AND(
+      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["true"]' AS JSON)) AS BOOLEAN)
+    ) AS reads,
+    BOOL_AND(
+      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["false"]' AS JSON)) AS BOOLEAN)
+    ) AS writes
   FROM advanced_fields
   GROUP BY
     account_id,
@@ -213,7 +231,8 @@ WITH accounts AS (
   SELECT
     account_id,
     arn,
-    BOOL_OR(CAST(management AND unrestricted AS BOOLEAN)) AS all_management,
+    BOOL_OR(CAST(management AND only_read_only AND reads AS BOOLEAN))
+    AND BOOL_OR(CAST(management AND only_read_only AND writes AS BOOLEAN)) AS all_management,
     BOOL_OR(CAST(management AS BOOLEAN)) AS any_management
   FROM advanced_selectors
   GROUP BY
@@ -240,8 +259,10 @@ WITH accounts AS (
     t.arn,
     COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE) AS records_all,
     CASE
-      WHEN c.all_management
+      WHEN c.one_selector
       THEN 'event selector with ReadWriteType All'
+      WHEN c.all_management
+      THEN 'event selectors with ReadWriteType ReadOnly and WriteOnly'
       ELSE 'advanced event selectors'
     END AS recorded_by,
     c.arn IS NULL AND a.arn IS NULL AS selectors_unknown,
@@ -251,7 +272,7 @@ WITH accounts AS (
       WHEN c.read_write_all
       THEN 'excludes management events from ' || ex.sources
       WHEN c.any_management
-      THEN 'records only ' || rw.types || ' management events (a selector with ReadWriteType All is required)'
+      THEN 'records only ' || rw.types || ' management events (read and write events are both required)'
       WHEN c.arn IS NOT NULL
       THEN 'has event selectors that include no management events'
       WHEN a.any_management

@@ -41,6 +41,10 @@ WITH accounts AS (
   ORDER BY
     account_id,
     generated_time DESC NULLS FIRST
+), reported_accounts /* Accounts with a report at all: a report without a root row is told apart from no report. */ AS (
+  SELECT DISTINCT
+    account_id
+  FROM aws_iam_credential_report
 ), latest AS (
   SELECT
     r.*,
@@ -136,6 +140,8 @@ SELECT
     ELSE 'ok'
   END AS status,
   CASE
+    WHEN d.account_id IS NULL AND ra.account_id IS NOT NULL
+    THEN 'The credential report of account ' || a.account_id || ' has no <root_account> row, so root' || ' use cannot be judged; regenerate it (aws iam generate-credential-report) and capture it whole.'
     WHEN d.account_id IS NULL
     THEN 'No credential report for account ' || a.account_id || ', so root use cannot be judged; see control credential_report_fresh.'
     WHEN d.last_used IS NULL AND d.no_password AND NOT d.has_key_1 AND NOT d.has_key_2
@@ -154,5 +160,7 @@ SELECT
 FROM accounts AS a
 LEFT JOIN described AS d
   ON d.account_id = a.account_id
+LEFT JOIN reported_accounts AS ra
+  ON ra.account_id = a.account_id
 ORDER BY
   a.account_id

@@ -5,8 +5,9 @@
 /*   trail: multi-region, logging, all read and write management events (as in */
 /*          cloudtrail_enabled_all_regions), delivering to a CloudWatch Logs group */
 /*   -> metric filter on that log group (same account and region) whose pattern is exactly the */
-/*      three CIS clauses, compared after removing whitespace, quotes, parentheses and braces and */
-/*      splitting on && (no ||; an extra clause narrows what is counted and fails) */
+/*      three CIS clauses in any order, split on && after removing braces and parentheses, each */
+/*      compared without quotes and without spaces around operators (no ||; an extra clause */
+/*      narrows what is counted and fails; a space inside a value changes the value) */
 /*   -> alarm in that account and region on the filter's metric name and namespace, actions enabled */
 /*   -> an alarm action that is an SNS topic -> a confirmed subscription on that topic. */
 /* Otherwise the chain that got furthest is reported with the Security Hub CloudWatch.1 code of its */
@@ -116,16 +117,27 @@ WITH accounts AS (
     SELECT
       UNNEST(JSON_EXTRACT(t.event_selectors, '$[*]')) AS value
   ) AS s(value)
-), classic AS (
+), classic /* CloudTrail records an event when any selector matches, so read and write events may come from */ /* one selector (ReadWriteType All) or from two (ReadOnly and WriteOnly). */ AS (
   SELECT
     account_id,
     arn,
     BOOL_OR(
       CAST(includes_management
-      AND read_write_type = 'All'
+      AND read_write_type IN ('All', 'ReadOnly')
+      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+    )
+    AND BOOL_OR(
+      CAST(includes_management
+      AND read_write_type IN ('All', 'WriteOnly')
       AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
     ) AS all_management,
-    BOOL_OR(CAST(includes_management AND read_write_type = 'All' AS BOOLEAN)) AS read_write_all,
+    BOOL_OR(
+      CAST(includes_management
+      AND read_write_type = 'All'
+      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+    ) AS one_selector,
+    BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'ReadOnly') AS BOOLEAN))
+    AND BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'WriteOnly') AS BOOLEAN)) AS read_write_all,
     BOOL_OR(CAST(includes_management AS BOOLEAN)) AS any_management
   FROM classic_selectors
   GROUP BY
@@ -156,7 +168,7 @@ WITH accounts AS (
       UNNEST(JSON_EXTRACT_STRING(c.excluded_sources, '$[*]')) AS value
   ) AS x(value)
   WHERE
-    c.includes_management AND c.read_write_type = 'All'
+    c.includes_management
   GROUP BY
     c.account_id,
     c.arn
@@ -200,7 +212,7 @@ WITH accounts AS (
         )
       ) AS value
   ) AS f(value)
-), advanced_selectors AS (
+), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
   SELECT
     account_id,
     arn,
@@ -208,7 +220,13 @@ WITH accounts AS (
     BOOL_OR(
       CAST(field = 'eventCategory' AND JSON_CONTAINS(equals, CAST('["Management"]' AS JSON)) AS BOOLEAN)
     ) AS management,
-    BOOL_AND(CAST(field = 'eventCategory' AS BOOLEAN)) AS unrestricted
+    BOOL_AND(CAST(field IN ('eventCategory', 'readOnly') AS BOOLEAN)) AS only_read_only,
+    BOOL_AND(
+      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["true"]' AS JSON)) AS BOOLEAN)
+    ) AS reads,
+    BOOL_AND(
+      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["false"]' AS JSON)) AS BOOLEAN)
+    ) AS writes
   FROM advanced_fields
   GROUP BY
     account_id,
@@ -218,7 +236,8 @@ WITH accounts AS (
   SELECT
     account_id,
     arn,
-    BOOL_OR(CAST(management AND unrestricted AS BOOLEAN)) AS all_management,
+    BOOL_OR(CAST(management AND only_read_only AND reads AS BOOLEAN))
+    AND BOOL_OR(CAST(management AND only_read_only AND writes AS BOOLEAN)) AS all_management,
     BOOL_OR(CAST(management AS BOOLEAN)) AS any_management
   FROM advanced_selectors
   GROUP BY
@@ -251,7 +270,7 @@ WITH accounts AS (
       WHEN c.read_write_all
       THEN 'excludes management events from ' || ex.sources
       WHEN c.any_management
-      THEN 'records only ' || rw.types || ' management events (a selector with ReadWriteType All is required)'
+      THEN 'records only ' || rw.types || ' management events (read and write events are both required)'
       WHEN c.arn IS NOT NULL
       THEN 'has event selectors that include no management events'
       WHEN a.any_management
@@ -336,7 +355,7 @@ WITH accounts AS (
   FROM graded_trails
   GROUP BY
     account_id
-), filters /* Metric filters, with the pattern reduced to comparable clauses. */ AS (
+), filters /* Metric filters, with braces and parentheses removed: they only group clauses here. */ AS (
   SELECT DISTINCT ON (account_id, region, log_group_name, name)
     account_id,
     region,
@@ -345,33 +364,42 @@ WITH accounts AS (
     filter_pattern,
     metric_transformation_name AS metric_name,
     metric_transformation_namespace AS metric_namespace,
-    REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[\s"''(){}]', '', 'g') AS normalized
+    REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped
   FROM aws_cloudwatch_log_metric_filter
   ORDER BY
     account_id,
     region,
     log_group_name,
     name
-), filter_clauses AS (
+), filter_clauses /* Each && clause made comparable: runs of whitespace become one space, spaces around = and != and */ /* quotes around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
   SELECT
     f.account_id,
     f.region,
     f.log_group_name,
     f.name,
-    c.clause,
+    REGEXP_REPLACE(
+      REGEXP_REPLACE(TRIM(REGEXP_REPLACE(r.raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
+      '["'']',
+      '',
+      'g'
+    ) AS clause
+  FROM filters AS f
+  JOIN UNNEST(STRING_TO_ARRAY(f.ungrouped, '&&')) AS r(raw_clause)
+    ON TRUE
+), classified_clauses AS (
+  SELECT
+    c.*,
     CASE
       WHEN c.clause IN (
         '$.userIdentity.type=Root',
-        '$.userIdentity.invokedByNOTEXISTS',
+        '$.userIdentity.invokedBy NOT EXISTS',
         '$.eventType!=AwsServiceEvent',
         ''
       )
       THEN NULL
       ELSE c.clause
     END AS extra_clause
-  FROM filters AS f
-  JOIN UNNEST(STRING_TO_ARRAY(f.normalized, '&&')) AS c(clause)
-    ON TRUE
+  FROM filter_clauses AS c
 ), filter_checks AS (
   SELECT
     f.account_id,
@@ -381,16 +409,16 @@ WITH accounts AS (
     f.filter_pattern,
     f.metric_name,
     f.metric_namespace,
-    STRPOS(f.normalized, '||') > 0 AS has_or,
+    STRPOS(f.ungrouped, '||') > 0 AS has_or,
     COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.type=Root' AS BOOLEAN)), FALSE) AS has_root_type,
-    COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.invokedByNOTEXISTS' AS BOOLEAN)), FALSE) AS has_invoked_by,
+    COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.invokedBy NOT EXISTS' AS BOOLEAN)), FALSE) AS has_invoked_by,
     COALESCE(BOOL_OR(CAST(c.clause = '$.eventType!=AwsServiceEvent' AS BOOLEAN)), FALSE) AS has_event_type,
     COUNT(c.extra_clause) AS extra_count,
     LISTAGG(DISTINCT c.extra_clause, ', '
     ORDER BY
       c.extra_clause) AS extras
   FROM filters AS f
-  LEFT JOIN filter_clauses AS c
+  LEFT JOIN classified_clauses AS c
     ON c.account_id = f.account_id
     AND c.region = f.region
     AND c.log_group_name = f.log_group_name
@@ -403,7 +431,7 @@ WITH accounts AS (
     f.filter_pattern,
     f.metric_name,
     f.metric_namespace,
-    f.normalized
+    f.ungrouped
 ), judged_filters AS (
   SELECT
     f.*,
