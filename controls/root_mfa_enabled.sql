@@ -65,7 +65,11 @@ judged as (
       st.password_present = false and st.access_keys = 0 and st.signing_certificates = 0, false
     ) as credentials_removed,
     concat_ws(', ',
-      case when st.password_present then 'a console password' end,
+      -- A report alone cannot tell: Steampipe reads the root row's not_supported as true.
+      case
+        when st.password_present and st.has_summary then 'a console password'
+        when st.password_present then 'possibly a console password (the report cannot rule one out)'
+      end,
       case when st.access_keys > 0 then st.access_keys || ' access key(s)' end,
       case when st.signing_certificates > 0 then st.signing_certificates || ' signing certificate(s)' end
     ) as credentials_text

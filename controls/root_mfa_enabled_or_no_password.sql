@@ -90,9 +90,13 @@ select
       'Root MFA is not enabled, and neither the account summary nor the credential report of account '
       || j.account_id || ' says whether the root user has a console password (capture aws iam'
       || ' get-account-summary).'
-    else
-      'Root MFA is not enabled and the root user has a console password' || j.source_note
+    when j.has_summary then
+      'Root MFA is not enabled and the root user has a console password'
       || '; assign an MFA device to the root user, or remove its password.'
+    else
+      -- Steampipe reads the report's not_supported root password as true: not proof of a password.
+      'Root MFA is not enabled and the credential report cannot rule out a root console password'
+      || j.source_note || '; assign an MFA device to the root user, or remove its password.'
   end as reason,
   j.account_id
 from judged as j

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.engines.base import DataSource, Engine, QueryFailed
-from rootwatch.errors import Problem, RootwatchError, SqlError, UnknownNameError, ValidationFailed
+from rootwatch.errors import Problem, RootwatchError, SqlError, UnknownNameError
 from rootwatch.execution import Target, run_targets
 from rootwatch.exitcodes import ExitCode
 from rootwatch.mod.model import ControlNode, Mod
@@ -128,15 +128,16 @@ def run_query(mod: Mod, engine: Engine, name_or_sql: str, options: RunOptions) -
 
 
 def check_mod(location: Path | None = None) -> list[Problem]:
-    """Every problem in the mod: files, metadata, benchmarks, SQL, tables, columns, translation."""
-    from rootwatch.checks import check_loaded_mod
-    from rootwatch.mod.loader import find_mod_location
-    from rootwatch.mod.loader import load_mod as _load
+    """Every problem in the mod: files, metadata, benchmarks, SQL, tables, columns, translation.
+
+    The SQL of whatever loaded is checked even when loading found problems, so one call lists them
+    all, by file and line.
+    """
+    from rootwatch.checks import check_partly_loaded_mod, sorted_problems
+    from rootwatch.mod.loader import find_mod_location, load_mod_partly
 
     try:
-        mod = _load(find_mod_location(location))
-    except ValidationFailed as exc:
-        return list(exc.problems)
+        loaded = load_mod_partly(find_mod_location(location))
     except SqlError as exc:
         return [Problem(None, None, exc.message)]
-    return check_loaded_mod(mod)
+    return sorted_problems([*loaded.problems, *check_partly_loaded_mod(loaded)])

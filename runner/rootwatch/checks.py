@@ -1,4 +1,4 @@
-"""``rootwatch check``: validating SQL of a loaded mod without any data.
+"""``rootwatch check``: validating the SQL of a loaded (or partly loaded) mod without any data.
 
 Each control and query is parsed, its parameters matched to declared variables, its tables and
 columns matched to the table definitions, translated strictly to DuckDB and bound by DuckDB against
@@ -7,11 +7,18 @@ empty tables (EXPLAIN), so translation mistakes surface here rather than in a ru
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rootwatch.errors import Problem, RootwatchError
 from rootwatch.mod.model import Mod, Variable
+
+if TYPE_CHECKING:
+    from rootwatch.mod.loader import LoadedMod
+    from rootwatch.schema.tables import Table
+    from rootwatch.sql.parsing import SqlSource
 
 CHECK_AS_OF = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -25,7 +32,7 @@ _SAMPLE_VALUES: dict[str, Any] = {
 }
 
 
-def sample_values(variables: dict[str, Variable]) -> dict[str, Any]:
+def sample_values(variables: Mapping[str, Variable]) -> dict[str, Any]:
     """Defaults, or a value of the right type where there is none, for compiling without a run."""
     return {n: v.default if v.default is not None else _SAMPLE_VALUES[v.type] for n, v in variables.items()}
 
@@ -43,45 +50,125 @@ def _empty_duckdb() -> Any:
 
 
 def check_loaded_mod(mod: Mod) -> list[Problem]:
+    """Problems in the SQL of a fully loaded ``mod`` and controls that no benchmark runs."""
+    from rootwatch.mod.loader import LoadedMod
+
+    loaded = LoadedMod(mod=mod, problems=(), declared_variables=frozenset(mod.variables), benchmarks_known=True)
+    return check_partly_loaded_mod(loaded)
+
+
+def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
+    """Problems in the SQL of whatever controls and queries loaded, and controls in no benchmark.
+
+    Run even when loading found problems (``loaded.problems``, not repeated here), so that one
+    ``rootwatch check`` reports both. What loading could not read is not guessed at: SQL using a
+    variable that is declared but invalid is only left uncompiled, no variable is called unknown
+    when mod.yaml's variables are unreadable, and "in no benchmark" is skipped when its benchmarks
+    are, since it would otherwise name every control.
+    """
     from rootwatch.schema.tables import load_tables
-    from rootwatch.sql.compile import compile_sql
+
+    mod = loaded.mod
+    context = _SqlCheck(
+        tables=load_tables(),
+        variables=mod.variables,
+        declared=loaded.declared_variables,
+        values=sample_values(mod.variables),
+    )
+    problems: list[Problem] = []
+    con = _empty_duckdb()
+    try:
+        # A blank control is already "empty SQL file" from the loader; parsing it would say so again.
+        sources = [c.source for c in mod.controls.values() if c.sql.strip()]
+        sources += [q.source for q in mod.queries.values()]
+        for source in sources:
+            problems.extend(_check_source(source, context, con))
+    finally:
+        con.close()
+    if loaded.benchmarks_known:
+        problems.extend(_unreachable_controls(mod))
+    return problems
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` without repeats, by file then line (problems naming no file first).
+
+    The sort is stable, so problems on one line keep the order in which they were found.
+    """
+    unique = dict.fromkeys(problems)
+    return sorted(unique, key=lambda p: (p.path is not None, str(p.path or ""), p.line or 0))
+
+
+@dataclass(frozen=True)
+class _SqlCheck:
+    """What checking one control's or query's SQL needs, computed once per ``rootwatch check``."""
+
+    tables: Mapping[str, Table]
+    variables: Mapping[str, Variable]
+    declared: frozenset[str] | None
+    """Variable names mod.yaml declares, or None when they could not be read."""
+    values: Mapping[str, Any]
+
+
+def _check_source(source: SqlSource, context: _SqlCheck, con: Any) -> list[Problem]:
+    """Problems of one control's or query's SQL: syntax, variables, tables and columns, translation."""
     from rootwatch.sql.lint import check_references
     from rootwatch.sql.parsing import placeholders
 
-    problems: list[Problem] = []
-    tables = load_tables()
-    values = sample_values(dict(mod.variables))
-    con = _empty_duckdb()
-    sources = [c.source for c in mod.controls.values()] + [q.source for q in mod.queries.values()]
-    for source in sources:
+    try:
+        used = placeholders(source)
+    except RootwatchError as exc:
+        return [_problem_at(source, exc.message)]  # nothing more can be checked without a tree
+    undeclared = used - context.declared if context.declared is not None else frozenset()
+    problems = [
+        Problem(source.path, None, f"uses :{name}, which is not a variable in mod.yaml") for name in sorted(undeclared)
+    ]
+    # Tables and columns do not depend on variable values: check them even when a variable is
+    # wrong, so fixing one problem does not reveal the next.
+    problems.extend(check_references(source, context.tables))
+    if problems or not used <= set(context.variables):
+        # Compiling needs a value for every variable, and DuckDB would only restate a reference
+        # problem in its own words.
+        return problems
+    return _check_translation(source, context, con)
+
+
+def _check_translation(source: SqlSource, context: _SqlCheck, con: Any) -> list[Problem]:
+    """Problems translating ``source`` to each dialect, and DuckDB binding the translation."""
+    from rootwatch.sql.compile import compile_sql
+
+    for dialect in ("postgres", "duckdb"):
         try:
-            used = placeholders(source)
+            sql = compile_sql(source, dialect, dict(context.values), CHECK_AS_OF)
         except RootwatchError as exc:
-            problems.append(Problem(None, None, exc.message))  # the message already names file and line
-            continue
-        for name in sorted(used - set(mod.variables)):
-            problems.append(Problem(source.path, None, f"uses :{name}, which is not a variable in mod.yaml"))
-        if used - set(mod.variables):
-            continue
-        reference_problems = check_references(source, tables)
-        problems.extend(reference_problems)
-        if reference_problems:
-            continue
-        for dialect in ("postgres", "duckdb"):
+            return [Problem(source.path, None, f"{dialect}: {exc.message}")]
+        if dialect == "duckdb":
             try:
-                sql = compile_sql(source, dialect, values, CHECK_AS_OF)
-            except RootwatchError as exc:
-                problems.append(Problem(source.path, None, f"{dialect}: {exc.message}"))
-                break
-            if dialect == "duckdb":
-                try:
-                    con.execute("EXPLAIN " + sql)
-                except Exception as exc:  # noqa: BLE001 - any DuckDB error is a problem to report
-                    first = str(exc).strip().splitlines()[0]
-                    problems.append(Problem(source.path, None, f"duckdb rejects the translation: {first}"))
-    con.close()
+                con.execute("EXPLAIN " + sql)
+            except Exception as exc:  # noqa: BLE001 - any DuckDB error is a problem to report
+                first = str(exc).strip().splitlines()[0]
+                return [Problem(source.path, None, f"duckdb rejects the translation: {first}")]
+    return []
+
+
+def _problem_at(source: SqlSource, message: str) -> Problem:
+    """A problem for an error whose message starts with ``path:line: `` or ``path: `` (the form
+    rootwatch.sql.parsing gives it), split into its parts so it sorts with its file's problems."""
+    prefix = f"{source.path}:" if source.path is not None else None
+    if prefix is None or not message.startswith(prefix):
+        return Problem(source.path, None, message)
+    rest = message[len(prefix) :]
+    line, sep, text = rest.partition(": ")
+    if sep and line.isdigit():
+        return Problem(source.path, int(line), text)
+    return Problem(source.path, None, rest.lstrip())
+
+
+def _unreachable_controls(mod: Mod) -> list[Problem]:
+    """A problem for each control that no benchmark runs: it would never be graded."""
     reachable = {n.control.id for b in mod.benchmarks.values() for n in b.control_nodes() if n.control}
-    for control in mod.controls.values():
-        if control.id not in reachable:
-            problems.append(Problem(control.meta_path, None, f"control {control.id} is in no benchmark"))
-    return problems
+    return [
+        Problem(control.meta_path, None, f"control {control.id} is in no benchmark")
+        for control in mod.controls.values()
+        if control.id not in reachable
+    ]

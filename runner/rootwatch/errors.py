@@ -35,6 +35,10 @@ class ConfigError(RootwatchError):
     """The mod (mod.yaml, controls, queries) or a variable file is invalid."""
 
 
+# The command that lists each kind of name.
+_LIST_COMMANDS = {"benchmark": "benchmark", "control": "control", "query": "query", "variable": "var"}
+
+
 class UnknownNameError(UsageError):
     """A benchmark, control, query or variable name that does not exist."""
 
@@ -42,7 +46,12 @@ class UnknownNameError(UsageError):
         from rootwatch.suggest import did_you_mean
 
         suggestion = did_you_mean(name, known)
-        hint = f"did you mean {suggestion!r}?" if suggestion else f"'rootwatch {kind} list' shows them"
+        if suggestion:
+            hint = f"did you mean {suggestion!r}?"
+        elif kind in _LIST_COMMANDS:
+            hint = f"'rootwatch {_LIST_COMMANDS[kind]} list' shows them"
+        else:
+            hint = f"known: {', '.join(known)}"
         super().__init__(f"unknown {kind} {name!r}", hint=hint)
         self.kind = kind
         self.name = name

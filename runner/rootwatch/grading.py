@@ -67,13 +67,16 @@ def grade(control_id: str, result: QueryResult) -> Graded:
         if status is None:
             return Graded(
                 (),
-                f"control {control_id} returned status {row[index['status']]!r} in row {number}; "
+                f"control {control_id} returned status {row[index['status']]!r} in row {number} "
+                f"(resource {row[index['resource']]!r}; columns {', '.join(columns)}); "
                 "status must be one of ok, alarm, info, skip, error",
             )
         resource, reason = row[index["resource"]], row[index["reason"]]
         for name, value in (("resource", resource), ("reason", reason)):
             if value is None:
-                return Graded((), f"control {control_id} returned a NULL {name} in row {number}")
+                return Graded(
+                    (), f"control {control_id} returned a NULL {name} in row {number} (columns {', '.join(columns)})"
+                )
         rows.append(
             ResultRow(
                 resource=str(resource),

@@ -49,7 +49,8 @@ def test_contract_violations_and_query_failures_are_control_errors(run_cli, cli_
     document = json.loads(out)
     controls = {c["control_id"]: c for c in document["groups"][0]["controls"]}
     assert controls["rootwatch.control.bad_status"]["run_error"] == (
-        "control bad_status returned status 'passed' in row 1; status must be one of ok, alarm, info, skip, error"
+        "control bad_status returned status 'passed' in row 1 (resource 'r'; columns resource, status, reason); "
+        "status must be one of ok, alarm, info, skip, error"
     )
     assert controls["rootwatch.control.bad_columns"]["run_error"] == (
         "control bad_columns broke the result contract: missing columns status, reason; it returned columns "

@@ -87,3 +87,21 @@ def test_a_variable_without_value_stops_the_run_before_anything_runs(run_cli, cl
         "rootwatch: error: control labelled uses :nobody, which has no value\n"
         "  hint: declare variable 'nobody' in mod.yaml or pass --var nobody=VALUE\n"
     )
+
+
+def test_sigterm_unwinds_like_ctrl_c(cli_mod: Path, pg_dsn: str) -> None:
+    # A CI job's timeout sends SIGTERM: rootwatch stops the query and exits 130 without a traceback.
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rootwatch", "query", "run", "select pg_sleep(30) as slept", "--mod-location", str(cli_mod),
+         "--database", pg_dsn],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.0)  # started and waiting on the database
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert (proc.returncode, out, err) == (130, "", "rootwatch: interrupted\n")
+    assert time.monotonic() - began < 10

@@ -174,21 +174,26 @@ def _snapshot_rows(snapshot: Path) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-@pytest.mark.postgres
-def test_root_activity_reads_the_same_on_postgres(capsys, example: Path, pg_dsn: str) -> None:
+def _on_both_engines(capsys, example: Path, pg_dsn: str, *args: str) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """``args`` run on the snapshot, then on a Postgres schema loaded with the snapshot's rows."""
     import psycopg
 
     from rootwatch.cases import drop_postgres_schema, postgres_schema_with_rows
 
-    code, on_duckdb, err = run(capsys, *ACTIVITY, "--snapshot", str(example))
-    assert code == 0, err
+    on_duckdb = run(capsys, *args, "--snapshot", str(example))
     with psycopg.connect(pg_dsn) as con:
         schema = postgres_schema_with_rows(con, _snapshot_rows(example))
         try:
-            code, on_postgres, err = run(capsys, *ACTIVITY, "--database", pg_dsn, "--search-path", schema)
+            on_postgres = run(capsys, *args, "--database", pg_dsn, "--search-path", schema)
         finally:
             drop_postgres_schema(con, schema)
-    assert code == 0, err
+    return on_duckdb, on_postgres
+
+
+@pytest.mark.postgres
+def test_root_activity_reads_the_same_on_postgres(capsys, example: Path, pg_dsn: str) -> None:
+    (code_duck, on_duckdb, err), (code_pg, on_postgres, err_pg) = _on_both_engines(capsys, example, pg_dsn, *ACTIVITY)
+    assert (code_duck, code_pg) == (0, 0), err + err_pg
     assert json.loads(on_postgres) == json.loads(on_duckdb)
     assert len(json.loads(on_duckdb)) == 5
 
@@ -205,3 +210,41 @@ def test_events_load_as_the_python_transform_reads_them(example: Path) -> None:
         got = loaded[event_id]
         differing = {k: (got[k], v) for k, v in want.items() if got[k] != v}
         assert not differing, f"event {event_id}: {differing}"
+
+
+def _graded(document: dict) -> list[tuple]:
+    """(group path, control, resource, status, reason, dimensions) of every result in a JSON export."""
+    found: list[tuple] = []
+
+    def walk(group: dict, path: str) -> None:
+        for control in group["controls"]:
+            found.extend(
+                (path, control["control_id"], r["resource"], r["status"], r["reason"], json.dumps(r["dimensions"]))
+                for r in control["results"]
+            )
+            if control["run_error"]:
+                found.append((path, control["control_id"], control["run_error"]))
+        for child in group["groups"]:
+            walk(child, f"{path}/{child['group_id']}")
+
+    walk(document, "")
+    return sorted(found)
+
+
+@pytest.mark.postgres
+def test_every_benchmark_grades_the_same_on_postgres(capsys, example: Path, pg_dsn: str) -> None:
+    """The whole example organisation, every benchmark of the mod, through the command line on
+    both engines: the same graded rows, down to the reasons."""
+    benchmarks = ["root", *sorted(b for b in _benchmark_ids() if b.startswith("cis_"))]
+    common = ("benchmark", "run", *benchmarks, "--output", "json", "--as-of", AS_OF, "--no-progress")
+    (code_duck, on_duckdb, err), (code_pg, on_postgres, err_pg) = _on_both_engines(capsys, example, pg_dsn, *common)
+    assert (code_duck, code_pg) == (1, 1), err + err_pg
+    duck, pg = _graded(json.loads(on_duckdb)), _graded(json.loads(on_postgres))
+    assert len(duck) > 600
+    assert pg == duck
+
+
+def _benchmark_ids() -> list[str]:
+    from rootwatch.mod.loader import load_mod
+
+    return list(load_mod(REPO).benchmarks)

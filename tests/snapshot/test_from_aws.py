@@ -33,8 +33,13 @@ def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "[default]\nregion = us-east-1\n"
         "[profile broken]\nregion = us-east-1\ncredential_process = /bin/false\n"
         "[profile prod]\nregion = us-east-1\n"
+        "[profile badregion]\nregion = US_EAST_1\n"  # botocore refuses this spelling when a client is made
     )
-    credentials.write_text("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n[prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    credentials.write_text(
+        "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        "[prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        "[badregion]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
@@ -264,3 +269,84 @@ def test_bad_options_exit_3(aws: str, tmp_path: Path, capsys) -> None:
         assert _cli("--endpoint-url", aws, *args, "-o", str(out)) == 3, args
         assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_bad_region_and_endpoint_are_usage_errors(aws: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Refused by botocore only when a client is made (in a worker, once a crash: exit 4); exit 3 up front."""
+    out = tmp_path / "x.duckdb"
+    cases = [
+        (("--endpoint-url", aws, "--region", "bad region"), "--region 'bad region' is not an AWS region name"),
+        (("--endpoint-url", aws, "--region", "US_EAST_1"), "--region 'US_EAST_1' is not an AWS region name"),
+        (("--endpoint-url", "notaurl"), "--endpoint-url 'notaurl' is not an http:// or https:// URL with a host"),
+        (("--endpoint-url", "ftp://127.0.0.1"), "--endpoint-url 'ftp://127.0.0.1' is not an http"),
+        (("--endpoint-url", "http://"), "--endpoint-url 'http://' is not an http"),
+        (("--endpoint-url", "http://127.0.0.1:port"), "--endpoint-url 'http://127.0.0.1:port' is not an http"),
+    ]
+    for args, message in cases:
+        assert _cli(*args, "-o", str(out)) == 3, args
+        err = capsys.readouterr().err
+        assert message in err and "internal error" not in err, err
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "notaurl")
+    assert _cli("--region", "us-east-1", "-o", str(out)) == 3
+    assert "$AWS_ENDPOINT_URL 'notaurl' is not an http" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_credential_problems_of_the_base_or_default_chain_exit_3(aws: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "x.duckdb"
+    # The organization is listed with the base credentials: a credential_process that fails is exit 3.
+    assert _cli("--endpoint-url", aws, "--organization", "--role-name", "R", "--profile", "broken", "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "the base credentials (profile broken) do not work: CredentialRetrievalError" in err and "internal error" not in err, err
+    # No --profile: an unknown $AWS_PROFILE is named as such, not as "--profile None".
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert _cli("--endpoint-url", aws, "--region", "us-east-1", "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "$AWS_PROFILE 'nope': no such AWS profile" in err and "None" not in err, err
+    assert _cli("--endpoint-url", aws, "--role-name", "R", "--account-id", MANAGEMENT, "-o", str(out)) == 3
+    assert "$AWS_PROFILE 'nope'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_account_whose_region_botocore_refuses_is_recorded(aws: str, tmp_path: Path, monkeypatch) -> None:
+    """A profile's own region (not checked up front) fails its account only; the rest is read."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would override the profile's region
+    out = tmp_path / "partial.duckdb"
+    assert _cli("--endpoint-url", aws, "--profile", "badregion", "--profile", "prod", "--region", "us-east-1", "-o", str(out)) == 2
+    con = _open(out)
+    info = read_snapshot_info(con)
+    con.close()
+    assert [a.account_id for a in info.accounts] == [MANAGEMENT]
+    (failed,) = [i for i in info.issues if i.source == "aws profile badregion: sts:GetCallerIdentity"]
+    assert failed.kind == "error" and failed.message.startswith("InvalidRegionError: ") and "US_EAST_1" in failed.message
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again on leaving: connections are refused
+
+
+def test_no_account_read_writes_nothing(aws: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """An empty snapshot would grade "0 results" (exit 0): when no account is read, exit 3 instead."""
+    out = tmp_path / "none.duckdb"
+    code = _cli("--endpoint-url", f"http://127.0.0.1:{_closed_port()}", "--region", "us-east-1", "-o", str(out))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "no account could be read (1 account tried); nothing was written" in err
+    assert "aws default credentials: sts:GetCallerIdentity: EndpointConnectionError" in err
+    assert not out.exists()
+
+    # Every account failing, each for its own reason; a previous snapshot is kept as it was.
+    out.write_bytes(b"previous")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would override the badregion profile's region
+    code = _cli("--endpoint-url", aws, "--profile", "broken", "--profile", "badregion", "--force", "-o", str(out))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "(2 accounts tried)" in err
+    assert "aws profile broken: sts:GetCallerIdentity: CredentialRetrievalError" in err
+    assert "aws profile badregion: sts:GetCallerIdentity: " in err
+    assert out.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -177,6 +177,26 @@ def _bad_value(org: Path) -> Path:
     return dump(org / ACCOUNT / "us-east-1" / "describe-alarms.json", {"MetricAlarms": [{"AlarmName": "a", "AlarmArn": "arn:x", "Period": "300"}]})
 
 
+def _bad_trail_status(org: Path) -> Path:
+    # The trail is listed in two regions: the bad status must be blamed on its own file, not on
+    # both describe-trails.json files it joins (which --skip-bad-files would then drop).
+    dump(org / ACCOUNT / "eu-west-1" / "describe-trails.json", {"trailList": [TRAIL]})
+    return dump(org / ACCOUNT / "us-east-1" / "get-trail-status" / "main.json", {"IsLogging": "maybe"})
+
+
+def _bad_event_selectors(org: Path) -> Path:
+    return dump(org / ACCOUNT / "us-east-1" / "get-event-selectors" / "main.json",
+                {"TrailARN": TRAIL["TrailARN"], "EventSelectors": {"ReadWriteType": "All"}})
+
+
+def _json_report(text: str) -> dict[str, str]:
+    return {"Content": base64.b64encode(text.encode()).decode(), "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T08:41:12+00:00"}
+
+
+def _bad_json_report(org: Path) -> Path:
+    return dump(org / ACCOUNT / "get-credential-report.json", _json_report(REPORT.replace("no_information", "never")))
+
+
 REPORT_COLUMNS = ", ".join(HEADER.split(","))
 BAD_INPUTS = {
     "truncated_gzip": (_truncate_log, None, "not a complete gzip file (Error -5 while decompressing data: incomplete or truncated stream); re-download it"),
@@ -190,6 +210,11 @@ BAD_INPUTS = {
     "per_trail_file_without_trail": (_status_of_unknown_trail, None, "no trail named mian with home region us-east-1 in this account's describe-trails.json files"),
     "bad_trail_list": (_bad_trail_list, None, "describe-trails: trailList must be a list"),
     "bad_value": (_bad_value, None, "MetricAlarms[0].Period: expected an integer, got '300'"),
+    "bad_trail_status": (_bad_trail_status, None, "IsLogging: expected true or false, got 'maybe'"),
+    "bad_event_selectors": (_bad_event_selectors, None, "EventSelectors: expected a list, got dict"),
+    # The line is the decoded CSV's, not the JSON file's: said in words, not as path:line.
+    "json_report_bad_value": (_bad_json_report, None, "report line 3: column password_last_used: unknown value 'never' "
+                              "(expected an ISO 8601 timestamp or N/A or no_information)"),
 }
 HINT = "  hint: fix or remove the bad file, or pass --skip-bad-files to build without it (each is then recorded in the snapshot's metadata)\n"
 
@@ -217,12 +242,15 @@ def test_skip_bad_files_builds_the_rest_and_records_each(run_cli, org: Path, tmp
     where = f"{bad}:{line}" if line else str(bad)
     assert stderr.splitlines()[1:] == [f"rootwatch: skipped {where}: {message}"]
     relative = bad.relative_to(org).as_posix() + (f":{line}" if line else "")
-    region = bad.relative_to(org).parts[1] if bad.relative_to(org).parts[1] in ("us-east-1", "eu-west-1") else None
-    account = ACCOUNT if not relative.startswith("AWSLogs") else None
+    parts = bad.relative_to(org).parts
+    # A log file's account and region are its key's: AWSLogs/<account>/CloudTrail/<region>/...
+    region_part = parts[3] if parts[0] == "AWSLogs" else parts[1]
+    region = region_part if region_part in ("us-east-1", "eu-west-1") else None
     # A skipped account summary is also evidence not captured (the controls needing it then skip).
     uncaptured = [("not_captured", ACCOUNT, None, "aws_iam_account_summary", f"{ACCOUNT}/get-account-summary.json: skipped as a bad file")]
+    # The line is in the source (path:line) only, not repeated in the message.
     assert query(out, "select kind, account_id, region, source, message from rootwatch_snapshot_issues order by kind desc") == [
-        ("skipped_file", account, region, relative, f"line {line}: {message}" if line else message),
+        ("skipped_file", ACCOUNT, region, relative, message),
         *(uncaptured if bad.name == "get-account-summary.json" else [])]
     assert query(out, "select count(*) from aws_account") == [(1,)]
 
@@ -324,12 +352,36 @@ def test_credential_report_of_another_account(run_cli, tmp_path: Path) -> None:
 
 
 def test_bad_credential_report_alone(run_cli, tmp_path: Path) -> None:
+    """No --skip-bad-files hint: skipping the only file would leave nothing to build."""
     report = tmp_path / "report.csv"
     report.write_text(REPORT.replace("no_information", "never"))
     out = tmp_path / "snap.duckdb"
     code, _, err = run_cli("--credential-report", str(report), "--account-id", ACCOUNT, "-o", str(out))
-    assert code == 3 and err.startswith(f"rootwatch: error: {report}:3: column password_last_used: unknown value 'never'")
+    assert (code, err) == (3, f"rootwatch: error: {report}:3: column password_last_used: unknown value 'never' "
+                              "(expected an ISO 8601 timestamp or N/A or no_information)\n")
     assert not out.exists() and leftovers(tmp_path) == []
+    as_json = tmp_path / "report.json"
+    dump(as_json, _json_report(REPORT.replace("no_information", "never")))
+    code, _, err = run_cli("--credential-report", str(as_json), "-o", str(out))
+    assert (code, err) == (3, f"rootwatch: error: {as_json}: report line 3: column password_last_used: unknown value 'never' "
+                              "(expected an ISO 8601 timestamp or N/A or no_information)\n")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("gcr.txt", json.dumps(_json_report(REPORT))),                              # JSON under another name
+    ("report", "\ufeff\n  " + json.dumps(_json_report(REPORT), indent=2)),     # BOM and blank lines first
+    ("report.json", REPORT),                                                    # the decoded CSV named .json
+])
+def test_credential_report_is_told_json_or_csv_by_content(run_cli, tmp_path: Path, name: str, content: str) -> None:
+    report = tmp_path / name
+    report.write_text(content, encoding="utf-8")
+    out = tmp_path / "snap.duckdb"
+    code, _, err = run_cli("--credential-report", str(report), "-o", str(out), "--captured-at", "2026-11-21T00:00:00Z")
+    assert code == 0, err
+    assert query(out, "select account_id, count(*) from aws_iam_credential_report group by 1") == [(ACCOUNT, 2)]
+    generated = "2026-11-21 00:00:00+00" if content.startswith("user,") else "2026-11-20 08:41:12+00"
+    assert query(out, "select distinct generated_time::varchar from aws_iam_credential_report") == [(generated,)]
 
 
 def test_credential_report_alone_grades_what_it_holds_and_skips_the_rest(run_cli, tmp_path: Path, capsys) -> None:
@@ -418,3 +470,120 @@ def test_missing_evidence_files_are_recorded_as_not_captured(run_cli, org: Path,
     assert rows["root_hardware_mfa_enabled"]["status"] == "skip"
     assert rows["root_hardware_mfa_enabled"]["reason"].startswith("Not assessed: the snapshot did not capture aws_iam_virtual_mfa_device")
     assert rows["root_mfa_enabled"]["status"] == "ok"
+
+
+# -- per-trail files, AWS CLI v1 timestamps, every bad file at once, metadata -----------------------
+
+
+@pytest.mark.parametrize(("spoil", "missing"), [
+    (_bad_trail_status, "has no captured logging status (aws cloudtrail get-trail-status --name main)"),
+    (_bad_event_selectors, "has no captured event selectors (aws cloudtrail get-event-selectors --trail-name main)"),
+])
+def test_a_skipped_per_trail_file_leaves_its_trail_undecided_not_missing(run_cli, org: Path, tmp_path: Path, capsys,
+                                                                          spoil, missing: str) -> None:
+    """Skipping a bad status or selectors file keeps the trail (listed by good describe-trails.json
+    files): its status or selectors are NULL, read as not captured, so CloudTrail is error
+    (cannot decide), not an alarm on "No CloudTrail trail"."""
+    import csv
+    import io
+
+    dump(org / ACCOUNT / "eu-west-1" / "describe-trails.json", {"trailList": [TRAIL]})
+    bad = spoil(org)
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli(str(org), "-o", str(out), "--skip-bad-files")
+    assert code == 0, stderr
+    assert query(out, "select source from rootwatch_snapshot_issues") == [(bad.relative_to(org).as_posix(),)]
+    status_lost = bad.parent.name == "get-trail-status"
+    assert query(out, "select region, is_logging, event_selectors is null from aws_cloudtrail_trail order by 1") == [
+        ("eu-west-1", None if status_lost else True, not status_lost),
+        ("us-east-1", None if status_lost else True, not status_lost)]
+    main(["control", "run", "cloudtrail_enabled_all_regions", "--snapshot", str(out), "--output", "csv"])
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert row["status"] == "error"
+    assert row["reason"] == (f"Trail main (home region us-east-1) {missing}; cannot tell whether account {ACCOUNT} "
+                             "records all management events in all regions.")
+
+
+def test_epoch_seconds_of_aws_cli_v1(run_cli, org: Path, tmp_path: Path) -> None:
+    """AWS CLI v1 prints the timestamps of JSON-protocol services (CloudTrail, Organizations) as epoch seconds."""
+    dump(org / ACCOUNT / "us-east-1" / "get-trail-status" / "main.json",
+         {"IsLogging": True, "LatestDeliveryTime": 1763625300.123, "StartLoggingTime": 1709547160})
+    dump(org / ACCOUNT / "list-accounts.json", {"Accounts": [{"Id": ACCOUNT, "Name": "prod", "Status": "ACTIVE",
+                                                              "JoinedTimestamp": 1546300800}]})
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli(str(org), "-o", str(out))
+    assert code == 0, stderr
+    assert query(out, "select distinct latest_delivery_time::varchar, start_logging_time::varchar from aws_cloudtrail_trail") == [
+        ("2025-11-20 07:55:00.123+00", "2024-03-04 10:12:40+00")]
+    assert query(out, "select joined_timestamp::varchar from aws_organizations_account") == [("2019-01-01 00:00:00+00",)]
+
+
+def test_bad_logs_are_named_with_the_other_bad_files(run_cli, org: Path, tmp_path: Path, monkeypatch) -> None:
+    """A bad JSON file stops the build before the logs load, yet the bad log is named with it; the
+    logs are checked by the bulk loader, and only a chunk that fails is read file by file."""
+    from rootwatch.snapshot import from_files
+
+    monkeypatch.setattr(from_files, "LOG_CHUNK_BYTES", 1)  # one file per chunk
+    _more_logs(org, 2)
+    truncated = _truncate_log(org)
+    summary, alarms = _bad_summary(org), _bad_value(org)
+    checked: list[list[Path]] = []
+    real = from_files.find_bad_log_files
+
+    def spy(files: Any, selection: Any) -> Any:
+        files = list(files)
+        checked.append([f.path for f in files])
+        return real(files, selection)
+
+    monkeypatch.setattr(from_files, "find_bad_log_files", spy)
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli(str(org), "-o", str(out))
+    assert code == 3 and not out.exists() and leftovers(tmp_path) == []
+    assert stderr.splitlines()[:4] == [
+        "rootwatch: error: 3 bad input files:",
+        f"  {summary}:4: " + BAD_INPUTS["invalid_json"][2],
+        f"  {alarms}: " + BAD_INPUTS["bad_value"][2],
+        f"  {truncated}: " + BAD_INPUTS["truncated_gzip"][2],
+    ]
+    assert checked == [[truncated]]
+
+
+def test_metadata_of_a_build_from_a_relative_folder_with_a_skipped_log(run_cli, org: Path, tmp_path: Path, monkeypatch) -> None:
+    """source_detail is absolute (it is read later, elsewhere); a skipped log file has the account
+    and region of its key and is not counted as loaded."""
+    truncated = _truncate_log(org)
+    monkeypatch.chdir(org.parent)
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli(org.name, "-o", str(out), "--skip-bad-files")
+    assert code == 0, stderr
+    assert stderr.splitlines()[0] == (f"rootwatch: wrote {out}: 1 account, 9 rows, 0 CloudTrail log files, "
+                                      "captured at 2026-11-20T08:41:12+00:00")
+    assert query(out, "select source_detail from rootwatch_snapshot") == [(str(org.resolve()),)]
+    assert query(out, "select account_id, region, source from rootwatch_snapshot_issues") == [
+        (ACCOUNT, "us-east-1", truncated.relative_to(org).as_posix())]
+    report = org / ACCOUNT / "get-credential-report.json"
+    code, _, stderr = run_cli("--credential-report", report.relative_to(org.parent).as_posix(), "-o", str(out), "--force")
+    assert code == 0, stderr
+    assert query(out, "select source_detail from rootwatch_snapshot") == [(str(report.resolve()),)]
+
+
+@pytest.mark.parametrize(("path", "scope"), [
+    (f"{ACCOUNT}/get-account-summary.json", (ACCOUNT, None)),
+    (f"{ACCOUNT}/us-east-1/get-trail-status/main.json", (ACCOUNT, "us-east-1")),
+    (f"{ACCOUNT}/eu-west-1/describe-alarms.json", (ACCOUNT, "eu-west-1")),
+    (f"{ACCOUNT}/notes", (ACCOUNT, None)),
+    ("capture.json", (None, None)),
+    (f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2026/11/19/x.json.gz", (ACCOUNT, "eu-west-1")),
+    ("AWSLogs/o-a1b2c3d4e5/210987654321/CloudTrail/us-east-1/2026/11/19/x.json.gz", ("210987654321", "us-east-1")),
+    # A logging account's bucket synced into its folder: the key's account, as the rows get.
+    (f"{ACCOUNT}/AWSLogs/210987654321/CloudTrail/ap-south-1/2026/11/19/x.json.gz", ("210987654321", "ap-south-1")),
+    (f"AWSLogs/{ACCOUNT}/CloudTrail/stray.json", (ACCOUNT, None)),
+])
+def test_skipped_file_scope_from_its_path(path: str, scope: tuple[str | None, str | None]) -> None:
+    from rootwatch.errors import Problem
+    from rootwatch.snapshot.from_files import _issue
+
+    root = Path("/capture")
+    issue = _issue(Problem(root / path, 7, "bad"), root)
+    assert (issue.account_id, issue.region) == scope
+    assert (issue.source, issue.message) == (f"{path}:7", "bad")

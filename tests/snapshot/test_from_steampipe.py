@@ -3,6 +3,8 @@ Steampipe connections: copied row for row, graded like the same rows loaded dire
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -322,6 +324,9 @@ def test_failing_and_missing_tables_are_recorded(schemas, pg_dsn: str, tmp_path:
     assert ("error", f"{schema}.aws_iam_credential_report") in kinds
     assert ("missing_table", f"{schema}.aws_cloudwatch_alarm") in kinds
     assert ("missing_table", f"{schema}.rootwatch_organizations_features") in kinds
+    # The failed and the missing Steampipe table are not captured for the connection's account;
+    # the rootwatch-only table is not (its control grades its absence itself).
+    assert info.uncaptured_tables() == {A: frozenset({"aws_iam_credential_report", "aws_cloudwatch_alarm"})}
 
 
 def test_missing_column_is_an_error_unless_allowed(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
@@ -358,3 +363,203 @@ def test_bad_endpoint_or_connection_exits_3_without_the_password(pg_dsn: str, tm
     err = capsys.readouterr().err
     assert "--connection 'aws_nope'" in err and "s3cret-pw" not in err
     assert not out.exists()
+
+
+def _fail_on_read(schemas: tuple[Any, list[str]], schema: str, table: str) -> None:
+    """Make every query of ``schema.table`` fail on the server (a view dividing by zero), as a
+    Steampipe table does when the AWS call behind it fails."""
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}"."{table}" RENAME TO "{table}_data"')
+        cursor.execute(f'CREATE VIEW "{schema}"."{table}" AS SELECT * FROM "{schema}"."{table}_data" WHERE 1 / 0 = 1')
+    connection.commit()
+
+
+def _info(path: Path) -> Any:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        info = read_snapshot_info(con)
+    finally:
+        con.close()
+    assert info is not None
+    return info
+
+
+def _graded(path: Path, control: str) -> dict[str, tuple[str, str]]:
+    """``control``'s (status, reason) per root user resource, graded on the snapshot."""
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine.open(path)
+    try:
+        return {resource: (status, reason) for name, resource, status, reason, _ in grade_root(engine, AS_OF) if name == control}
+    finally:
+        engine.close()
+
+
+def _root(account: str) -> str:
+    return f"arn:aws:iam::{account}:root"
+
+
+def test_failed_table_is_not_captured_for_that_sources_accounts(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    """The audit's false pass: a failed virtual MFA device listing copied as an empty table read
+    as "no virtual device", so root_hardware_mfa_enabled passed. Now the account of the failing
+    connection grades ``skip``; the other connection's account is graded on its own rows."""
+    schema_a = _schema(schemas, ROWS_A)
+    schema_b = _schema(schemas, ROWS_B)
+    _fail_on_read(schemas, schema_a, "aws_iam_virtual_mfa_device")
+    out = tmp_path / "mfa.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema_a, "--connection", schema_b, "-o", str(out)) == 2
+    assert "division by zero" in capsys.readouterr().err
+    info = _info(out)
+    # The per-source error stays for 'snapshot info'; the account-level issue drives the grading.
+    assert ("error", None, f"{schema_a}.aws_iam_virtual_mfa_device") in {(i.kind, i.account_id, i.source) for i in info.issues}
+    (issue,) = [i for i in info.issues if i.kind == "not_captured"]
+    assert (issue.account_id, issue.source) == (A, "aws_iam_virtual_mfa_device")
+    assert "division by zero" in issue.message
+    assert info.uncaptured_tables() == {A: frozenset({"aws_iam_virtual_mfa_device"})}
+
+    graded = _graded(out, "root_hardware_mfa_enabled")
+    assert graded[_root(A)][0] == "skip"
+    assert graded[_root(A)][1].startswith(f"Not assessed: the snapshot did not capture aws_iam_virtual_mfa_device for account {A}")
+    assert graded[_root(B)][0] == "alarm"  # its root's virtual device was copied
+    # Controls that do not read the failed table grade the account as usual.
+    assert _graded(out, "root_mfa_enabled")[_root(A)][0] == "ok"
+
+
+def test_failed_table_on_the_only_source_skips_the_control_on_the_cli(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    """The audit's repro end to end: from-steampipe exits 2, then 'control run' on the snapshot
+    says skip for both accounts of the connection, not OK "no virtual MFA device"."""
+    schema = _schema(schemas, _rows(ROWS_A, ROWS_B))
+    _fail_on_read(schemas, schema, "aws_iam_virtual_mfa_device")
+    out = tmp_path / "agg.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 2
+    capsys.readouterr()
+    assert main(["control", "run", "root_hardware_mfa_enabled", "--snapshot", str(out), "--output", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {(r["account_id"], r["status"]) for r in rows} == {(A, "skip"), (B, "skip")}
+    assert all("did not capture aws_iam_virtual_mfa_device" in r["reason"] for r in rows)
+
+
+def test_missing_table_is_not_captured_but_rootwatch_only_tables_are_not(schemas, pg_dsn: str, tmp_path: Path) -> None:
+    schema = _schema(schemas, ROWS_A)
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{schema}".aws_iam_virtual_mfa_device')  # an old plugin, a partial copy
+        cursor.execute(f'DROP TABLE "{schema}".rootwatch_organizations_features')  # Steampipe never has it
+    connection.commit()
+    out = tmp_path / "missing.duckdb"
+    # Nothing failed: a missing table is recorded, not an error.
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 0
+    info = _info(out)
+    assert {(i.kind, i.source) for i in info.issues} == {
+        ("missing_table", f"{schema}.aws_iam_virtual_mfa_device"),
+        ("missing_table", f"{schema}.rootwatch_organizations_features"),
+        ("skipped_table", f"{schema}.aws_cloudtrail_trail_event"),
+        ("skipped_table", f"{schema}.aws_cloudtrail_lookup_event"),
+        ("not_captured", "aws_iam_virtual_mfa_device"),
+    }
+    assert info.uncaptured_tables() == {A: frozenset({"aws_iam_virtual_mfa_device"})}
+    assert _graded(out, "root_hardware_mfa_enabled")[_root(A)][0] == "skip"
+    # The organizations control grades a missing features table itself, as on the live endpoint.
+    reason = _graded(out, "organizations_centralized_root_access")[_root(A)][1]
+    assert not reason.startswith("Not assessed")
+
+
+def test_table_copied_from_another_source_is_captured(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    """Two connections to one account: the table that failed on one was copied whole from the
+    other, so the snapshot holds the account's rows and the control grades them."""
+    broken = _schema(schemas, ROWS_A)
+    fine = _schema(schemas, ROWS_A)
+    _fail_on_read(schemas, broken, "aws_iam_virtual_mfa_device")
+    out = tmp_path / "twice.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", broken, "--connection", fine, "-o", str(out)) == 2
+    capsys.readouterr()
+    info = _info(out)
+    assert [i.kind for i in info.issues if i.account_id] == [] and info.uncaptured_tables() == {}
+    assert _graded(out, "root_hardware_mfa_enabled")[_root(A)][0] == "alarm"
+
+
+def test_failed_account_table_of_one_source_of_several(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    """aws_account failing on one connection: the others are copied (exit 2); the failing
+    connection's accounts are recorded as not captured, and no control grades them."""
+    schema_a = _schema(schemas, ROWS_A)
+    schema_b = _schema(schemas, ROWS_B)
+    _fail_on_read(schemas, schema_a, "aws_account")
+    out = tmp_path / "one-bad.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema_a, "--connection", schema_b, "-o", str(out)) == 2
+    assert f"{schema_a}.aws_account" in capsys.readouterr().err
+    info = _info(out)
+    assert info.uncaptured_tables() == {A: frozenset({"aws_account"})}
+    assert {resource for _, resource, _, _, _ in _graded_all(out)} == {_root(B)}
+
+
+def _graded_all(path: Path) -> list[tuple]:
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine.open(path)
+    try:
+        return grade_root(engine, AS_OF)
+    finally:
+        engine.close()
+
+
+def test_no_account_read_at_all_exits_3_writing_nothing(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    schema = _schema(schemas, _rows(ROWS_A, ROWS_B))
+    _fail_on_read(schemas, schema, "aws_account")
+    out = tmp_path / "none.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "no account could be read" in err and "division by zero" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))
+
+
+def test_endpoint_without_the_mods_tables_exits_3_writing_nothing(
+    schemas, pg_dsn: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default search path of a plain Postgres (``public``) has none of the tables: that used
+    to write a snapshot of 0 accounts that graded "0 results" with exit 0."""
+    import psycopg
+
+    steampipe = _schema(schemas, ROWS_A)  # a schema that does hold them, suggested in the hint
+    connection, created = schemas
+    empty = f"plain_{steampipe[-8:]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{empty}"')
+        cursor.execute(f'CREATE TABLE "{empty}".customers (id int)')
+    connection.commit()
+    created.append(empty)
+    out = tmp_path / "plain.duckdb"
+
+    params = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    params["options"] = f"-c search_path={empty}"
+    assert _run("from-steampipe", "--database", psycopg.conninfo.make_conninfo(**params), "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert f"search path '{empty}'" in err and "none of the mod's tables" in err and "Traceback" not in err
+    assert "--connection" in err and steampipe in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))
+
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", empty, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert f"connection '{empty}'" in err and "none of the mod's tables" in err
+    assert not out.exists()
+
+
+def test_source_without_accounts_exits_3_writing_nothing(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    no_table = _schema(schemas, ROWS_A)
+    empty_table = _schema(schemas, {})  # every table, no row: an aggregator matching no connection
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{no_table}".aws_account')
+    connection.commit()
+    out = tmp_path / "x.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", no_table, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert f"connection '{no_table}'" in err and "has no aws_account table" in err
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", no_table, "--connection", empty_table, "-o", str(out)) == 3
+    capsys.readouterr()
+    # With a good connection beside it, an empty one is still bad input rather than an account short.
+    good = _schema(schemas, ROWS_B)
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", good, "--connection", empty_table, "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert f"connection '{empty_table}'" in err and "aws_account table is empty" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))

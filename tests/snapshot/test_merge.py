@@ -208,3 +208,25 @@ def test_merge_of_merges_keeps_provenance(tmp_path: Path) -> None:
     assert [a.captured_at for a in info.accounts] == [T0 + timedelta(minutes=n) for n in range(1, 5)]
     assert info.accounts[0].source == "aws profile 000000000001 [p1.duckdb] [left.duckdb]"
     assert query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(8,)]
+
+
+def test_a_logging_accounts_events_of_members_do_not_make_it_own_them(tmp_path: Path, capsys) -> None:
+    # The logging account's bucket holds member 222222222222's trail events; the member's own
+    # capture holds its configuration. Merged, both survive: events do not claim an account.
+    logging = tmp_path / "logging.duckdb"
+    with SnapshotWriter(logging, source="files", captured_at=T0) as writer:
+        for table, rows in _rows("111111111111", keys=0).items():
+            writer.add_rows(table, rows)
+        writer.add_rows("aws_cloudtrail_trail_event", [{
+            "partition": "aws", "region": "us-east-1", "account_id": "222222222222", "log_group_name": "org-trail",
+            "log_stream_name": "AWSLogs/o-1/222222222222/CloudTrail/us-east-1/x.json.gz", "event_id": "e-1",
+            "event_name": "ConsoleLogin", "event_time": "2026-11-20T10:00:00Z", "user_type": "Root",
+        }])  # fmt: skip
+        writer.add_account(AccountInfo("111111111111", ("us-east-1",), T0, "files"))
+    member = _snapshot(tmp_path / "member.duckdb", "222222222222", T0)
+    out = tmp_path / "org.duckdb"
+    assert _run(str(logging), str(member), "-o", str(out)) == 0, capsys.readouterr().err
+    assert query(out, "SELECT account_id, count(*) FROM aws_iam_credential_report GROUP BY 1 ORDER BY 1") == [
+        ("111111111111", 2), ("222222222222", 2)
+    ]
+    assert query(out, "SELECT account_id, event_id FROM aws_cloudtrail_trail_event") == [("222222222222", "e-1")]

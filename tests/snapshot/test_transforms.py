@@ -205,6 +205,36 @@ def test_shadow_copies_once_per_region() -> None:
     assert next(r for r in result if r["region"] == "eu-west-1")["is_logging"] is None  # captured rows are kept
 
 
+def test_per_trail_responses_are_checked_on_their_own() -> None:
+    """From-files checks each per-trail file alone with these, so a bad one is blamed on itself."""
+    status = t.trail_status_columns({"IsLogging": False, "LatestDeliveryTime": "2026-11-20T07:55:00Z"})
+    assert status["is_logging"] is False and status["latest_delivery_time"] == datetime(2026, 11, 20, 7, 55, tzinfo=UTC)
+    assert t.trail_status_columns(None)["is_logging"] is None
+    with pytest.raises(t.TransformError, match=r"^IsLogging: expected true or false, got 'maybe'$"):
+        t.trail_status_columns({"IsLogging": "maybe"})
+    with pytest.raises(t.TransformError, match=r"^GetTrailStatus response: expected an object, got list$"):
+        t.trail_status_columns([])
+    assert t.event_selector_columns({"EventSelectors": [{"ReadWriteType": "All"}]}) == {
+        "event_selectors": [{"ReadWriteType": "All"}], "advanced_event_selectors": None}
+    with pytest.raises(t.TransformError, match=r"^EventSelectors: expected a list, got dict$"):
+        t.event_selector_columns({"EventSelectors": {"ReadWriteType": "All"}})
+    with pytest.raises(t.TransformError, match=r"^AdvancedEventSelectors\[0\]: expected an object, got str$"):
+        t.event_selector_columns({"AdvancedEventSelectors": ["mgmt"]})
+    assert t.insight_selector_columns({"InsightSelectors": []}) == {"insight_selectors": []}
+    with pytest.raises(t.TransformError, match=r"^InsightSelectors: expected a list, got str$"):
+        t.insight_selector_columns({"InsightSelectors": "ApiCallRateInsight"})
+    # Within trail_rows the message names the trail (its file is not known there).
+    with pytest.raises(t.TransformError, match=r"^trail status of main: IsLogging: expected true or false"):
+        t.trail_rows({"trailList": [TRAIL]}, origin=ORIGIN, region="us-east-1", statuses={"main": {"IsLogging": "maybe"}})
+
+
+def test_trail_status_times_in_epoch_seconds_as_aws_cli_v1_prints_them() -> None:
+    (row,) = t.trail_rows({"trailList": [TRAIL]}, origin=ORIGIN, region="us-east-1",
+                          statuses={"main": {"IsLogging": True, "LatestDeliveryTime": 1763625300.123, "StartLoggingTime": 1709547160}})
+    assert row["latest_delivery_time"] == datetime(2025, 11, 20, 7, 55, 0, 123000, tzinfo=UTC)
+    assert row["start_logging_time"] == datetime(2024, 3, 4, 10, 12, 40, tzinfo=UTC)
+
+
 # -- CloudWatch, SNS, Organizations ----------------------------------------------------------------
 
 
@@ -266,6 +296,43 @@ def test_organizations_features_and_accounts() -> None:
     (account,) = t.organizations_account_rows({"Accounts": [{"Id": "222222222222", "Name": "dev", "Arn": "arn:aws:organizations::1:account/o/2",
                                                             "Status": "ACTIVE", "JoinedTimestamp": "2021-02-10T09:30:00+00:00"}]}, origin=ORIGIN)
     assert account["id"] == "222222222222" and account["joined_timestamp"] == datetime(2021, 2, 10, 9, 30, tzinfo=UTC)
+    # AWS CLI v1 prints Organizations' timestamps as epoch seconds.
+    (v1,) = t.organizations_account_rows({"Accounts": [{"Id": "222222222222", "JoinedTimestamp": 1612949400.5}]}, origin=ORIGIN)
+    assert v1["joined_timestamp"] == datetime(2021, 2, 10, 9, 30, 0, 500000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1763625300, datetime(2025, 11, 20, 7, 55, tzinfo=UTC)),
+    (1763625300.25, datetime(2025, 11, 20, 7, 55, 0, 250000, tzinfo=UTC)),
+    (0, datetime(1970, 1, 1, tzinfo=UTC)),
+    ("2025-11-20T07:55:00Z", datetime(2025, 11, 20, 7, 55, tzinfo=UTC)),
+    ("2025-11-20T08:55:00+01:00", datetime(2025, 11, 20, 7, 55, tzinfo=UTC)),
+    (datetime(2025, 11, 20, 7, 55), datetime(2025, 11, 20, 7, 55, tzinfo=UTC)),
+    (None, None),
+])
+def test_timestamp_accepts_iso_text_datetimes_and_epoch_seconds(value: object, expected: datetime | None) -> None:
+    from rootwatch.snapshot.transforms.common import timestamp
+
+    assert timestamp(value, "t") == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (True, "t: expected a timestamp, got True"),  # a bool is an int to Python, never a time
+    (False, "t: expected a timestamp, got False"),
+    (float("nan"), "t: nan is not a time in epoch seconds"),
+    (1e20, "t: 1e+20 is not a time in epoch seconds"),
+    ("yesterday", "t: 'yesterday' is not an ISO 8601 timestamp"),
+    ([2025], "t: expected a timestamp, got [2025]"),
+])
+def test_timestamp_rejects_what_is_not_a_time(value: object, message: str) -> None:
+    from rootwatch.snapshot.transforms.common import epoch_millis, timestamp
+
+    with pytest.raises(t.TransformError) as caught:
+        timestamp(value, "t")
+    assert str(caught.value) == message
+    if isinstance(value, bool):
+        with pytest.raises(t.TransformError, match="expected a timestamp"):
+            epoch_millis(value, "t")
 
 
 def test_origin_validates_account_and_partitions() -> None:
@@ -304,6 +371,10 @@ def test_user_identifier_falls_back_to_session_issuer() -> None:
 def test_record_without_event_time_and_log_shape() -> None:
     with pytest.raises(t.TransformError, match="CloudTrail record without eventTime"):
         t.trail_event_row({"eventName": "x"}, origin=ORIGIN, region="us-east-1")
+    # CloudTrail writes ISO text, and the DuckDB bulk loader cannot read a number: the Python
+    # reference must refuse it too (rather than take it as epoch seconds, as trail statuses are).
+    with pytest.raises(t.TransformError, match=r"^eventTime: expected an ISO 8601 timestamp, got 1795075953$"):
+        t.trail_event_row({"eventTime": 1795075953}, origin=ORIGIN, region="us-east-1")
     with pytest.raises(t.TransformError, match='no "Records" list'):
         t.log_file_records({"records": []})
     with pytest.raises(t.TransformError, match=r"Records\[1\] is not an object"):

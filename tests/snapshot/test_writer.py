@@ -163,3 +163,22 @@ def test_json_text_stays_compact(tmp_path: Path) -> None:
     con = duckdb.connect(str(out), read_only=True)
     (text,) = con.execute("SELECT CAST(account_aliases AS VARCHAR) FROM aws_account").fetchone()
     assert json.loads(text) == ["a", "b"] and text == '["a","b"]'
+
+
+def test_a_killed_builds_temporary_files_are_swept_by_the_next_build(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from rootwatch.snapshot.writer import sweep_stale_temps
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)  # a pid whose process has ended (SIGKILL leaves files like these)
+    output = tmp_path / "org.duckdb"
+    stale = [tmp_path / f".org.duckdb.{dead}.140.tmp", tmp_path / f".org.duckdb.{dead}.140.tmp.wal"]
+    live = tmp_path / f".org.duckdb.{os.getpid()}.7.tmp"  # a build still running
+    other = tmp_path / f".other.duckdb.{dead}.1.tmp"  # another snapshot's
+    for path in [*stale, live, other]:
+        path.write_bytes(b"x")
+    assert sorted(sweep_stale_temps(output)) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])

@@ -64,6 +64,8 @@ def test_missing_variable_is_an_error_before_anything_runs() -> None:
 def test_unnamed_parameter_is_rejected() -> None:
     with pytest.raises(SqlError, match="unnamed parameter"):
         compiled("select ?", {})
+    with pytest.raises(SqlError, match=r"positional parameter \$1; write parameters as :name"):
+        compiled("select $1", {})
 
 
 def test_injection_through_a_number_variable_is_a_type_error() -> None:
@@ -104,3 +106,17 @@ def test_var_file_problems_name_file_and_line(tmp_path) -> None:
     unknown.write_text("\ndayz = 3\n")
     with pytest.raises(InputError, match=r"more.vars:2: unknown variable 'dayz'"):
         resolve_variables(declared, var_files=[unknown], environ={})
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_number_is_refused_not_written_as_a_column_name(value: float) -> None:
+    from rootwatch.sql.binding import literal
+
+    with pytest.raises(VariableError, match="must be finite"):
+        literal(value)
+
+
+def test_a_number_variable_that_overflows_is_a_type_error() -> None:
+    variable = Variable(name="ratio", type="number", default=0.5, description="a ratio")
+    with pytest.raises(VariableError, match="ratio"):
+        coerce_value(variable, "1e400", from_text=True)

@@ -58,3 +58,31 @@ def test_window_arithmetic_agrees_on_both_engines(pg_dsn: str) -> None:
         con.execute("SET TimeZone = 'UTC'")
         pg = con.execute(compile_sql(source, "postgres", {"n": 30}, AS_OF)).fetchone()[0]
     assert duck == pg == datetime(2025, 5, 2, 8, 15, 30, tzinfo=timezone.utc)
+
+
+SPECIAL_SQL = (
+    "select 'now'::timestamptz as a, 'today'::date as b, timestamp 'now' as c, 'Tomorrow'::date as d, "
+    "cast('yesterday' as timestamp) as e, age(timestamp '2024-06-01 00:00:00') = interval '1 year' as f"
+)
+
+
+def _special_on(dialect: str, pg_dsn: str | None = None) -> tuple:
+    sql = compile_sql(SqlSource("t", SPECIAL_SQL), dialect, {}, AS_OF)
+    if dialect == "duckdb":
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            return con.execute(sql).fetchone()
+    import psycopg
+
+    with psycopg.connect(pg_dsn) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(sql).fetchone()
+
+
+def test_special_inputs_and_one_argument_age_are_pinned(pg_dsn: str) -> None:
+    """'now', 'today', 'tomorrow', 'yesterday' and age(x) read the clock in Postgres; they read
+    the as-of instant here, the same on both engines."""
+    naive = AS_OF.replace(tzinfo=None)
+    # age(x) counts from the as-of day's midnight: exactly one year after 2024-06-01.
+    expected = (AS_OF, date(2025, 6, 1), naive, date(2025, 6, 2), datetime(2025, 5, 31), True)
+    assert _special_on("duckdb") == _special_on("postgres", pg_dsn) == expected

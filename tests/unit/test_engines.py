@@ -14,6 +14,8 @@ from rootwatch.engines.postgres_engine import PostgresEngine
 from rootwatch.errors import ConnectionFailed
 from rootwatch.snapshot.metadata import AccountInfo
 from rootwatch.snapshot.writer import SnapshotWriter
+from rootwatch.sql.compile import compile_sql
+from rootwatch.sql.parsing import SqlSource
 
 CAPTURED = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)
 
@@ -126,3 +128,18 @@ def test_postgres_search_path_picks_a_connection_schema(pg_dsn: str) -> None:
             assert schema in caught.value.hint
         finally:
             drop_postgres_schema(con, schema)
+
+
+def test_json_values_come_back_alike_from_both_engines(snapshot: Path, pg_dsn: str) -> None:
+    # A jsonb expression as a dimension or a query column: decoded on both, so "All" is All.
+    source = SqlSource("t", """select '{"ReadWriteType": "All"}'::jsonb -> 'ReadWriteType' as scalar, """
+                       """'{"b": 1, "a": [true, null]}'::jsonb as whole, null::jsonb as nothing""")
+    duck = DuckDBEngine.open(snapshot)
+    pg = PostgresEngine.open(pg_dsn)
+    try:
+        duck_rows = duck.execute(compile_sql(source, "duckdb", {}, CAPTURED)).rows
+        pg_rows = pg.execute(compile_sql(source, "postgres", {}, CAPTURED)).rows
+    finally:
+        duck.close()
+        pg.close()
+    assert duck_rows == pg_rows == [("All", {"a": [True, None], "b": 1}, None)]

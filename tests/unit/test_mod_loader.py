@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rootwatch.errors import ValidationFailed
-from rootwatch.mod.loader import load_mod
+from rootwatch.mod.loader import load_mod, load_mod_partly
 
 GOOD_META = textwrap.dedent(
     """\
@@ -157,3 +157,67 @@ def test_optional_evidence_names_known_tables(tmp_path: Path) -> None:
     ]
     (root / "controls" / "c2.yaml").write_text(GOOD_META)
     assert load_mod(root).controls["c1"].optional_evidence == frozenset({"aws_iam_account_summary"})
+
+
+def test_a_partly_loaded_mod_keeps_what_loaded_beside_its_problems(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": """\
+                mod: {name: m}
+                variables:
+                  days: {type: integer, default: 30, description: window}
+                  bad: {type: integer, default: soon, description: x}
+                benchmarks:
+                  root:
+                    title: R
+                    children:
+                      - control: c1
+                      - control: no_meta
+                      - control: c_missing
+                """,
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": GOOD_META.replace("high", "huge"),
+            "controls/no_meta.sql": "select 2",
+            "queries/q.sql": "select 3",
+            "queries/q.yaml": "title: [unclosed\n",
+        },
+    )
+    loaded = load_mod_partly(root)
+    messages = [str(p) for p in loaded.problems]
+    assert f"{root / 'controls' / 'c1.yaml'}:3: severity must be one of low, medium, high, critical" in messages
+    assert f"{root / 'controls' / 'no_meta.sql'}: control no_meta has no metadata file no_meta.yaml" in messages
+    assert f"{root / 'mod.yaml'}:11: unknown control 'c_missing'" in messages
+    assert any(m.startswith(f"{root / 'queries' / 'q.yaml'}:") for m in messages)
+    assert not loaded.valid
+    # What did load is there for `rootwatch check` to check: the control with a bad severity, the
+    # control without metadata (blank, so the benchmark still resolves it), the query with broken
+    # metadata, the valid variable; the invalid variable is declared but not loaded.
+    assert set(loaded.mod.controls) == {"c1", "no_meta"}
+    assert loaded.mod.controls["no_meta"].sql == "select 2"
+    assert [n.control.id for n in loaded.mod.benchmark("root").control_nodes() if n.control] == ["c1", "no_meta"]
+    assert loaded.mod.queries["q"].sql == "select 3"
+    assert set(loaded.mod.variables) == {"days"}
+    assert loaded.declared_variables == {"days", "bad"}
+    assert loaded.benchmarks_known
+    # Commands that run the mod refuse it with exactly these problems.
+    with pytest.raises(ValidationFailed) as caught:
+        load_mod(root)
+    assert caught.value.problems == list(loaded.problems)
+
+
+def test_an_unreadable_mod_yaml_still_loads_the_controls(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": "mod: {name: m\n",
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": GOOD_META,
+        },
+    )
+    loaded = load_mod_partly(root)
+    assert [p.path for p in loaded.problems] == [root / "mod.yaml"]
+    assert set(loaded.mod.controls) == {"c1"}
+    # Nothing is known about the benchmarks or variables, so `rootwatch check` claims nothing about them.
+    assert not loaded.benchmarks_known
+    assert loaded.declared_variables is None

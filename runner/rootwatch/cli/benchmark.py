@@ -34,6 +34,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
 
     mod = load_mod(args)
+    args.benchmarks = list(dict.fromkeys(args.benchmarks))  # a name given twice runs once
     for name in args.benchmarks:
         mod.benchmark(name)  # unknown names fail before connecting
     options = run_options(args, mod, progress=want_progress(args))

@@ -54,6 +54,7 @@ def run_controls(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
 
     mod = load_mod(args)
+    args.controls = list(dict.fromkeys(args.controls))  # a name given twice runs once
     for name in args.controls:
         mod.control(name)  # unknown names fail before connecting
     options = run_options(args, mod, progress=want_progress(args))

@@ -7,10 +7,13 @@ error (a bug: please report it with ROOTWATCH_DEBUG=1 output); 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 COMMAND_MODULES = (
     "rootwatch.cli.benchmark",
@@ -33,7 +36,8 @@ def build_parser():  # noqa: ANN201 - argparse parser
         prog="rootwatch",
         description="Compliance controls for the AWS root user, graded on a live Steampipe endpoint "
         "or a DuckDB snapshot.",
-        epilog="exit codes: 0 clean, 1 alarms, 2 control errors, 3 usage/config/input/connection error",
+        epilog="exit codes: 0 clean, 1 alarms, 2 control errors, 3 usage/config/input/connection error, "
+        "4 internal error (a bug), 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
@@ -50,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        with _terminate_as_interrupt():
+            return int(args.handler(args))
     except RootwatchError as exc:
         sys.stderr.write(f"rootwatch: error: {exc}\n")
         return int(exc.exit_code)
@@ -62,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if _is_interrupt(exc):
+            sys.stderr.write("rootwatch: interrupted\n")
+            return 130
         if os.environ.get("ROOTWATCH_DEBUG"):
             raise
         sys.stderr.write(
@@ -69,6 +77,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
         )
         return INTERNAL_ERROR
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI job's timeout) unwinds like Ctrl-C, so temporary files are removed
+    and the exit code is 130, instead of the process dying where it stands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """A DuckDB query stopped by Ctrl-C surfaces as DuckDB's own exception, not KeyboardInterrupt."""
+    return type(exc).__name__ == "InterruptException" or str(exc).strip() == "Query interrupted"
 
 
 if __name__ == "__main__":

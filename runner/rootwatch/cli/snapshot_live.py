@@ -149,7 +149,8 @@ def _register_from_aws(commands: argparse._SubParsersAction) -> None:
         description="Read the IAM credential report, account summary, virtual MFA devices, CloudTrail trails, "
         "CloudWatch Logs metric filters, CloudWatch alarms, SNS subscriptions and Organizations data of one or "
         "more accounts, in every enabled region, into a snapshot. An account or API call that fails is recorded "
-        "in the snapshot and the rest goes on. Needs boto3 (the 'aws' extra).",
+        "in the snapshot and the rest goes on; when no account at all can be read, nothing is written (exit 3). "
+        "Needs boto3 (the 'aws' extra).",
     )
     accounts = parser.add_argument_group("accounts")
     accounts.add_argument("--profile", metavar="NAME", action="append", default=[], help="AWS profile, one account each (repeatable); with --role-name: the credentials that assume it")
@@ -158,8 +159,8 @@ def _register_from_aws(commands: argparse._SubParsersAction) -> None:
     accounts.add_argument("--organization", action="store_true", help="read every active account the management account lists, through --role-name")
     accounts.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
     reading = parser.add_argument_group("reading")
-    reading.add_argument("--region", metavar="NAME", action="append", default=[], help="region to read (repeatable; default: every enabled region of each account)")
-    reading.add_argument("--endpoint-url", metavar="URL", help="one endpoint for every AWS service (a test server; default: AWS, or $AWS_ENDPOINT_URL)")
+    reading.add_argument("--region", metavar="NAME", action="append", default=[], help="region to read, e.g. us-east-1 (repeatable; default: every enabled region of each account)")
+    reading.add_argument("--endpoint-url", metavar="URL", help="one http(s) endpoint for every AWS service (a test server; default: AWS, or $AWS_ENDPOINT_URL)")
     reading.add_argument("--max-parallel", metavar="N", type=int, default=4, help="accounts read at once (default: 4)")
     reading.add_argument("--report-timeout", metavar="SECONDS", type=float, default=300.0, help="longest wait for the credential report (default: 300)")
     reading.add_argument("--report-poll", metavar="SECONDS", type=float, default=2.0, help="first wait between credential report polls; doubles up to 30 s (default: 2)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,8 +108,9 @@ class DuckDBEngine:
         timer.start()
         try:
             cursor.execute(sql)
-            columns = tuple(d[0] for d in cursor.description or ())
-            rows = cursor.fetchall()
+            description = cursor.description or ()
+            columns = tuple(d[0] for d in description)
+            rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
         except duckdb.InterruptException:
             raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
         except duckdb.Error as exc:
@@ -122,6 +125,21 @@ class DuckDBEngine:
                 cursor.close()
             self._cursors.clear()
         self._connection.close()
+
+
+def _decode_json(rows: list[tuple[Any, ...]], json_columns: list[int]) -> list[tuple[Any, ...]]:
+    """JSON columns decoded, as psycopg decodes jsonb: DuckDB hands JSON back as its text, so
+    ``-> 'ReadWriteType'`` would read ``"All"`` (quoted) here and ``All`` on Postgres."""
+    if not json_columns:
+        return rows
+    decoded = []
+    for row in rows:
+        values = list(row)
+        for index in json_columns:
+            if values[index] is not None:
+                values[index] = json.loads(values[index])
+        decoded.append(tuple(values))
+    return decoded
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,7 +1,9 @@
 """Loading a mod directory: ``mod.yaml``, ``controls/``, ``queries/``.
 
 Every problem is collected before anything is raised, so one ``rootwatch check`` (or one failed run)
-lists them all with their file and line.
+lists them all with their file and line. :func:`load_mod_partly` returns what did load together with
+those problems, so ``rootwatch check`` can go on to check the SQL of an invalid mod;
+:func:`load_mod`, which every grading command uses, refuses a mod with any problem.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,30 +108,60 @@ def _tag_value(value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class LoadedMod:
+    """A mod loaded as far as its files allow, with every problem found on the way.
+
+    ``mod`` holds the variables, controls, queries and benchmarks that could be built. It is only
+    fit to run when ``problems`` is empty; ``rootwatch check`` uses it regardless, to check the SQL
+    of what loaded in the same run that reports the loading problems.
+    """
+
+    mod: Mod
+    problems: tuple[Problem, ...]
+    declared_variables: frozenset[str] | None
+    """Every name under ``variables:`` in mod.yaml, including those whose declaration is invalid
+    and so are not in ``mod.variables``: SQL using one must not also be told the name is unknown.
+    None when mod.yaml or its ``variables`` section could not be read, so no name is known to be
+    unknown."""
+    benchmarks_known: bool
+    """False when mod.yaml or its ``benchmarks`` section could not be read: which controls the
+    benchmarks name is then unknown, so "control in no benchmark" would be noise."""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
 def load_mod(location: Path) -> Mod:
     """Load and validate the mod at ``location``; raise ValidationFailed listing every problem."""
+    loaded = load_mod_partly(location)
+    if loaded.problems:
+        raise ValidationFailed(list(loaded.problems))
+    return loaded.mod
+
+
+def load_mod_partly(location: Path) -> LoadedMod:
+    """Load the mod at ``location`` as far as possible, never raising for a problem in its files.
+
+    A file that cannot be read or parsed is a problem and the rest still loads: an unreadable
+    mod.yaml leaves controls and queries to check, and a control whose metadata is broken keeps its
+    SQL (with blank metadata) so its SQL is checked and benchmarks naming it still resolve.
+    """
     collect = _Collector()
     mod_path = location / MOD_FILE
-    try:
-        raw = load_yaml(mod_path)
-    except InputError as exc:
-        raise ValidationFailed([exc.problem]) from None
-    data = collect.mapping(raw, mod_path, 1, "mod.yaml") or LineDict()
-    collect.unknown_keys(data, {"mod", "variables", "benchmarks"}, mod_path, "mod.yaml")
-    identity = collect.mapping(data.get("mod"), mod_path, line_of(data, "mod"), "'mod'") or LineDict()
-    collect.unknown_keys(identity, {"name", "title", "description"}, mod_path, "'mod'")
-    name = collect.text(identity, "name", mod_path)
-    title = collect.text(identity, "title", mod_path, required=False) or name
-    description = collect.text(identity, "description", mod_path, required=False)
+    top = _read_mod_yaml(mod_path, collect)
+    # An unreadable mod.yaml is one problem; checking its (absent) keys would only add echoes of it.
+    data = top if top is not None else LineDict()
+    name, title, description = _mod_identity(top, mod_path, collect) if top is not None else ("", "", "")
 
-    variables = _load_variables(data.get("variables") or LineDict(), mod_path, collect)
+    raw_variables = data.get("variables") or LineDict()
+    variables = _load_variables(raw_variables, mod_path, collect)
     controls = _load_controls(location / "controls", collect)
     queries = _load_queries(location / "queries", collect)
     benchmarks = _load_benchmarks(data.get("benchmarks") or LineDict(), mod_path, controls, collect)
 
-    if collect.problems:
-        raise ValidationFailed(collect.problems)
-    return Mod(
+    mod = Mod(
         name=name,
         title=title,
         description=description,
@@ -138,6 +171,45 @@ def load_mod(location: Path) -> Mod:
         queries=queries,
         benchmarks=benchmarks,
     )
+    return LoadedMod(
+        mod=mod,
+        problems=tuple(collect.problems),
+        declared_variables=_declared_names(raw_variables) if top is not None else None,
+        benchmarks_known=top is not None and isinstance(data.get("benchmarks") or {}, dict),
+    )
+
+
+def _read_mod_yaml(path: Path, collect: _Collector) -> LineDict | None:
+    """mod.yaml's top-level mapping, or None (the problem collected) when the file cannot be read,
+    is not valid YAML or is not a mapping. Loading goes on without it: controls and queries do not
+    depend on mod.yaml, and their problems belong in the same report."""
+    return _yaml_mapping(path, collect, "mod.yaml")
+
+
+def _yaml_mapping(path: Path, collect: _Collector, what: str) -> LineDict | None:
+    """The YAML file's top-level mapping, or None with the problem collected."""
+    try:
+        raw = load_yaml(path)
+    except InputError as exc:
+        collect.problems.append(exc.problem)
+        return None
+    return collect.mapping(raw, path, 1, what)
+
+
+def _mod_identity(data: LineDict, mod_path: Path, collect: _Collector) -> tuple[str, str, str]:
+    """The name, title and description under ``mod:`` in a readable mod.yaml."""
+    collect.unknown_keys(data, {"mod", "variables", "benchmarks"}, mod_path, "mod.yaml")
+    identity = collect.mapping(data.get("mod"), mod_path, line_of(data, "mod"), "'mod'") or LineDict()
+    collect.unknown_keys(identity, {"name", "title", "description"}, mod_path, "'mod'")
+    name = collect.text(identity, "name", mod_path)
+    title = collect.text(identity, "title", mod_path, required=False) or name
+    description = collect.text(identity, "description", mod_path, required=False)
+    return name, title, description
+
+
+def _declared_names(raw_variables: Any) -> frozenset[str] | None:
+    """Names under ``variables:``, whatever their declarations say (see LoadedMod)."""
+    return frozenset(str(name) for name in raw_variables) if isinstance(raw_variables, dict) else None
 
 
 def _load_variables(raw: Any, path: Path, collect: _Collector) -> dict[str, Variable]:
@@ -171,6 +243,9 @@ def _load_variables(raw: Any, path: Path, collect: _Collector) -> dict[str, Vari
             problem = check_default(variable)
             if problem:
                 collect.add(path, line_of(spec, "default"), f"variable {name!r}: {problem}")
+                # Left out (it stays declared) so that `rootwatch check` never compiles SQL with a
+                # value of the wrong type and reports that again as a translation problem.
+                continue
         variables[name] = variable
     return variables
 
@@ -187,26 +262,39 @@ def _load_controls(directory: Path, collect: _Collector) -> dict[str, Control]:
         if not ID_PATTERN.match(stem):
             collect.add(sql_path, None, f"control id {stem!r} (the file stem) must be lower_snake_case")
             continue
-        meta_path = directory / f"{stem}.yaml"
-        if stem not in meta_files:
-            collect.add(sql_path, None, f"control {stem} has no metadata file {meta_path.name}")
-            continue
-        control = _load_control(stem, sql_path, meta_path, collect)
+        control = _load_control(stem, sql_path, directory / f"{stem}.yaml", collect)
         if control is not None:
             controls[stem] = control
     return controls
 
 
-def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collector) -> Control | None:
+def _read_sql(path: Path, collect: _Collector) -> str | None:
+    """The text of a SQL file, or None (the problem collected) when it cannot be read as UTF-8."""
     try:
-        meta = load_yaml(meta_path)
-        sql = sql_path.read_text("utf-8")
-    except InputError as exc:
-        collect.problems.append(exc.problem)
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        collect.add(path, None, f"cannot read SQL: {exc}")
         return None
-    meta = collect.mapping(meta, meta_path, 1, "control metadata")
+
+
+def _read_control_meta(stem: str, sql_path: Path, meta_path: Path, collect: _Collector) -> LineDict | None:
+    """A control's metadata mapping, or None (the problem collected) when it is missing, is not
+    valid YAML or is not a mapping."""
+    if not meta_path.is_file():
+        collect.add(sql_path, None, f"control {stem} has no metadata file {meta_path.name}")
+        return None
+    return _yaml_mapping(meta_path, collect, "control metadata")
+
+
+def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collector) -> Control | None:
+    sql = _read_sql(sql_path, collect)
+    if sql is None:
+        return None
+    if not sql.strip():
+        collect.add(sql_path, None, "empty SQL file")
+    meta = _read_control_meta(stem, sql_path, meta_path, collect)
     if meta is None:
-        return None
+        return _control_without_metadata(stem, sql_path, meta_path, sql)
     collect.unknown_keys(
         meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence"}, meta_path, "control metadata"
     )
@@ -217,8 +305,6 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         collect.add(meta_path, line_of(meta, "severity"), f"severity must be one of {', '.join(SEVERITIES)}")
     docs = collect.mapping(meta.get("docs"), meta_path, line_of(meta, "docs"), "'docs'") or LineDict()
     collect.unknown_keys(docs, {"rationale", "remediation"}, meta_path, "'docs'")
-    if not sql.strip():
-        collect.add(sql_path, None, "empty SQL file")
     return Control(
         id=stem,
         title=collect.text(meta, "title", meta_path),
@@ -233,6 +319,26 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         meta_path=meta_path,
         sql=sql,
         optional_evidence=_optional_evidence(meta, meta_path, collect),
+    )
+
+
+def _control_without_metadata(stem: str, sql_path: Path, meta_path: Path, sql: str) -> Control:
+    """A control whose metadata is missing or unusable (that problem is already collected).
+
+    Kept with blank metadata rather than dropped: ``rootwatch check`` still checks its SQL, and a
+    benchmark naming it resolves instead of adding a misleading "unknown control". The mod is
+    invalid anyway, so no run ever grades it.
+    """
+    return Control(
+        id=stem,
+        title="",
+        description="",
+        severity="",
+        tags={},
+        docs=ControlDocs(rationale="", remediation=""),
+        sql_path=sql_path,
+        meta_path=meta_path,
+        sql=sql,
     )
 
 
@@ -263,16 +369,12 @@ def _load_queries(directory: Path, collect: _Collector) -> dict[str, Query]:
         if not ID_PATTERN.match(stem):
             collect.add(sql_path, None, f"query name {stem!r} (the file stem) must be lower_snake_case")
             continue
-        meta_path = directory / f"{stem}.yaml"
-        meta: Mapping[str, Any] = {}
-        try:
-            if meta_path.exists():
-                meta = collect.mapping(load_yaml(meta_path), meta_path, 1, "query metadata") or {}
-                collect.unknown_keys(meta, {"title", "description"}, meta_path, "query metadata")
-            sql = sql_path.read_text("utf-8")
-        except InputError as exc:
-            collect.problems.append(exc.problem)
+        sql = _read_sql(sql_path, collect)
+        if sql is None:
             continue
+        # Broken metadata (collected as a problem) falls back to the defaults, as for a query with
+        # none, so that `rootwatch check` still checks the query's SQL.
+        meta = _read_query_meta(directory / f"{stem}.yaml", collect) or {}
         queries[stem] = Query(
             name=stem,
             title=str(meta.get("title") or stem.replace("_", " ").capitalize()),
@@ -281,6 +383,20 @@ def _load_queries(directory: Path, collect: _Collector) -> dict[str, Query]:
             sql=sql,
         )
     return queries
+
+
+def _read_query_meta(meta_path: Path, collect: _Collector) -> Mapping[str, Any] | None:
+    """A query's optional metadata, or None when there is none or it is unusable (collected)."""
+    if not meta_path.exists():
+        return None
+    try:
+        meta = collect.mapping(load_yaml(meta_path), meta_path, 1, "query metadata")
+    except InputError as exc:
+        collect.problems.append(exc.problem)
+        return None
+    if meta is not None:
+        collect.unknown_keys(meta, {"title", "description"}, meta_path, "query metadata")
+    return meta
 
 
 class _BenchmarkBuilder:

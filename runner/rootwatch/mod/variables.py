@@ -111,7 +111,8 @@ def _number(raw: Any, *, integer: bool, from_text: bool) -> int | float | None:
         if _INTEGER.match(text):
             return int(text)
         if not integer and _DECIMAL.match(text):
-            return float(text)
+            value = float(text)
+            return value if math.isfinite(value) else None  # 1e400 overflows to inf
     return None
 
 

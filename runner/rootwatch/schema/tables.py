@@ -83,6 +83,12 @@ class Table:
         return f"CREATE TABLE {target} (\n  {cols}\n)"
 
 
+EVENT_TABLES = ("aws_cloudtrail_trail_event", "aws_cloudtrail_lookup_event")
+"""Tables of CloudTrail events. Their ``account_id`` is the account the event happened in, which
+need not be the account whose capture holds them: a logging account's bucket holds every member's
+logs."""
+
+
 def quote_identifier(identifier: str) -> str:
     """``identifier`` as a double-quoted SQL identifier (the same in DuckDB and Postgres)."""
     return '"' + identifier.replace('"', '""') + '"'

@@ -16,6 +16,7 @@ Every kept record must have an ``eventTime``; every file must be ``{"Records": [
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
@@ -307,6 +308,8 @@ def load_log_files(
     failure leaves the snapshot as it was. ``threads`` and ``memory_limit`` bound the load and are
     restored afterwards.
     """
+    import duckdb
+
     if not files:
         return 0
     previous = {
@@ -338,10 +341,16 @@ def load_log_files(
         sql = _insert_sql(selection, _object_size_limit(files))
         count = connection.execute(sql, {"files": [str(f.path) for f in files]}).fetchone()[0]
         connection.execute("DROP TABLE rootwatch_log_files")
+    except duckdb.InterruptException:
+        # Ctrl-C (or SIGTERM) stopped the load: an interruption, not a bad file to go looking for.
+        raise KeyboardInterrupt from None
     finally:
-        connection.execute(f"SET threads = {previous['threads']}")
-        connection.execute(f"SET memory_limit = '{previous['memory_limit']}'")
-        connection.execute(f"SET preserve_insertion_order = {previous['preserve_insertion_order']}")
+        # After an interruption the transaction is aborted and these fail; the build is being
+        # abandoned, so that must not hide why.
+        with contextlib.suppress(duckdb.Error):
+            connection.execute(f"SET threads = {previous['threads']}")
+            connection.execute(f"SET memory_limit = '{previous['memory_limit']}'")
+            connection.execute(f"SET preserve_insertion_order = {previous['preserve_insertion_order']}")
     return int(count)
 
 

@@ -14,24 +14,52 @@ Accounts are read in parallel worker threads (AWS calls only); rows are written 
 thread as each account completes. An account whose credentials or role fail, and every API call
 that fails, is recorded in the snapshot as an ``error`` issue with the AWS error code and message;
 the rest is read and written. A suspended account of the organization is recorded as skipped.
+When no account at all could be read, nothing is written: the capture fails (exit 3) with every
+account's error, rather than leaving an empty snapshot that would grade as "0 results".
+
+The workers are daemon threads of our own rather than a ``ThreadPoolExecutor``: the executor's
+workers are joined when the interpreter exits, so after Ctrl-C the process waited for every call in
+flight (a silent endpoint held it for minutes). On an interrupt the stop event is set (readers end
+at their next call, retry or wait), the writer discards its temporary file, and the process exits
+without waiting for a worker stuck in a read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import os
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rootwatch.errors import ConnectionFailed, UsageError
-from rootwatch.snapshot.from_aws_account import AccountCapture, AccountReader, ReadSettings, Tick, aws_error, client
+from rootwatch.snapshot.from_aws_account import (
+    AccountCapture,
+    AccountReader,
+    CaptureStopped,
+    ClientUnavailable,
+    ReadSettings,
+    Tick,
+    aws_error,
+    client,
+)
 from rootwatch.snapshot.from_aws_report import Backoff
 from rootwatch.snapshot.metadata import SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
 ROLE_SESSION_NAME = "rootwatch-snapshot"
+
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+"""An AWS region name (us-east-1, us-gov-west-1, ap-southeast-3). botocore refuses other
+spellings (``US_EAST_1``, ``us east 1``) only when a client is made, deep inside a worker."""
+
+ERRORS_SHOWN = 20
+"""Per-account errors quoted when no account could be read."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +104,67 @@ def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
             writer.add_issue(issue)
         tick = Tick(options.progress, len(targets))
         written: dict[str, str] = {}
-        with ThreadPoolExecutor(max_workers=options.max_parallel, thread_name_prefix="rootwatch-aws") as pool:
-            futures = [pool.submit(_read, target, settings, tick) for target in targets]
-            for future in as_completed(futures):
-                _write(writer, future.result(), written)
+        failures: list[SnapshotIssue] = []
+        try:
+            for capture in _read_all(targets, settings, tick, options.max_parallel):
+                _write(writer, capture, written)
+                failures.extend(issue for issue in capture.issues if issue.kind == "error")
+        finally:
+            # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
+            settings.stop.set()
+        if not written:
+            # Raised inside the writer's block, so its temporary file is discarded: an empty
+            # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
+            raise _nothing_read(targets, failures)
         return writer.summary()
+
+
+def _read_all(targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> Iterator[AccountCapture]:
+    """Each target's capture, as it completes, read by up to ``max_parallel`` daemon threads.
+
+    The calling thread only waits on a queue, so Ctrl-C reaches it at once; the caller sets
+    ``settings.stop`` when it stops iterating. A worker's unexpected exception is re-raised here.
+    """
+    pending: queue.SimpleQueue[_Target] = queue.SimpleQueue()
+    for target in targets:
+        pending.put(target)
+    done: queue.SimpleQueue[AccountCapture | BaseException] = queue.SimpleQueue()
+
+    def work() -> None:
+        while not settings.stop.is_set():
+            try:
+                target = pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put(_read(target, settings, tick))
+            except CaptureStopped:
+                return  # abandoned: nobody waits for this result
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, which raises it
+                done.put(exc)
+
+    for number in range(min(max_parallel, len(targets))):
+        # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
+        threading.Thread(target=work, name=f"rootwatch-aws-{number}", daemon=True).start()
+    for _ in targets:
+        result = done.get()
+        if isinstance(result, BaseException):
+            raise result
+        yield result
+
+
+def _nothing_read(targets: list[_Target], failures: list[SnapshotIssue]) -> ConnectionFailed:
+    """The error when no account could be read, quoting each account's failure."""
+    if not targets:
+        return ConnectionFailed("no account to read: the organization lists no active account", hint="nothing was written")
+    lines = [f"  {' '.join(p for p in (issue.account_id, issue.source) if p)}: {issue.message}" for issue in failures[:ERRORS_SHOWN]]
+    if len(failures) > ERRORS_SHOWN:
+        lines.append(f"  ... and {len(failures) - ERRORS_SHOWN} more")
+    count = f"{len(targets)} account{'s' if len(targets) != 1 else ''}"
+    return ConnectionFailed(
+        "\n".join([f"no account could be read ({count} tried); nothing was written:", *lines]),
+        hint="check the credentials ('aws sts get-caller-identity'), --endpoint-url and the network",
+    )
 
 
 def _check(options: AwsCaptureOptions) -> None:
@@ -101,16 +185,41 @@ def _check(options: AwsCaptureOptions) -> None:
     for account_id in options.account_ids:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise UsageError(f"--account-id {account_id!r} is not a 12-digit AWS account id")
+    for region in options.regions:
+        if not REGION_PATTERN.match(region):
+            raise UsageError(f"--region {region!r} is not an AWS region name", hint="regions are spelled like us-east-1 or eu-west-2")
+    if options.endpoint_url is not None:
+        _check_endpoint(options.endpoint_url, "--endpoint-url")
+    elif os.environ.get("AWS_ENDPOINT_URL"):  # boto3 reads it itself; checked here for the same reason
+        _check_endpoint(os.environ["AWS_ENDPOINT_URL"], "$AWS_ENDPOINT_URL")
+
+
+def _check_endpoint(url: str, name: str) -> None:
+    """An http(s) URL with a host; botocore refuses anything else only when a client is made."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
+        raise UsageError(f"{name} {url!r} is not an http:// or https:// URL with a host", hint="for example http://127.0.0.1:5000")
 
 
 def _session(profile: str | None) -> Any:
+    """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     try:
         return boto3.Session(profile_name=profile) if profile else boto3.Session()
     except ProfileNotFound:
-        raise UsageError(f"--profile {profile!r}: no such AWS profile", hint="see ~/.aws/config or 'aws configure list-profiles'") from None
+        hint = "see ~/.aws/config or 'aws configure list-profiles'"
+        if profile:
+            raise UsageError(f"--profile {profile!r}: no such AWS profile", hint=hint) from None
+        # No --profile: the default chain took the name from the environment.
+        named = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+        raise UsageError(f"$AWS_PROFILE {named!r}: no such AWS profile", hint=f"unset it or pass --profile; {hint}") from None
 
 
 def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_Target], str, list[SnapshotIssue]]:
@@ -118,6 +227,7 @@ def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_
     where = f" at {options.endpoint_url}" if options.endpoint_url else ""
     if not options.role_name:
         if not options.profiles:
+            _session(None)  # an unknown $AWS_PROFILE is a usage error before anything is read
             return [_Target("aws", "aws default credentials", None, lambda: _session(None))], f"default credentials{where}", []
         for profile in options.profiles:
             _session(profile)  # an unknown profile is a usage error before anything is read
@@ -125,11 +235,13 @@ def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_
         return targets, f"profiles {', '.join(options.profiles)}{where}", []
     base_profile = options.profiles[0] if options.profiles else None
     base = _session(base_profile)
-    sts = client(base, "sts", base.region_name or "us-east-1", settings)
     try:
+        # Inside the try: the client resolves the credentials (a failing credential_process) and
+        # checks the profile's region when it is made.
+        sts = client(base, "sts", base.region_name or "us-east-1", settings)
         identity = sts.get_caller_identity()
     except Exception as exc:  # noqa: BLE001 - botocore raises several unrelated types for bad credentials
-        code, message = aws_error(exc)
+        code, message = _failure(exc)
         raise ConnectionFailed(
             f"the base credentials ({'profile ' + base_profile if base_profile else 'default chain'}) do not work: {code}: {message}",
             hint="they assume --role-name in each account; check them with 'aws sts get-caller-identity'",
@@ -152,14 +264,21 @@ def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_
     return targets, detail, skipped
 
 
+def _failure(exc: Exception) -> tuple[str, str]:
+    """(code, message) of a failed call made in the calling thread, client creation included."""
+    if isinstance(exc, ClientUnavailable):
+        return exc.code, exc.message
+    return aws_error(exc)
+
+
 def _organization_accounts(base: Any, settings: ReadSettings) -> tuple[list[str], list[SnapshotIssue], str]:
     """Active account ids of the organization, skipped (suspended) ones as issues, and its id."""
-    organizations = client(base, "organizations", base.region_name or "us-east-1", settings)
     try:
+        organizations = client(base, "organizations", base.region_name or "us-east-1", settings)
         organization = organizations.describe_organization()["Organization"]
         accounts = [a for page in organizations.get_paginator("list_accounts").paginate() for a in page.get("Accounts", [])]
-    except Exception as exc:  # noqa: BLE001 - ClientError or a botocore transport error
-        code, message = aws_error(exc)
+    except Exception as exc:  # noqa: BLE001 - ClientUnavailable, ClientError or a botocore transport error
+        code, message = _failure(exc)
         raise ConnectionFailed(
             f"cannot list the organization's accounts: {code}: {message}",
             hint="--organization needs credentials of the management account (or a delegated administrator)",
@@ -194,6 +313,8 @@ def _read(target: _Target, settings: ReadSettings, tick: Tick) -> AccountCapture
     from botocore.exceptions import BotoCoreError, ClientError
 
     capture = AccountCapture(target.account_id, target.label)
+    if settings.stop.is_set():
+        raise CaptureStopped()
     try:
         session = target.open_session()
     except (ClientError, BotoCoreError) as exc:  # a failed AssumeRole is recorded, not fatal

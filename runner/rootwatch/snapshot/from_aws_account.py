@@ -3,7 +3,13 @@
 Every API call is made on its own: one that fails is recorded as an ``error`` issue carrying the
 AWS error code and message, with the account, the region and the call (``cloudtrail:DescribeTrails``),
 and the rest of the account is still read. Only a failed ``sts:GetCallerIdentity`` (no usable
-credentials) ends the account early.
+credentials) ends the account early. Clients are made inside that error handling too: botocore
+resolves credentials and checks the region and endpoint when a client is made, so a profile that
+cannot get credentials or a region botocore refuses is a recorded issue, not a crash.
+
+A capture that is abandoned (Ctrl-C) sets ``ReadSettings.stop``; the reader then raises
+:class:`CaptureStopped` before its next call, retry or credential report wait, so a worker thread
+does not go on calling AWS for a capture nobody will write.
 
 Regional sources are read in every enabled region (``ec2:DescribeRegions``) unless regions are
 given. Trail status and event selectors are asked once per trail, in its home region, and applied
@@ -15,6 +21,7 @@ a notification chain is graded.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -54,6 +61,28 @@ class ReadSettings:
     """Regions to read; empty: every region enabled in the account."""
     endpoint_url: str | None = None
     backoff: Backoff = Backoff()
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
+    """Set when the capture is abandoned: readers stop before their next call (see CaptureStopped)."""
+
+
+class CaptureStopped(Exception):
+    """Raised in a reader once ``ReadSettings.stop`` is set, to unwind its worker thread.
+
+    Deliberately no botocore or rootwatch error type: nothing on the way up records it as an issue.
+    """
+
+
+class ClientUnavailable(Exception):
+    """A boto3 client could not be made (bad region or endpoint, credentials that cannot be had).
+
+    botocore raises several unrelated types here, ``ValueError`` for a malformed endpoint among
+    them; wrapping them lets ``_call`` record exactly these without catching every ValueError.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 @dataclass
@@ -108,20 +137,45 @@ def aws_error(exc: BaseException) -> tuple[str, str]:
     return code, message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 3] + "..."
 
 
+CONNECT_TIMEOUT = 5
+"""Seconds to open a connection: AWS answers a TCP connect in well under a second; a dead or
+firewalled endpoint should fail (and be retried) quickly rather than hold a worker."""
+READ_TIMEOUT = 30
+"""Seconds to wait for a response. The calls made here answer in about a second; botocore's 60 s
+default made an endpoint that accepts but never answers cost six minutes per call with retries."""
+MAX_ATTEMPTS = 6
+"""Attempts per call in botocore's standard retry mode (throttling needs several)."""
+
+
 def client(session: Any, service: str, region: str, settings: ReadSettings) -> Any:
     """A boto3 client with standard retries (throttling backs off) and bounded timeouts.
 
-    ``$AWS_MAX_ATTEMPTS`` is honoured when set (a value in ``Config`` would override it).
+    ``$AWS_MAX_ATTEMPTS`` is honoured when set (a value in ``Config`` would override it). Raises
+    :class:`ClientUnavailable` when botocore refuses to make it. Once ``settings.stop`` is set the
+    client raises :class:`CaptureStopped` before sending, so a retry loop ends at its next attempt.
     """
     import os
 
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
     retries: dict[str, Any] = {"mode": "standard"}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
-        retries["max_attempts"] = 6
-    config = Config(retries=retries, connect_timeout=10, read_timeout=60)
-    return session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
+        retries["max_attempts"] = MAX_ATTEMPTS
+    config = Config(retries=retries, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+    try:
+        made = session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
+    except (BotoCoreError, ValueError) as exc:  # ValueError: botocore's "Invalid endpoint"
+        raise ClientUnavailable(*aws_error(exc)) from None
+    stop = settings.stop
+
+    def abort_when_stopped(**_: Any) -> None:
+        # An exception from a before-send handler is not retryable: botocore raises it at once.
+        if stop.is_set():
+            raise CaptureStopped()
+
+    made.meta.events.register("before-send", abort_when_stopped)
+    return made
 
 
 class AccountReader:
@@ -143,13 +197,18 @@ class AccountReader:
         return self._clients[key]
 
     def _call(self, source: str, region: str | None, action: Callable[[], Any]) -> Any:
-        """``action()``, or None with the failure recorded as an issue of this account."""
+        """``action()``, or None with the failure recorded as an issue of this account.
+
+        ``action`` makes its clients itself (``self._client`` inside it), so that a client botocore
+        refuses to make is recorded here like a failed call.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
 
+        self._check_stop()
         try:
             return action()
-        except ReportUnavailable as exc:
+        except (ReportUnavailable, ClientUnavailable) as exc:
             message = f"{exc.code}: {exc.message}"
         except (ClientError, BotoCoreError, ResponseParserError) as exc:
             code, text = aws_error(exc)
@@ -158,6 +217,15 @@ class AccountReader:
             message = f"unexpected response: {exc}"
         self._capture.issues.append(SnapshotIssue("error", message, self._capture.account_id, region, source))
         return None
+
+    def _check_stop(self) -> None:
+        if self._settings.stop.is_set():
+            raise CaptureStopped()
+
+    def _sleep(self, seconds: float) -> None:
+        """The credential report's wait between polls, cut short when the capture is abandoned."""
+        if self._settings.stop.wait(seconds):
+            raise CaptureStopped()
 
     def read(self) -> AccountCapture:
         started = datetime.now(timezone.utc)
@@ -187,60 +255,60 @@ class AccountReader:
 
     def _read_global(self, origin: Origin, home: str) -> datetime | None:
         capture = self._capture
-        iam = self._client("iam", home)
-        report = self._call("iam:GetCredentialReport", "global", lambda: fetch_credential_report(iam, self._settings.backoff))
+
+        def iam() -> Any:
+            return self._client("iam", home)
+
+        report = self._call("iam:GetCredentialReport", "global", lambda: fetch_credential_report(iam(), self._settings.backoff, sleep=self._sleep))
         generated = None
         if report is not None:
             rows = self._call("iam:GetCredentialReport", "global", lambda: credential_report_rows_from_response(report, origin=origin))
             if rows is not None:
                 capture.add("aws_iam_credential_report", rows)
                 generated = credential_report_generated_time(report)
-        summary = self._call("iam:GetAccountSummary", "global", iam.get_account_summary)
+        summary = self._call("iam:GetAccountSummary", "global", lambda: iam().get_account_summary())
         if summary is not None:
             self._transform("iam:GetAccountSummary", "aws_iam_account_summary", lambda: [account_summary_row(summary, origin=origin)])
-        devices = self._call("iam:ListVirtualMFADevices", "global", lambda: _pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices"))
+        devices = self._call("iam:ListVirtualMFADevices", "global", lambda: _pages(iam(), "list_virtual_mfa_devices", "VirtualMFADevices"))
         if devices is not None:
             self._transform("iam:ListVirtualMFADevices", "aws_iam_virtual_mfa_device", lambda: virtual_mfa_device_rows(devices, origin=origin))
-        aliases = self._call("iam:ListAccountAliases", "global", lambda: _pages(iam, "list_account_aliases", "AccountAliases"))
+        aliases = self._call("iam:ListAccountAliases", "global", lambda: _pages(iam(), "list_account_aliases", "AccountAliases"))
         organization = self._organization(home)
         self._transform("aws_account", "aws_account", lambda: [account_row(origin=origin, aliases=aliases, organization=organization)])
         if organization and organization.get("Organization", {}).get("MasterAccountId") == origin.account_id:
-            self._read_management(origin, home, iam)
+            self._read_management(origin, home)
         return generated
 
     def _organization(self, home: str) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        from botocore.exceptions import BotoCoreError
-
-        organizations = self._client("organizations", home)
+        self._check_stop()
         try:
-            return organizations.describe_organization()
-        except (ClientError, BotoCoreError) as exc:
-            code, text = aws_error(exc)
+            return self._client("organizations", home).describe_organization()
+        except (ClientError, BotoCoreError, ClientUnavailable) as exc:
+            code, text = (exc.code, exc.message) if isinstance(exc, ClientUnavailable) else aws_error(exc)
             if code not in _NO_ORGANIZATION:  # not in an organization is no error: the columns stay NULL
                 self._capture.issues.append(
                     SnapshotIssue("error", f"{code}: {text}", self._capture.account_id, "global", "organizations:DescribeOrganization")
                 )
             return None
 
-    def _read_management(self, origin: Origin, home: str, iam: Any) -> None:
+    def _read_management(self, origin: Origin, home: str) -> None:
         """Organization membership and centralized root access, readable from the management account."""
-        organizations = self._client("organizations", home)
-        accounts = self._call("organizations:ListAccounts", "global", lambda: _pages(organizations, "list_accounts", "Accounts"))
+        accounts = self._call("organizations:ListAccounts", "global", lambda: _pages(self._client("organizations", home), "list_accounts", "Accounts"))
         if accounts is not None:
             self._transform("organizations:ListAccounts", "aws_organizations_account", lambda: organizations_account_rows(accounts, origin=origin))
-        features = self._call("iam:ListOrganizationsFeatures", "global", iam.list_organizations_features)
+        features = self._call("iam:ListOrganizationsFeatures", "global", lambda: self._client("iam", home).list_organizations_features())
         if features is not None:
             self._transform("iam:ListOrganizationsFeatures", "rootwatch_organizations_features", lambda: [organizations_features_row(features, origin=origin)])
 
     def _regions(self, home: str) -> list[str]:
         if self._settings.regions:
             return list(dict.fromkeys(self._settings.regions))
-        ec2 = self._client("ec2", self._session.region_name or home)
-        found = self._call("ec2:DescribeRegions", None, ec2.describe_regions)  # enabled regions only
+        where = self._session.region_name or home
+        found = self._call("ec2:DescribeRegions", None, lambda: self._client("ec2", where).describe_regions())  # enabled regions only
         if found is None:
-            return [self._session.region_name or home]  # recorded; read at least one region
+            return [where]  # recorded; read at least one region
         return sorted(region["RegionName"] for region in found.get("Regions", []))
 
     def _transform(self, source: str, table: str, build: Callable[[], list[Row]]) -> None:
@@ -252,12 +320,10 @@ class AccountReader:
 
     def _read_region(self, origin: Origin, region: str, regions: list[str]) -> None:
         self._trails(origin, region)
-        logs = self._client("logs", region)
-        filters = self._call("logs:DescribeMetricFilters", region, lambda: _pages(logs, "describe_metric_filters", "metricFilters"))
+        filters = self._call("logs:DescribeMetricFilters", region, lambda: _pages(self._client("logs", region), "describe_metric_filters", "metricFilters"))
         if filters is not None:
             self._transform("logs:DescribeMetricFilters", "aws_cloudwatch_log_metric_filter", lambda: metric_filter_rows(filters, origin=origin, region=region))
-        cloudwatch = self._client("cloudwatch", region)
-        alarms = self._call("cloudwatch:DescribeAlarms", region, lambda: _pages(cloudwatch, "describe_alarms", "MetricAlarms"))
+        alarms = self._call("cloudwatch:DescribeAlarms", region, lambda: _pages(self._client("cloudwatch", region), "describe_alarms", "MetricAlarms"))
         if alarms is not None:
             self._transform("cloudwatch:DescribeAlarms", "aws_cloudwatch_alarm", lambda: alarm_rows(alarms, origin=origin, region=region))
         topics = {
@@ -269,8 +335,7 @@ class AccountReader:
         self._subscriptions(origin, region, topics)
 
     def _trails(self, origin: Origin, region: str) -> None:
-        cloudtrail = self._client("cloudtrail", region)
-        listed = self._call("cloudtrail:DescribeTrails", region, lambda: cloudtrail.describe_trails(includeShadowTrails=True))
+        listed = self._call("cloudtrail:DescribeTrails", region, lambda: self._client("cloudtrail", region).describe_trails(includeShadowTrails=True))
         if listed is None:
             return
         statuses: dict[str, Any] = {}
@@ -295,18 +360,24 @@ class AccountReader:
         arn = trail["TrailARN"]
         if arn in self._trail_details_by_arn:
             return self._trail_details_by_arn[arn]
-        home = self._client("cloudtrail", trail.get("HomeRegion") or "us-east-1")
-        status = self._call("cloudtrail:GetTrailStatus", trail.get("HomeRegion"), lambda: home.get_trail_status(Name=arn))
-        selector = self._call("cloudtrail:GetEventSelectors", trail.get("HomeRegion"), lambda: home.get_event_selectors(TrailName=arn))
+
+        def home() -> Any:  # a HomeRegion botocore refuses is recorded by _call, not raised
+            return self._client("cloudtrail", trail.get("HomeRegion") or "us-east-1")
+
+        status = self._call("cloudtrail:GetTrailStatus", trail.get("HomeRegion"), lambda: home().get_trail_status(Name=arn))
+        selector = self._call("cloudtrail:GetEventSelectors", trail.get("HomeRegion"), lambda: home().get_event_selectors(TrailName=arn))
         insight = None
         if trail.get("HasInsightSelectors"):
-            insight = self._call("cloudtrail:GetInsightSelectors", trail.get("HomeRegion"), lambda: home.get_insight_selectors(TrailName=arn))
+            insight = self._call("cloudtrail:GetInsightSelectors", trail.get("HomeRegion"), lambda: home().get_insight_selectors(TrailName=arn))
         self._trail_details_by_arn[arn] = (status, selector, insight)
         return status, selector, insight
 
     def _subscriptions(self, origin: Origin, region: str, alarm_topics: set[str]) -> None:
-        sns = self._client("sns", region)
-        listed = self._call("sns:ListSubscriptions", region, lambda: _pages(sns, "list_subscriptions", "Subscriptions"))
+
+        def sns() -> Any:
+            return self._client("sns", region)
+
+        listed = self._call("sns:ListSubscriptions", region, lambda: _pages(sns(), "list_subscriptions", "Subscriptions"))
         if listed is None:
             return
         subscriptions = list(listed["Subscriptions"])
@@ -314,7 +385,7 @@ class AccountReader:
         attributes: dict[str, Any] = {}
         for topic in sorted(alarm_topics):
             # ListSubscriptions shows only what this account created; the topic owner sees all.
-            by_topic = self._call("sns:ListSubscriptionsByTopic", region, lambda: _pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic))
+            by_topic = self._call("sns:ListSubscriptionsByTopic", region, lambda: _pages(sns(), "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic))
             for subscription in (by_topic or {}).get("Subscriptions", []):
                 if _subscription_key(subscription) not in keys:
                     keys.add(_subscription_key(subscription))
@@ -322,7 +393,7 @@ class AccountReader:
         for subscription in subscriptions:
             arn = subscription.get("SubscriptionArn")
             if subscription.get("TopicArn") in alarm_topics and arn and arn != PENDING_CONFIRMATION:
-                found = self._call("sns:GetSubscriptionAttributes", region, lambda: sns.get_subscription_attributes(SubscriptionArn=arn))
+                found = self._call("sns:GetSubscriptionAttributes", region, lambda: sns().get_subscription_attributes(SubscriptionArn=arn))
                 if found is not None:
                     attributes[arn] = found
         self._transform(

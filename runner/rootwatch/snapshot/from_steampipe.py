@@ -14,6 +14,22 @@ What does not make it is recorded in the snapshot rather than stopping the copy:
 * the CloudTrail event tables are copied only with ``events_days``: on Steampipe they need a log
   group qualifier and read whole log streams, so by default they are a ``skipped_table`` issue.
 
+An empty table is no evidence when its rows were never read: an empty virtual MFA device table
+reads as "no virtual device", a hardware MFA pass. So a Steampipe table that is missing or whose
+query failed is also a ``not_captured`` issue for every account of that source (the accounts its
+copied rows name) whose rows of the table no other source supplied; controls that need the table
+then grade those accounts ``skip``. rootwatch-only tables (origin ``rootwatch``) are exempt when
+missing: no Steampipe endpoint has them, and the controls reading them say themselves what their
+absence means, exactly as on the live endpoint.
+
+Bad input stops the copy before anything is written (exit 3): a source without an ``aws_account``
+table (a search path or schema that is not a Steampipe AWS connection, such as a plain database's
+``public``), a source whose ``aws_account`` is empty (no account: an aggregator matching no
+connection), and an endpoint from which no ``aws_account`` row could be read at all (every
+control grades one row per ``aws_account`` row, so such a snapshot would grade nothing and say
+"0 results"). When ``aws_account`` fails on one source of several, the copy goes on: the failure is
+an ``error`` issue (exit 2), and that source's accounts, absent from ``aws_account``, are not graded.
+
 A column of the definition that the endpoint lacks is an error (exit 3) naming the table, column
 and source, because a control reading it would grade NULLs as if they were evidence. With
 ``allow_missing_columns`` it is left NULL and recorded as a ``missing_column`` issue instead.
@@ -21,8 +37,8 @@ and source, because a control reading it would grade NULLs as if they were evide
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,14 +46,18 @@ from typing import Any
 from rootwatch.engines.dsn import mask_dsn
 from rootwatch.engines.postgres_engine import connect, error_message
 from rootwatch.errors import ConnectionFailed, UsageError
-from rootwatch.schema.tables import ColumnType, Table, load_tables, quote_identifier
-from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
+from rootwatch.schema.tables import EVENT_TABLES, ColumnType, Table, load_tables, quote_identifier
+from rootwatch.snapshot.metadata import NOT_CAPTURED, AccountInfo, SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
 FETCH_ROWS = 2000
 """Rows per round trip of the server-side cursor."""
 
-EVENT_TABLES = ("aws_cloudtrail_trail_event", "aws_cloudtrail_lookup_event")
+ACCOUNT_TABLE = "aws_account"
+"""The table that names a source's accounts: every control grades one row per account in it."""
+
+SCHEMAS_LISTED = 10
+"""At most this many schemas holding the mod's tables are suggested when a source has none."""
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``, called as each table of each source is finished."""
@@ -71,6 +91,20 @@ class _Seen:
         self.connections.setdefault(account_id, set()).add(connection)
 
 
+@dataclass
+class _SourceCopy:
+    """What one source (a schema, or the search path) gave: the accounts its copied rows name and
+    which tables were copied whole or not at all; from these the ``not_captured`` issues follow."""
+
+    label: str
+    """How messages name the source: ``connection 'aws_prod'`` or ``search path "public"``."""
+    accounts: set[str] = field(default_factory=set)
+    copied: set[str] = field(default_factory=set)
+    """Tables whose every row was copied (possibly none)."""
+    not_copied: dict[str, str] = field(default_factory=dict)
+    """Table -> why its rows are missing: the endpoint lacks it, or its query failed."""
+
+
 def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
     """Copy every table from the endpoint into ``options.output``; returns what was written."""
     captured_at = datetime.now(timezone.utc)
@@ -78,6 +112,9 @@ def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
     with connection:
         with connection.cursor() as cursor:
             sources = _sources(cursor, options.connections, options.dsn)
+            # Before the writer exists: a source that is no Steampipe AWS connection is bad input,
+            # and bad input leaves no file behind (not even a temporary one).
+            _check_sources(cursor, sources, options.dsn)
         connection.commit()
         detail = f"{mask_dsn(options.dsn)} " + (
             f"connections {', '.join(options.connections)}" if options.connections else f"search path {sources[0][1]}"
@@ -85,7 +122,7 @@ def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
         with SnapshotWriter(
             options.output, source="steampipe", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite
         ) as writer:
-            _copy_all(connection, writer, options, [schema for schema, _ in sources], captured_at)
+            _copy_all(connection, writer, options, sources, captured_at)
             return writer.summary()
 
 
@@ -106,18 +143,96 @@ def _sources(cursor: Any, connections: tuple[str, ...], dsn: str) -> list[tuple[
     return [(name, name) for name in dict.fromkeys(connections)]
 
 
-def _copy_all(connection: Any, writer: SnapshotWriter, options: SteampipeCopyOptions, schemas: list[str | None], captured_at: datetime) -> None:
-    tables = list(load_tables().values())
+def _describe(schema: str | None, label: str) -> str:
+    """A source as messages name it."""
+    return f"connection {schema!r}" if schema else f"search path {label!r}"
+
+
+def _check_sources(cursor: Any, sources: list[tuple[str | None, str]], dsn: str) -> None:
+    """Usage error unless every source has the ``aws_account`` table that names its accounts.
+
+    Without it nothing the source gives can be graded (every control grades one row per account
+    of ``aws_account``), and a snapshot of it would grade "0 results" as if all were well: the
+    typical case is the default search path of a database that is not Steampipe (``public``).
+    """
+    steampipe = [t.name for t in load_tables().values() if t.origin != "rootwatch"]
+    for schema, label in sources:
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[], %s::text[]) AS t(name, qualified) WHERE to_regclass(qualified) IS NOT NULL",
+            (steampipe, [_qualified(schema, name) for name in steampipe]),
+        )
+        present = {name for (name,) in cursor.fetchall()}
+        if ACCOUNT_TABLE in present:
+            continue
+        where = f"{_describe(schema, label)} of {mask_dsn(dsn)}"
+        if present:
+            message = f"{where} has no {ACCOUNT_TABLE} table, which names the accounts every control grades"
+        else:
+            message = f"{where} has none of the mod's tables ({ACCOUNT_TABLE}, {steampipe[1]}, ...): it is not a Steampipe AWS connection"
+        raise UsageError(message, hint=_connections_hint(cursor))
+
+
+def _connections_hint(cursor: Any) -> str:
+    """Which schemas of the endpoint do hold the mod's tables, as a suggestion of what to pass."""
+    cursor.execute(
+        "SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = %s ORDER BY 1",
+        (ACCOUNT_TABLE,),
+    )
+    holders = [name for (name,) in cursor.fetchall()]
+    if not holders:
+        return (
+            f"no schema of this database has an {ACCOUNT_TABLE} table: point --database at a Steampipe "
+            "service with the AWS plugin and at least one AWS connection"
+        )
+    example = "aws_all" if "aws_all" in holders else holders[0]
+    listed = ", ".join(holders[:SCHEMAS_LISTED]) + (", ..." if len(holders) > SCHEMAS_LISTED else "")
+    return (
+        f"name the Steampipe aggregator or connection(s) to copy, e.g. --connection {example}; "
+        f"schemas here with the mod's tables: {listed}"
+    )
+
+
+def _copy_all(
+    connection: Any,
+    writer: SnapshotWriter,
+    options: SteampipeCopyOptions,
+    sources: list[tuple[str | None, str]],
+    captured_at: datetime,
+) -> None:
+    # aws_account first: it names the source's accounts, and an empty one stops the copy before
+    # any other table is read.
+    tables = sorted(load_tables().values(), key=lambda t: t.name != ACCOUNT_TABLE)
     seen = _Seen({}, {}, {})
-    total = len(tables) * len(schemas)
+    total = len(tables) * len(sources)
     done = 0
-    for schema in schemas:
+    copies: list[_SourceCopy] = []
+    for schema, label in sources:
         log_groups: set[str] = set()
+        source = _SourceCopy(_describe(schema, label))
+        copies.append(source)
         for table in tables:
-            _copy_table(connection, writer, options, table, schema, seen, log_groups, captured_at)
+            before = writer.row_counts.get(table.name, 0)
+            _copy_table(connection, writer, options, table, schema, seen, log_groups, captured_at, source)
+            if table.name == ACCOUNT_TABLE and table.name in source.copied and writer.row_counts.get(table.name, 0) == before:
+                raise UsageError(
+                    f"{source.label} of {mask_dsn(options.dsn)} has no account: its {ACCOUNT_TABLE} table is empty",
+                    hint="name a Steampipe connection or an aggregator whose connections match (steampipe query "
+                    f"'select * from {ACCOUNT_TABLE}' should list the accounts)",
+                )
             done += 1
             if options.progress:
                 options.progress(done, total, f"{schema + '.' if schema else ''}{table.name}")
+    if not writer.row_counts.get(ACCOUNT_TABLE):
+        # Every source's aws_account query failed: a snapshot would grade nothing at all.
+        failures = "; ".join(f"{s.label}: {s.not_copied[ACCOUNT_TABLE]}" for s in copies if ACCOUNT_TABLE in s.not_copied)
+        raise UsageError(
+            f"no account could be read from {mask_dsn(options.dsn)} ({failures or f'{ACCOUNT_TABLE} is empty'})",
+            hint="check the connection's AWS credentials (steampipe query 'select * from aws_account'); with an "
+            "aggregator, copy the connections that work with one --connection each",
+        )
+    for issue in _not_captured(copies):
+        writer.add_issue(issue)
     for account_id, regions in seen.regions.items():
         writer.add_account(
             AccountInfo(
@@ -127,6 +242,28 @@ def _copy_all(connection: Any, writer: SnapshotWriter, options: SteampipeCopyOpt
                 "steampipe " + ", ".join(sorted(seen.connections[account_id])),
             )
         )
+
+
+def _not_captured(copies: Iterable[_SourceCopy]) -> list[SnapshotIssue]:
+    """A ``not_captured`` issue per account and table its source did not copy.
+
+    Not when another source copied the table whole for the same account (a connection named
+    beside an aggregator that also covers it): the snapshot then holds that account's rows.
+    """
+    copies = list(copies)
+    covered: dict[str, set[str]] = {}
+    for source in copies:
+        for table in source.copied:
+            covered.setdefault(table, set()).update(source.accounts)
+    issues: dict[tuple[str, str], SnapshotIssue] = {}
+    for source in copies:
+        for table, why in source.not_copied.items():
+            for account in sorted(source.accounts - covered.get(table, set())):
+                issues.setdefault(
+                    (account, table),
+                    SnapshotIssue(NOT_CAPTURED, f"{why}; controls that need it grade the account skip", account_id=account, source=table),
+                )
+    return list(issues.values())
 
 
 def _qualified(schema: str | None, table: str) -> str:
@@ -180,7 +317,9 @@ def _copy_table(
     seen: _Seen,
     log_groups: set[str],
     captured_at: datetime,
+    source: _SourceCopy,
 ) -> None:
+    """Copy one table of one source, recording in ``source`` whether it was copied whole."""
     label = schema or "search path"
     where = f"{schema + '.' if schema else ''}{table.name}"
     if table.name in EVENT_TABLES and options.events_days is None:
@@ -195,6 +334,10 @@ def _copy_table(
     found = _endpoint_columns(connection, schema, table.name)
     if found is None:
         writer.add_issue(SnapshotIssue("missing_table", f"{label} has no table {table.name}; it is left empty", source=where))
+        # A rootwatch-only table never exists on Steampipe; the controls reading it grade its
+        # absence themselves, as they do live. A missing Steampipe table is evidence not read.
+        if table.origin != "rootwatch":
+            source.not_copied[table.name] = f"{label} has no table {table.name}"
         return
     resolved, available = found
     missing = [name for name in table.column_names if name not in available]
@@ -211,7 +354,12 @@ def _copy_table(
         )
     names = [name for name in table.column_names if name in available]
     for statement, params in _statements(table, schema, names, options.events_days, log_groups, captured_at):
-        _stream(connection, writer, table, names, statement, params, seen, log_groups, resolved, where)
+        failure = _stream(connection, writer, table, names, statement, params, seen, log_groups, resolved, where, source)
+        if failure is not None:
+            # Trail events are read per log group: one failed group still leaves the table short.
+            source.not_copied.setdefault(table.name, f"the query of {where} failed: {failure}")
+    if table.name not in source.not_copied:
+        source.copied.add(table.name)
 
 
 def _statements(
@@ -243,7 +391,9 @@ def _stream(
     log_groups: set[str],
     resolved: str,
     where: str,
-) -> None:
+    source: _SourceCopy,
+) -> str | None:
+    """Stream one SELECT into the snapshot; the database's message if it failed (nothing kept)."""
     import psycopg
 
     account_at = names.index("account_id") if "account_id" in names else None
@@ -261,6 +411,7 @@ def _stream(
                         continue
                     account_id = row[account_at]
                     seen.account(account_id, (row[connection_at] if connection_at is not None else None) or resolved)
+                    source.accounts.add(account_id)
                     if region_at is not None and row[region_at]:
                         seen.regions[account_id].add(row[region_at])
                     if report_at is not None and row[report_at] is not None:
@@ -276,4 +427,7 @@ def _stream(
         if connection.broken:
             raise ConnectionFailed(f"lost the connection while copying {where}: {error_message(exc)}") from None
         connection.rollback()
-        writer.add_issue(SnapshotIssue("error", f"{table.name}: {error_message(exc)}", source=where))
+        message = error_message(exc)
+        writer.add_issue(SnapshotIssue("error", f"{table.name}: {message}", source=where))
+        return message
+    return None

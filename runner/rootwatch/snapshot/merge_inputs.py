@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import InputError, Problem
-from rootwatch.schema.tables import load_tables, quote_identifier
+from rootwatch.schema.tables import EVENT_TABLES, load_tables, quote_identifier
 from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, SnapshotInfo, read_snapshot_infos
 
 
@@ -94,7 +94,9 @@ def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeI
         f"SELECT {item.index} AS input, account_id FROM {item.alias}.main.{quote_identifier(table)} WHERE account_id IS NOT NULL"
         for item in inputs
         for table, cols in item.columns.items()
-        if "account_id" in cols
+        # Events name the account they happened in, not the capture's: a logging account's
+        # snapshot holds every member's trail events without holding those members.
+        if "account_id" in cols and table not in EVENT_TABLES
     ]
     if branches:
         by_index = {item.index: item for item in inputs}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -137,6 +138,7 @@ class SnapshotWriter:
     def __enter__(self) -> SnapshotWriter:
         if not self.output.parent.exists():
             raise UsageError(f"directory {self.output.parent} does not exist", hint="create it or choose another -o")
+        sweep_stale_temps(self.output)
         self._discard_temp()
         database, template = _shared_instance()
         shutil.copyfile(template, self._temp)
@@ -352,3 +354,34 @@ class SnapshotWriter:
         for path in (self._temp, self._temp.with_name(self._temp.name + ".wal")):
             if path.exists():
                 path.unlink()
+
+
+def sweep_stale_temps(output: Path) -> list[Path]:
+    """Remove temporary files that an earlier build of ``output`` left when it was killed
+    (SIGKILL, power loss: nothing ran to clean up), and return them.
+
+    A temporary file is named ``.<output name>.<pid>.<thread id>.tmp`` (plus ``.wal``); it is
+    stale when no process with that pid is running. One whose process lives is another build's.
+    """
+    removed: list[Path] = []
+    prefix = f".{output.name}."
+    for path in output.parent.glob(f"{glob.escape(prefix)}*.tmp*"):
+        parts = path.name[len(prefix):].split(".")
+        if len(parts) < 3 or not parts[0].isdigit() or parts[2] != "tmp" or parts[3:] not in ([], ["wal"]):
+            continue
+        if _process_alive(int(parts[0])):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

@@ -8,6 +8,8 @@ variable's type; bound to a string variable it is inert data.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,9 @@ def literal(value: Any):  # noqa: ANN201 - sqlglot Expression
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            # inf and nan have no literal: written out they would read as column names.
+            raise VariableError(f"cannot bind {value!r}: a number variable must be finite")
         node = exp.Literal.number(abs(value))
         return exp.Neg(this=node) if value < 0 else node
     if isinstance(value, str):
@@ -42,6 +47,9 @@ def bind(tree, values: Mapping[str, Any], *, where: str):  # noqa: ANN001, ANN20
     """Replace every ``:name`` placeholder in ``tree`` (modified in place) by its typed literal."""
     from sqlglot import exp
 
+    for positional in tree.find_all(exp.Parameter):
+        # $1 would reach the database unbound and fail there; say so before anything runs.
+        raise SqlError(f"{where}: positional parameter {positional.sql(dialect='postgres')}; write parameters as :name")
     for placeholder in list(tree.find_all(exp.Placeholder)):
         name = parameter_name(placeholder)
         if name is None:

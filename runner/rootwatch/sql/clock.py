@@ -6,10 +6,14 @@ microsecond. Both engines also run with the session time zone set to UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 
 # Functions that read the clock, by the name sqlglot leaves them under when it has no node for them.
 _CLOCK_CALLS = {"transaction_timestamp", "statement_timestamp", "clock_timestamp"}
+
+# Postgres's special date/time input strings that read the clock ('epoch' does not), as days from
+# today; None is 'now' itself.
+_SPECIAL_INPUTS: dict[str, int | None] = {"now": None, "today": 0, "tomorrow": 1, "yesterday": -1}
 
 
 def pin_clock(tree, as_of: datetime):  # noqa: ANN001, ANN201
@@ -36,6 +40,14 @@ def pin_clock(tree, as_of: datetime):  # noqa: ANN001, ANN201
             return cast(instant.date().isoformat(), "date")
         if isinstance(node, (exp.CurrentTime, exp.Localtime)):
             return cast(instant.time().isoformat(), "time")
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "age" and len(node.expressions) == 1:
+            # age(x) is age(current_date at midnight, x).
+            midnight = datetime.combine(instant.date(), time()).isoformat()
+            return exp.Anonymous(this=node.this, expressions=[cast(midnight, "timestamp"), node.expressions[0].copy()])
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
+            special = node.this.this.strip().lower()
+            if special in _SPECIAL_INPUTS:
+                return _special_input(node, _SPECIAL_INPUTS[special], instant)
         return None
 
     for node in list(tree.walk()):
@@ -45,3 +57,23 @@ def pin_clock(tree, as_of: datetime):  # noqa: ANN001, ANN201
                 return new
             node.replace(new)
     return tree
+
+
+def _special_input(node, days: int | None, instant: datetime):  # noqa: ANN001, ANN202
+    """``'now'::timestamptz``, ``'today'::date`` and the like as the as-of instant (or its
+    midnight, the day before or after), in the type the cast asks for."""
+    from sqlglot import exp
+
+    kind = node.to.this
+    moment = instant if days is None else datetime.combine(instant.date() + timedelta(days=days), time(), timezone.utc)
+    texts = {
+        exp.DataType.Type.DATE: moment.date().isoformat(),
+        exp.DataType.Type.TIMESTAMP: moment.replace(tzinfo=None).isoformat(),
+        exp.DataType.Type.TIMESTAMPTZ: moment.isoformat(),
+        exp.DataType.Type.TIME: moment.time().isoformat(),
+    }
+    if kind not in texts:
+        return None  # 'now' cast to text is just the word
+    return exp.Cast(this=exp.Literal.string(texts[kind]), to=node.to.copy())
+
+

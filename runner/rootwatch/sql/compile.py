@@ -16,6 +16,24 @@ from rootwatch.errors import SqlError
 from rootwatch.sql.parsing import SqlSource, parse
 
 Dialect = Literal["duckdb", "postgres"]
+DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres")
+
+
+def _load_dialects() -> None:
+    """Import sqlglot's dialects now, once, under the import lock.
+
+    sqlglot imports a dialect module the first time its name is used. Controls are compiled on
+    worker threads, and two threads asking for "duckdb" at once could get a generic SQL generator
+    instead (seen as ``Type with name JSONB does not exist`` in one control of a run, now and
+    then); loading them here, when this module is imported, leaves nothing to race for.
+    """
+    from sqlglot.dialects.dialect import Dialect as SqlglotDialect
+
+    for name in DIALECTS:
+        SqlglotDialect.get_or_raise(name)
+
+
+_load_dialects()
 
 
 def _freeze(value: Any) -> Any:

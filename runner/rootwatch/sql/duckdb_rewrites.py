@@ -3,7 +3,10 @@
 sqlglot translates most of Postgres to DuckDB; these are the places where it passes a construct
 through unchanged (DuckDB then fails or, worse, means something else). Each rewrite is small and
 tested on its own in ``tests/sql/test_duckdb_rewrites.py``; anything not covered raises so that a
-control never silently changes meaning on the snapshot engine.
+control never silently changes meaning on the snapshot engine. The exception is ``/``
+(``rootwatch.sql.division``, tested in ``tests/sql/test_division.py``): a division whose operands
+are not known to be integers stays ``/`` (raising instead would reject the existing controls,
+which divide ``extract(epoch ...)`` values that are not integers).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from rootwatch.errors import SqlError
+from rootwatch.sql.division import integer_division
 
 # Postgres set-returning JSON functions -> the DuckDB JSON extraction that yields the same values:
 # jsonb values for the plain form, text for the ``_text`` form (strings unquoted, like Postgres).
@@ -187,9 +191,11 @@ def to_char(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-# Order matters: FROM-clause element functions first, so the projection rewrite only sees what is
-# left in select lists.
+# Order matters: integer division first, while the tree still has the shape Postgres resolves names
+# and types in (the JSON rewrites turn table functions into LATERAL subqueries); then FROM-clause
+# element functions, so the projection rewrite only sees what is left in select lists.
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    integer_division,
     unsupported_json_operators,
     json_array_elements_in_from,
     json_array_elements_in_select,

@@ -83,7 +83,12 @@ WITH accounts AS (
     ) AS credentials_removed,
     CONCAT_WS(
       ', ',
-      CASE WHEN st.password_present THEN 'a console password' END,
+      CASE
+        WHEN st.password_present AND st.has_summary
+        THEN 'a console password'
+        WHEN st.password_present
+        THEN 'possibly a console password (the report cannot rule one out)'
+      END /* A report alone cannot tell: Steampipe reads the root row's not_supported as true. */,
       CASE WHEN st.access_keys > 0 THEN st.access_keys || ' access key(s)' END,
       CASE
         WHEN st.signing_certificates > 0

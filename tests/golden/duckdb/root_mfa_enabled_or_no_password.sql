@@ -115,7 +115,9 @@ SELECT
     END
     WHEN j.password_present IS NULL
     THEN 'Root MFA is not enabled, and neither the account summary nor the credential report of account ' || j.account_id || ' says whether the root user has a console password (capture aws iam' || ' get-account-summary).'
-    ELSE 'Root MFA is not enabled and the root user has a console password' || j.source_note || '; assign an MFA device to the root user, or remove its password.'
+    WHEN j.has_summary
+    THEN 'Root MFA is not enabled and the root user has a console password' || '; assign an MFA device to the root user, or remove its password.'
+    ELSE 'Root MFA is not enabled and the credential report cannot rule out a root console password' /* Steampipe reads the report's not_supported root password as true: not proof of a password. */ || j.source_note || '; assign an MFA device to the root user, or remove its password.'
   END AS reason,
   j.account_id
 FROM judged AS j

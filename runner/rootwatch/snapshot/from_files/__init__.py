@@ -13,11 +13,13 @@ metadata as a ``skipped_file`` issue.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from rootwatch.errors import InputError, Problem, UsageError
+from rootwatch.snapshot.cloudtrail_logs import TABLE as EVENT_TABLE
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
     LogFile,
@@ -26,7 +28,14 @@ from rootwatch.snapshot.cloudtrail_logs import (
     load_log_files,
 )
 from rootwatch.snapshot.from_files.accounts import AccountCapture, read_account
-from rootwatch.snapshot.from_files.layout import AccountFiles, Layout, scan
+from rootwatch.snapshot.from_files.layout import (
+    ACCOUNT_ID_PATTERN,
+    AWSLOGS,
+    REGION_PATTERN,
+    AccountFiles,
+    Layout,
+    scan,
+)
 from rootwatch.snapshot.from_files.reading import BadFile, read_json
 from rootwatch.snapshot.metadata import NOT_CAPTURED, SnapshotIssue
 from rootwatch.snapshot.transforms import TransformError
@@ -56,15 +65,20 @@ class BuildSummary:
     row_counts: dict[str, int]
     skipped: tuple[Problem, ...] = field(default_factory=tuple)
     log_files: int = 0
+    """CloudTrail log files loaded (skipped ones not counted)."""
 
 
-def _bad_input(problems: list[Problem]) -> InputError:
-    """One error naming every bad file (the first alone when there is one)."""
+def _bad_input(problems: list[Problem], *, skippable: bool = True) -> InputError:
+    """One error naming every bad file (the first alone when there is one).
+
+    ``skippable`` is False where --skip-bad-files cannot help (a credential report alone: skipping
+    it would leave nothing to build), so the hint does not suggest it.
+    """
     count = len(problems)
     hint = (
         f"fix or remove the bad file{'s' if count > 1 else ''}, or pass --skip-bad-files to build without "
         f"{'them' if count > 1 else 'it'} (each is then recorded in the snapshot's metadata)"
-    )
+    ) if skippable else None
     if count == 1:
         return InputError(problems[0], hint=hint)
     return InputError(f"{count} bad input files:\n" + "\n".join(f"  {p}" for p in problems), hint=hint)
@@ -75,7 +89,9 @@ def _capture_time(layout: Layout, problems: list[Problem]) -> datetime | None:
         return None
     try:
         document = read_json(layout.capture_file)
-        if not isinstance(document, dict) or "captured_at" not in document:
+        # A string only: timestamp() also takes epoch seconds (for AWS CLI v1 output), but a
+        # hand-written number here is as likely milliseconds, so it is refused, not guessed at.
+        if not isinstance(document, dict) or not isinstance(document.get("captured_at"), str):
             raise BadFile(Problem(layout.capture_file, None, 'expected {"captured_at": "<ISO 8601 timestamp>"}'))
         return timestamp(document["captured_at"], "captured_at")
     except TransformError as exc:
@@ -113,11 +129,15 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
         raise InputError(f"{source}: no account folders (named by 12-digit account id) and no AWSLogs/ folder",
                          hint="see docs/snapshot-files.md for the layout")
     if problems and not options.skip_bad_files:
-        raise _bad_input(problems)
+        # Every bad file at once, the logs' too: they are otherwise read only while writing, which
+        # this stops before, so a bad log would surface only after the other files were fixed.
+        raise _bad_input(problems + _find_bad_logs(log_files, options))
     captured_at = explicit_time or _default_capture_time(captures)
     not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
-    return _write(output, options, captured_at, str(source), captures, layout.accounts, log_files, problems, source,
-                  not_captured)
+    # source_detail says where the snapshot came from when read later, elsewhere: a path relative
+    # to the build's working directory would mean nothing there.
+    return _write(output, options, captured_at, str(source.resolve()), captures, layout.accounts, log_files,
+                  problems, source, not_captured)
 
 
 ACCOUNT_EVIDENCE_FILES = {
@@ -169,13 +189,15 @@ def _write(
             for table, rows in capture.rows.items():
                 writer.add_rows(table, rows)
             writer.add_account(capture.info(f"{SOURCE}: {_relative(folder.path, root)}"))
-        skipped += _load_logs(writer, log_files, options)
+        skipped_logs = _load_logs(writer, log_files, options)
+        skipped += skipped_logs
         for problem in skipped:
             writer.add_issue(_issue(problem, root))
         for issue in not_captured:
             writer.add_issue(issue)
         counts = dict(writer.row_counts)
-    return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), len(log_files))
+    loaded = len(log_files) - len({p.path for p in skipped_logs})
+    return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), loaded)
 
 
 LOG_CHUNK_BYTES = 64 * 1024 * 1024
@@ -218,7 +240,7 @@ def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesO
             raise InputError(f"loading the CloudTrail logs failed: {failure}")
         if not options.skip_bad_files:
             later = [log_file for rest in chunks[index + 1:] for log_file in rest]
-            raise _bad_input(bad + find_bad_log_files(later, options.events))
+            raise _bad_input(bad + _find_bad_logs(later, options))
         bad_paths = {p.path for p in bad}
         try:
             _load_all_or_nothing(writer, [f for f in chunk if f.path not in bad_paths], options)
@@ -231,17 +253,72 @@ def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesO
 def _load_all_or_nothing(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> None:
     with writer.transaction():
         count = load_log_files(writer.connection, files, options.events)
-    writer.record_rows("aws_cloudtrail_trail_event", count)
+    writer.record_rows(EVENT_TABLE, count)
+
+
+def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
+    """Every bad file of ``files``, found as a build would find it, without writing a snapshot.
+
+    Each chunk is bulk-loaded by DuckDB into a scratch database and rolled back; only a chunk that
+    fails is read again file by file in Python to name its bad files. Reading every log in Python
+    would take minutes on gigabytes of good logs just to report, say, a bad JSON file elsewhere. The
+    scratch database is a file (in a temporary folder) so a large chunk spills to disk as the
+    snapshot's own load does, rather than growing in memory.
+    """
+    import duckdb
+
+    from rootwatch.schema.tables import load_tables
+
+    if not files:
+        return []
+    problems: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="rootwatch-log-check-") as directory:
+        connection = duckdb.connect(str(Path(directory) / "check.duckdb"))
+        try:
+            connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
+            connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
+            for chunk in _log_chunks(files):
+                connection.execute("BEGIN TRANSACTION")
+                try:
+                    load_log_files(connection, chunk, options.events)
+                except duckdb.Error as exc:
+                    bad = find_bad_log_files(chunk, options.events)
+                    # A chunk DuckDB rejects but Python accepts file by file would fail the build too.
+                    problems += bad or [Problem(None, None, "loading the CloudTrail logs failed: "
+                                                + str(exc).strip().splitlines()[0])]
+                finally:
+                    connection.execute("ROLLBACK")  # nothing is kept: this only checks
+        finally:
+            connection.close()
+    return problems
+
+
+def _scope(relative: str) -> tuple[str | None, str | None]:
+    """The account and region a path relative to DIR names: ``<account>/<region>/...`` in the
+    folder layout; ``AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/...`` for a log file, wherever
+    its AWSLogs/ is (the key's account, as the log's rows get, not the folder holding it)."""
+    parts = relative.split("/")
+    if AWSLOGS in parts:
+        key = parts[parts.index(AWSLOGS) + 1:]
+        if key and key[0].startswith("o-"):
+            key = key[1:]
+        account = key[0] if key and ACCOUNT_ID_PATTERN.match(key[0]) else None
+        region = key[2] if account and len(key) > 3 and REGION_PATTERN.match(key[2]) else None
+        return account, region
+    account = parts[0] if ACCOUNT_ID_PATTERN.match(parts[0]) else None
+    region = parts[1] if account and len(parts) > 2 and REGION_PATTERN.match(parts[1]) else None
+    return account, region
 
 
 def _issue(problem: Problem, root: Path) -> SnapshotIssue:
-    """A skipped file as a metadata issue, with the account and region its path names."""
+    """A skipped file as a metadata issue, with the account and region its path names.
+
+    The line goes in ``source`` alone (``path:line``, as error messages write it): ``snapshot
+    info`` prints source and message together, so a line in both showed it twice.
+    """
     relative = _relative(problem.path, root) or ""
-    parts = relative.split("/")
-    account = parts[0] if parts and parts[0].isdigit() and len(parts[0]) == 12 else None
-    region = parts[1] if account and len(parts) > 2 and "-" in parts[1] else None
-    message = problem.message if problem.line is None else f"line {problem.line}: {problem.message}"
-    return SnapshotIssue(kind="skipped_file", message=message, account_id=account, region=region,
+    account, region = _scope(relative)
+    return SnapshotIssue(kind="skipped_file", message=problem.message, account_id=account, region=region,
                          source=relative + (f":{problem.line}" if problem.line else ""))
 
 
@@ -260,9 +337,10 @@ def build_from_credential_report(
         raise UsageError(f"--credential-report {report}: no such file")
     capture, folder = single_account(report, account_id, options.captured_at)
     if capture.problems:
-        raise _bad_input(capture.problems)
+        # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.
+        raise _bad_input(capture.problems, skippable=False)
     captured_at = options.captured_at or _default_capture_time([capture])
-    return _write(output, options, captured_at, str(report), [capture], [folder], [], [], report.parent,
+    return _write(output, options, captured_at, str(report.resolve()), [capture], [folder], [], [], report.parent,
                   _not_captured_beside_a_report(capture.account_id, report))
 
 

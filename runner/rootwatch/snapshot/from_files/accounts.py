@@ -150,7 +150,13 @@ def _check_report_account(path: Path, rows: list[t.Row], account_id: str) -> Non
 
 def _report_from_json(path: Path, origin: t.Origin, capture: AccountCapture) -> None:
     response = _json(path)
-    rows = transformed(path, t.credential_report_rows_from_response, response, origin=origin)
+    try:
+        rows = t.credential_report_rows_from_response(response, origin=origin)
+    except t.TransformError as exc:
+        # The line is one of the CSV decoded from Content, not of this JSON file: "path:3" would
+        # send the reader to the wrong place, so the line goes into the message, worded as such.
+        where = f"report line {exc.line}: " if exc.line is not None else ""
+        raise BadFile(Problem(path, None, where + exc.message)) from None
     _check_report_account(path, rows, origin.account_id)
     capture.report_generated_at = transformed(path, t.credential_report_generated_time, response)
     capture.add("aws_iam_credential_report", rows)
@@ -208,14 +214,31 @@ def _per_trail_paths(account: AccountFiles) -> dict[tuple[str, str, str], Path]:
     }
 
 
+_PER_TRAIL_CHECKS: dict[str, Callable[[Any], t.Row]] = {
+    "get-trail-status": t.trail_status_columns,
+    "get-event-selectors": t.event_selector_columns,
+    "get-insight-selectors": t.insight_selector_columns,
+}
+"""Per-trail folder → the transform of its responses, run on each file alone (see _read_per_trail)."""
+
+
 def _read_per_trail(account: AccountFiles, problems: list[Problem]) -> dict[tuple[str, str, str], Any]:
-    """Parsed per-trail outputs keyed by (home region, folder, trail name)."""
+    """Parsed and checked per-trail outputs keyed by (home region, folder, trail name).
+
+    Each file is transformed here, on its own, because the trail rows join it to every
+    describe-trails.json listing the trail: a bad status checked only there would be blamed on those
+    files and, with --skip-bad-files, drop good trail lists (reading as "no trail"). A bad per-trail
+    file is left out alone; its trail then has NULL status or selectors, which the controls read as
+    not captured.
+    """
     parsed: dict[tuple[str, str, str], Any] = {}
     for key, path in _per_trail_paths(account).items():
+        folder = key[1]
         try:
             response = _json(path)
             if not isinstance(response, Mapping):
-                raise BadFile(Problem(path, None, f"expected a JSON object (the output of {PER_TRAIL_FOLDERS[key[1]]})"))
+                raise BadFile(Problem(path, None, f"expected a JSON object (the output of {PER_TRAIL_FOLDERS[folder]})"))
+            transformed(path, _PER_TRAIL_CHECKS[folder], response)
             parsed[key] = response
         except BadFile as exc:
             problems.append(exc.problem)

@@ -58,8 +58,10 @@ PER_TRAIL_FOLDERS: dict[str, str] = {
 }
 """Regional folders of per-trail outputs, ``<folder>/<trail-name>.json``, in the trail's home region."""
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+"""An account folder's name (and the account in an ``AWSLogs/`` key)."""
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+"""A region folder's name (and the region in an ``AWSLogs/`` key)."""
 _TRAIL_FILE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{1,127})\.json$")
 
 
@@ -101,7 +103,7 @@ def scan(root: Path) -> Layout:
     for entry in sorted(root.iterdir()):
         if _ignored(entry):
             continue
-        if entry.is_dir() and _ACCOUNT_ID.match(entry.name):
+        if entry.is_dir() and ACCOUNT_ID_PATTERN.match(entry.name):
             layout.accounts.append(_scan_account(entry, layout.problems))
         elif entry.is_dir() and entry.name == AWSLOGS:
             layout.awslogs.append(entry)
@@ -129,7 +131,7 @@ def _scan_account(folder: Path, problems: list[Problem]) -> AccountFiles:
             continue
         if entry.is_file() and entry.name in ACCOUNT_FILES:
             account.files[entry.name] = entry
-        elif entry.is_dir() and _REGION.match(entry.name):
+        elif entry.is_dir() and REGION_PATTERN.match(entry.name):
             account.regions[entry.name] = _scan_region(entry, problems)
         elif entry.is_dir() and entry.name == AWSLOGS:
             account.awslogs = entry

@@ -14,6 +14,20 @@ from rootwatch.snapshot.from_files.layout import CREDENTIAL_REPORT_CSV, CREDENTI
 from rootwatch.snapshot.from_files.reading import BadFile, read_json, read_text
 
 
+def _is_json(report: Path) -> bool:
+    """Whether ``report`` holds the JSON of ``aws iam get-credential-report`` (else the decoded CSV).
+
+    Told by content, not by suffix: a report saved as ``report.txt`` (or a CSV named ``.json``) is
+    common, and reading JSON as CSV only said "no root user row", which misleads. The CSV starts
+    with its header (``user,arn,...``); the JSON with ``{`` once a BOM and whitespace are passed.
+    """
+    try:
+        text = read_text(report)  # utf-8-sig: a BOM is dropped
+    except BadFile as exc:
+        raise InputError(exc.problem) from None
+    return text.lstrip().startswith("{")
+
+
 def _root_account(report: Path, is_json: bool) -> str | None:
     """The account id in the report's root row ARN (None when the report has no root row)."""
     try:
@@ -31,7 +45,7 @@ def _root_account(report: Path, is_json: bool) -> str | None:
 
 def single_account(report: Path, account_id: str | None, captured_at: datetime | None) -> tuple[AccountCapture, AccountFiles]:
     """Read one credential report as the only file of one account."""
-    is_json = report.suffix.lower() == ".json"
+    is_json = _is_json(report)
     in_report = _root_account(report, is_json)
     if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
         raise UsageError(f"--account-id {account_id!r} is not a 12-digit AWS account id")

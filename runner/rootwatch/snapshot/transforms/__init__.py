@@ -21,6 +21,8 @@ aws_iam_virtual_mfa_device             ``virtual_mfa_device_rows(resp, origin=)`
 aws_cloudtrail_trail                   ``trail_rows(describe_trails, origin=, region=, statuses=,
                                        event_selectors=, insight_selectors=, tags=)``; maps are keyed
                                        by trail ARN or name (GetTrailStatus, GetEventSelectors, ...).
+                                       ``trail_status_columns``, ``event_selector_columns`` and
+                                       ``insight_selector_columns`` check one per-trail response.
                                        ``add_shadow_copies(rows, regions)`` repeats multi-region
                                        trails in regions where DescribeTrails was not captured.
 aws_cloudwatch_log_metric_filter       ``metric_filter_rows(resp, origin=, region=)`` (DescribeMetricFilters)
@@ -47,7 +49,14 @@ Example (boto3)::
     writer.add_rows("aws_cloudtrail_trail", trail_rows(trails, origin=origin, region="eu-west-1", statuses=status))
 """
 
-from rootwatch.snapshot.transforms.cloudtrail import add_shadow_copies, trail_account_id, trail_rows
+from rootwatch.snapshot.transforms.cloudtrail import (
+    add_shadow_copies,
+    event_selector_columns,
+    insight_selector_columns,
+    trail_account_id,
+    trail_rows,
+    trail_status_columns,
+)
 from rootwatch.snapshot.transforms.cloudwatch import alarm_rows, metric_filter_rows
 from rootwatch.snapshot.transforms.common import (
     GLOBAL_REGION,
@@ -91,6 +100,8 @@ __all__ = [
     "credential_report_rows",
     "credential_report_rows_from_response",
     "credential_report_text",
+    "event_selector_columns",
+    "insight_selector_columns",
     "log_file_records",
     "metric_filter_rows",
     "organizations_account_rows",
@@ -101,5 +112,6 @@ __all__ = [
     "trail_account_id",
     "trail_event_row",
     "trail_rows",
+    "trail_status_columns",
     "virtual_mfa_device_rows",
 ]

@@ -103,12 +103,12 @@ def trail_rows(
         row: Row = {column: trail.get(key) for column, key in _TRAIL_FIELDS.items()}
         for column, key in _TRAIL_FLAGS.items():
             row[column] = flag(trail.get(key), f"trailList[{index}].{key}")
-        row.update(_status_columns(_lookup(statuses, trail) if own else None, trail["Name"]))
-        selectors = _lookup(event_selectors, trail) if own else None
-        row["event_selectors"] = plain(selectors.get("EventSelectors")) if selectors else None
-        row["advanced_event_selectors"] = plain(selectors.get("AdvancedEventSelectors")) if selectors else None
-        insights = _lookup(insight_selectors, trail) if own else None
-        row["insight_selectors"] = plain(insights.get("InsightSelectors")) if insights else None
+        name = trail["Name"]
+        row.update(trail_status_columns(_lookup(statuses, trail) if own else None, f"trail status of {name}: "))
+        row.update(event_selector_columns(_lookup(event_selectors, trail) if own else None,
+                                          f"event selectors of {name}: "))
+        row.update(insight_selector_columns(_lookup(insight_selectors, trail) if own else None,
+                                            f"insight selectors of {name}: "))
         tag_list = (tags or {}).get(trail["TrailARN"], (tags or {}).get(trail["Name"])) if own else None
         row.update(tag_columns(tag_list))
         row["title"] = trail["Name"]
@@ -118,15 +118,57 @@ def trail_rows(
     return rows
 
 
-def _status_columns(status: Mapping[str, Any] | None, name: str) -> Row:
+def trail_status_columns(status: Any, context: str = "") -> Row:
+    """The status columns of a trail from its GetTrailStatus response (all NULL for None).
+
+    Callers holding a per-trail file check it on its own with this, so a bad status is blamed on
+    its file rather than on the DescribeTrails output it joins. ``context`` prefixes error messages
+    (``trail_rows`` names the trail; a file's path already does).
+    """
     if status is None:
         return {"is_logging": None, **dict.fromkeys(_STATUS_TEXTS), **dict.fromkeys(_STATUS_TIMES)}
-    columns: Row = {"is_logging": flag(status.get("IsLogging"), f"trail status of {name}: IsLogging")}
+    status = mapping(status, f"{context}GetTrailStatus response")
+    columns: Row = {"is_logging": flag(status.get("IsLogging"), f"{context}IsLogging")}
     for column, key in _STATUS_TEXTS.items():
         columns[column] = status.get(key)
     for column, key in _STATUS_TIMES.items():
-        columns[column] = timestamp(status.get(key), f"trail status of {name}: {key}")
+        columns[column] = timestamp(status.get(key), f"{context}{key}")
     return columns
+
+
+def _object_list(value: Any, what: str) -> Any:
+    """``value`` (a list of objects, or None) as a JSON column value."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise TransformError(f"{what}: expected a list, got {type(value).__name__}")
+    for index, item in enumerate(value):
+        mapping(item, f"{what}[{index}]")
+    return plain(value)
+
+
+def event_selector_columns(selectors: Any, context: str = "") -> Row:
+    """``event_selectors`` and ``advanced_event_selectors`` from a GetEventSelectors response (NULL for None).
+
+    Checked here (not only stored) so a malformed file is reported instead of silently reading as
+    a trail with no management-event selectors.
+    """
+    if selectors is None:
+        return {"event_selectors": None, "advanced_event_selectors": None}
+    selectors = mapping(selectors, f"{context}GetEventSelectors response")
+    return {
+        "event_selectors": _object_list(selectors.get("EventSelectors"), f"{context}EventSelectors"),
+        "advanced_event_selectors": _object_list(selectors.get("AdvancedEventSelectors"),
+                                                 f"{context}AdvancedEventSelectors"),
+    }
+
+
+def insight_selector_columns(insights: Any, context: str = "") -> Row:
+    """``insight_selectors`` from a GetInsightSelectors response (NULL for None)."""
+    if insights is None:
+        return {"insight_selectors": None}
+    insights = mapping(insights, f"{context}GetInsightSelectors response")
+    return {"insight_selectors": _object_list(insights.get("InsightSelectors"), f"{context}InsightSelectors")}
 
 
 def add_shadow_copies(rows: Iterable[Row], regions: Iterable[str]) -> list[Row]:

@@ -1,8 +1,9 @@
 """Pieces every transform shares: where a row comes from, time values, and the transform error.
 
 AWS responses reach the transforms in two spellings: boto3 dictionaries (timestamps as aware
-``datetime`` objects) and the JSON the AWS CLI prints (the same keys, timestamps as ISO 8601 strings).
-A few APIs (CloudWatch Logs) give epoch milliseconds in both. The helpers here accept all three.
+``datetime`` objects) and the JSON the AWS CLI prints (the same keys, timestamps as ISO 8601 strings,
+or, from AWS CLI v1 for JSON-protocol services such as CloudTrail and Organizations, epoch seconds).
+A few APIs (CloudWatch Logs) give epoch milliseconds in both. The helpers here accept all of these.
 """
 
 from __future__ import annotations
@@ -94,9 +95,23 @@ def partition_of_arn(arn: str) -> str:
 
 
 def timestamp(value: Any, what: str) -> datetime | None:
-    """An aware UTC ``datetime`` from a boto3 datetime, an ISO 8601 string or None."""
+    """An aware UTC ``datetime`` from a boto3 datetime, an ISO 8601 string, epoch seconds or None.
+
+    Numbers are epoch seconds because that is what AWS CLI v1 prints for the timestamps of
+    JSON-protocol services (``aws cloudtrail get-trail-status``, ``aws organizations list-accounts``):
+    it hands botocore's parsed value to ``json.dumps`` as a float. CloudWatch Logs' epoch
+    milliseconds go through :func:`epoch_millis` instead.
+    """
     if value is None:
         return None
+    if isinstance(value, bool):
+        # A bool is an int to Python, but true/false is never a time: say so rather than 1970.
+        raise TransformError(f"{what}: expected a timestamp, got {value!r}")
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # NaN, infinity, or beyond year 9999
+            raise TransformError(f"{what}: {value!r} is not a time in epoch seconds") from None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):

@@ -102,6 +102,10 @@ def trail_event_row(
     raw_time = _get(record, EVENT_TIME_PATH)
     if raw_time is None:
         raise TransformError("CloudTrail record without eventTime")
+    if not isinstance(raw_time, (str, datetime)):
+        # CloudTrail writes ISO 8601 text; DuckDB's bulk loader (which this function is the
+        # reference for) cannot cast a number, so epoch seconds must fail here too.
+        raise TransformError(f"eventTime: expected an ISO 8601 timestamp, got {raw_time!r}")
     event_time = timestamp(raw_time, "eventTime")
     assert event_time is not None
     row: Row = {column: _text(_get(record, path)) for column, path in EVENT_TEXT_FIELDS.items()}
