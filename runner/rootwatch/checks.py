@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from rootwatch.errors import Problem, RootwatchError
+from rootwatch.errors import Problem, RootwatchError, SqlError
 from rootwatch.mod.model import Mod, Variable
 
 if TYPE_CHECKING:
@@ -47,14 +47,6 @@ def _empty_duckdb() -> Any:
     for table in load_tables().values():
         con.execute(table.ddl("duckdb"))
     return con
-
-
-def check_loaded_mod(mod: Mod) -> list[Problem]:
-    """Problems in the SQL of a fully loaded ``mod`` and controls that no benchmark runs."""
-    from rootwatch.mod.loader import LoadedMod
-
-    loaded = LoadedMod(mod=mod, problems=(), declared_variables=frozenset(mod.variables), benchmarks_known=True)
-    return check_partly_loaded_mod(loaded)
 
 
 def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
@@ -117,8 +109,9 @@ def _check_source(source: SqlSource, context: _SqlCheck, con: Any) -> list[Probl
 
     try:
         used = placeholders(source)
-    except RootwatchError as exc:
-        return [_problem_at(source, exc.message)]  # nothing more can be checked without a tree
+    except SqlError as exc:
+        # Nothing more can be checked without a tree. A parse error carries its file and line.
+        return [exc.problem or Problem(source.path, None, exc.message)]
     undeclared = used - context.declared if context.declared is not None else frozenset()
     problems = [
         Problem(source.path, None, f"uses :{name}, which is not a variable in mod.yaml") for name in sorted(undeclared)
@@ -149,19 +142,6 @@ def _check_translation(source: SqlSource, context: _SqlCheck, con: Any) -> list[
                 first = str(exc).strip().splitlines()[0]
                 return [Problem(source.path, None, f"duckdb rejects the translation: {first}")]
     return []
-
-
-def _problem_at(source: SqlSource, message: str) -> Problem:
-    """A problem for an error whose message starts with ``path:line: `` or ``path: `` (the form
-    rootwatch.sql.parsing gives it), split into its parts so it sorts with its file's problems."""
-    prefix = f"{source.path}:" if source.path is not None else None
-    if prefix is None or not message.startswith(prefix):
-        return Problem(source.path, None, message)
-    rest = message[len(prefix) :]
-    line, sep, text = rest.partition(": ")
-    if sep and line.isdigit():
-        return Problem(source.path, int(line), text)
-    return Problem(source.path, None, rest.lstrip())
 
 
 def _unreachable_controls(mod: Mod) -> list[Problem]:

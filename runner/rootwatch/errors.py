@@ -66,7 +66,15 @@ class ConnectionFailed(RootwatchError):
 
 
 class SqlError(RootwatchError):
-    """A control or query cannot be parsed, bound or transpiled."""
+    """A control or query cannot be parsed, bound or transpiled.
+
+    Given a :class:`Problem` (a parse error, say), it keeps it in ``problem``, so that
+    ``rootwatch check`` can sort it by file and line with the file's other problems.
+    """
+
+    def __init__(self, problem: Problem | str, *, hint: str | None = None) -> None:
+        self.problem = problem if isinstance(problem, Problem) else None
+        super().__init__(str(problem), hint=hint)
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,9 @@ def run_benchmarks(args: argparse.Namespace) -> int:
 
     mod = load_mod(args)
     args.benchmarks = list(dict.fromkeys(args.benchmarks))  # a name given twice runs once
-    for name in args.benchmarks:
-        mod.benchmark(name)  # unknown names fail before connecting
+    targets = [mod.benchmark(name) for name in args.benchmarks]  # unknown names fail before connecting
     options = run_options(args, mod, progress=want_progress(args))
-    require_selection([mod.benchmark(name) for name in args.benchmarks], options, args)
+    require_selection(targets, options, args)
     check_outputs(args)
     with api.open_engine(data_source(args)) as engine:
         result = api.run_benchmarks(mod, engine, args.benchmarks, options)

@@ -55,10 +55,9 @@ def run_controls(args: argparse.Namespace) -> int:
 
     mod = load_mod(args)
     args.controls = list(dict.fromkeys(args.controls))  # a name given twice runs once
-    for name in args.controls:
-        mod.control(name)  # unknown names fail before connecting
+    targets = [api.control_target(mod, name) for name in args.controls]  # unknown names fail before connecting
     options = run_options(args, mod, progress=want_progress(args))
-    require_selection([api.control_target(mod, name) for name in args.controls], options, args)
+    require_selection(targets, options, args)
     check_outputs(args)
     with api.open_engine(data_source(args)) as engine:
         result = api.run_controls(mod, engine, args.controls, options)

@@ -58,6 +58,7 @@ def from_files(args: argparse.Namespace) -> int:
         build_from_credential_report,
         build_from_directory,
     )
+    from rootwatch.snapshot.from_files.single import is_json_report
 
     if args.credential_report and args.directory:
         raise UsageError("give DIR or --credential-report, not both")
@@ -94,7 +95,7 @@ def from_files(args: argparse.Namespace) -> int:
     ]
     for problem in summary.skipped:
         lines.append(f"rootwatch: skipped {problem}")
-    if args.credential_report and captured_at is None and Path(args.credential_report).suffix.lower() == ".csv":
+    if args.credential_report and captured_at is None and not is_json_report(Path(args.credential_report)):
         # The report's age is graded (credential_report_fresh): say where its date came from.
         lines.append(
             "rootwatch: note: a decoded CSV report carries no generation time; the file's modification time "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import threading
 from datetime import datetime, timezone
 from pathlib import Path

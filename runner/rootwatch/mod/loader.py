@@ -150,7 +150,10 @@ def load_mod_partly(location: Path) -> LoadedMod:
     """
     collect = _Collector()
     mod_path = location / MOD_FILE
-    top = _read_mod_yaml(mod_path, collect)
+    # None when mod.yaml cannot be read, is not valid YAML or is not a mapping. Loading goes on
+    # without it: controls and queries do not depend on mod.yaml, and their problems belong in the
+    # same report.
+    top = _yaml_mapping(mod_path, collect, "mod.yaml")
     # An unreadable mod.yaml is one problem; checking its (absent) keys would only add echoes of it.
     data = top if top is not None else LineDict()
     name, title, description = _mod_identity(top, mod_path, collect) if top is not None else ("", "", "")
@@ -177,13 +180,6 @@ def load_mod_partly(location: Path) -> LoadedMod:
         declared_variables=_declared_names(raw_variables) if top is not None else None,
         benchmarks_known=top is not None and isinstance(data.get("benchmarks") or {}, dict),
     )
-
-
-def _read_mod_yaml(path: Path, collect: _Collector) -> LineDict | None:
-    """mod.yaml's top-level mapping, or None (the problem collected) when the file cannot be read,
-    is not valid YAML or is not a mapping. Loading goes on without it: controls and queries do not
-    depend on mod.yaml, and their problems belong in the same report."""
-    return _yaml_mapping(path, collect, "mod.yaml")
 
 
 def _yaml_mapping(path: Path, collect: _Collector, what: str) -> LineDict | None:

@@ -42,7 +42,6 @@ from rootwatch.snapshot.from_aws_account import (
     AccountCapture,
     AccountReader,
     CaptureStopped,
-    ClientUnavailable,
     ReadSettings,
     Tick,
     aws_error,
@@ -241,7 +240,7 @@ def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_
         sts = client(base, "sts", base.region_name or "us-east-1", settings)
         identity = sts.get_caller_identity()
     except Exception as exc:  # noqa: BLE001 - botocore raises several unrelated types for bad credentials
-        code, message = _failure(exc)
+        code, message = aws_error(exc)
         raise ConnectionFailed(
             f"the base credentials ({'profile ' + base_profile if base_profile else 'default chain'}) do not work: {code}: {message}",
             hint="they assume --role-name in each account; check them with 'aws sts get-caller-identity'",
@@ -264,13 +263,6 @@ def _targets(options: AwsCaptureOptions, settings: ReadSettings) -> tuple[list[_
     return targets, detail, skipped
 
 
-def _failure(exc: Exception) -> tuple[str, str]:
-    """(code, message) of a failed call made in the calling thread, client creation included."""
-    if isinstance(exc, ClientUnavailable):
-        return exc.code, exc.message
-    return aws_error(exc)
-
-
 def _organization_accounts(base: Any, settings: ReadSettings) -> tuple[list[str], list[SnapshotIssue], str]:
     """Active account ids of the organization, skipped (suspended) ones as issues, and its id."""
     try:
@@ -278,7 +270,7 @@ def _organization_accounts(base: Any, settings: ReadSettings) -> tuple[list[str]
         organization = organizations.describe_organization()["Organization"]
         accounts = [a for page in organizations.get_paginator("list_accounts").paginate() for a in page.get("Accounts", [])]
     except Exception as exc:  # noqa: BLE001 - ClientUnavailable, ClientError or a botocore transport error
-        code, message = _failure(exc)
+        code, message = aws_error(exc)
         raise ConnectionFailed(
             f"cannot list the organization's accounts: {code}: {message}",
             hint="--organization needs credentials of the management account (or a delegated administrator)",

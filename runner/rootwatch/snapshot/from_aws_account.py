@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from rootwatch.snapshot.from_aws_report import Backoff, ReportUnavailable, fetch_credential_report
+from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.transforms import (
     PENDING_CONFIRMATION,
@@ -72,17 +72,12 @@ class CaptureStopped(Exception):
     """
 
 
-class ClientUnavailable(Exception):
+class ClientUnavailable(AwsFailure):
     """A boto3 client could not be made (bad region or endpoint, credentials that cannot be had).
 
     botocore raises several unrelated types here, ``ValueError`` for a malformed endpoint among
     them; wrapping them lets ``_call`` record exactly these without catching every ValueError.
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -126,9 +121,12 @@ MESSAGE_LIMIT = 300
 
 
 def aws_error(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of a boto3 or botocore error, as AWS spelled them, on one line."""
+    """(code, message) of a boto3 or botocore error, as AWS spelled them, on one line (or of an
+    :class:`AwsFailure`, which carries them already)."""
     response = getattr(exc, "response", None)
-    if isinstance(response, dict) and response.get("Error"):
+    if isinstance(exc, AwsFailure):
+        code, message = exc.code, exc.message
+    elif isinstance(response, dict) and response.get("Error"):
         error = response["Error"]
         code, message = str(error.get("Code") or type(exc).__name__), str(error.get("Message") or exc)
     else:
@@ -208,7 +206,7 @@ class AccountReader:
         self._check_stop()
         try:
             return action()
-        except (ReportUnavailable, ClientUnavailable) as exc:
+        except AwsFailure as exc:  # a report that never came, a client that could not be made
             message = f"{exc.code}: {exc.message}"
         except (ClientError, BotoCoreError, ResponseParserError) as exc:
             code, text = aws_error(exc)
@@ -286,7 +284,7 @@ class AccountReader:
         try:
             return self._client("organizations", home).describe_organization()
         except (ClientError, BotoCoreError, ClientUnavailable) as exc:
-            code, text = (exc.code, exc.message) if isinstance(exc, ClientUnavailable) else aws_error(exc)
+            code, text = aws_error(exc)
             if code not in _NO_ORGANIZATION:  # not in an organization is no error: the columns stay NULL
                 self._capture.issues.append(
                     SnapshotIssue("error", f"{code}: {text}", self._capture.account_id, "global", "organizations:DescribeOrganization")

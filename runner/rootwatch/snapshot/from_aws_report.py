@@ -29,13 +29,17 @@ class Backoff:
             raise ValueError("backoff needs 0 < initial_delay <= max_delay and a positive timeout")
 
 
-class ReportUnavailable(Exception):
-    """The report could not be had: ``code`` is the last AWS error code (or ``Timeout``)."""
+class AwsFailure(Exception):
+    """A failure already reduced to an AWS-style error code and message."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class ReportUnavailable(AwsFailure):
+    """The report could not be had: ``code`` is the last AWS error code (or ``Timeout``)."""
 
 
 _RETRY_GET = {"ReportInProgress"}

@@ -9,7 +9,6 @@ variable's type; bound to a string variable it is inert data.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -75,5 +75,3 @@ def _special_input(node, days: int | None, instant: datetime):  # noqa: ANN001, 
     if kind not in texts:
         return None  # 'now' cast to text is just the word
     return exp.Cast(this=exp.Literal.string(texts[kind]), to=node.to.copy())
-
-

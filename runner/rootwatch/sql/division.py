@@ -68,10 +68,6 @@ _INTEGER_CASTS = frozenset({exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, e
 _INTEGER_COLUMN_TYPES = frozenset({"bigint"})
 _BIGINT_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+")
-# Set-returning JSON functions whose FROM items yield jsonb or text elements (as in duckdb_rewrites).
-_ELEMENT_FUNCTIONS = frozenset(
-    {"jsonb_array_elements", "json_array_elements", "jsonb_array_elements_text", "json_array_elements_text"}
-)
 # Resolving a column may follow a CTE into another CTE; a bound keeps a pathological chain cheap.
 _MAX_DEPTH = 32
 
@@ -284,8 +280,10 @@ def _element_function_columns(table: exp.Table) -> frozenset[str] | None:
     rewrite in duckdb_rewrites supports both); a column list renames it. None for anything else,
     including WITH ORDINALITY (whose extra column is bigint; DuckDB refuses it anyway).
     """
-    function = table.this
-    if not isinstance(function, exp.Anonymous) or function.name.lower() not in _ELEMENT_FUNCTIONS:
+    # Imported here: duckdb_rewrites imports this module to run the division rewrite first.
+    from rootwatch.sql.duckdb_rewrites import is_element_call
+
+    if not is_element_call(table.this):
         return None
     if table.args.get("ordinality"):
         return None

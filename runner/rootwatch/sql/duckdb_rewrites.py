@@ -39,7 +39,8 @@ def _unnest_elements(function: exp.Anonymous) -> exp.Expression:
     return exp.Explode(this=call)
 
 
-def _is_element_call(node: exp.Expression | None) -> bool:
+def is_element_call(node: exp.Expression | None) -> bool:
+    """Whether ``node`` calls a Postgres set-returning JSON function (``jsonb_array_elements`` ...)."""
     return isinstance(node, exp.Anonymous) and node.name.lower() in _ELEMENT_FUNCTIONS
 
 
@@ -52,7 +53,7 @@ def json_array_elements_in_from(tree: exp.Expression) -> exp.Expression:
     """
     for source in list(tree.find_all(exp.Table, exp.Lateral)):
         function = source.this
-        if not _is_element_call(function):
+        if not is_element_call(function):
             continue
         if source.args.get("ordinality"):
             raise SqlError(f"{function.name}() WITH ORDINALITY is not supported on DuckDB")
@@ -89,7 +90,7 @@ def _qualify_bare_alias(select: exp.Select, alias_name: str, column_name: str) -
 def json_array_elements_in_select(tree: exp.Expression) -> exp.Expression:
     """``SELECT jsonb_array_elements(x)`` (set-returning in the projection) -> ``UNNEST(...)``."""
     for function in list(tree.find_all(exp.Anonymous)):
-        if _is_element_call(function):
+        if is_element_call(function):
             function.replace(_unnest_elements(function))
     return tree
 

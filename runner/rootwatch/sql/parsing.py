@@ -45,19 +45,19 @@ def parse(source: SqlSource):  # noqa: ANN201
         first = exc.errors[0] if exc.errors else {}
         line = first.get("line")
         message = first.get("description") or str(exc).splitlines()[0]
-        raise SqlError(str(Problem(source.path, line, f"cannot parse SQL: {message}"))) from None
+        raise SqlError(Problem(source.path, line, f"cannot parse SQL: {message}")) from None
     except TokenError as exc:
-        raise SqlError(str(Problem(source.path, None, f"cannot parse SQL: {exc}"))) from None
+        raise SqlError(Problem(source.path, None, f"cannot parse SQL: {exc}")) from None
     if len(statements) != 1:
         raise SqlError(
-            str(Problem(source.path, None, f"expected one SQL statement, found {len(statements)}")),
+            Problem(source.path, None, f"expected one SQL statement, found {len(statements)}"),
             hint="a control or query file holds a single SELECT",
         )
     tree = statements[0]
     if not isinstance(tree, exp.Query):
         kind = type(tree).__name__.upper()
         raise SqlError(
-            str(Problem(source.path, None, f"expected a SELECT statement, found {kind}")),
+            Problem(source.path, None, f"expected a SELECT statement, found {kind}"),
             hint="controls and queries only read; they never change data",
         )
     return tree

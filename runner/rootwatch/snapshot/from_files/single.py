@@ -14,7 +14,7 @@ from rootwatch.snapshot.from_files.layout import CREDENTIAL_REPORT_CSV, CREDENTI
 from rootwatch.snapshot.from_files.reading import BadFile, read_json, read_text
 
 
-def _is_json(report: Path) -> bool:
+def is_json_report(report: Path) -> bool:
     """Whether ``report`` holds the JSON of ``aws iam get-credential-report`` (else the decoded CSV).
 
     Told by content, not by suffix: a report saved as ``report.txt`` (or a CSV named ``.json``) is
@@ -45,7 +45,7 @@ def _root_account(report: Path, is_json: bool) -> str | None:
 
 def single_account(report: Path, account_id: str | None, captured_at: datetime | None) -> tuple[AccountCapture, AccountFiles]:
     """Read one credential report as the only file of one account."""
-    is_json = _is_json(report)
+    is_json = is_json_report(report)
     in_report = _root_account(report, is_json)
     if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
         raise UsageError(f"--account-id {account_id!r} is not a 12-digit AWS account id")
