@@ -21,8 +21,7 @@ class ExitCode(IntEnum):
     """At least one control (or result row) in error."""
     USAGE = 3
     """Usage, configuration, input or connection error; nothing was graded."""
-
-
-def worst(*codes: ExitCode) -> ExitCode:
-    """The code that wins when several outcomes apply."""
-    return max(codes, default=ExitCode.OK)
+    INTERNAL = 4
+    """A bug in rootwatch: rerun with ROOTWATCH_DEBUG=1 for the traceback and report it."""
+    INTERRUPTED = 130
+    """Ctrl-C or SIGTERM; temporary files were removed (the shell's 128 + SIGINT)."""

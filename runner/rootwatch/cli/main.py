@@ -24,7 +24,6 @@ COMMAND_MODULES = (
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
 )
-INTERNAL_ERROR = 4
 
 
 def build_parser():  # noqa: ANN201 - argparse parser
@@ -50,6 +49,7 @@ def build_parser():  # noqa: ANN201 - argparse parser
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from rootwatch.errors import RootwatchError
+    from rootwatch.exitcodes import ExitCode
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("rootwatch: interrupted\n")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (e.g. '| head'); nothing more to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -69,14 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
         if _is_interrupt(exc):
             sys.stderr.write("rootwatch: interrupted\n")
-            return 130
+            return int(ExitCode.INTERRUPTED)
         if os.environ.get("ROOTWATCH_DEBUG"):
             raise
         sys.stderr.write(
             f"rootwatch: internal error: {type(exc).__name__}: {exc}\n"
             "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
         )
-        return INTERNAL_ERROR
+        return int(ExitCode.INTERNAL)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ Every writer of a process attaches its temporary file to one shared in-memory Du
 (its own connection, ``USE``-ing the file), and the file starts as a copy of an empty snapshot
 made once per process. Opening a DuckDB instance and creating fifteen tables cost about 50 ms;
 attaching a copied template costs about 4 ms, which is what makes thousands of per-account
-snapshots (organisation scale) cheap. ``benchmarks/org_scale.py`` measures it against the
+snapshots (organisation scale) cheap. ``perf/org_scale.py`` measures it against the
 original path.
 """
 

@@ -7,7 +7,7 @@ database's share; overhead = wall time per control run minus the time inside ``e
 Cold (first run: parse + bind + transpile) and warm (cached translation) are reported side by side.
 Target: under 5 ms per control once warm.
 
-    .venv/bin/python benchmarks/runner_overhead.py [--accounts 50] [--rounds 30]
+    .venv/bin/python perf/runner_overhead.py [--accounts 50] [--rounds 30]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 Target: under 0.3 s each. Measured side by side with the bare interpreter (``python -c pass``) in
 the same run, so the figures can be read as "rootwatch's own cost" on a shared, noisy machine.
 
-    .venv/bin/python benchmarks/startup.py [--runs 15]
+    .venv/bin/python perf/startup.py [--runs 15]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Organisation-scale benchmark: build one snapshot per account, merge them, grade the result.
 
-    python benchmarks/org_scale.py                      # 5,000 accounts, 2 build processes
-    python benchmarks/org_scale.py --accounts 500 --jobs 1 --baseline-accounts 100
+    python perf/org_scale.py                      # 5,000 accounts, 2 build processes
+    python perf/org_scale.py --accounts 500 --jobs 1 --baseline-accounts 100
 
 Each account gets realistic rows: a credential report with the root user and ~20 users, the
 account summary, virtual MFA devices, a multi-region trail seen in every region plus a regional

@@ -12,7 +12,7 @@ and prints each rate relative to zcat's (the target: at least 0.5) and rootwatch
 target: under 1 GB for 5 GB of logs). Each command runs ``--repeat`` times, alternating; the
 median counts. Not part of the test suite::
 
-    python benchmarks/cloudtrail_ingest.py --size-mb 400 --cpus 2
+    python perf/cloudtrail_ingest.py --size-mb 400 --cpus 2
 """
 
 from __future__ import annotations
