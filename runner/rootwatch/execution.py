@@ -128,6 +128,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
         )
 
     from rootwatch import __version__
+    from rootwatch.accounts import account_names
 
     root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in selected))
     context = RunContext(
@@ -139,6 +140,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
         variables=dict(options.variables),
         snapshot=info,
         tool_version=__version__,
+        account_names=account_names(engine, as_of) if controls else {},
     )
     return RunResult(root, context)
 

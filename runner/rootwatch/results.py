@@ -140,6 +140,8 @@ class RunContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     snapshot: SnapshotInfo | None = None
     tool_version: str = ""
+    account_names: Mapping[str, str] = field(default_factory=dict)
+    """Account id → display name (Organizations name, else IAM alias); see rootwatch.accounts."""
 
 
 @dataclass(frozen=True)

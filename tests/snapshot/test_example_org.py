@@ -248,3 +248,21 @@ def _benchmark_ids() -> list[str]:
     from rootwatch.mod.loader import load_mod
 
     return list(load_mod(REPO).benchmarks)
+
+
+def test_accounts_are_named_for_people(example: Path) -> None:
+    """Organizations names (the management account's ListAccounts) are looked up once per run."""
+    from rootwatch.accounts import account_names, display_account
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine.open(example)
+    try:
+        names = account_names(engine, engine.default_as_of())
+    finally:
+        engine.close()
+    assert names == {
+        MANAGEMENT: "example-management", CLEAN: "example-workloads", KEYS: "example-legacy",
+        NO_MFA: "example-sandbox", REMOVED: "example-security",
+    }
+    assert display_account(KEYS, names) == "333333333333 (example-legacy)"
+    assert display_account("999999999999", names) == "999999999999"
