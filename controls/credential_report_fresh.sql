@@ -4,12 +4,8 @@
 -- sees one error per account instead of one per control. Freshness is the age of the report's
 -- generated_time at the as-of instant, against :credential_report_max_age_hours (inclusive: a report
 -- exactly that old is still fresh).
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-),
-report as (
+-- Shared relation: accounts (controls/relations/).
+with report as (
   -- Every row of one report carries the same generated_time; an aggregator connection can list the
   -- same report twice, and the newest capture wins.
   select
@@ -39,7 +35,7 @@ described as (
   from aged as g
 )
 select
-  'arn:' || a.partition || ':iam::' || a.account_id || ':root' as resource,
+  a.root_arn as resource,
   case
     when d.account_id is null then 'error'
     when d.has_root_row = 0 then 'error'

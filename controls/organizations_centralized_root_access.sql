@@ -8,15 +8,10 @@
 -- the management or delegated-administrator account); on a live Steampipe endpoint the runner reads
 -- an empty stand-in, and every account of an organization is `skip` with a reason saying how to
 -- capture the features.
-with accounts as (
-  select distinct on (account_id)
-    account_id, partition, organization_id, organization_master_account_id
-  from aws_account
-  order by account_id, case when organization_id is null then 1 else 0 end, partition
-),
+-- Shared relations: accounts, root_summary (controls/relations/).
 -- A captured row without organization_id belongs to the organization of the account it was
 -- read in.
-captured as (
+with captured as (
   select
     coalesce(f.organization_id, a.organization_id) as organization_id,
     f.account_id,
@@ -34,19 +29,10 @@ features as (
   where organization_id is not null
   group by organization_id
 ),
-summary as (
-  select distinct on (account_id)
-    account_id,
-    coalesce(account_password_present, false) as password_present,
-    coalesce(account_access_keys_present, 0) as access_keys,
-    coalesce(account_signing_certificates_present, 0) as signing_certificates
-  from aws_iam_account_summary
-  order by account_id, account_access_keys_present desc, account_password_present desc
-),
 judged as (
   select
     a.account_id,
-    a.partition,
+    a.root_arn,
     a.organization_id,
     a.organization_master_account_id,
     a.account_id = a.organization_master_account_id as is_management,
@@ -68,10 +54,10 @@ judged as (
     ) as root_credentials
   from accounts as a
   left join features as f on f.organization_id = a.organization_id
-  left join summary as s on s.account_id = a.account_id
+  left join root_summary as s on s.account_id = a.account_id
 )
 select
-  'arn:' || partition || ':iam::' || account_id || ':root' as resource,
+  root_arn as resource,
   case
     when organization_id is null then 'skip'
     when not captured then 'skip'

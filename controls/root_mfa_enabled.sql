@@ -7,76 +7,30 @@
 --     centralized root access leaves a member account (Security Hub: NOT_APPLICABLE);
 --   * GovCloud (partition aws-us-gov), whose root user has no console access.
 -- An account whose MFA is on stays ok even without credentials: the statement "MFA is enabled" holds.
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-),
-summary as (
-  select distinct on (account_id)
-    account_id, account_mfa_enabled, account_password_present,
-    account_access_keys_present, account_signing_certificates_present
-  from aws_iam_account_summary
-  order by account_id, account_mfa_enabled
-),
-root_report as (
-  select distinct on (account_id)
-    account_id, generated_time, mfa_active, password_enabled,
-    -- A key or certificate exists when it is active or has a rotation date (N/A otherwise).
-    case when access_key_1_active or access_key_1_last_rotated is not null then 1 else 0 end
-    + case when access_key_2_active or access_key_2_last_rotated is not null then 1 else 0 end
-      as access_keys,
-    case when cert_1_active or cert_1_last_rotated is not null then 1 else 0 end
-    + case when cert_2_active or cert_2_last_rotated is not null then 1 else 0 end
-      as signing_certificates
-  from aws_iam_credential_report
-  where user_name = '<root_account>'
-  order by account_id, generated_time desc
-),
-root_state as (
-  -- The summary first, the report where the summary is missing. The report's password_enabled is
-  -- true for the classic not_supported root row, so a report alone never claims "no password" unless
-  -- it says false outright.
+-- Shared relations: accounts, root_credentials (controls/relations/).
+with judged as (
   select
-    a.account_id,
-    a.partition,
-    s.account_id is not null as has_summary,
-    coalesce(s.account_mfa_enabled, r.mfa_active) as mfa_enabled,
-    coalesce(s.account_password_present, r.password_enabled) as password_present,
-    coalesce(s.account_access_keys_present, r.access_keys) as access_keys,
-    coalesce(s.account_signing_certificates_present, r.signing_certificates) as signing_certificates,
+    c.*,
     case
-      when s.account_id is not null and r.mfa_active is not null
-           and r.mfa_active is distinct from s.account_mfa_enabled then
-        ' The credential report generated ' || to_char(r.generated_time, 'YYYY-MM-DD HH24:MI')
-        || ' UTC says mfa_active ' || case when r.mfa_active then 'true' else 'false' end
+      when c.has_summary and c.report_mfa_active is not null
+           and c.report_mfa_active is distinct from c.summary_mfa_enabled then
+        ' The credential report generated ' || to_char(c.report_generated_time, 'YYYY-MM-DD HH24:MI')
+        || ' UTC says mfa_active ' || case when c.report_mfa_active then 'true' else 'false' end
         || '; regenerate it if root MFA changed since.'
     end as report_disagrees,
-    ' (credential report of ' || to_char(r.generated_time, 'YYYY-MM-DD')
-    || '; no IAM account summary captured)' as report_only_note
-  from accounts as a
-  left join summary as s on s.account_id = a.account_id
-  left join root_report as r on r.account_id = a.account_id
-),
-judged as (
-  select
-    st.*,
-    coalesce(
-      st.password_present = false and st.access_keys = 0 and st.signing_certificates = 0, false
-    ) as credentials_removed,
     concat_ws(', ',
       -- A report alone cannot tell: Steampipe reads the root row's not_supported as true.
       case
-        when st.password_present and st.has_summary then 'a console password'
-        when st.password_present then 'possibly a console password (the report cannot rule one out)'
+        when c.password_present and c.has_summary then 'a console password'
+        when c.password_present then 'possibly a console password (the report cannot rule one out)'
       end,
-      case when st.access_keys > 0 then st.access_keys || ' access key(s)' end,
-      case when st.signing_certificates > 0 then st.signing_certificates || ' signing certificate(s)' end
+      case when c.access_keys > 0 then c.access_keys || ' access key(s)' end,
+      case when c.signing_certificates > 0 then c.signing_certificates || ' signing certificate(s)' end
     ) as credentials_text
-  from root_state as st
+  from root_credentials as c
 )
 select
-  'arn:' || j.partition || ':iam::' || j.account_id || ':root' as resource,
+  j.root_arn as resource,
   case
     when j.partition = 'aws-us-gov' then 'skip'
     when j.mfa_enabled is null then 'error'
@@ -92,16 +46,13 @@ select
       'No IAM account summary or credential report for account ' || j.account_id
       || '; cannot tell whether root MFA is enabled (capture aws iam get-account-summary).'
     when j.mfa_enabled then
-      'Root MFA is enabled'
-      || case when j.has_summary then '' else coalesce(j.report_only_note, '') end || '.'
-      || coalesce(j.report_disagrees, '')
+      'Root MFA is enabled' || j.source_note || '.' || coalesce(j.report_disagrees, '')
     when j.credentials_removed then
       'Not applicable: the root user has no password, access keys or signing certificates (root'
       || ' credentials removed, as Organizations centralized root access does), so there is no root'
       || ' sign-in for MFA to protect.'
     else
-      'Root MFA is not enabled'
-      || case when j.has_summary then '' else coalesce(j.report_only_note, '') end
+      'Root MFA is not enabled' || j.source_note
       || case when j.credentials_text <> '' then ' and the root user has ' || j.credentials_text
          else '' end
       || '; assign an MFA device to the root user or remove its credentials.'

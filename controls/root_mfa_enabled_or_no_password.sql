@@ -4,64 +4,20 @@
 -- mfa_active and password_enabled do. Root credentials removed altogether (as Organizations
 -- centralized root access leaves a member account) pass, saying so. GovCloud (partition aws-us-gov)
 -- is not applicable (skip): its root user has no console access.
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-),
-summary as (
-  select distinct on (account_id)
-    account_id, account_mfa_enabled, account_password_present,
-    account_access_keys_present, account_signing_certificates_present
-  from aws_iam_account_summary
-  order by account_id, account_mfa_enabled
-),
-root_report as (
-  select distinct on (account_id)
-    account_id, generated_time, mfa_active, password_enabled,
-    -- A key or certificate exists when it is active or has a rotation date (N/A otherwise).
-    case when access_key_1_active or access_key_1_last_rotated is not null then 1 else 0 end
-    + case when access_key_2_active or access_key_2_last_rotated is not null then 1 else 0 end
-      as access_keys,
-    case when cert_1_active or cert_1_last_rotated is not null then 1 else 0 end
-    + case when cert_2_active or cert_2_last_rotated is not null then 1 else 0 end
-      as signing_certificates
-  from aws_iam_credential_report
-  where user_name = '<root_account>'
-  order by account_id, generated_time desc
-),
-root_state as (
-  -- The summary first, the report where the summary is missing. The report's password_enabled is
-  -- true for the classic not_supported root row: a report alone says "no password" only when it
-  -- carries a real false.
+-- Shared relations: accounts, root_credentials (controls/relations/).
+with judged as (
   select
-    a.account_id,
-    a.partition,
-    s.account_id is not null as has_summary,
-    coalesce(s.account_mfa_enabled, r.mfa_active) as mfa_enabled,
-    coalesce(s.account_password_present, r.password_enabled) as password_present,
-    coalesce(s.account_access_keys_present, r.access_keys) as access_keys,
-    coalesce(s.account_signing_certificates_present, r.signing_certificates) as signing_certificates,
-    ' (credential report of ' || to_char(r.generated_time, 'YYYY-MM-DD')
-    || '; no IAM account summary captured)' as report_only_note
-  from accounts as a
-  left join summary as s on s.account_id = a.account_id
-  left join root_report as r on r.account_id = a.account_id
-),
-judged as (
-  select
-    st.*,
-    case when st.has_summary then '' else coalesce(st.report_only_note, '') end as source_note,
-    coalesce(st.access_keys = 0 and st.signing_certificates = 0, false) as no_other_credentials,
+    c.*,
+    coalesce(c.access_keys = 0 and c.signing_certificates = 0, false) as no_other_credentials,
     concat_ws(' and ',
-      case when st.access_keys > 0 then st.access_keys || ' access key(s) (see root_no_access_keys)' end,
-      case when st.signing_certificates > 0 then
-        st.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)' end
+      case when c.access_keys > 0 then c.access_keys || ' access key(s) (see root_no_access_keys)' end,
+      case when c.signing_certificates > 0 then
+        c.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)' end
     ) as other_credentials_text
-  from root_state as st
+  from root_credentials as c
 )
 select
-  'arn:' || j.partition || ':iam::' || j.account_id || ':root' as resource,
+  j.root_arn as resource,
   case
     when j.partition = 'aws-us-gov' then 'skip'
     when j.mfa_enabled is null then 'error'

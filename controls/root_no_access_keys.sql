@@ -4,82 +4,60 @@
 -- enriches the reason: which key, active or not, when last used. Without a summary (an auditor's
 -- snapshot built from a credential report alone) the report decides, and the reason says so: it
 -- can lag the summary by up to four hours, but it is the evidence the auditor holds.
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-),
-summary as (
-  select distinct on (account_id) account_id, account_access_keys_present
-  from aws_iam_account_summary
-  order by account_id, account_access_keys_present desc
-),
-root_report as (
-  select distinct on (account_id)
-    account_id,
-    access_key_1_active, access_key_1_last_rotated, access_key_1_last_used_date,
-    access_key_2_active, access_key_2_last_rotated, access_key_2_last_used_date,
-    -- Whole days since each key's last use (NULL when never used).
-    cast(floor(extract(epoch from (now() - access_key_1_last_used_date)) / 86400) as bigint) as key_1_days,
-    cast(floor(extract(epoch from (now() - access_key_2_last_used_date)) / 86400) as bigint) as key_2_days
-  from aws_iam_credential_report
-  where user_name = '<root_account>'
-  order by account_id, generated_time desc
-),
-key_text as (
-  -- A key exists when it is active or has a rotation date (the report says N/A for no key).
+-- Shared relations: accounts, root_credentials, root_access_keys (controls/relations/).
+with key_texts as (
   select
     account_id,
-    case when access_key_1_active or access_key_1_last_rotated is not null then
-      'key 1 (' || case when access_key_1_active then 'active' else 'inactive' end || ', '
+    count(*) as keys,
+    string_agg(
+      'key ' || key_number || ' (' || case when active then 'active' else 'inactive' end || ', '
       || coalesce(
-        'last used ' || to_char(access_key_1_last_used_date, 'YYYY-MM-DD') || ', '
-        || key_1_days || case key_1_days when 1 then ' day ago' else ' days ago' end,
-        'never used')
-      || ')'
-    end as key_1,
-    case when access_key_2_active or access_key_2_last_rotated is not null then
-      'key 2 (' || case when access_key_2_active then 'active' else 'inactive' end || ', '
-      || coalesce(
-        'last used ' || to_char(access_key_2_last_used_date, 'YYYY-MM-DD') || ', '
-        || key_2_days || case key_2_days when 1 then ' day ago' else ' days ago' end,
-        'never used')
-      || ')'
-    end as key_2
-  from root_report
+        'last used ' || to_char(last_used, 'YYYY-MM-DD') || ', ' || days_since_use
+        || case days_since_use when 1 then ' day ago' else ' days ago' end,
+        'never used'
+      )
+      || ')',
+      '; ' order by key_number
+    ) as described
+  from (
+    select
+      k.*,
+      -- Whole days since the key's last use (NULL when never used).
+      cast(floor(extract(epoch from (now() - k.last_used)) / 86400) as bigint) as days_since_use
+    from root_access_keys as k
+    where k.present
+  ) as present_keys
+  group by account_id
 )
 select
-  'arn:' || a.partition || ':iam::' || a.account_id || ':root' as resource,
+  c.root_arn as resource,
   case
-    when s.account_id is null and k.account_id is null then 'error'
-    when s.account_id is null and coalesce(k.key_1, k.key_2) is not null then 'alarm'
-    when s.account_id is null then 'ok'
-    when s.account_access_keys_present > 0 then 'alarm'
+    when not c.has_summary and not c.has_report then 'error'
+    when not c.has_summary and k.account_id is not null then 'alarm'
+    when not c.has_summary then 'ok'
+    when c.summary_access_keys > 0 then 'alarm'
     else 'ok'
   end as status,
   case
-    when s.account_id is null and k.account_id is null then
-      'No IAM account summary and no credential report for account ' || a.account_id
+    when not c.has_summary and not c.has_report then
+      'No IAM account summary and no credential report for account ' || c.account_id
       || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
-    when s.account_id is null and coalesce(k.key_1, k.key_2) is not null then
-      'Root user has ' || (case when k.key_1 is null then 0 else 1 end + case when k.key_2 is null then 0 else 1 end)
-      || ' access key(s): ' || concat_ws('; ', k.key_1, k.key_2)
+    when not c.has_summary and k.account_id is not null then
+      'Root user has ' || k.keys || ' access key(s): ' || k.described
       || ' (credential report; no IAM account summary captured).'
-    when s.account_id is null then
+    when not c.has_summary then
       'Root user has no access keys (credential report; no IAM account summary captured).'
-    when s.account_access_keys_present > 0 and k.account_id is null then
-      'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary); '
+    when c.summary_access_keys > 0 and not c.has_report then
+      'Root user has ' || c.summary_access_keys || ' access key(s) (account summary); '
       || 'no credential report to say which (run aws iam generate-credential-report).'
-    when s.account_access_keys_present > 0 and coalesce(k.key_1, k.key_2) is null then
-      'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary), '
-      || 'not yet in the credential report of ' || a.account_id || '.'
-    when s.account_access_keys_present > 0 then
-      'Root user has ' || s.account_access_keys_present || ' access key(s): '
-      || concat_ws('; ', k.key_1, k.key_2) || '.'
+    when c.summary_access_keys > 0 and k.account_id is null then
+      'Root user has ' || c.summary_access_keys || ' access key(s) (account summary), '
+      || 'not yet in the credential report of ' || c.account_id || '.'
+    when c.summary_access_keys > 0 then
+      'Root user has ' || c.summary_access_keys || ' access key(s): ' || k.described || '.'
     else 'Root user has no access keys.'
   end as reason,
-  a.account_id
-from accounts as a
-left join summary as s on s.account_id = a.account_id
-left join key_text as k on k.account_id = a.account_id
-order by a.account_id
+  c.account_id
+from root_credentials as c
+left join key_texts as k on k.account_id = c.account_id
+order by c.account_id

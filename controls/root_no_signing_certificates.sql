@@ -4,85 +4,46 @@
 -- counts inactive certificates too: an inactive one can be reactivated); without a summary the
 -- credential report does. The report names each certificate, whether it is active and when it was
 -- last rotated.
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-),
-summary as (
-  select distinct on (account_id) account_id, account_signing_certificates_present
-  from aws_iam_account_summary
-  order by account_id, account_signing_certificates_present desc
-),
-root_report as (
-  select distinct on (account_id)
-    account_id, generated_time,
-    cert_1_active, cert_1_last_rotated, cert_2_active, cert_2_last_rotated
-  from aws_iam_credential_report
-  where user_name = '<root_account>'
-  order by account_id, generated_time desc
-),
-cert_text as (
-  -- A certificate exists when it is active or has a rotation date (the report says N/A otherwise).
+-- Shared relations: accounts, root_credentials, root_signing_certificates (controls/relations/).
+with cert_texts as (
   select
     account_id,
-    generated_time,
-    case when cert_1_active or cert_1_last_rotated is not null then
-      'cert 1 (' || case when cert_1_active then 'active' else 'inactive' end
-      || coalesce(', last rotated ' || to_char(cert_1_last_rotated, 'YYYY-MM-DD'), '') || ')'
-    end as cert_1,
-    case when cert_2_active or cert_2_last_rotated is not null then
-      'cert 2 (' || case when cert_2_active then 'active' else 'inactive' end
-      || coalesce(', last rotated ' || to_char(cert_2_last_rotated, 'YYYY-MM-DD'), '') || ')'
-    end as cert_2
-  from root_report
-),
-judged as (
-  select
-    a.account_id,
-    a.partition,
-    s.account_id is not null as has_summary,
-    c.account_id is not null as has_report,
-    c.generated_time,
-    c.cert_1,
-    c.cert_2,
-    coalesce(
-      s.account_signing_certificates_present,
-      case when c.account_id is not null then
-        case when c.cert_1 is null then 0 else 1 end + case when c.cert_2 is null then 0 else 1 end
-      end
-    ) as certificates
-  from accounts as a
-  left join summary as s on s.account_id = a.account_id
-  left join cert_text as c on c.account_id = a.account_id
+    string_agg(
+      'cert ' || cert_number || ' (' || case when active then 'active' else 'inactive' end
+      || coalesce(', last rotated ' || to_char(last_rotated, 'YYYY-MM-DD'), '') || ')',
+      '; ' order by cert_number
+    ) as described
+  from root_signing_certificates
+  where present
+  group by account_id
 )
 select
-  'arn:' || j.partition || ':iam::' || j.account_id || ':root' as resource,
+  c.root_arn as resource,
   case
-    when j.certificates is null then 'error'
-    when j.certificates > 0 then 'alarm'
+    when c.signing_certificates is null then 'error'
+    when c.signing_certificates > 0 then 'alarm'
     else 'ok'
   end as status,
   case
-    when j.certificates is null then
-      'No IAM account summary or credential report for account ' || j.account_id
+    when c.signing_certificates is null then
+      'No IAM account summary or credential report for account ' || c.account_id
       || '; cannot tell whether the root user has signing certificates (capture aws iam'
       || ' get-account-summary).'
-    when j.certificates > 0 and not j.has_report then
-      'Root user has ' || j.certificates || ' signing certificate(s) (account summary); no'
+    when c.signing_certificates > 0 and not c.has_report then
+      'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary); no'
       || ' credential report to say which (run aws iam generate-credential-report); delete them.'
-    when j.certificates > 0 and coalesce(j.cert_1, j.cert_2) is null then
-      'Root user has ' || j.certificates || ' signing certificate(s) (account summary), not yet in'
-      || ' the credential report generated ' || to_char(j.generated_time, 'YYYY-MM-DD HH24:MI')
+    when c.signing_certificates > 0 and t.account_id is null then
+      'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary), not yet in'
+      || ' the credential report generated ' || to_char(c.report_generated_time, 'YYYY-MM-DD HH24:MI')
       || ' UTC; delete them.'
-    when j.certificates > 0 then
-      'Root user has ' || j.certificates || ' signing certificate(s): '
-      || concat_ws('; ', j.cert_1, j.cert_2) || '; delete them.'
-    when not j.has_summary then
+    when c.signing_certificates > 0 then
+      'Root user has ' || c.signing_certificates || ' signing certificate(s): ' || t.described || '; delete them.'
+    when not c.has_summary then
       'Root user has no signing certificates (credential report of '
-      || to_char(j.generated_time, 'YYYY-MM-DD') || '; no IAM account summary captured).'
+      || to_char(c.report_generated_time, 'YYYY-MM-DD') || '; no IAM account summary captured).'
     else 'Root user has no signing certificates.'
   end as reason,
-  j.account_id
-from judged as j
-order by j.account_id
+  c.account_id
+from root_credentials as c
+left join cert_texts as t on t.account_id = c.account_id
+order by c.account_id

@@ -1,11 +1,7 @@
 -- Credential report freshness per account: when each account's report was generated and how old it
 -- was at the as-of instant, oldest first (a missing report shows as NULL and sorts first).
-with accounts as (
-  select distinct on (account_id) account_id
-  from aws_account
-  order by account_id
-),
-report as (
+-- Shared relation: accounts (controls/relations/).
+with report as (
   select account_id, max(generated_time) as generated_time
   from aws_iam_credential_report
   group by account_id

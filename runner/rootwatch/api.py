@@ -108,18 +108,28 @@ def looks_like_sql(text: str) -> bool:
 
 
 def run_query(mod: Mod, engine: Engine, name_or_sql: str, options: RunOptions) -> QueryRun:
-    """Run a query of the mod by name, or an ad hoc ``select ...``, with variables and as-of."""
+    """Run a query of the mod by name, or an ad hoc ``select ...``, with variables and as-of.
+
+    Ad hoc SQL may read the mod's shared relations by name, as queries do.
+    """
     from rootwatch.sql.compile import compile_sql
-    from rootwatch.execution import missing_optional_tables
+    from rootwatch.execution import missing_optional_columns, missing_optional_tables
 
     if name_or_sql in mod.queries:
         source = mod.queries[name_or_sql].source
     elif looks_like_sql(name_or_sql):
-        source = SqlSource("command-line query", name_or_sql)
+        source = SqlSource("command-line query", name_or_sql, relations=tuple(mod.relations.values()))
     else:
         raise UnknownNameError("query", name_or_sql, list(mod.queries))
     as_of = options.as_of or engine.default_as_of()
-    sql = compile_sql(source, engine.kind, options.variables, as_of, missing_tables=missing_optional_tables(engine))
+    sql = compile_sql(
+        source,
+        engine.kind,
+        options.variables,
+        as_of,
+        missing_tables=missing_optional_tables(engine),
+        missing_columns=missing_optional_columns(engine),
+    )
     try:
         result = engine.execute(sql)
     except QueryFailed as exc:

@@ -19,6 +19,10 @@ A case file (``tests/cases/<control>.yaml`` in this repository) looks like::
             reason_contains: key 1 (inactive        # or reason: exact text, reason_matches: regex
             dimensions: {account_id: "111111111111"} # optional subset
 
+A case may name tables as ``not_captured: [aws_iam_virtual_mfa_device]``: the engine then presents
+itself as a snapshot that did not capture them for any account of ``aws_account``, so the case sees
+the runner's evidence rule at work (a control that needs such a table grades the account ``skip``).
+
 ``expect`` lists every row the control must return (order does not matter). The loader and runner
 live here so that mod authors can use them: ``rootwatch control test`` runs every case on DuckDB,
 and on Postgres too with ``--database``.
@@ -38,7 +42,7 @@ from rootwatch.errors import InputError, Problem
 from rootwatch.results import ResultRow
 from rootwatch.yamlio import LineDict, line_of, load_yaml
 
-_CASE_KEYS = {"name", "description", "given", "expect", "vars", "as_of"}
+_CASE_KEYS = {"name", "description", "given", "expect", "vars", "as_of", "not_captured"}
 _EXPECT_KEYS = {"resource", "status", "reason", "reason_contains", "reason_matches", "dimensions"}
 _FILE_KEYS = {"control", "as_of", "vars", "defaults", "cases"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -85,6 +89,8 @@ class Case:
     as_of: datetime
     path: Path
     line: int | None
+    not_captured: frozenset[str] = frozenset()
+    """Tables the case's data stands for a snapshot that did not capture (for every account)."""
 
     @property
     def id(self) -> str:
@@ -145,6 +151,9 @@ def load_cases(path: Path) -> list[Case]:
                 unknown = [c for c in row if tables[table].column(c) is None]
                 if unknown:
                     raise InputError(Problem(path, line_of(row), f"table {table} has no column {unknown[0]}"))
+        not_captured = raw.get("not_captured") or []
+        if not isinstance(not_captured, list) or not all(isinstance(t, str) and t in tables for t in not_captured):
+            raise InputError(Problem(path, line_of(raw, "not_captured"), "not_captured must be a list of table names"))
         expect = []
         for item in raw.get("expect") or []:
             _no_unknown(item, _EXPECT_KEYS, path, "expected row")
@@ -172,6 +181,7 @@ def load_cases(path: Path) -> list[Case]:
                 as_of=_as_of(as_of_value, path, raw.line),
                 path=path,
                 line=raw.line,
+                not_captured=frozenset(not_captured),
             )
         )
     return cases
@@ -277,9 +287,40 @@ def run_case_on(engine: Any, case: Case, mod: Any) -> tuple[tuple[ResultRow, ...
             raise InputError(Problem(case.path, case.line, f"case {case.name} sets unknown variable {name}"))
         variables[name] = coerce_value(mod.variables[name], value, from_text=False)
     options = RunOptions(variables=variables, as_of=case.as_of, max_parallel=1)
+    if case.not_captured:
+        engine = UncapturedEvidence(engine, case)
     result = run_targets(engine, [control_target(mod, case.control)], options)
     (_, run), = list(result.control_runs())
     return run.rows, run.error
+
+
+class UncapturedEvidence:
+    """An engine presented as a snapshot that did not capture ``case.not_captured`` for any account
+    of the case's ``aws_account`` rows; everything else is the engine's own."""
+
+    def __init__(self, engine: Any, case: Case) -> None:
+        from rootwatch.snapshot.metadata import NOT_CAPTURED, SnapshotInfo, SnapshotIssue
+
+        self._engine = engine
+        self.kind = engine.kind
+        accounts = sorted({str(row.get("account_id")) for row in case.given.get("aws_account", [])})
+        self._info = SnapshotInfo(
+            captured_at=case.as_of,
+            source="case",
+            tool_version="",
+            created_at=case.as_of,
+            issues=tuple(
+                SnapshotIssue(NOT_CAPTURED, f"{table} not captured in case {case.name}", account, None, table)
+                for account in accounts
+                for table in sorted(case.not_captured)
+            ),
+        )
+
+    def snapshot_info(self) -> Any:
+        return self._info
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
 
 
 def run_case_duckdb(case: Case, mod: Any) -> tuple[tuple[ResultRow, ...], str | None]:

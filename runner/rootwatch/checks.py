@@ -59,6 +59,7 @@ def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
     are, since it would otherwise name every control.
     """
     from rootwatch.schema.tables import load_tables
+    from rootwatch.sql.relations import with_relations
 
     mod = loaded.mod
     context = _SqlCheck(
@@ -70,11 +71,20 @@ def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
     problems: list[Problem] = []
     con = _empty_duckdb()
     try:
+        # Shared relations first, each on its own: their mistakes are reported in their own files
+        # (also for a relation nothing reads yet), and not restated for every control reading them.
+        shared = tuple(mod.relations.values())
+        broken: set[str] = set()
+        for relation in shared:
+            found = _check_source(with_relations(relation, shared), context, con, broken)
+            if found:
+                broken.add(relation.name)
+                problems.extend(found)
         # A blank control is already "empty SQL file" from the loader; parsing it would say so again.
         sources = [c.source for c in mod.controls.values() if c.sql.strip()]
         sources += [q.source for q in mod.queries.values()]
         for source in sources:
-            problems.extend(_check_source(source, context, con))
+            problems.extend(_check_source(source, context, con, broken))
     finally:
         con.close()
     if loaded.benchmarks_known:
@@ -102,26 +112,31 @@ class _SqlCheck:
     values: Mapping[str, Any]
 
 
-def _check_source(source: SqlSource, context: _SqlCheck, con: Any) -> list[Problem]:
-    """Problems of one control's or query's SQL: syntax, variables, tables and columns, translation."""
+def _check_source(source: SqlSource, context: _SqlCheck, con: Any, broken: set[str]) -> list[Problem]:
+    """Problems of one control's, query's or relation's SQL: syntax, relations, variables, tables
+    and columns, translation. ``broken`` names relations already found faulty."""
     from rootwatch.sql.lint import check_references
-    from rootwatch.sql.parsing import placeholders
+    from rootwatch.sql.parsing import own_placeholders, placeholders
+    from rootwatch.sql.relations import used_relations
 
     try:
         used = placeholders(source)
+        reads_broken = any(r.name in broken for r in used_relations(source))
     except SqlError as exc:
         # Nothing more can be checked without a tree. A parse error carries its file and line.
         return [exc.problem or Problem(source.path, None, exc.message)]
-    undeclared = used - context.declared if context.declared is not None else frozenset()
+    # Named where the file itself writes them; one read through a relation is the relation's.
+    own = own_placeholders(source)
+    undeclared = own - context.declared if context.declared is not None else frozenset()
     problems = [
         Problem(source.path, None, f"uses :{name}, which is not a variable in mod.yaml") for name in sorted(undeclared)
     ]
     # Tables and columns do not depend on variable values: check them even when a variable is
     # wrong, so fixing one problem does not reveal the next.
     problems.extend(check_references(source, context.tables))
-    if problems or not used <= set(context.variables):
+    if problems or reads_broken or not used <= set(context.variables):
         # Compiling needs a value for every variable, and DuckDB would only restate a reference
-        # problem in its own words.
+        # problem (here or in a relation it reads) in its own words.
         return problems
     return _check_translation(source, context, con)
 

@@ -42,12 +42,42 @@ def missing_optional_tables(engine: Engine) -> frozenset[str]:
     return frozenset(t.name for t in load_tables().values() if t.origin == "rootwatch" and t.name not in available)
 
 
-def run_control_sql(control: Control, engine: Engine, options: RunOptions, as_of: datetime, missing: frozenset[str]) -> Graded:
+def missing_optional_columns(engine: Engine) -> frozenset[tuple[str, str]]:
+    """(table, column) pairs of rootwatch-only columns the engine's tables lack (a live Steampipe
+    endpoint, a snapshot built before the column existed); controls then read NULL for them."""
+    from rootwatch.schema.tables import load_tables, quote_identifier
+
+    available = engine.available_tables()
+    missing: set[tuple[str, str]] = set()
+    for table in load_tables().values():
+        own = [c.name for c in table.columns if c.origin == "rootwatch"]
+        if table.origin == "rootwatch" or not own or table.name not in available:
+            continue
+        # WHERE FALSE: the planner answers with the column list alone, without scanning (on
+        # Steampipe, without an API call).
+        try:
+            columns = set(engine.execute(f"SELECT * FROM {quote_identifier(table.name)} WHERE FALSE").columns)
+        except QueryFailed:
+            continue  # the controls reading the table fail on their own, with the database's words
+        missing.update((table.name, name) for name in own if name not in columns)
+    return frozenset(missing)
+
+
+def run_control_sql(
+    control: Control,
+    engine: Engine,
+    options: RunOptions,
+    as_of: datetime,
+    missing: frozenset[str],
+    missing_columns: frozenset[tuple[str, str]] = frozenset(),
+) -> Graded:
     """Compile, execute and grade one control; failures become an error outcome, never an exception."""
     from rootwatch.sql.compile import compile_sql
 
     try:
-        sql = compile_sql(control.source, engine.kind, options.variables, as_of, missing_tables=missing)
+        sql = compile_sql(
+            control.source, engine.kind, options.variables, as_of, missing_tables=missing, missing_columns=missing_columns
+        )
     except (SqlError, VariableError) as exc:
         return Graded((), f"control {control.id} cannot be compiled: {exc}")
     try:
@@ -91,6 +121,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
     controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
     check_variables(controls, options.variables)
     missing = missing_optional_tables(engine) if controls else frozenset()
+    missing_columns = missing_optional_columns(engine) if controls else frozenset()
     info = engine.snapshot_info()
     uncaptured = info.uncaptured_tables() if info is not None else {}
 
@@ -99,7 +130,7 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
 
     def work(control: Control) -> tuple[str, Graded, float]:
         began = time.perf_counter()
-        graded = run_control_sql(control, engine, options, as_of, missing)
+        graded = run_control_sql(control, engine, options, as_of, missing, missing_columns)
         if uncaptured and graded.error is None:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured))
         return control.id, graded, time.perf_counter() - began

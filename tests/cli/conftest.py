@@ -79,6 +79,15 @@ ROWS = {
 }
 
 
+def _copy_relations_read_by(control_id: str, controls: Path) -> None:
+    from rootwatch.mod.loader import load_mod
+    from rootwatch.sql.relations import used_relations
+
+    (controls / "relations").mkdir()
+    for relation in used_relations(load_mod(REPO).control(control_id).source):
+        shutil.copy(relation.path, controls / "relations")
+
+
 @pytest.fixture()
 def cli_mod(tmp_path: Path) -> Path:
     root = tmp_path / "mod"
@@ -87,6 +96,7 @@ def cli_mod(tmp_path: Path) -> Path:
     (root / "mod.yaml").write_text(MOD_YAML)
     for suffix in (".sql", ".yaml"):
         shutil.copy(REPO / "controls" / f"root_no_access_keys{suffix}", controls)
+    _copy_relations_read_by("root_no_access_keys", controls)
     for name, sql in EXTRA_CONTROLS.items():
         (controls / f"{name}.sql").write_text(sql)
         (controls / f"{name}.yaml").write_text(META.format(title=name.replace("_", " ").capitalize()))

@@ -42,13 +42,9 @@ benchmarks:
 
 ACCOUNT_LISTED_SQL = """\
 -- Every account in the snapshot, as information (a low-severity control for selection tests).
-with accounts as (
-  select distinct on (account_id) account_id, partition
-  from aws_account
-  order by account_id, partition
-)
+-- accounts is the shared relation (controls/relations/accounts.sql).
 select
-  'arn:' || partition || ':iam::' || account_id || ':root' as resource,
+  root_arn as resource,
   'info' as status,
   'Account ' || account_id || ' is in the snapshot.' as reason,
   account_id
@@ -78,13 +74,29 @@ def _meta(title: str, severity: str, service: str) -> str:
     )
 
 
+def copy_control(name: str, controls: Path) -> None:
+    """Copy the repository's control ``name`` (SQL and YAML) into ``controls``, with the shared
+    relations it reads into ``controls/relations``."""
+    from rootwatch.mod.loader import load_mod
+    from rootwatch.sql.relations import used_relations
+
+    control = load_mod(REPO).control(name)
+    shutil.copy(control.sql_path, controls)
+    shutil.copy(control.meta_path, controls)
+    (controls / "relations").mkdir(parents=True, exist_ok=True)
+    for relation in used_relations(control.source):
+        shutil.copy(relation.path, controls / "relations")
+
+
 def make_mod(directory: Path, *, broken: bool = False) -> Path:
-    """Write a mod to ``directory``: the repository's root_no_access_keys control, an ``info``
+    """Write a mod to ``directory``: the repository's root_no_access_keys control (and the shared
+    relations), an ``info``
     control (severity low) and, with ``broken``, a control that always errors."""
     controls = directory / "controls"
     controls.mkdir(parents=True, exist_ok=True)
-    for suffix in (".sql", ".yaml"):
-        shutil.copy(REPO / "controls" / f"root_no_access_keys{suffix}", controls / f"root_no_access_keys{suffix}")
+    copy_control("root_no_access_keys", controls)
+    (relations := controls / "relations").mkdir(exist_ok=True)
+    shutil.copy(REPO / "controls" / "relations" / "accounts.sql", relations)  # read by account_listed
     (controls / "account_listed.sql").write_text(ACCOUNT_LISTED_SQL)
     (controls / "account_listed.yaml").write_text(_meta("Account is listed", "low", "AWS/Organizations"))
     if broken:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from cis_fixtures import GOLDEN_BENCHMARKS, GOLDEN_DIR, GOLDEN_FILES, Fixture, golden_text, grade, sample_result
+from scratch import copy_control
 
 from rootwatch.errors import UsageError
 from rootwatch.mod.model import Benchmark, ControlDocs
@@ -214,8 +214,7 @@ def test_cli_exports_the_cis_table_from_a_duckdb_database(tmp_path: Path, capsys
     mod_dir = tmp_path / "mod"
     (mod_dir / "controls").mkdir(parents=True)
     for name in ("root_no_access_keys", "credential_report_fresh"):
-        for ext in ("sql", "yaml"):
-            shutil.copy(REPO / "controls" / f"{name}.{ext}", mod_dir / "controls" / f"{name}.{ext}")
+        copy_control(name, mod_dir / "controls")
     mod_yaml = (REPO / "mod.yaml").read_text("utf-8")
     (mod_dir / "mod.yaml").write_text(mod_yaml[: mod_yaml.index("\nbenchmarks:")] + SCRATCH_BENCHMARKS, "utf-8")
     snapshot = tmp_path / "org.duckdb"

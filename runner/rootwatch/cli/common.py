@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rootwatch.mod.model import Mod
     from rootwatch.options import RunOptions
     from rootwatch.results import RunResult
+    from rootwatch.sql.parsing import SqlSource
 
 SNAPSHOT_ENV = "ROOTWATCH_SNAPSHOT"
 
@@ -30,6 +31,23 @@ def load_mod(args: argparse.Namespace) -> Mod:
 
     location = getattr(args, "mod_location", None)
     return load(find_mod_location(Path(location) if location else None))
+
+
+def relations_line(source: SqlSource) -> str:
+    """``relations: a, b`` naming the shared relations ``source`` reads (directly or not)."""
+    from rootwatch.sql.relations import used_relations
+
+    names = [r.name for r in used_relations(source)]
+    return f"relations: {', '.join(names) if names else '(none)'}"
+
+
+def print_expanded_sql(source: SqlSource) -> int:
+    """Print ``source``'s SQL with its shared relations prepended, ready for psql; returns 0."""
+    from rootwatch.sql.relations import expanded_text
+
+    text = expanded_text(source)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def data_source(args: argparse.Namespace) -> DataSource:

@@ -29,8 +29,14 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     listing.add_argument("--tag", metavar="KEY=VALUE", action="append", default=[], help="only controls with this tag")
     listing.set_defaults(handler=list_controls)
 
-    show = commands.add_parser("show", help="show a control's documentation", description="Show a control's docs and where it is used.")
+    show = commands.add_parser(
+        "show",
+        help="show a control's documentation or SQL",
+        description="Show a control's docs, the shared relations it reads and where it is used; with --sql, "
+        "print its SQL with those relations prepended as CTEs (Postgres, :name parameters kept: it runs in psql).",
+    )
     show.add_argument("control", metavar="CONTROL")
+    show.add_argument("--sql", action="store_true", help="print the expanded SQL instead of the docs")
     add_mod_location(show)
     show.set_defaults(handler=show_control)
 
@@ -79,10 +85,12 @@ def list_controls(args: argparse.Namespace) -> int:
 
 
 def show_control(args: argparse.Namespace) -> int:
-    from rootwatch.cli.common import load_mod
+    from rootwatch.cli.common import load_mod, print_expanded_sql, relations_line
 
     mod = load_mod(args)
     control = mod.control(args.control)
+    if args.sql:
+        return print_expanded_sql(control.source)
     used_in = [
         f"{bench.id}: {node.title}"
         for bench in mod.benchmarks.values()
@@ -94,6 +102,7 @@ def show_control(args: argparse.Namespace) -> int:
         f"{control.title}",
         f"id: {control.id}    severity: {control.severity}    tags: {tags}",
         f"sql: {control.sql_path}",
+        relations_line(control.source),
         "",
         "Description",
         _indent(control.description),

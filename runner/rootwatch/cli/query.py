@@ -1,4 +1,4 @@
-"""``rootwatch query run|list``."""
+"""``rootwatch query run|list|show``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     add_list_output(listing)
     listing.set_defaults(handler=list_queries)
 
+    show = commands.add_parser(
+        "show",
+        help="show a query's description or SQL",
+        description="Show a query's description and the shared relations it reads; with --sql, print its SQL "
+        "with those relations prepended as CTEs (Postgres, :name parameters kept: it runs in psql).",
+    )
+    show.add_argument("query", metavar="QUERY")
+    show.add_argument("--sql", action="store_true", help="print the expanded SQL instead of the description")
+    add_mod_location(show)
+    show.set_defaults(handler=show_query)
+
 
 _EXPORT_FORMATS = {".csv": "csv", ".json": "json", ".md": "md", ".txt": "text"}
 
@@ -65,6 +76,20 @@ def run_query(args: argparse.Namespace) -> int:
         result = api.run_query(mod, engine, args.query, options)
     write_all_atomic([(path, render_query(result.columns, result.rows, fmt)) for path, fmt in exports])
     sys.stdout.write(render_query(result.columns, result.rows, args.output))
+    return 0
+
+
+def show_query(args: argparse.Namespace) -> int:
+    from rootwatch.cli.common import load_mod, print_expanded_sql, relations_line
+
+    mod = load_mod(args)
+    query = mod.query(args.query)
+    if args.sql:
+        return print_expanded_sql(query.source)
+    lines = [query.title, f"id: {query.name}", f"sql: {query.sql_path}", relations_line(query.source)]
+    if query.description:
+        lines += ["", "Description", *[f"  {line}" if line else "" for line in query.description.splitlines()]]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

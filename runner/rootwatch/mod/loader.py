@@ -1,4 +1,4 @@
-"""Loading a mod directory: ``mod.yaml``, ``controls/``, ``queries/``.
+"""Loading a mod directory: ``mod.yaml``, ``controls/``, ``controls/relations/``, ``queries/``.
 
 Every problem is collected before anything is raised, so one ``rootwatch check`` (or one failed run)
 lists them all with their file and line. :func:`load_mod_partly` returns what did load together with
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from rootwatch.mod.model import (
     Variable,
 )
 from rootwatch.mod.variables import VARIABLE_TYPES, check_default
+from rootwatch.sql.parsing import SqlSource
+from rootwatch.sql.relations import RELATIONS_FOLDER
 from rootwatch.yamlio import LineDict, line_of, load_yaml
 
 MOD_FILE = "mod.yaml"
@@ -160,8 +162,10 @@ def load_mod_partly(location: Path) -> LoadedMod:
 
     raw_variables = data.get("variables") or LineDict()
     variables = _load_variables(raw_variables, mod_path, collect)
-    controls = _load_controls(location / "controls", collect)
-    queries = _load_queries(location / "queries", collect)
+    relations = _load_relations(location / "controls" / RELATIONS_FOLDER, collect)
+    shared = tuple(relations.values())
+    controls = {k: replace(c, relations=shared) for k, c in _load_controls(location / "controls", collect).items()}
+    queries = {k: replace(q, relations=shared) for k, q in _load_queries(location / "queries", collect).items()}
     benchmarks = _load_benchmarks(data.get("benchmarks") or LineDict(), mod_path, controls, collect)
 
     mod = Mod(
@@ -173,6 +177,7 @@ def load_mod_partly(location: Path) -> LoadedMod:
         controls=controls,
         queries=queries,
         benchmarks=benchmarks,
+        relations=relations,
     )
     return LoadedMod(
         mod=mod,
@@ -292,7 +297,10 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
     if meta is None:
         return _control_without_metadata(stem, sql_path, meta_path, sql)
     collect.unknown_keys(
-        meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence"}, meta_path, "control metadata"
+        meta,
+        {"id", "title", "description", "severity", "tags", "docs", "optional_evidence", "evidence_to_pass"},
+        meta_path,
+        "control metadata",
     )
     if "id" in meta and meta["id"] != stem:
         collect.add(meta_path, line_of(meta, "id"), f"id {meta['id']!r} disagrees with the file name {stem!r}")
@@ -314,7 +322,8 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         sql_path=sql_path,
         meta_path=meta_path,
         sql=sql,
-        optional_evidence=_optional_evidence(meta, meta_path, collect),
+        optional_evidence=_table_names(meta, "optional_evidence", meta_path, collect),
+        evidence_to_pass=_table_names(meta, "evidence_to_pass", meta_path, collect),
     )
 
 
@@ -338,22 +347,52 @@ def _control_without_metadata(stem: str, sql_path: Path, meta_path: Path, sql: s
     )
 
 
-def _optional_evidence(meta: Mapping, meta_path: Path, collect: _Collector) -> frozenset[str]:
-    """``optional_evidence``: tables the control grades without (its SQL says what is missing)."""
+def _table_names(meta: Mapping, key: str, meta_path: Path, collect: _Collector) -> frozenset[str]:
+    """A list of table names under ``key`` (``optional_evidence``: tables the control grades
+    without; ``evidence_to_pass``: tables it needs only to grade ``ok``)."""
     from rootwatch.schema.tables import load_tables
 
-    value = meta.get("optional_evidence", [])
+    value = meta.get(key, [])
     if value == []:
         return frozenset()
-    line = line_of(meta, "optional_evidence")
+    line = line_of(meta, key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        collect.add(meta_path, line, "optional_evidence must be a list of table names")
+        collect.add(meta_path, line, f"{key} must be a list of table names")
         return frozenset()
     known = load_tables()
     for name in value:
         if name not in known:
-            collect.add(meta_path, line, f"optional_evidence: unknown table {name!r}")
+            collect.add(meta_path, line, f"{key}: unknown table {name!r}")
     return frozenset(value)
+
+
+def _load_relations(directory: Path, collect: _Collector) -> dict[str, SqlSource]:
+    """Shared relations: ``<name>.sql`` files read by name from controls and queries.
+
+    A relation named like a table would hide that table from every file that reads it.
+    """
+    from rootwatch.schema.tables import load_tables
+
+    relations: dict[str, SqlSource] = {}
+    if not directory.is_dir():
+        return relations
+    tables = load_tables()
+    for sql_path in sorted(directory.glob("*.sql")):
+        name = sql_path.stem
+        if not ID_PATTERN.match(name):
+            collect.add(sql_path, None, f"relation name {name!r} (the file stem) must be lower_snake_case")
+            continue
+        if name in tables:
+            collect.add(sql_path, 1, f"relation {name} has the name of the table {name}, which it would hide; rename the file")
+            continue
+        sql = _read_sql(sql_path, collect)
+        if sql is None:
+            continue
+        if not sql.strip():
+            collect.add(sql_path, None, "empty SQL file")
+            continue
+        relations[name] = SqlSource(name, sql, sql_path)
+    return relations
 
 
 def _load_queries(directory: Path, collect: _Collector) -> dict[str, Query]:

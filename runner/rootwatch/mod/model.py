@@ -51,10 +51,16 @@ class Control:
     """Tables the control grades without, saying in its reason what is missing (``optional_evidence``
     in its YAML). Every other table it reads is required: where a snapshot did not capture one for
     an account, the runner grades that account ``skip`` instead of trusting an empty table."""
+    evidence_to_pass: frozenset[str] = frozenset()
+    """Tables needed only to grade an account ``ok`` (``evidence_to_pass`` in its YAML): where a
+    snapshot did not capture one, an ``ok`` becomes ``skip`` but an alarm decided without it stands
+    (no MFA at all alarms whether or not the virtual MFA devices were read)."""
+    relations: tuple[SqlSource, ...] = field(default=(), repr=False)
+    """The mod's shared relations, which the SQL may read by name."""
 
     @property
     def source(self) -> SqlSource:
-        return SqlSource(self.id, self.sql, self.sql_path)
+        return SqlSource(self.id, self.sql, self.sql_path, self.relations)
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,12 @@ class Query:
     description: str
     sql_path: Path | None
     sql: str = field(repr=False)
+    relations: tuple[SqlSource, ...] = field(default=(), repr=False)
+    """The mod's shared relations, which the SQL may read by name."""
 
     @property
     def source(self) -> SqlSource:
-        return SqlSource(self.name, self.sql, self.sql_path)
+        return SqlSource(self.name, self.sql, self.sql_path, self.relations)
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ class Mod:
     queries: Mapping[str, Query]
     benchmarks: Mapping[str, Benchmark]
     """Top-level benchmarks, in mod.yaml order."""
+    relations: Mapping[str, SqlSource] = field(default_factory=dict)
+    """Shared relations (``controls/relations/<name>.sql``) by name; see :mod:`rootwatch.sql.relations`."""
 
     def all_benchmarks(self) -> dict[str, Benchmark]:
         """Top-level and nested benchmarks by id."""

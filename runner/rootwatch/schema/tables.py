@@ -50,6 +50,9 @@ Origin = Literal["steampipe", "rootwatch"]
 class Column:
     name: str
     type: ColumnType
+    origin: Origin = "steampipe"
+    """``rootwatch``: a column Steampipe's table lacks, filled only by rootwatch's snapshot builders
+    (NULL where not captured; an engine without it reads NULL)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ def load_tables() -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for name, spec in raw.items():
         own = tuple(Column(col, ColumnType(typ)) for col, typ in spec["columns"].items())
+        own += tuple(Column(col, ColumnType(typ), "rootwatch") for col, typ in (spec.get("rootwatch_columns") or {}).items())
         extra: tuple[Column, ...] = ()
         if spec.get("resource"):
             extra += _RESOURCE_COLUMNS

@@ -33,6 +33,8 @@ an ``error`` issue (exit 2), and that source's accounts, absent from ``aws_accou
 A column of the definition that the endpoint lacks is an error (exit 3) naming the table, column
 and source, because a control reading it would grade NULLs as if they were evidence. With
 ``allow_missing_columns`` it is left NULL and recorded as a ``missing_column`` issue instead.
+rootwatch-only columns (``rootwatch_columns`` in the table definitions) are never on an endpoint:
+they are left NULL, which the controls read as "not captured".
 """
 
 from __future__ import annotations
@@ -340,7 +342,7 @@ def _copy_table(
             source.not_copied[table.name] = f"{label} has no table {table.name}"
         return
     resolved, available = found
-    missing = [name for name in table.column_names if name not in available]
+    missing = [c.name for c in table.columns if c.name not in available and c.origin != "rootwatch"]
     if missing and not options.allow_missing_columns:
         raise UsageError(
             f"{resolved}.{table.name} on {mask_dsn(options.dsn)} has no column {missing[0]!r}"

@@ -1,4 +1,4 @@
-"""Compiling a control or query for an engine: bind, pin the clock, translate, cache.
+"""Compiling a control or query for an engine: expand relations, bind, pin the clock, translate, cache.
 
 ``compile_sql`` is the whole pipeline; its result is cached by everything it depends on, so a
 control referenced by ten CIS benchmarks is translated once per run, and a warm process pays only
@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from rootwatch.errors import SqlError
-from rootwatch.sql.parsing import SqlSource, parse
+from rootwatch.sql.parsing import SqlSource, parse_expanded
 
 Dialect = Literal["duckdb", "postgres"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres")
@@ -47,20 +47,22 @@ def compile_sql(
     as_of: datetime,
     *,
     missing_tables: Iterable[str] = (),
+    missing_columns: Iterable[tuple[str, str]] = (),
     pretty: bool = False,
 ) -> str:
     """SQL text ready for ``dialect``, with ``values`` bound and clock reads fixed at ``as_of``.
 
     ``values`` may hold more variables than the SQL uses; only the used ones are bound (and part of
-    the cache key). ``missing_tables`` names rootwatch-only tables the engine lacks. ``pretty``
-    lays the SQL out on several lines (golden files, ``--show-sql``).
+    the cache key). ``missing_tables`` names rootwatch-only tables the engine lacks, and
+    ``missing_columns`` (table, column) pairs of rootwatch-only columns it lacks. ``pretty`` lays
+    the SQL out on several lines (golden files, ``--show-sql``).
     """
     from rootwatch.sql.parsing import placeholders
 
     used = placeholders(source)
     bound = tuple(sorted((name, _freeze(values[name])) for name in used if name in values))
     missing = tuple(sorted(set(missing_tables)))
-    return _compile_cached(source, dialect, bound, as_of, missing, pretty)
+    return _compile_cached(source, dialect, bound, as_of, missing, tuple(sorted(set(missing_columns))), pretty)
 
 
 @lru_cache(maxsize=2048)
@@ -70,6 +72,7 @@ def _compile_cached(
     bound: tuple[tuple[str, Any], ...],
     as_of: datetime,
     missing: tuple[str, ...],
+    missing_columns: tuple[tuple[str, str], ...],
     pretty: bool,
 ) -> str:
     from sqlglot.errors import ErrorLevel, UnsupportedError
@@ -80,10 +83,13 @@ def _compile_cached(
     from rootwatch.sql.optional_tables import substitute_missing
 
     where = source.where()
-    tree = parse(source).copy()
+    # Shared relations first: every later step (binding, the clock, dialect rewrites) sees one tree.
+    tree = parse_expanded(source).copy()
     tree = bind(tree, {k: list(v) if isinstance(v, tuple) else v for k, v in bound}, where=where)
     tree = pin_clock(tree, as_of)
-    tree = substitute_missing(tree, [table_named(name) for name in missing])
+    tree = substitute_missing(
+        tree, [table_named(name) for name in missing], [(table_named(t), c) for t, c in missing_columns]
+    )
     if dialect == "duckdb":
         from rootwatch.sql.duckdb_rewrites import rewrite_for_duckdb
         from rootwatch.sql.strict import check_functions

@@ -27,15 +27,17 @@ def check_references(source: SqlSource, tables: Mapping[str, Table]) -> list[Pro
     tree = parse(source)
     problems: list[Problem] = []
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    # Shared relations are checked in their own files; here they are known names.
+    relations = {r.name for r in source.relations}
 
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             continue  # a table function such as jsonb_array_elements(...)
-        if table.name in cte_names or table.name in tables:
+        if table.name in cte_names or table.name in tables or table.name in relations:
             continue
         from rootwatch.suggest import did_you_mean
 
-        guess = did_you_mean(table.name, tables)
+        guess = did_you_mean(table.name, [*tables, *relations])
         hint = f" (did you mean {guess}?)" if guess else ""
         problems.append(Problem(source.path, _line_of(table), f"unknown table {table.name}{hint}"))
 

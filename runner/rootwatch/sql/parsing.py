@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +16,9 @@ class SqlSource:
     name: str
     text: str
     path: Path | None = None
+    relations: tuple[SqlSource, ...] = field(default=(), repr=False)
+    """The mod's shared relations (``controls/relations/``), which the SQL may read by name; see
+    :mod:`rootwatch.sql.relations`."""
 
     def where(self) -> str:
         return str(self.path) if self.path else self.name
@@ -63,24 +66,48 @@ def parse(source: SqlSource):  # noqa: ANN201
     return tree
 
 
-@lru_cache(maxsize=512)
-def placeholders(source: SqlSource) -> frozenset[str]:
-    """Names of the ``:name`` parameters the SQL uses (cached: it is on every run's path)."""
+def parse_expanded(source: SqlSource):  # noqa: ANN201
+    """The syntax tree of ``source`` with the shared relations it reads prepended as CTEs.
+
+    Each file is parsed on its own first, so a syntax error names its own file and line. Trees are
+    cached by text; callers must ``copy()`` before changing one.
+    """
+    from rootwatch.sql.relations import expanded_text
+
+    text = expanded_text(source)
+    if text is source.text:
+        return parse(source)
+    return parse(SqlSource(source.name, text, source.path))
+
+
+def _placeholder_names(tree) -> frozenset[str]:  # noqa: ANN001
     from sqlglot import exp
 
     from rootwatch.sql.binding import parameter_name
 
-    names = (parameter_name(p) for p in parse(source).find_all(exp.Placeholder))
+    names = (parameter_name(p) for p in tree.find_all(exp.Placeholder))
     return frozenset(name for name in names if name)
 
 
 @lru_cache(maxsize=512)
+def placeholders(source: SqlSource) -> frozenset[str]:
+    """Names of the ``:name`` parameters the SQL uses, through the relations it reads (cached: it
+    is on every run's path)."""
+    return _placeholder_names(parse_expanded(source))
+
+
+def own_placeholders(source: SqlSource) -> frozenset[str]:
+    """Names of the ``:name`` parameters written in ``source``'s own text (not its relations')."""
+    return _placeholder_names(parse(source))
+
+
+@lru_cache(maxsize=512)
 def tables_read(source: SqlSource) -> frozenset[str]:
-    """Names of the database tables the SQL reads (common table expressions and table functions
-    such as ``jsonb_array_elements(...)`` left out)."""
+    """Names of the database tables the SQL reads, through the relations it reads (common table
+    expressions and table functions such as ``jsonb_array_elements(...)`` left out)."""
     from sqlglot import exp
 
-    tree = parse(source)
+    tree = parse_expanded(source)
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     return frozenset(
         table.name

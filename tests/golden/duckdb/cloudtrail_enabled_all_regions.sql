@@ -9,24 +9,38 @@
 /* Excluded event sources fail, as in AWS Config's multi-region-cloudtrail-enabled rule. */
 /* An organization trail seen from a member account has no status or selectors there; it is graded */
 /* from the owning account's row when the snapshot holds it, and is `info` otherwise. */
-WITH accounts AS (
+/* Shared relations: accounts, trail_coverage (and cloudtrail_trails, trail_management_events, */
+/* which it reads; controls/relations/). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
   SELECT DISTINCT ON (account_id)
     account_id,
-    partition
+    partition,
+    organization_id,
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
   FROM aws_account
   ORDER BY
     account_id,
+    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
-), trails /* A multi-region trail is listed once per region (shadow copies): one row per account and ARN, */ /* preferring the copy read in the home region, then one with a logging status. */ AS (
+), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
+  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
   SELECT DISTINCT ON (account_id, arn)
     account_id,
     arn,
-    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name, /* The trail ARN carries the home region and the name when a capture lacks them. */
+    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
     COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
     SPLIT_PART(arn, ':', 5) AS owner_account_id,
     COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
     COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
     is_logging,
+    NULLIF(log_group_arn, '') AS log_group_arn,
     CASE
       WHEN CASE JSON_TYPE(event_selectors)
         WHEN 'OBJECT'
@@ -80,180 +94,191 @@ WITH accounts AS (
     CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
     CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
     region
-), classic_selectors AS (
-  SELECT
-    t.account_id,
-    t.arn,
-    COALESCE(s.value ->> '$.IncludeManagementEvents', '') = 'true' AS includes_management,
-    COALESCE(s.value ->> '$.ReadWriteType', '(unset)') AS read_write_type,
-    CASE
-      WHEN CASE JSON_TYPE(s.value -> '$.ExcludeManagementEventSources')
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN s.value -> '$.ExcludeManagementEventSources'
-      ELSE CAST('[]' AS JSON)
-    END AS excluded_sources
-  FROM trails AS t, LATERAL (
+), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
+  /* Whether each trail records all read and write management events, one row per account and trail */
+  /* ARN of cloudtrail_trails, judged from that row's event selectors: */
+  /*   * classic event selectors: IncludeManagementEvents true with ReadWriteType All, or ReadOnly and */
+  /*     WriteOnly in two selectors (CloudTrail records an event when any selector matches), and no */
+  /*     ExcludeManagementEventSources (excluded sources fail, as in AWS Config's */
+  /*     multi-region-cloudtrail-enabled rule); */
+  /*   * advanced event selectors on eventCategory = Management: one without readOnly, or readOnly */
+  /*     true and false in two; an eventSource or any other field selector restricts it. */
+  /* records_all: all management events are recorded; recorded_by: by which selectors; */
+  /* selectors_unknown: no selectors were captured; management_problem: what falls short, in words. */
+  WITH classic_selectors AS (
     SELECT
-      UNNEST(JSON_EXTRACT(t.event_selectors, '$[*]')) AS value
-  ) AS s(value)
-), classic /* CloudTrail records an event when any selector matches, so read and write events may come from */ /* one selector (ReadWriteType All) or from two (ReadOnly and WriteOnly). */ AS (
-  SELECT
-    account_id,
-    arn,
-    BOOL_OR(
-      CAST(includes_management
-      AND read_write_type IN ('All', 'ReadOnly')
-      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
-    )
-    AND BOOL_OR(
-      CAST(includes_management
-      AND read_write_type IN ('All', 'WriteOnly')
-      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
-    ) AS all_management,
-    BOOL_OR(
-      CAST(includes_management
-      AND read_write_type = 'All'
-      AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
-    ) AS one_selector,
-    BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'ReadOnly') AS BOOLEAN))
-    AND BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'WriteOnly') AS BOOLEAN)) AS read_write_all,
-    BOOL_OR(CAST(includes_management AS BOOLEAN)) AS any_management
-  FROM classic_selectors
-  GROUP BY
-    account_id,
-    arn
-), classic_read_write_types AS (
-  SELECT
-    account_id,
-    arn,
-    LISTAGG(DISTINCT read_write_type, ', '
-    ORDER BY
-      read_write_type) AS types
-  FROM classic_selectors
-  WHERE
-    includes_management
-  GROUP BY
-    account_id,
-    arn
-), classic_exclusions AS (
-  SELECT
-    c.account_id,
-    c.arn,
-    LISTAGG(DISTINCT x.value, ', '
-    ORDER BY
-      x.value) AS sources
-  FROM classic_selectors AS c, LATERAL (
+      t.account_id,
+      t.arn,
+      COALESCE(s.value ->> '$.IncludeManagementEvents', '') = 'true' AS includes_management,
+      COALESCE(s.value ->> '$.ReadWriteType', '(unset)') AS read_write_type,
+      CASE
+        WHEN CASE JSON_TYPE(s.value -> '$.ExcludeManagementEventSources')
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN s.value -> '$.ExcludeManagementEventSources'
+        ELSE CAST('[]' AS JSON)
+      END AS excluded_sources
+    FROM cloudtrail_trails AS t, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(t.event_selectors, '$[*]')) AS value
+    ) AS s(value)
+  ), classic AS (
     SELECT
-      UNNEST(JSON_EXTRACT_STRING(c.excluded_sources, '$[*]')) AS value
-  ) AS x(value)
-  WHERE
-    c.includes_management
-  GROUP BY
-    c.account_id,
-    c.arn
-), advanced_fields AS (
-  SELECT
-    t.account_id,
-    t.arn,
-    s.value AS selector,
-    COALESCE(f.value ->> '$.Field', '(unnamed)') AS field,
-    COALESCE(f.value -> '$.Equals', CAST('[]' AS JSON)) AS equals
-  FROM trails AS t, LATERAL (
+      account_id,
+      arn,
+      BOOL_OR(
+        CAST(includes_management
+        AND read_write_type IN ('All', 'ReadOnly')
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      )
+      AND BOOL_OR(
+        CAST(includes_management
+        AND read_write_type IN ('All', 'WriteOnly')
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      ) AS all_management,
+      BOOL_OR(
+        CAST(includes_management
+        AND read_write_type = 'All'
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      ) AS one_selector,
+      BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'ReadOnly') AS BOOLEAN))
+      AND BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'WriteOnly') AS BOOLEAN)) AS read_write_all,
+      BOOL_OR(CAST(includes_management AS BOOLEAN)) AS any_management
+    FROM classic_selectors
+    GROUP BY
+      account_id,
+      arn
+  ), classic_read_write_types AS (
     SELECT
-      UNNEST(JSON_EXTRACT(t.advanced_event_selectors, '$[*]')) AS value
-  ) AS s(value), LATERAL (
+      account_id,
+      arn,
+      LISTAGG(DISTINCT read_write_type, ', '
+      ORDER BY
+        read_write_type) AS types
+    FROM classic_selectors
+    WHERE
+      includes_management
+    GROUP BY
+      account_id,
+      arn
+  ), classic_exclusions AS (
     SELECT
-      UNNEST(
-        JSON_EXTRACT(
-          CASE
-            WHEN CASE JSON_TYPE(s.value -> '$.FieldSelectors')
-              WHEN 'OBJECT'
-              THEN 'object'
-              WHEN 'ARRAY'
-              THEN 'array'
-              WHEN 'VARCHAR'
-              THEN 'string'
-              WHEN 'BIGINT'
-              THEN 'number'
-              WHEN 'UBIGINT'
-              THEN 'number'
-              WHEN 'DOUBLE'
-              THEN 'number'
-              WHEN 'BOOLEAN'
-              THEN 'boolean'
-              WHEN 'NULL'
-              THEN 'null'
-            END = 'array'
-            THEN s.value -> '$.FieldSelectors'
-            ELSE CAST('[]' AS JSON)
-          END,
-          '$[*]'
-        )
-      ) AS value
-  ) AS f(value)
-), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
-  SELECT
-    account_id,
-    arn,
-    selector,
-    BOOL_OR(
-      CAST(field = 'eventCategory' AND JSON_CONTAINS(equals, CAST('["Management"]' AS JSON)) AS BOOLEAN)
-    ) AS management,
-    BOOL_AND(CAST(field IN ('eventCategory', 'readOnly') AS BOOLEAN)) AS only_read_only,
-    BOOL_AND(
-      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["true"]' AS JSON)) AS BOOLEAN)
-    ) AS reads,
-    BOOL_AND(
-      CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["false"]' AS JSON)) AS BOOLEAN)
-    ) AS writes
-  FROM advanced_fields
-  GROUP BY
-    account_id,
-    arn,
-    selector
-), advanced AS (
-  SELECT
-    account_id,
-    arn,
-    BOOL_OR(CAST(management AND only_read_only AND reads AS BOOLEAN))
-    AND BOOL_OR(CAST(management AND only_read_only AND writes AS BOOLEAN)) AS all_management,
-    BOOL_OR(CAST(management AS BOOLEAN)) AS any_management
-  FROM advanced_selectors
-  GROUP BY
-    account_id,
-    arn
-), advanced_restrictions AS (
-  SELECT
-    f.account_id,
-    f.arn,
-    LISTAGG(DISTINCT f.field, ', '
-    ORDER BY
-      f.field) AS fields
-  FROM advanced_fields AS f
-  JOIN advanced_selectors AS s
-    ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
-  WHERE
-    s.management AND f.field <> 'eventCategory'
-  GROUP BY
-    f.account_id,
-    f.arn
-), evaluated /* What each trail records, from the row of the account that owns it. */ AS (
+      c.account_id,
+      c.arn,
+      LISTAGG(DISTINCT x.value, ', '
+      ORDER BY
+        x.value) AS sources
+    FROM classic_selectors AS c, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT_STRING(c.excluded_sources, '$[*]')) AS value
+    ) AS x(value)
+    WHERE
+      c.includes_management
+    GROUP BY
+      c.account_id,
+      c.arn
+  ), advanced_fields AS (
+    SELECT
+      t.account_id,
+      t.arn,
+      s.value AS selector,
+      COALESCE(f.value ->> '$.Field', '(unnamed)') AS field,
+      COALESCE(f.value -> '$.Equals', CAST('[]' AS JSON)) AS equals
+    FROM cloudtrail_trails AS t, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(t.advanced_event_selectors, '$[*]')) AS value
+    ) AS s(value), LATERAL (
+      SELECT
+        UNNEST(
+          JSON_EXTRACT(
+            CASE
+              WHEN CASE JSON_TYPE(s.value -> '$.FieldSelectors')
+                WHEN 'OBJECT'
+                THEN 'object'
+                WHEN 'ARRAY'
+                THEN 'array'
+                WHEN 'VARCHAR'
+                THEN 'string'
+                WHEN 'BIGINT'
+                THEN 'number'
+                WHEN 'UBIGINT'
+                THEN 'number'
+                WHEN 'DOUBLE'
+                THEN 'number'
+                WHEN 'BOOLEAN'
+                THEN 'boolean'
+                WHEN 'NULL'
+                THEN 'null'
+              END = 'array'
+              THEN s.value -> '$.FieldSelectors'
+              ELSE CAST('[]' AS JSON)
+            END,
+            '$[*]'
+          )
+        ) AS value
+    ) AS f(value)
+  ), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
+    SELECT
+      account_id,
+      arn,
+      selector,
+      BOOL_OR(
+        CAST(field = 'eventCategory' AND JSON_CONTAINS(equals, CAST('["Management"]' AS JSON)) AS BOOLEAN)
+      ) AS management,
+      BOOL_AND(CAST(field IN ('eventCategory', 'readOnly') AS BOOLEAN)) AS only_read_only,
+      BOOL_AND(
+        CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["true"]' AS JSON)) AS BOOLEAN)
+      ) AS reads,
+      BOOL_AND(
+        CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["false"]' AS JSON)) AS BOOLEAN)
+      ) AS writes
+    FROM advanced_fields
+    GROUP BY
+      account_id,
+      arn,
+      selector
+  ), advanced AS (
+    SELECT
+      account_id,
+      arn,
+      BOOL_OR(CAST(management AND only_read_only AND reads AS BOOLEAN))
+      AND BOOL_OR(CAST(management AND only_read_only AND writes AS BOOLEAN)) AS all_management,
+      BOOL_OR(CAST(management AS BOOLEAN)) AS any_management
+    FROM advanced_selectors
+    GROUP BY
+      account_id,
+      arn
+  ), advanced_restrictions AS (
+    SELECT
+      f.account_id,
+      f.arn,
+      LISTAGG(DISTINCT f.field, ', '
+      ORDER BY
+        f.field) AS fields
+    FROM advanced_fields AS f
+    JOIN advanced_selectors AS s
+      ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
+    WHERE
+      s.management AND f.field <> 'eventCategory'
+    GROUP BY
+      f.account_id,
+      f.arn
+  )
   SELECT
     t.account_id,
     t.arn,
@@ -280,7 +305,7 @@ WITH accounts AS (
       WHEN a.arn IS NOT NULL
       THEN 'has advanced event selectors that capture no management events'
     END AS management_problem
-  FROM trails AS t
+  FROM cloudtrail_trails AS t
   LEFT JOIN classic AS c
     ON c.account_id = t.account_id AND c.arn = t.arn
   LEFT JOIN classic_read_write_types AS rw
@@ -291,40 +316,50 @@ WITH accounts AS (
     ON a.account_id = t.account_id AND a.arn = t.arn
   LEFT JOIN advanced_restrictions AS ar
     ON ar.account_id = t.account_id AND ar.arn = t.arn
-), seen /* Every trail an account sees, joined to the owner's row (the same row for the account's own trails). */ AS (
-  SELECT
-    t.account_id,
-    t.arn,
-    t.name,
-    t.home_region,
-    t.owner_account_id,
-    t.is_organization_trail,
-    o.arn IS NOT NULL AS resolved,
-    o.is_multi_region_trail,
-    o.is_logging,
-    e.records_all,
-    e.recorded_by,
-    e.selectors_unknown,
-    e.management_problem,
-    CASE
-      WHEN t.owner_account_id <> t.account_id
-      THEN 'Organization trail ' || t.name || ' of account ' || t.owner_account_id || ' (home region ' || t.home_region || ')'
-      WHEN t.is_organization_trail
-      THEN 'Organization trail ' || t.name || ' (home region ' || t.home_region || ')'
-      ELSE 'Trail ' || t.name || ' (home region ' || t.home_region || ')'
-    END AS label
-  FROM trails AS t
-  LEFT JOIN trails AS o
-    ON o.account_id = t.owner_account_id AND o.arn = t.arn
-  LEFT JOIN evaluated AS e
-    ON e.account_id = o.account_id AND e.arn = o.arn
-), graded AS (
+), trail_coverage /* shared relation trail_coverage: relations/trail_coverage.sql */ AS (
+  /* Every CloudTrail trail each account sees, judged with the facts of the row of the account that */
+  /* owns it (the account's own row for its own trails). An organization trail seen from a member */
+  /* account has no logging status, selectors or log group there; resolved is false when the owner's */
+  /* row is not in the data. */
+  /*   compliant:  multi-region, logging, and recording all read and write management events */
+  /*   undecided:  nothing is known to be wrong, but a fact needed for the verdict was not captured */
+  /*   shortfalls: what keeps the trail from being compliant, in words ('' when nothing) */
+  /*   label:      how a reason names the trail ("trail x (home region y)", "organization trail ...") */
+  WITH seen AS (
+    SELECT
+      t.account_id,
+      t.arn,
+      t.name,
+      t.home_region,
+      t.owner_account_id,
+      t.is_organization_trail,
+      o.arn IS NOT NULL AS resolved,
+      o.is_multi_region_trail,
+      o.is_logging,
+      o.log_group_arn,
+      e.records_all,
+      e.recorded_by,
+      e.selectors_unknown,
+      e.management_problem
+    FROM cloudtrail_trails AS t
+    LEFT JOIN cloudtrail_trails AS o
+      ON o.account_id = t.owner_account_id AND o.arn = t.arn
+    LEFT JOIN trail_management_events AS e
+      ON e.account_id = o.account_id AND e.arn = o.arn
+  )
   SELECT
     s.*,
     s.resolved
     AND s.is_multi_region_trail
     AND COALESCE(s.is_logging, FALSE)
     AND s.records_all AS compliant,
+    s.resolved
+    AND s.is_multi_region_trail
+    AND NOT s.is_logging IS FALSE
+    AND s.management_problem IS NULL
+    AND (
+      s.is_logging IS NULL OR s.selectors_unknown
+    ) AS undecided,
     CONCAT_WS(
       '; ',
       CASE WHEN NOT s.is_multi_region_trail THEN 'is single-region' END,
@@ -340,22 +375,26 @@ WITH accounts AS (
         THEN 'has no captured event selectors (aws cloudtrail get-event-selectors --trail-name ' || s.name || ')'
       END
     ) AS shortfalls,
-    s.resolved /* Nothing is known to be wrong, but a fact needed for the verdict was not captured. */
-    AND s.is_multi_region_trail
-    AND NOT s.is_logging IS FALSE
-    AND s.management_problem IS NULL
-    AND (
-      s.is_logging IS NULL OR s.selectors_unknown
-    ) AS undecided
+    CASE
+      WHEN s.owner_account_id <> s.account_id
+      THEN 'organization trail ' || s.name || ' of account ' || s.owner_account_id || ' (home region ' || s.home_region || ')'
+      WHEN s.is_organization_trail
+      THEN 'organization trail ' || s.name || ' (home region ' || s.home_region || ')'
+      ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
+    END AS label
   FROM seen AS s
 ), best AS (
+  /* The trail that comes closest, per account. */
   SELECT DISTINCT ON (account_id)
-    g.*,
+    t.*,
+    UPPER(SUBSTRING(t.label, 1, 1)) || SUBSTRING(t.label, 2) AS capitalised_label,
     COUNT(*) OVER (PARTITION BY account_id) AS trail_count
-  FROM graded AS g
+  FROM trail_coverage AS t
   ORDER BY
     account_id,
-    CASE WHEN compliant THEN 1 WHEN NOT resolved THEN 2 WHEN undecided THEN 3 ELSE 4 END,
+    compliant DESC NULLS FIRST, /* a compliant trail settles it (ok); */
+    resolved, /* else an organization trail graded only in its owner's account (info); */
+    undecided DESC NULLS FIRST, /* else one that lacks only facts nobody captured (error). */
     CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END,
     CASE WHEN is_logging THEN 0 ELSE 1 END,
     CASE WHEN records_all THEN 0 ELSE 1 END,
@@ -363,7 +402,7 @@ WITH accounts AS (
     arn
 )
 SELECT
-  'arn:' || a.partition || ':iam::' || a.account_id || ':root' AS resource,
+  a.root_arn AS resource,
   CASE
     WHEN b.account_id IS NULL
     THEN 'alarm'
@@ -379,7 +418,7 @@ SELECT
     WHEN b.account_id IS NULL
     THEN 'No CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows); ' || 'nothing records root activity in any region.'
     WHEN b.compliant
-    THEN b.label || ' is multi-region, logging and records all read and write management events (' || b.recorded_by || ')' || CASE
+    THEN b.capitalised_label || ' is multi-region, logging and records all read and write management events (' || b.recorded_by || ')' || CASE
       WHEN b.owner_account_id <> b.account_id
       THEN '; graded from account ' || b.owner_account_id || '''s row'
       ELSE ''
@@ -387,8 +426,8 @@ SELECT
     WHEN NOT b.resolved
     THEN 'Covered by organization trail ' || b.name || ' (home region ' || b.home_region || ') owned by account ' || b.owner_account_id || ', whose logging status and event selectors are visible only there; ' || 'add account ' || b.owner_account_id || ' (its CloudTrail trails) to the snapshot to grade it.'
     WHEN b.undecided
-    THEN b.label || ' ' || b.shortfalls || '; cannot tell whether account ' || a.account_id || ' records all management events in all regions.'
-    ELSE b.label || ' ' || b.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging and recording all read and write management events (' || b.trail_count || ' trail(s) checked).'
+    THEN b.capitalised_label || ' ' || b.shortfalls || '; cannot tell whether account ' || a.account_id || ' records all management events in all regions.'
+    ELSE b.capitalised_label || ' ' || b.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging and recording all read and write management events (' || b.trail_count || ' trail(s) checked).'
   END AS reason,
   a.account_id,
   b.home_region AS region

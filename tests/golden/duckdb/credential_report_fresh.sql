@@ -6,13 +6,22 @@
 /* sees one error per account instead of one per control. Freshness is the age of the report's */
 /* generated_time at the as-of instant, against :credential_report_max_age_hours (inclusive: a report */
 /* exactly that old is still fresh). */
-WITH accounts AS (
+/* Shared relation: accounts (controls/relations/). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
   SELECT DISTINCT ON (account_id)
     account_id,
-    partition
+    partition,
+    organization_id,
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
   FROM aws_account
   ORDER BY
     account_id,
+    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
 ), report AS (
   /* Every row of one report carries the same generated_time; an aggregator connection can list the */
@@ -45,7 +54,7 @@ WITH accounts AS (
   FROM aged AS g
 )
 SELECT
-  'arn:' || a.partition || ':iam::' || a.account_id || ':root' AS resource,
+  a.root_arn AS resource,
   CASE
     WHEN d.account_id IS NULL
     THEN 'error'

@@ -10,18 +10,40 @@
 /* the management or delegated-administrator account); on a live Steampipe endpoint the runner reads */
 /* an empty stand-in, and every account of an organization is `skip` with a reason saying how to */
 /* capture the features. */
-WITH accounts AS (
+/* Shared relations: accounts, root_summary (controls/relations/). */
+/* A captured row without organization_id belongs to the organization of the account it was */
+/* read in. */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
   SELECT DISTINCT ON (account_id)
     account_id,
     partition,
     organization_id,
-    organization_master_account_id
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
   FROM aws_account
   ORDER BY
     account_id,
     CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
-), captured /* A captured row without organization_id belongs to the organization of the account it was */ /* read in. */ AS (
+), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
+  /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
+  /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
+  /* An aggregator connection can list a summary twice; where copies disagree, the cautious value */
+  /* wins: MFA off, a password present, the most keys and certificates. */
+  SELECT
+    account_id,
+    BOOL_AND(CAST(account_mfa_enabled AS BOOLEAN)) AS mfa_enabled,
+    BOOL_OR(CAST(account_password_present AS BOOLEAN)) AS password_present,
+    MAX(account_access_keys_present) AS access_keys,
+    MAX(account_signing_certificates_present) AS signing_certificates
+  FROM aws_iam_account_summary
+  GROUP BY
+    account_id
+), captured AS (
   SELECT
     COALESCE(f.organization_id, a.organization_id) AS organization_id,
     f.account_id,
@@ -46,21 +68,10 @@ WITH accounts AS (
     organization_id IS NOT NULL
   GROUP BY
     organization_id
-), summary AS (
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    COALESCE(account_password_present, FALSE) AS password_present,
-    COALESCE(account_access_keys_present, 0) AS access_keys,
-    COALESCE(account_signing_certificates_present, 0) AS signing_certificates
-  FROM aws_iam_account_summary
-  ORDER BY
-    account_id,
-    account_access_keys_present DESC NULLS FIRST,
-    account_password_present DESC NULLS FIRST
 ), judged AS (
   SELECT
     a.account_id,
-    a.partition,
+    a.root_arn,
     a.organization_id,
     a.organization_master_account_id,
     a.account_id = a.organization_master_account_id AS is_management,
@@ -91,11 +102,11 @@ WITH accounts AS (
   FROM accounts AS a
   LEFT JOIN features AS f
     ON f.organization_id = a.organization_id
-  LEFT JOIN summary AS s
+  LEFT JOIN root_summary AS s
     ON s.account_id = a.account_id
 )
 SELECT
-  'arn:' || partition || ':iam::' || account_id || ':root' AS resource,
+  root_arn AS resource,
   CASE
     WHEN organization_id IS NULL
     THEN 'skip'

@@ -9,96 +9,164 @@
 /*     centralized root access leaves a member account (Security Hub: NOT_APPLICABLE); */
 /*   * GovCloud (partition aws-us-gov), whose root user has no console access. */
 /* An account whose MFA is on stays ok even without credentials: the statement "MFA is enabled" holds. */
-WITH accounts AS (
+/* Shared relations: accounts, root_credentials (controls/relations/). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
   SELECT DISTINCT ON (account_id)
     account_id,
-    partition
+    partition,
+    organization_id,
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
   FROM aws_account
   ORDER BY
     account_id,
+    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
-), summary AS (
-  SELECT DISTINCT ON (account_id)
+), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
+  /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
+  /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
+  /* An aggregator connection can list a summary twice; where copies disagree, the cautious value */
+  /* wins: MFA off, a password present, the most keys and certificates. */
+  SELECT
     account_id,
-    account_mfa_enabled,
-    account_password_present,
-    account_access_keys_present,
-    account_signing_certificates_present
+    BOOL_AND(CAST(account_mfa_enabled AS BOOLEAN)) AS mfa_enabled,
+    BOOL_OR(CAST(account_password_present AS BOOLEAN)) AS password_present,
+    MAX(account_access_keys_present) AS access_keys,
+    MAX(account_signing_certificates_present) AS signing_certificates
   FROM aws_iam_account_summary
-  ORDER BY
-    account_id,
-    account_mfa_enabled
-), root_report AS (
+  GROUP BY
+    account_id
+), root_report /* shared relation root_report: relations/root_report.sql */ AS (
+  /* The root user's row of each account's IAM credential report (user <root_account>), one row per */
+  /* account that has one; the newest when an aggregator lists a report twice. */
+  /* A slot (access key 1 and 2, signing certificate 1 and 2) holds a credential when it is active or */
+  /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
   SELECT DISTINCT ON (account_id)
     account_id,
     generated_time,
-    mfa_active,
     password_enabled,
-    CASE
-      WHEN access_key_1_active OR access_key_1_last_rotated IS NOT NULL
-      THEN 1
-      ELSE 0
-    END /* A key or certificate exists when it is active or has a rotation date (N/A otherwise). */ + CASE
-      WHEN access_key_2_active OR access_key_2_last_rotated IS NOT NULL
-      THEN 1
-      ELSE 0
-    END AS access_keys,
-    CASE WHEN cert_1_active OR cert_1_last_rotated IS NOT NULL THEN 1 ELSE 0 END + CASE WHEN cert_2_active OR cert_2_last_rotated IS NOT NULL THEN 1 ELSE 0 END AS signing_certificates
+    password_status,
+    password_last_used,
+    mfa_active,
+    access_key_1_active,
+    access_key_1_last_rotated,
+    access_key_1_last_used_date,
+    access_key_1_last_used_region,
+    access_key_1_last_used_service,
+    access_key_2_active,
+    access_key_2_last_rotated,
+    access_key_2_last_used_date,
+    access_key_2_last_used_region,
+    access_key_2_last_used_service,
+    cert_1_active,
+    cert_1_last_rotated,
+    cert_2_active,
+    cert_2_last_rotated,
+    COALESCE(access_key_1_active OR access_key_1_last_rotated IS NOT NULL, FALSE) AS has_key_1,
+    COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
+    COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
+    COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2
   FROM aws_iam_credential_report
   WHERE
     user_name = '<root_account>'
   ORDER BY
     account_id,
     generated_time DESC NULLS FIRST
-), root_state AS (
-  /* The summary first, the report where the summary is missing. The report's password_enabled is */
-  /* true for the classic not_supported root row, so a report alone never claims "no password" unless */
-  /* it says false outright. */
+), root_credentials /* shared relation root_credentials: relations/root_credentials.sql */ AS (
+  /* What credentials each account's root user has, one row per account: the IAM account summary */
+  /* decides, and where no summary was captured the credential report's root row does. */
+  /* The report's password_enabled is true for the classic not_supported root row, so the report */
+  /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
+  /* access keys or signing certificates, as Organizations centralized root access leaves a member */
+  /* account. */
+  WITH combined AS (
+    SELECT
+      a.account_id,
+      a.partition,
+      a.root_arn,
+      s.account_id IS NOT NULL AS has_summary,
+      r.account_id IS NOT NULL AS has_report,
+      r.generated_time AS report_generated_time,
+      s.mfa_enabled AS summary_mfa_enabled,
+      s.access_keys AS summary_access_keys,
+      s.signing_certificates AS summary_signing_certificates,
+      r.mfa_active AS report_mfa_active,
+      COALESCE(s.mfa_enabled, r.mfa_active) AS mfa_enabled,
+      COALESCE(s.password_present, r.password_enabled) AS password_present,
+      COALESCE(
+        s.access_keys,
+        CASE
+          WHEN r.account_id IS NOT NULL
+          THEN (
+            CASE WHEN r.has_key_1 THEN 1 ELSE 0 END
+          ) + (
+            CASE WHEN r.has_key_2 THEN 1 ELSE 0 END
+          )
+        END
+      ) AS access_keys,
+      COALESCE(
+        s.signing_certificates,
+        CASE
+          WHEN r.account_id IS NOT NULL
+          THEN (
+            CASE WHEN r.has_cert_1 THEN 1 ELSE 0 END
+          ) + (
+            CASE WHEN r.has_cert_2 THEN 1 ELSE 0 END
+          )
+        END
+      ) AS signing_certificates
+    FROM accounts AS a
+    LEFT JOIN root_summary AS s
+      ON s.account_id = a.account_id
+    LEFT JOIN root_report AS r
+      ON r.account_id = a.account_id
+  )
   SELECT
-    a.account_id,
-    a.partition,
-    s.account_id IS NOT NULL AS has_summary,
-    COALESCE(s.account_mfa_enabled, r.mfa_active) AS mfa_enabled,
-    COALESCE(s.account_password_present, r.password_enabled) AS password_present,
-    COALESCE(s.account_access_keys_present, r.access_keys) AS access_keys,
-    COALESCE(s.account_signing_certificates_present, r.signing_certificates) AS signing_certificates,
-    CASE
-      WHEN s.account_id IS NOT NULL
-      AND r.mfa_active IS NOT NULL
-      AND r.mfa_active IS DISTINCT FROM s.account_mfa_enabled
-      THEN ' The credential report generated ' || STRFTIME(r.generated_time, '%Y-%m-%d %H:%M') || ' UTC says mfa_active ' || CASE WHEN r.mfa_active THEN 'true' ELSE 'false' END || '; regenerate it if root MFA changed since.'
-    END AS report_disagrees,
-    ' (credential report of ' || STRFTIME(r.generated_time, '%Y-%m-%d') || '; no IAM account summary captured)' AS report_only_note
-  FROM accounts AS a
-  LEFT JOIN summary AS s
-    ON s.account_id = a.account_id
-  LEFT JOIN root_report AS r
-    ON r.account_id = a.account_id
-), judged AS (
-  SELECT
-    st.*,
+    c.*,
     COALESCE(
-      st.password_present = FALSE AND st.access_keys = 0 AND st.signing_certificates = 0,
+      c.password_present = FALSE AND c.access_keys = 0 AND c.signing_certificates = 0,
       FALSE
     ) AS credentials_removed,
+    CASE
+      WHEN c.has_summary
+      THEN ''
+      ELSE COALESCE(
+        ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
+        ''
+      )
+    END AS source_note
+  FROM combined AS c
+), judged AS (
+  SELECT
+    c.*,
+    CASE
+      WHEN c.has_summary
+      AND c.report_mfa_active IS NOT NULL
+      AND c.report_mfa_active IS DISTINCT FROM c.summary_mfa_enabled
+      THEN ' The credential report generated ' || STRFTIME(c.report_generated_time, '%Y-%m-%d %H:%M') || ' UTC says mfa_active ' || CASE WHEN c.report_mfa_active THEN 'true' ELSE 'false' END || '; regenerate it if root MFA changed since.'
+    END AS report_disagrees,
     CONCAT_WS(
       ', ',
       CASE
-        WHEN st.password_present AND st.has_summary
+        WHEN c.password_present AND c.has_summary
         THEN 'a console password'
-        WHEN st.password_present
+        WHEN c.password_present
         THEN 'possibly a console password (the report cannot rule one out)'
       END /* A report alone cannot tell: Steampipe reads the root row's not_supported as true. */,
-      CASE WHEN st.access_keys > 0 THEN st.access_keys || ' access key(s)' END,
+      CASE WHEN c.access_keys > 0 THEN c.access_keys || ' access key(s)' END,
       CASE
-        WHEN st.signing_certificates > 0
-        THEN st.signing_certificates || ' signing certificate(s)'
+        WHEN c.signing_certificates > 0
+        THEN c.signing_certificates || ' signing certificate(s)'
       END
     ) AS credentials_text
-  FROM root_state AS st
+  FROM root_credentials AS c
 )
 SELECT
-  'arn:' || j.partition || ':iam::' || j.account_id || ':root' AS resource,
+  j.root_arn AS resource,
   CASE
     WHEN j.partition = 'aws-us-gov'
     THEN 'skip'
@@ -116,10 +184,10 @@ SELECT
     WHEN j.mfa_enabled IS NULL
     THEN 'No IAM account summary or credential report for account ' || j.account_id || '; cannot tell whether root MFA is enabled (capture aws iam get-account-summary).'
     WHEN j.mfa_enabled
-    THEN 'Root MFA is enabled' || CASE WHEN j.has_summary THEN '' ELSE COALESCE(j.report_only_note, '') END || '.' || COALESCE(j.report_disagrees, '')
+    THEN 'Root MFA is enabled' || j.source_note || '.' || COALESCE(j.report_disagrees, '')
     WHEN j.credentials_removed
     THEN 'Not applicable: the root user has no password, access keys or signing certificates (root' || ' credentials removed, as Organizations centralized root access does), so there is no root' || ' sign-in for MFA to protect.'
-    ELSE 'Root MFA is not enabled' || CASE WHEN j.has_summary THEN '' ELSE COALESCE(j.report_only_note, '') END || CASE
+    ELSE 'Root MFA is not enabled' || j.source_note || CASE
       WHEN j.credentials_text <> ''
       THEN ' and the root user has ' || j.credentials_text
       ELSE ''

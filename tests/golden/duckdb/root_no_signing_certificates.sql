@@ -6,95 +6,197 @@
 /* counts inactive certificates too: an inactive one can be reactivated); without a summary the */
 /* credential report does. The report names each certificate, whether it is active and when it was */
 /* last rotated. */
-WITH accounts AS (
+/* Shared relations: accounts, root_credentials, root_signing_certificates (controls/relations/). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
   SELECT DISTINCT ON (account_id)
     account_id,
-    partition
+    partition,
+    organization_id,
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
   FROM aws_account
   ORDER BY
     account_id,
+    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
-), summary AS (
-  SELECT DISTINCT ON (account_id)
+), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
+  /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
+  /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
+  /* An aggregator connection can list a summary twice; where copies disagree, the cautious value */
+  /* wins: MFA off, a password present, the most keys and certificates. */
+  SELECT
     account_id,
-    account_signing_certificates_present
+    BOOL_AND(CAST(account_mfa_enabled AS BOOLEAN)) AS mfa_enabled,
+    BOOL_OR(CAST(account_password_present AS BOOLEAN)) AS password_present,
+    MAX(account_access_keys_present) AS access_keys,
+    MAX(account_signing_certificates_present) AS signing_certificates
   FROM aws_iam_account_summary
-  ORDER BY
-    account_id,
-    account_signing_certificates_present DESC NULLS FIRST
-), root_report AS (
+  GROUP BY
+    account_id
+), root_report /* shared relation root_report: relations/root_report.sql */ AS (
+  /* The root user's row of each account's IAM credential report (user <root_account>), one row per */
+  /* account that has one; the newest when an aggregator lists a report twice. */
+  /* A slot (access key 1 and 2, signing certificate 1 and 2) holds a credential when it is active or */
+  /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
   SELECT DISTINCT ON (account_id)
     account_id,
     generated_time,
+    password_enabled,
+    password_status,
+    password_last_used,
+    mfa_active,
+    access_key_1_active,
+    access_key_1_last_rotated,
+    access_key_1_last_used_date,
+    access_key_1_last_used_region,
+    access_key_1_last_used_service,
+    access_key_2_active,
+    access_key_2_last_rotated,
+    access_key_2_last_used_date,
+    access_key_2_last_used_region,
+    access_key_2_last_used_service,
     cert_1_active,
     cert_1_last_rotated,
     cert_2_active,
-    cert_2_last_rotated
+    cert_2_last_rotated,
+    COALESCE(access_key_1_active OR access_key_1_last_rotated IS NOT NULL, FALSE) AS has_key_1,
+    COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
+    COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
+    COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2
   FROM aws_iam_credential_report
   WHERE
     user_name = '<root_account>'
   ORDER BY
     account_id,
     generated_time DESC NULLS FIRST
-), cert_text AS (
-  /* A certificate exists when it is active or has a rotation date (the report says N/A otherwise). */
+), root_credentials /* shared relation root_credentials: relations/root_credentials.sql */ AS (
+  /* What credentials each account's root user has, one row per account: the IAM account summary */
+  /* decides, and where no summary was captured the credential report's root row does. */
+  /* The report's password_enabled is true for the classic not_supported root row, so the report */
+  /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
+  /* access keys or signing certificates, as Organizations centralized root access leaves a member */
+  /* account. */
+  WITH combined AS (
+    SELECT
+      a.account_id,
+      a.partition,
+      a.root_arn,
+      s.account_id IS NOT NULL AS has_summary,
+      r.account_id IS NOT NULL AS has_report,
+      r.generated_time AS report_generated_time,
+      s.mfa_enabled AS summary_mfa_enabled,
+      s.access_keys AS summary_access_keys,
+      s.signing_certificates AS summary_signing_certificates,
+      r.mfa_active AS report_mfa_active,
+      COALESCE(s.mfa_enabled, r.mfa_active) AS mfa_enabled,
+      COALESCE(s.password_present, r.password_enabled) AS password_present,
+      COALESCE(
+        s.access_keys,
+        CASE
+          WHEN r.account_id IS NOT NULL
+          THEN (
+            CASE WHEN r.has_key_1 THEN 1 ELSE 0 END
+          ) + (
+            CASE WHEN r.has_key_2 THEN 1 ELSE 0 END
+          )
+        END
+      ) AS access_keys,
+      COALESCE(
+        s.signing_certificates,
+        CASE
+          WHEN r.account_id IS NOT NULL
+          THEN (
+            CASE WHEN r.has_cert_1 THEN 1 ELSE 0 END
+          ) + (
+            CASE WHEN r.has_cert_2 THEN 1 ELSE 0 END
+          )
+        END
+      ) AS signing_certificates
+    FROM accounts AS a
+    LEFT JOIN root_summary AS s
+      ON s.account_id = a.account_id
+    LEFT JOIN root_report AS r
+      ON r.account_id = a.account_id
+  )
+  SELECT
+    c.*,
+    COALESCE(
+      c.password_present = FALSE AND c.access_keys = 0 AND c.signing_certificates = 0,
+      FALSE
+    ) AS credentials_removed,
+    CASE
+      WHEN c.has_summary
+      THEN ''
+      ELSE COALESCE(
+        ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
+        ''
+      )
+    END AS source_note
+  FROM combined AS c
+), root_signing_certificates /* shared relation root_signing_certificates: relations/root_signing_certificates.sql */ AS (
+  /* The root user's two X.509 signing-certificate slots, one row per account and slot */
+  /* (cert_number 1 and 2). present: the slot holds a certificate. */
   SELECT
     account_id,
-    generated_time,
-    CASE
-      WHEN cert_1_active OR cert_1_last_rotated IS NOT NULL
-      THEN 'cert 1 (' || CASE WHEN cert_1_active THEN 'active' ELSE 'inactive' END || COALESCE(', last rotated ' || STRFTIME(cert_1_last_rotated, '%Y-%m-%d'), '') || ')'
-    END AS cert_1,
-    CASE
-      WHEN cert_2_active OR cert_2_last_rotated IS NOT NULL
-      THEN 'cert 2 (' || CASE WHEN cert_2_active THEN 'active' ELSE 'inactive' END || COALESCE(', last rotated ' || STRFTIME(cert_2_last_rotated, '%Y-%m-%d'), '') || ')'
-    END AS cert_2
+    1 AS cert_number,
+    has_cert_1 AS present,
+    cert_1_active AS active,
+    cert_1_last_rotated AS last_rotated
   FROM root_report
-), judged AS (
+  UNION ALL
   SELECT
-    a.account_id,
-    a.partition,
-    s.account_id IS NOT NULL AS has_summary,
-    c.account_id IS NOT NULL AS has_report,
-    c.generated_time,
-    c.cert_1,
-    c.cert_2,
-    COALESCE(
-      s.account_signing_certificates_present,
-      CASE
-        WHEN c.account_id IS NOT NULL
-        THEN CASE WHEN c.cert_1 IS NULL THEN 0 ELSE 1 END + CASE WHEN c.cert_2 IS NULL THEN 0 ELSE 1 END
-      END
-    ) AS certificates
-  FROM accounts AS a
-  LEFT JOIN summary AS s
-    ON s.account_id = a.account_id
-  LEFT JOIN cert_text AS c
-    ON c.account_id = a.account_id
+    account_id,
+    2 AS cert_number,
+    has_cert_2 AS present,
+    cert_2_active AS active,
+    cert_2_last_rotated AS last_rotated
+  FROM root_report
+), cert_texts AS (
+  SELECT
+    account_id,
+    LISTAGG(
+      
+        'cert ' || cert_number || ' (' || CASE WHEN active THEN 'active' ELSE 'inactive' END || COALESCE(', last rotated ' || STRFTIME(last_rotated, '%Y-%m-%d'), '') || ')',
+        '; '
+      
+      ORDER BY
+        cert_number
+    ) AS described
+  FROM root_signing_certificates
+  WHERE
+    present
+  GROUP BY
+    account_id
 )
 SELECT
-  'arn:' || j.partition || ':iam::' || j.account_id || ':root' AS resource,
+  c.root_arn AS resource,
   CASE
-    WHEN j.certificates IS NULL
+    WHEN c.signing_certificates IS NULL
     THEN 'error'
-    WHEN j.certificates > 0
+    WHEN c.signing_certificates > 0
     THEN 'alarm'
     ELSE 'ok'
   END AS status,
   CASE
-    WHEN j.certificates IS NULL
-    THEN 'No IAM account summary or credential report for account ' || j.account_id || '; cannot tell whether the root user has signing certificates (capture aws iam' || ' get-account-summary).'
-    WHEN j.certificates > 0 AND NOT j.has_report
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s) (account summary); no' || ' credential report to say which (run aws iam generate-credential-report); delete them.'
-    WHEN j.certificates > 0 AND COALESCE(j.cert_1, j.cert_2) IS NULL
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s) (account summary), not yet in' || ' the credential report generated ' || STRFTIME(j.generated_time, '%Y-%m-%d %H:%M') || ' UTC; delete them.'
-    WHEN j.certificates > 0
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s): ' || CONCAT_WS('; ', j.cert_1, j.cert_2) || '; delete them.'
-    WHEN NOT j.has_summary
-    THEN 'Root user has no signing certificates (credential report of ' || STRFTIME(j.generated_time, '%Y-%m-%d') || '; no IAM account summary captured).'
+    WHEN c.signing_certificates IS NULL
+    THEN 'No IAM account summary or credential report for account ' || c.account_id || '; cannot tell whether the root user has signing certificates (capture aws iam' || ' get-account-summary).'
+    WHEN c.signing_certificates > 0 AND NOT c.has_report
+    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary); no' || ' credential report to say which (run aws iam generate-credential-report); delete them.'
+    WHEN c.signing_certificates > 0 AND t.account_id IS NULL
+    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary), not yet in' || ' the credential report generated ' || STRFTIME(c.report_generated_time, '%Y-%m-%d %H:%M') || ' UTC; delete them.'
+    WHEN c.signing_certificates > 0
+    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s): ' || t.described || '; delete them.'
+    WHEN NOT c.has_summary
+    THEN 'Root user has no signing certificates (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured).'
     ELSE 'Root user has no signing certificates.'
   END AS reason,
-  j.account_id
-FROM judged AS j
+  c.account_id
+FROM root_credentials AS c
+LEFT JOIN cert_texts AS t
+  ON t.account_id = c.account_id
 ORDER BY
-  j.account_id
+  c.account_id

@@ -23,6 +23,10 @@ def metric_filter_rows(response: Mapping[str, Any], *, origin: Origin, region: s
 
     ``creationTime`` is epoch milliseconds (CLI and boto3 alike). A filter has one metric
     transformation (the API allows no more), flattened into the ``metric_transformation_*`` columns.
+    ``metric_transformation_dimensions`` (a rootwatch column: Steampipe has none) lists the names of
+    the dimensions the metric is published with, sorted: the keys of the transformation's
+    ``dimensions`` and the filter's ``emitSystemFieldDimensions``. Dimensions are part of a metric's
+    identity, so an alarm naming others watches another metric; ``[]`` records that there are none.
     """
     rows: list[Row] = []
     for index, metric_filter in enumerate(items(response, "metricFilters", "describe-metric-filters")):
@@ -35,6 +39,12 @@ def metric_filter_rows(response: Mapping[str, Any], *, origin: Origin, region: s
             raise TransformError(f"metricFilters[{index}].metricTransformations must be a list of objects")
         first = transformations[0]
         value = first.get("metricValue")
+        dimensions = first.get("dimensions") or {}
+        if not isinstance(dimensions, Mapping) or not all(isinstance(k, str) for k in dimensions):
+            raise TransformError(f"metricFilters[{index}].metricTransformations[0].dimensions must map names to fields")
+        system = metric_filter.get("emitSystemFieldDimensions") or []
+        if not isinstance(system, list) or not all(isinstance(k, str) for k in system):
+            raise TransformError(f"metricFilters[{index}].emitSystemFieldDimensions must be a list of field names")
         rows.append(
             {
                 "name": name,
@@ -44,6 +54,7 @@ def metric_filter_rows(response: Mapping[str, Any], *, origin: Origin, region: s
                 "metric_transformation_name": first.get("metricName"),
                 "metric_transformation_namespace": first.get("metricNamespace"),
                 "metric_transformation_value": None if value is None else str(value),
+                "metric_transformation_dimensions": sorted({*dimensions, *system}),
                 "title": name,
                 "akas": [origin.arn("logs", f"log-group:{group}:metric-filter:{name}", region)],
                 **origin.columns(region),

@@ -1,0 +1,141 @@
+-- CloudWatch Logs metric filters judged against the CIS root-usage pattern, one row per account,
+-- region, log group and filter name. A filter is valid when its pattern is exactly the three CIS
+-- clauses, in any order:
+--   $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent"
+-- The pattern is split on && after removing braces and parentheses (they only group clauses here),
+-- and each clause is compared without quotes and without spaces around = and != (a space inside
+-- a value changes the value). || (OR) fails; an extra clause narrows what is counted and fails,
+-- unless it only excludes Organizations centralized-root sessions and the variable
+-- :root_usage_filter_extra_clauses lists it (recognised forms:
+-- $.userIdentity.sessionContext.assumedRoot NOT EXISTS, and != "true").
+-- dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated;
+-- '' when none); NULL when they were not captured (Steampipe has no column for them).
+with filters as (
+  select distinct on (account_id, region, log_group_name, name)
+    account_id,
+    region,
+    log_group_name,
+    name,
+    filter_pattern,
+    metric_transformation_name as metric_name,
+    metric_transformation_namespace as metric_namespace,
+    case
+      when jsonb_typeof(metric_transformation_dimensions) = 'array' then metric_transformation_dimensions
+    end as dimensions,
+    regexp_replace(coalesce(filter_pattern, ''), '[(){}]', '', 'g') as ungrouped
+  from aws_cloudwatch_log_metric_filter
+  order by account_id, region, log_group_name, name
+),
+filter_dimensions as (
+  select f.account_id, f.region, f.log_group_name, f.name, string_agg(d.value, ', ' order by d.value) as names
+  from filters as f, jsonb_array_elements_text(f.dimensions) as d
+  group by f.account_id, f.region, f.log_group_name, f.name
+),
+-- Every && clause of every filter, and every clause the variable accepts (no filter), made
+-- comparable the same way: runs of whitespace become one space, spaces around = and != and quotes
+-- around values go; whitespace inside a value stays, so "Ro ot" is not Root.
+raw_clauses as (
+  select f.account_id, f.region, f.log_group_name, f.name, r.raw_clause
+  from filters as f, unnest(string_to_array(f.ungrouped, '&&')) as r(raw_clause)
+  union all
+  select null, null, null, null, v.raw_clause
+  from unnest(cast(:root_usage_filter_extra_clauses as text[])) as v(raw_clause)
+),
+clauses as (
+  select
+    account_id,
+    region,
+    log_group_name,
+    name,
+    regexp_replace(
+      regexp_replace(trim(regexp_replace(raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
+      '["'']', '', 'g'
+    ) as clause
+  from raw_clauses
+),
+-- The clauses the variable lists, and whether each only excludes centralized-root sessions.
+listed_clauses as (
+  select distinct
+    clause,
+    clause in ('$.userIdentity.sessionContext.assumedRoot NOT EXISTS', '$.userIdentity.sessionContext.assumedRoot!=true')
+      as accepted
+  from clauses
+  where name is null
+),
+classified_clauses as (
+  select
+    c.*,
+    case
+      when c.clause in ('$.userIdentity.type=Root', '$.userIdentity.invokedBy NOT EXISTS', '$.eventType!=AwsServiceEvent', '')
+        then null
+      when l.accepted then null
+      else c.clause
+    end as extra_clause,
+    case when l.accepted then c.clause end as accepted_clause,
+    coalesce(not l.accepted, false) as refused_listing
+  from clauses as c
+  left join listed_clauses as l on l.clause = c.clause
+  where c.name is not null
+),
+filter_checks as (
+  select
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    f.dimensions,
+    strpos(f.ungrouped, '||') > 0 as has_or,
+    coalesce(bool_or(c.clause = '$.userIdentity.type=Root'), false) as has_root_type,
+    coalesce(bool_or(c.clause = '$.userIdentity.invokedBy NOT EXISTS'), false) as has_invoked_by,
+    coalesce(bool_or(c.clause = '$.eventType!=AwsServiceEvent'), false) as has_event_type,
+    count(c.extra_clause) as extra_count,
+    string_agg(distinct c.extra_clause, ', ' order by c.extra_clause) as extras,
+    string_agg(distinct c.accepted_clause, ', ' order by c.accepted_clause) as accepted_extras,
+    coalesce(bool_or(c.refused_listing), false) as refused_listing
+  from filters as f
+  left join classified_clauses as c
+    on c.account_id = f.account_id and c.region = f.region and c.log_group_name = f.log_group_name and c.name = f.name
+  group by
+    f.account_id, f.region, f.log_group_name, f.name, f.filter_pattern, f.metric_name, f.metric_namespace,
+    f.dimensions, f.ungrouped
+)
+select
+  f.account_id,
+  f.region,
+  f.log_group_name,
+  f.name,
+  f.filter_pattern,
+  f.metric_name,
+  f.metric_namespace,
+  case when f.dimensions is not null then coalesce(d.names, '') end as dimension_names,
+  f.has_or,
+  f.extra_count,
+  f.accepted_extras,
+  (case when f.has_root_type then 1 else 0 end) + (case when f.has_invoked_by then 1 else 0 end)
+    + (case when f.has_event_type then 1 else 0 end) as required_present,
+  f.has_root_type and f.has_invoked_by and f.has_event_type and not f.has_or and f.extra_count = 0 as valid,
+  concat_ws(
+    '; ',
+    case
+      when not (f.has_root_type and f.has_invoked_by and f.has_event_type) then
+        'missing clause ' || concat_ws(
+          ', ',
+          case when not f.has_root_type then '$.userIdentity.type = Root' end,
+          case when not f.has_invoked_by then '$.userIdentity.invokedBy NOT EXISTS' end,
+          case when not f.has_event_type then '$.eventType != AwsServiceEvent' end
+        )
+    end,
+    case when f.has_or then 'joins clauses with || (OR)' end,
+    case when not f.has_or and f.extra_count > 0 then 'extra clause ' || f.extras || ' narrows it' end,
+    case
+      when f.refused_listing then
+        'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions'
+        || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
+    end
+  ) as problem
+from filter_checks as f
+left join filter_dimensions as d
+  on d.account_id = f.account_id and d.region = f.region and d.log_group_name = f.log_group_name and d.name = f.name

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Do the root controls scale linearly? Every control of the ``root`` benchmark, timed at two sizes
+of organisation on PostgreSQL and on a DuckDB snapshot, side by side in one run.
+
+    .venv/bin/python perf/root_controls_scale.py                       # 1,000 and 10,000 accounts
+    .venv/bin/python perf/root_controls_scale.py --sizes 200 2000 --users 5
+    .venv/bin/python perf/root_controls_scale.py --no-analyze          # Postgres without statistics
+    .venv/bin/python perf/root_controls_scale.py --keep scale          # keep the data; reuse it next time
+
+Accounts come from ``perf/org_scale.py``'s generator (Steampipe-shaped rows: credential report with
+~20 users, summary, virtual MFA devices, a multi-region trail seen in every region plus a regional
+one, CIS metric filters, alarms, SNS subscriptions), varied here so that every link of the
+root-usage chain is exercised: one account in ten has its root filter on a log group the trail does
+not feed, one its alarm in another namespace, one an unconfirmed subscription only, one a filter
+with dimensions the alarm does not name, one no trail log group at all.
+
+Rows are loaded with COPY into a schema per size of a PostgreSQL database created for the run
+(``--pg`` is the server's admin DSN; the database is dropped afterwards unless ``--keep``) and,
+through ``SnapshotWriter``, into a DuckDB snapshot per size. Postgres tables are ANALYZEd unless
+``--no-analyze`` (a Steampipe endpoint's foreign tables have no statistics; the controls must plan
+well either way). Each control runs ``--repeat`` times per engine and size; the best time counts.
+
+Printed: seconds per control and size, the ratio large/small (linear scaling means about
+large/small accounts; the target is at most 1.2 times that), and the plan of
+``root_usage_monitored`` at the larger size on both engines (join operators with the rows they
+handled), ending with a verdict line on nested-loop joins over the large relations.
+
+A benchmark, not a test: nothing here runs under pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runner"))
+sys.path.insert(0, str(REPO / "perf"))
+
+from org_scale import CAPTURED, account_id, account_rows  # noqa: E402
+
+NESTED_LOOP_LIMIT = 1000
+"""A nested-loop join is harmless when one side is this small; above it on both sides, it is the
+quadratic plan this script looks for."""
+
+
+def varied_rows(n: int, *, users: int, regions: int, organization: int) -> dict[str, list[dict[str, Any]]]:
+    """``account_rows`` with one account in ten broken at a different link of the root-usage chain."""
+    rows = account_rows(n, users=users, regions=regions, organization=organization)
+    flaw = n % 10
+    filters = [f for f in rows["aws_cloudwatch_log_metric_filter"] if f["name"] == "root-usage"]
+    alarms = [a for a in rows["aws_cloudwatch_alarm"] if a["name"] == "root-usage"]
+    if flaw == 3:
+        for f in filters:
+            f["log_group_name"] = "elsewhere"
+    elif flaw == 5:
+        for a in alarms:
+            a["namespace"] = "Other"
+    elif flaw == 7:
+        rows["aws_sns_topic_subscription"] = [s for s in rows["aws_sns_topic_subscription"] if s["pending_confirmation"]]
+    elif flaw == 8:
+        for f in filters:
+            f["metric_transformation_dimensions"] = ["Account"]
+    elif flaw == 9:
+        for t in rows["aws_cloudtrail_trail"]:
+            t["log_group_arn"] = None
+    return rows
+
+
+def organisation(accounts: int, users: int, regions: int) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    for n in range(accounts):
+        yield varied_rows(n, users=users, regions=regions, organization=accounts)
+
+
+def _known_columns(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows without columns this checkout's table definitions lack (so the script runs on older
+    checkouts too, for before/after figures)."""
+    from rootwatch.schema.tables import load_tables
+
+    tables = load_tables()
+    return {
+        name: [{k: v for k, v in row.items() if tables[name].column(k) is not None} for row in table_rows]
+        for name, table_rows in rows.items()
+    }
+
+
+def build_snapshot(path: Path, accounts: int, users: int, regions: int) -> float:
+    from rootwatch.snapshot.metadata import AccountInfo
+    from rootwatch.snapshot.writer import SnapshotWriter
+
+    started = time.perf_counter()
+    with SnapshotWriter(path, source="aws", captured_at=CAPTURED, source_detail="perf") as writer:
+        for n, rows in enumerate(organisation(accounts, users, regions)):
+            for table, table_rows in _known_columns(rows).items():
+                if table_rows:
+                    writer.add_rows(table, table_rows)
+            seen = tuple(sorted({r["region"] for r in rows["aws_cloudtrail_trail"]}))
+            writer.add_account(AccountInfo(account_id(n), seen, CAPTURED - timedelta(hours=2), "perf"))
+    return time.perf_counter() - started
+
+
+def load_postgres(dsn: str, schema: str, accounts: int, users: int, regions: int, analyze: bool) -> float:
+    import psycopg
+    from psycopg import sql
+
+    from rootwatch.schema.tables import ColumnType, load_tables
+    from rootwatch.schema.values import coerce_row
+
+    tables = load_tables()
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        for table in tables.values():
+            connection.execute(table.ddl("postgres", schema=schema))
+        buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+        for rows in organisation(accounts, users, regions):
+            for name, table_rows in _known_columns(rows).items():
+                buffers[name].extend(table_rows)
+        with connection.cursor() as cursor:
+            for name, table_rows in buffers.items():
+                if not table_rows:
+                    continue
+                table = tables[name]
+                target = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+                    sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+                )
+                with cursor.copy(target) as copy:
+                    for row in table_rows:
+                        typed = coerce_row(table, dict(row))
+                        copy.write_row(
+                            [
+                                json.dumps(typed.get(c)) if table.column(c).type is ColumnType.JSONB and typed.get(c) is not None else typed.get(c)
+                                for c in table.column_names
+                            ]
+                        )
+        if analyze:
+            for name in tables:
+                connection.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
+    return time.perf_counter() - started
+
+
+def time_controls(engine: Any, mod: Any, repeat: int) -> dict[str, float]:
+    from rootwatch.execution import missing_optional_tables, run_control_sql
+    from rootwatch.mod.variables import resolve_variables
+    from rootwatch.options import RunOptions
+
+    options = RunOptions(variables=resolve_variables(mod.variables, environ={}), as_of=CAPTURED, max_parallel=1)
+    missing = missing_optional_tables(engine)
+    seconds: dict[str, float] = {}
+    for node in mod.benchmark("root").control_nodes():
+        control = node.control
+        best = float("inf")
+        for _ in range(repeat):
+            began = time.perf_counter()
+            graded = run_control_sql(control, engine, options, CAPTURED, missing)
+            best = min(best, time.perf_counter() - began)
+            if graded.error:
+                print(f"  {control.id}: {graded.error}", file=sys.stderr)
+        seconds[control.id] = best
+    return seconds
+
+
+# ---- plan shapes ---------------------------------------------------------------------------------
+
+
+def _control_sql(mod: Any, dialect: str, control_id: str) -> str:
+    from rootwatch.mod.variables import resolve_variables
+    from rootwatch.sql.compile import compile_sql
+
+    return compile_sql(mod.control(control_id).source, dialect, resolve_variables(mod.variables, environ={}), CAPTURED)
+
+
+def postgres_plan(dsn: str, schema: str, sql_text: str) -> tuple[list[str], list[str]]:
+    """(plan lines, nested loops over large inputs) of EXPLAIN ANALYZE on Postgres."""
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        connection.execute(f"SET search_path = {schema}")
+        connection.execute("SET jit = off")
+        connection.execute("SET TimeZone = 'UTC'")
+        (plan,) = connection.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql_text).fetchone()[0]
+    lines: list[str] = []
+    offenders: list[str] = []
+
+    def rows_of(node: dict[str, Any]) -> float:
+        return node.get("Actual Rows", 0) * node.get("Actual Loops", 1)
+
+    def walk(node: dict[str, Any], depth: int) -> None:
+        kind = node["Node Type"]
+        # Init plans and CTE scans hang off a node too; a join's inputs are its outer and inner.
+        children = node.get("Plans", [])
+        sides = [c for c in children if c.get("Parent Relationship") in ("Outer", "Inner")]
+        is_join = kind in ("Nested Loop", "Hash Join", "Merge Join")
+        if is_join:
+            removed = node.get("Rows Removed by Join Filter", 0)
+            inputs = ", ".join(f"{rows_of(c):,.0f}" for c in sides)
+            extra = f", removed by join filter {removed:,}" if removed else ""
+            lines.append(f"{'  ' * depth}{kind} {node.get('Join Type', '')} (inputs {inputs} rows; out {rows_of(node):,.0f}{extra})")
+        if kind == "Nested Loop" and len(sides) == 2:
+            outer, inner = sides
+            # Quadratic: many outer rows, and each loop reads many inner rows (a function scan of
+            # one row's JSON array reads a handful per loop and is fine).
+            per_loop = inner.get("Actual Rows", 0) + inner.get("Rows Removed by Filter", 0)
+            if rows_of(outer) > NESTED_LOOP_LIMIT and per_loop > NESTED_LOOP_LIMIT / 10:
+                offenders.append(f"Nested Loop: {rows_of(outer):,.0f} outer rows x {per_loop:,.0f} inner rows per loop")
+        for child in children:
+            walk(child, depth + (1 if is_join else 0))
+
+    walk(plan["Plan"], 0)
+    lines.append(f"execution {plan.get('Execution Time', 0) / 1000:.2f} s")
+    return lines, offenders
+
+
+def duckdb_plan(snapshot: Path, sql_text: str) -> tuple[list[str], list[str]]:
+    """(join operators, nested-loop joins over large inputs) of DuckDB's EXPLAIN ANALYZE."""
+    import duckdb
+
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("PRAGMA enable_profiling = 'json'")
+        rows = con.execute("EXPLAIN ANALYZE " + sql_text).fetchall()
+    finally:
+        con.close()
+    tree = json.loads(rows[0][1])
+    lines: list[str] = []
+    offenders: list[str] = []
+
+    def rows_of(node: dict[str, Any]) -> int:
+        return int(node.get("operator_cardinality", node.get("intermediate_rows", 0)))
+
+    def walk(node: dict[str, Any], depth: int) -> None:
+        name = str(node.get("operator_type") or node.get("type") or node.get("name") or "")
+        children = node.get("children", [])
+        is_join = "JOIN" in name or "CROSS_PRODUCT" in name
+        if is_join:
+            inputs = ", ".join(f"{rows_of(c):,}" for c in children)
+            lines.append(f"{'  ' * depth}{name} (inputs {inputs} rows; out {rows_of(node):,})")
+            if any(k in name for k in ("NESTED_LOOP", "BLOCKWISE_NL", "CROSS_PRODUCT")) and len(children) == 2:
+                a, b = (rows_of(c) for c in children)
+                if a > NESTED_LOOP_LIMIT and b > NESTED_LOOP_LIMIT:
+                    offenders.append(f"{name}: {a:,} x {b:,} rows")
+        for child in children:
+            walk(child, depth + (1 if is_join else 0))
+
+    for top in tree.get("operator", [tree]) if isinstance(tree, dict) else tree:
+        walk(top, 0)
+    return lines, offenders
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs=2, default=(1000, 10000), metavar=("SMALL", "LARGE"))
+    parser.add_argument("--users", type=int, default=20, help="IAM users per account besides root (default 20)")
+    parser.add_argument("--regions", type=int, default=17, help="enabled regions per account (default 17)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per control, engine and size; the best counts")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="admin DSN of the PostgreSQL server")
+    parser.add_argument("--no-analyze", action="store_true", help="leave the Postgres tables without statistics")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="keep the data for another run: snapshots in build/NAME/, Postgres database NAME (reused when present)",
+    )
+    args = parser.parse_args()
+
+    import psycopg
+    from psycopg import sql
+
+    from rootwatch.mod.loader import load_mod
+
+    mod = load_mod(REPO)
+    database = args.keep or f"rootwatch_perf_{uuid.uuid4().hex[:8]}"
+    params = psycopg.conninfo.conninfo_to_dict(args.pg)
+    params["dbname"] = database
+    dsn = psycopg.conninfo.make_conninfo(**params)
+    with tempfile.TemporaryDirectory(prefix="rootwatch-scale-") as tmp:
+        workdir = REPO / "build" / args.keep if args.keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        admin = None
+        if not args.no_postgres:
+            admin = psycopg.connect(args.pg, autocommit=True)
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if not exists:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        try:
+            measure(mod, args, workdir, dsn if admin is not None else None)
+        finally:
+            if admin is not None:
+                if not args.keep:
+                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+                admin.close()
+    return 0
+
+
+def _schema_exists(dsn: str, schema: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        return connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
+
+
+def measure(mod: Any, args: argparse.Namespace, workdir: Path, dsn: str | None) -> None:
+    """Load (or reuse) both sizes, time every root control on each engine, print the plans."""
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+    from rootwatch.engines.postgres_engine import PostgresEngine
+
+    small, large = args.sizes
+    times: dict[tuple[str, int], dict[str, float]] = {}
+    for size in (small, large):
+        snapshot = workdir / f"org{size}.duckdb"
+        if not snapshot.exists():
+            built = build_snapshot(snapshot, size, args.users, args.regions)
+            print(f"{size:,} accounts: DuckDB snapshot built in {built:.1f} s", flush=True)
+        engine = DuckDBEngine.open(snapshot)
+        try:
+            times[("duckdb", size)] = time_controls(engine, mod, args.repeat)
+        finally:
+            engine.close()
+        if dsn is not None:
+            schema = f"org{size}"
+            if not _schema_exists(dsn, schema):
+                loaded = load_postgres(dsn, schema, size, args.users, args.regions, not args.no_analyze)
+                print(f"{size:,} accounts: Postgres schema loaded in {loaded:.1f} s", flush=True)
+            pg = PostgresEngine.open(dsn, search_path=schema, query_timeout=3600)
+            try:
+                times[("postgres", size)] = time_controls(pg, mod, args.repeat)
+            finally:
+                pg.close()
+    report(times, small, large)
+    verdicts = []
+    print(f"\nplan of root_usage_monitored at {large:,} accounts")
+    print("  duckdb (EXPLAIN ANALYZE):")
+    lines, offenders = duckdb_plan(workdir / f"org{large}.duckdb", _control_sql(mod, "duckdb", "root_usage_monitored"))
+    print("\n".join(f"    {line}" for line in lines))
+    verdicts.append(("duckdb", offenders))
+    if dsn is not None:
+        print("  postgres (EXPLAIN ANALYZE):")
+        lines, offenders = postgres_plan(dsn, f"org{large}", _control_sql(mod, "postgres", "root_usage_monitored"))
+        print("\n".join(f"    {line}" for line in lines))
+        verdicts.append(("postgres", offenders))
+    for engine_name, offenders in verdicts:
+        if offenders:
+            print(f"{engine_name}: {len(offenders)} nested-loop join(s) over large inputs: " + "; ".join(offenders))
+        else:
+            print(f"{engine_name}: no nested-loop join with both inputs above {NESTED_LOOP_LIMIT:,} rows")
+
+
+def report(times: dict[tuple[str, int], dict[str, float]], small: int, large: int) -> None:
+    target = 1.2 * large / small
+    engines = sorted({engine for engine, _ in times})
+    print(f"\nseconds per control (best of runs); ratio {large:,}/{small:,} accounts (linear: {large / small:.0f}x, target <= {target:.0f}x)")
+    header = f"{'control':<40}" + "".join(f"{e + ' ' + format(s, ','):>18}" for e in engines for s in (small, large)) + "".join(f"{e + ' ratio':>16}" for e in engines)
+    print(header)
+    controls = list(times[(engines[0], small)])
+    for control in controls:
+        cells = "".join(f"{times[(e, s)][control]:>18.2f}" for e in engines for s in (small, large))
+        ratios = "".join(f"{times[(e, large)][control] / max(times[(e, small)][control], 1e-9):>15.1f}x" for e in engines)
+        print(f"{control:<40}{cells}{ratios}")
+    totals = {(e, s): sum(times[(e, s)].values()) for e in engines for s in (small, large)}
+    cells = "".join(f"{totals[(e, s)]:>18.2f}" for e in engines for s in (small, large))
+    ratios = "".join(f"{totals[(e, large)] / max(totals[(e, small)], 1e-9):>15.1f}x" for e in engines)
+    print(f"{'all root controls':<40}{cells}{ratios}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
