@@ -27,6 +27,7 @@ with best as (
     case when owner_account_id = account_id then 0 else 1 end,
     arn
 )
+
 select
   a.root_arn as resource,
   case

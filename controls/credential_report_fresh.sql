@@ -16,6 +16,7 @@ with report as (
   from aws_iam_credential_report
   group by account_id
 ),
+
 aged as (
   select
     r.account_id,
@@ -25,6 +26,7 @@ aged as (
     extract(epoch from (now() - r.generated_time)) as age_seconds
   from report as r
 ),
+
 described as (
   select
     g.*,
@@ -34,6 +36,7 @@ described as (
     || ' min' as age_text
   from aged as g
 )
+
 select
   a.root_arn as resource,
   case

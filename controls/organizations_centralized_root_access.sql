@@ -19,6 +19,7 @@ with captured as (
   from rootwatch_organizations_features as f
   left join accounts as a on a.account_id = f.account_id
 ),
+
 features as (
   select
     organization_id,
@@ -29,6 +30,7 @@ features as (
   where organization_id is not null
   group by organization_id
 ),
+
 judged as (
   select
     a.account_id,
@@ -56,6 +58,7 @@ judged as (
   left join features as f on f.organization_id = a.organization_id
   left join root_summary as s on s.account_id = a.account_id
 )
+
 select
   root_arn as resource,
   case

@@ -12,8 +12,9 @@ with judged as (
   select
     c.*,
     case
+      -- (A summary without AccountMFAEnabled disagrees with any report value.)
       when c.has_summary and c.report_mfa_active is not null
-           and c.report_mfa_active is distinct from c.summary_mfa_enabled then
+           and coalesce(c.report_mfa_active <> c.summary_mfa_enabled, true) then
         ' The credential report generated ' || to_char(c.report_generated_time, 'YYYY-MM-DD HH24:MI')
         || ' UTC says mfa_active ' || case when c.report_mfa_active then 'true' else 'false' end
         || '; regenerate it if root MFA changed since.'
@@ -29,6 +30,7 @@ with judged as (
     ) as credentials_text
   from root_credentials as c
 )
+
 select
   j.root_arn as resource,
   case

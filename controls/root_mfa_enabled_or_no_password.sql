@@ -16,6 +16,7 @@ with judged as (
     ) as other_credentials_text
   from root_credentials as c
 )
+
 select
   j.root_arn as resource,
   case

@@ -29,6 +29,7 @@ with key_texts as (
   ) as present_keys
   group by account_id
 )
+
 select
   c.root_arn as resource,
   case

@@ -17,6 +17,7 @@ with cert_texts as (
   where present
   group by account_id
 )
+
 select
   c.root_arn as resource,
   case

@@ -29,12 +29,14 @@ with uses as (
     coalesce(' by ' || last_used_service, '') || coalesce(' in ' || last_used_region, '') as where_text
   from root_access_keys
 ),
+
 latest_use as (
   select distinct on (account_id) account_id, credential, last_used, where_text
   from uses
   where last_used is not null
   order by account_id, last_used desc, use_order
 ),
+
 keys as (
   select
     account_id,
@@ -44,6 +46,7 @@ keys as (
   from root_access_keys
   group by account_id
 ),
+
 measured as (
   select
     r.account_id,
@@ -65,6 +68,7 @@ measured as (
   join keys as k on k.account_id = r.account_id
   left join latest_use as l on l.account_id = r.account_id
 ),
+
 -- The other credentials also used inside the window: each needs the same follow-up.
 also_inside as (
   select
@@ -76,6 +80,7 @@ also_inside as (
   where u.credential <> m.credential and extract(epoch from (now() - u.last_used)) <= m.window_seconds
   group by m.account_id
 ),
+
 described as (
   select
     m.*,
@@ -101,10 +106,12 @@ described as (
   from measured as m
   left join also_inside as ai on ai.account_id = m.account_id
 ),
+
 -- Accounts with a report at all: a report without a root row is told apart from no report.
 reported_accounts as (
   select distinct account_id from aws_iam_credential_report
 )
+
 select
   a.root_arn as resource,
   case

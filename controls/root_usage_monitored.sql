@@ -15,59 +15,78 @@
 -- says so; an alarm that names dimensions cannot be judged (`error`).
 -- Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters,
 -- metric_alarms and those they read; controls/relations/).
-with chains as (
-  select
-    c.*,
-    c.first_gap is null as complete,
-    c.first_gap is null and c.trail_compliant and not c.dimensions_undecided as monitored
-  from root_alarm_chain as c
-),
-best as (
-  -- The chain that comes closest, per account.
-  select distinct on (account_id) *
-  from chains
-  order by
-    account_id,
-    monitored desc,  -- a complete chain on a compliant trail settles it (ok);
-    resolved,  -- else an organization trail whose chain is visible only in its owner's account (info);
-    complete desc,  -- else a complete chain that hinges on facts nobody captured (error);
-    -- else the chain that got furthest (alarm); each link needs the one before it.
-    has_subscription desc,
-    action_is_topic desc,
-    has_action desc,
-    has_alarm desc,
-    has_valid_filter desc,
-    has_filter desc,
-    carries_chain desc,
-    case when is_multi_region_trail then 0 else 1 end,
-    case when is_logging then 0 else 1 end,
-    case when records_all then 0 else 1 end,
-    case when log_group_arn is not null then 0 else 1 end,
-    coalesce(required_present, 0) desc,
-    case when has_or then 1 else 0 end,
-    coalesce(extra_count, 0),
-    case when owner_account_id = account_id then 0 else 1 end,
-    arn,
-    coalesce(filter_name, ''),
-    coalesce(alarm_name, ''),
-    coalesce(action, '')
-),
-trail_counts as (
-  select account_id, count(*) as trails from trail_coverage group by account_id
-),
--- Hints for the reason: a valid root filter on a log group the trail does not feed, and an alarm
--- on the filter's metric name in another namespace or region, or with other dimensions.
-filter_elsewhere as (
+-- Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm
+-- on the filter's metric name in another namespace or region, or with other dimensions. Both are
+-- joined to every chain before the best one is picked: a join after the pick would pair two
+-- relations the planner believes small, and Postgres then loops over one for each row of the other.
+with filter_elsewhere as (
   select distinct on (account_id) account_id, name, log_group_name, region
   from root_usage_filters
   where valid
   order by account_id, region, log_group_name, name
 ),
+
 alarm_elsewhere as (
   select distinct on (account_id, metric_name) account_id, metric_name, name, namespace, region, dimension_names
   from metric_alarms
   order by account_id, metric_name, region, namespace, name
 ),
+
+chains as (
+  select
+    c.*,
+    c.first_gap is null as complete,
+    c.first_gap is null and c.trail_compliant and not c.dimensions_undecided as monitored,
+    fe.name as other_filter,
+    fe.log_group_name as other_filter_group,
+    fe.region as other_filter_region,
+    ae.name as other_alarm,
+    ae.namespace as other_alarm_namespace,
+    ae.region as other_alarm_region,
+    ae.dimension_names as other_alarm_dimension_names
+  from root_alarm_chain as c
+  left join filter_elsewhere as fe on fe.account_id = c.group_account_id
+  left join alarm_elsewhere as ae on ae.account_id = c.group_account_id and ae.metric_name = c.metric_name
+),
+
+ranked as (
+  -- Chains in order of preference, per account; the first is the one reported.
+  select
+    c.*,
+    row_number() over (
+      partition by c.account_id
+      order by
+        monitored desc,  -- a complete chain on a compliant trail settles it (ok);
+        resolved,  -- else an organization trail whose chain is visible only in its owner's account (info);
+        complete desc,  -- else a complete chain that hinges on facts nobody captured (error);
+        -- else the chain that got furthest (alarm); each link needs the one before it.
+        has_subscription desc,
+        action_is_topic desc,
+        has_action desc,
+        has_alarm desc,
+        has_valid_filter desc,
+        has_filter desc,
+        carries_chain desc,
+        case when is_multi_region_trail then 0 else 1 end,
+        case when is_logging then 0 else 1 end,
+        case when records_all then 0 else 1 end,
+        case when log_group_arn is not null then 0 else 1 end,
+        coalesce(required_present, 0) desc,
+        case when has_or then 1 else 0 end,
+        coalesce(extra_count, 0),
+        case when owner_account_id = account_id then 0 else 1 end,
+        arn,
+        coalesce(filter_name, ''),
+        coalesce(alarm_name, ''),
+        coalesce(action, '')
+    ) as preference
+  from chains as c
+),
+
+best as (
+  select * from ranked where preference = 1
+),
+
 described as (
   select
     b.*,
@@ -78,28 +97,30 @@ described as (
       || case when b.filter_dimension_names <> '' then ' (dimensions ' || b.filter_dimension_names || ')' else '' end
       as metric_text,
     coalesce(
-      ' (filter ' || fe.name || ' has the root pattern but is on log group ' || fe.log_group_name || ' in '
-      || fe.region || ', which the trail does not feed)',
+      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group
+      || ' in ' || b.other_filter_region || ', which the trail does not feed)',
       ''
     ) as filter_hint,
     coalesce(
-      ' (alarm ' || ae.name || ' watches ' || b.metric_name || ' in namespace ' || ae.namespace || ' in ' || ae.region
+      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace
+      || ' in ' || b.other_alarm_region
       || case
-        when ae.dimension_names <> b.filter_dimension_names then
-          ' with ' || case when ae.dimension_names = '' then 'no dimensions' else 'dimensions ' || ae.dimension_names end
+        when b.other_alarm_dimension_names <> b.filter_dimension_names then
+          ' with '
+          || case
+            when b.other_alarm_dimension_names = '' then 'no dimensions'
+            else 'dimensions ' || b.other_alarm_dimension_names
+          end
           || ', where the filter publishes '
           || case when b.filter_dimension_names = '' then 'none' else b.filter_dimension_names end
         else ''
       end
       || ')',
       ''
-    ) as alarm_hint,
-    tc.trails
+    ) as alarm_hint
   from best as b
-  join trail_counts as tc on tc.account_id = b.account_id
-  left join filter_elsewhere as fe on fe.account_id = b.group_account_id
-  left join alarm_elsewhere as ae on ae.account_id = b.group_account_id and ae.metric_name = b.metric_name
 )
+
 select
   a.root_arn as resource,
   case
@@ -149,7 +170,7 @@ select
     when d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT' then
       d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account '
       || a.account_id || ' is multi-region, logging, recording all read and write management events '
-      || 'and delivering to CloudWatch Logs (' || d.trails || ' trail(s) checked).'
+      || 'and delivering to CloudWatch Logs (' || d.trails_seen || ' trail(s) checked).'
     when d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT' then
       d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label
       || ' delivers' || d.filter_hint || '.'

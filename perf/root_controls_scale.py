@@ -6,6 +6,7 @@ of organisation on PostgreSQL and on a DuckDB snapshot, side by side in one run.
     .venv/bin/python perf/root_controls_scale.py --sizes 200 2000 --users 5
     .venv/bin/python perf/root_controls_scale.py --no-analyze          # Postgres without statistics
     .venv/bin/python perf/root_controls_scale.py --keep scale          # keep the data; reuse it next time
+    .venv/bin/python perf/root_controls_scale.py --compare-with main   # today's controls against main's
 
 Accounts come from ``perf/org_scale.py``'s generator (Steampipe-shaped rows: credential report with
 ~20 users, summary, virtual MFA devices, a multi-region trail seen in every region plus a regional
@@ -55,6 +56,8 @@ quadratic plan this script looks for."""
 def varied_rows(n: int, *, users: int, regions: int, organization: int) -> dict[str, list[dict[str, Any]]]:
     """``account_rows`` with one account in ten broken at a different link of the root-usage chain."""
     rows = account_rows(n, users=users, regions=regions, organization=organization)
+    for metric_filter in rows["aws_cloudwatch_log_metric_filter"]:
+        metric_filter["metric_transformation_dimensions"] = []  # captured, as from-aws does
     flaw = n % 10
     filters = [f for f in rows["aws_cloudwatch_log_metric_filter"] if f["name"] == "root-usage"]
     alarms = [a for a in rows["aws_cloudwatch_alarm"] if a["name"] == "root-usage"]
@@ -147,25 +150,47 @@ def load_postgres(dsn: str, schema: str, accounts: int, users: int, regions: int
     return time.perf_counter() - started
 
 
-def time_controls(engine: Any, mod: Any, repeat: int) -> dict[str, float]:
-    from rootwatch.execution import missing_optional_tables, run_control_sql
+def time_controls(engine: Any, mods: dict[str, Any], repeat: int) -> dict[str, dict[str, float]]:
+    """Seconds per control of the ``root`` benchmark, for each mod (label -> mod), the mods' runs of
+    one control taking turns so that a busy machine slows them alike."""
+    from rootwatch.execution import missing_optional_columns, missing_optional_tables, run_control_sql
     from rootwatch.mod.variables import resolve_variables
     from rootwatch.options import RunOptions
 
-    options = RunOptions(variables=resolve_variables(mod.variables, environ={}), as_of=CAPTURED, max_parallel=1)
     missing = missing_optional_tables(engine)
-    seconds: dict[str, float] = {}
-    for node in mod.benchmark("root").control_nodes():
-        control = node.control
-        best = float("inf")
+    missing_columns = missing_optional_columns(engine)
+    seconds: dict[str, dict[str, float]] = {label: {} for label in mods}
+    first = next(iter(mods.values()))
+    for node in first.benchmark("root").control_nodes():
         for _ in range(repeat):
-            began = time.perf_counter()
-            graded = run_control_sql(control, engine, options, CAPTURED, missing)
-            best = min(best, time.perf_counter() - began)
-            if graded.error:
-                print(f"  {control.id}: {graded.error}", file=sys.stderr)
-        seconds[control.id] = best
+            for label, mod in mods.items():
+                control = mod.control(node.control.id)
+                options = RunOptions(variables=resolve_variables(mod.variables, environ={}), as_of=CAPTURED, max_parallel=1)
+                began = time.perf_counter()
+                graded = run_control_sql(control, engine, options, CAPTURED, missing, missing_columns)
+                elapsed = time.perf_counter() - began
+                seconds[label][control.id] = min(seconds[label].get(control.id, float("inf")), elapsed)
+                if graded.error:
+                    print(f"  {label} {control.id}: {graded.error}", file=sys.stderr)
     return seconds
+
+
+def baseline_mod(ref: str, directory: Path) -> Any:
+    """The mod's files (controls, queries, mod.yaml) as they were at git ``ref``, loaded by today's runner."""
+    import io
+    import subprocess
+    import tarfile
+
+    from rootwatch.mod.loader import load_mod
+
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", ref, "controls", "queries", "mod.yaml"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(directory, filter="data")
+    return load_mod(directory)
 
 
 # ---- plan shapes ---------------------------------------------------------------------------------
@@ -266,6 +291,11 @@ def main() -> int:
     parser.add_argument("--no-analyze", action="store_true", help="leave the Postgres tables without statistics")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument(
+        "--compare-with",
+        metavar="REF",
+        help="also time the controls as they were at git REF (e.g. main), side by side with today's",
+    )
+    parser.add_argument(
         "--keep",
         metavar="NAME",
         help="keep the data for another run: snapshots in build/NAME/, Postgres database NAME (reused when present)",
@@ -277,7 +307,7 @@ def main() -> int:
 
     from rootwatch.mod.loader import load_mod
 
-    mod = load_mod(REPO)
+    mods = {"now": load_mod(REPO)}
     database = args.keep or f"rootwatch_perf_{uuid.uuid4().hex[:8]}"
     params = psycopg.conninfo.conninfo_to_dict(args.pg)
     params["dbname"] = database
@@ -292,7 +322,9 @@ def main() -> int:
             if not exists:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
         try:
-            measure(mod, args, workdir, dsn if admin is not None else None)
+            if args.compare_with:
+                mods = {args.compare_with: baseline_mod(args.compare_with, Path(tmp) / "baseline"), **mods}
+            measure(mods, args, workdir, dsn if admin is not None else None)
         finally:
             if admin is not None:
                 if not args.keep:
@@ -308,13 +340,15 @@ def _schema_exists(dsn: str, schema: str) -> bool:
         return connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
 
 
-def measure(mod: Any, args: argparse.Namespace, workdir: Path, dsn: str | None) -> None:
-    """Load (or reuse) both sizes, time every root control on each engine, print the plans."""
+def measure(mods: dict[str, Any], args: argparse.Namespace, workdir: Path, dsn: str | None) -> None:
+    """Load (or reuse) both sizes, time every root control of each mod on each engine, print the
+    tables and the plans of the current mod."""
     from rootwatch.engines.duckdb_engine import DuckDBEngine
     from rootwatch.engines.postgres_engine import PostgresEngine
 
+    mod = mods["now"]
     small, large = args.sizes
-    times: dict[tuple[str, int], dict[str, float]] = {}
+    times: dict[tuple[str, str, int], dict[str, float]] = {}
     for size in (small, large):
         snapshot = workdir / f"org{size}.duckdb"
         if not snapshot.exists():
@@ -322,7 +356,8 @@ def measure(mod: Any, args: argparse.Namespace, workdir: Path, dsn: str | None) 
             print(f"{size:,} accounts: DuckDB snapshot built in {built:.1f} s", flush=True)
         engine = DuckDBEngine.open(snapshot)
         try:
-            times[("duckdb", size)] = time_controls(engine, mod, args.repeat)
+            for label, seconds in time_controls(engine, mods, args.repeat).items():
+                times[(label, "duckdb", size)] = seconds
         finally:
             engine.close()
         if dsn is not None:
@@ -332,10 +367,14 @@ def measure(mod: Any, args: argparse.Namespace, workdir: Path, dsn: str | None) 
                 print(f"{size:,} accounts: Postgres schema loaded in {loaded:.1f} s", flush=True)
             pg = PostgresEngine.open(dsn, search_path=schema, query_timeout=3600)
             try:
-                times[("postgres", size)] = time_controls(pg, mod, args.repeat)
+                for label, seconds in time_controls(pg, mods, args.repeat).items():
+                    times[(label, "postgres", size)] = seconds
             finally:
                 pg.close()
-    report(times, small, large)
+    for label in mods:
+        report({(e, s): t for (lab, e, s), t in times.items() if lab == label}, small, large, label)
+    if len(mods) > 1:
+        compare(times, list(mods), large)
     verdicts = []
     print(f"\nplan of root_usage_monitored at {large:,} accounts")
     print("  duckdb (EXPLAIN ANALYZE):")
@@ -354,10 +393,13 @@ def measure(mod: Any, args: argparse.Namespace, workdir: Path, dsn: str | None) 
             print(f"{engine_name}: no nested-loop join with both inputs above {NESTED_LOOP_LIMIT:,} rows")
 
 
-def report(times: dict[tuple[str, int], dict[str, float]], small: int, large: int) -> None:
+def report(times: dict[tuple[str, int], dict[str, float]], small: int, large: int, label: str) -> None:
     target = 1.2 * large / small
     engines = sorted({engine for engine, _ in times})
-    print(f"\nseconds per control (best of runs); ratio {large:,}/{small:,} accounts (linear: {large / small:.0f}x, target <= {target:.0f}x)")
+    print(
+        f"\n{label}: seconds per control (best of runs); ratio {large:,}/{small:,} accounts "
+        f"(linear: {large / small:.0f}x, target <= {target:.0f}x)"
+    )
     header = f"{'control':<40}" + "".join(f"{e + ' ' + format(s, ','):>18}" for e in engines for s in (small, large)) + "".join(f"{e + ' ratio':>16}" for e in engines)
     print(header)
     controls = list(times[(engines[0], small)])
@@ -369,6 +411,19 @@ def report(times: dict[tuple[str, int], dict[str, float]], small: int, large: in
     cells = "".join(f"{totals[(e, s)]:>18.2f}" for e in engines for s in (small, large))
     ratios = "".join(f"{totals[(e, large)] / max(totals[(e, small)], 1e-9):>15.1f}x" for e in engines)
     print(f"{'all root controls':<40}{cells}{ratios}")
+
+
+def compare(times: dict[tuple[str, str, int], dict[str, float]], labels: list[str], large: int) -> None:
+    """At the large size, each engine: seconds before and now, and how many times faster."""
+    before, now = labels[0], labels[-1]
+    engines = sorted({e for (_, e, _) in times})
+    print(f"\n{large:,} accounts, side by side: {before} -> {now} (seconds; speed-up)")
+    for engine in engines:
+        old, new = times[(before, engine, large)], times[(now, engine, large)]
+        for control in old:
+            print(f"  {engine:<9}{control:<40}{old[control]:>9.2f} -> {new[control]:>7.2f}   {old[control] / max(new[control], 1e-9):>6.1f}x")
+        total_old, total_new = sum(old.values()), sum(new.values())
+        print(f"  {engine:<9}{'all root controls':<40}{total_old:>9.2f} -> {total_new:>7.2f}   {total_old / max(total_new, 1e-9):>6.1f}x")
 
 
 if __name__ == "__main__":

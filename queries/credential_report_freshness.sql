@@ -6,6 +6,7 @@ with report as (
   from aws_iam_credential_report
   group by account_id
 )
+
 select
   a.account_id,
   r.generated_time,

@@ -14,6 +14,7 @@ with alarms as (
   from aws_cloudwatch_alarm
   order by account_id, region, name
 ),
+
 alarm_dimensions as (
   select
     a.account_id,
@@ -23,6 +24,7 @@ alarm_dimensions as (
   from alarms as a, jsonb_array_elements(a.dimensions) as d
   group by a.account_id, a.region, a.name
 )
+
 select
   a.account_id,
   a.region,

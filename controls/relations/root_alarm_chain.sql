@@ -3,7 +3,8 @@
 -- filter's metric (same account and region; same metric name, namespace and dimensions) with
 -- actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription on it.
 -- One row per combination tried (a log group with two filters gives two rows). first_gap names the
--- first missing link by its Security Hub CloudWatch.1 code, NULL when the chain is complete.
+-- first missing link by its Security Hub CloudWatch.1 code, NULL when the chain is complete;
+-- trails_seen counts the trails the account sees.
 -- An organization trail's log group lives in the account that owns the trail: the chain is
 -- followed where the log group ARN points.
 -- A filter whose dimensions were not captured (Steampipe has no column for them) is matched to an
@@ -21,6 +22,7 @@ with trails as (
     t.resolved and t.is_multi_region_trail and t.is_logging is not false and t.management_problem is null
       and t.log_group_arn is not null as carries_chain,
     t.compliant and t.log_group_arn is not null as trail_compliant,
+    count(*) over (partition by t.account_id) as trails_seen,
     concat_ws(
       '; ',
       nullif(t.shortfalls, ''),
@@ -28,10 +30,12 @@ with trails as (
     ) as trail_shortfalls
   from trail_coverage as t
 ),
+
 alarm_actions as (
   select a.account_id, a.region, a.name as alarm_name, x.value as action
   from metric_alarms as a, jsonb_array_elements_text(a.alarm_actions) as x
 ),
+
 -- Confirmed subscriptions have a real ARN; an unconfirmed one reads 'PendingConfirmation'.
 topics as (
   select
@@ -43,6 +47,7 @@ topics as (
   from aws_sns_topic_subscription
   group by topic_arn
 ),
+
 linked as (
   select
     t.*,
@@ -75,6 +80,7 @@ linked as (
     on al.actions_enabled and ac.account_id = al.account_id and ac.region = al.region and ac.alarm_name = al.name
   left join topics as tp on tp.topic_arn = ac.action
 ),
+
 links as (
   select
     l.*,
@@ -86,6 +92,7 @@ links as (
     l.confirmed > 0 as has_subscription
   from linked as l
 )
+
 select
   k.*,
   case

@@ -34,6 +34,7 @@ with combined as (
   left join root_summary as s on s.account_id = a.account_id
   left join root_report as r on r.account_id = a.account_id
 )
+
 select
   c.*,
   coalesce(c.password_present = false and c.access_keys = 0 and c.signing_certificates = 0, false)

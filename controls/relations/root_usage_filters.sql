@@ -26,21 +26,24 @@ with filters as (
   from aws_cloudwatch_log_metric_filter
   order by account_id, region, log_group_name, name
 ),
+
 filter_dimensions as (
   select f.account_id, f.region, f.log_group_name, f.name, string_agg(d.value, ', ' order by d.value) as names
   from filters as f, jsonb_array_elements_text(f.dimensions) as d
   group by f.account_id, f.region, f.log_group_name, f.name
 ),
+
 -- Every && clause of every filter, and every clause the variable accepts (no filter), made
 -- comparable the same way: runs of whitespace become one space, spaces around = and != and quotes
 -- around values go; whitespace inside a value stays, so "Ro ot" is not Root.
 raw_clauses as (
   select f.account_id, f.region, f.log_group_name, f.name, r.raw_clause
-  from filters as f, unnest(string_to_array(f.ungrouped, '&&')) as r(raw_clause)
+  from filters as f, unnest(string_to_array(f.ungrouped, '&&')) as r (raw_clause)
   union all
-  select null, null, null, null, v.raw_clause
-  from unnest(cast(:root_usage_filter_extra_clauses as text[])) as v(raw_clause)
+  select null as account_id, null as region, null as log_group_name, null as name, v.raw_clause
+  from unnest(cast(:root_usage_filter_extra_clauses as text[])) as v (raw_clause)
 ),
+
 clauses as (
   select
     account_id,
@@ -53,6 +56,7 @@ clauses as (
     ) as clause
   from raw_clauses
 ),
+
 -- The clauses the variable lists, and whether each only excludes centralized-root sessions.
 listed_clauses as (
   select distinct
@@ -62,6 +66,7 @@ listed_clauses as (
   from clauses
   where name is null
 ),
+
 classified_clauses as (
   select
     c.*,
@@ -77,6 +82,7 @@ classified_clauses as (
   left join listed_clauses as l on l.clause = c.clause
   where c.name is not null
 ),
+
 filter_checks as (
   select
     f.account_id,
@@ -102,6 +108,7 @@ filter_checks as (
     f.account_id, f.region, f.log_group_name, f.name, f.filter_pattern, f.metric_name, f.metric_namespace,
     f.dimensions, f.ungrouped
 )
+
 select
   f.account_id,
   f.region,

@@ -26,6 +26,7 @@ with seen as (
   left join cloudtrail_trails as o on o.account_id = t.owner_account_id and o.arn = t.arn
   left join trail_management_events as e on e.account_id = o.account_id and e.arn = o.arn
 )
+
 select
   s.*,
   s.resolved and s.is_multi_region_trail and coalesce(s.is_logging, false) and s.records_all as compliant,

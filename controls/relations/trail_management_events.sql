@@ -21,6 +21,7 @@ with classic_selectors as (
     end as excluded_sources
   from cloudtrail_trails as t, jsonb_array_elements(t.event_selectors) as s
 ),
+
 classic as (
   select
     account_id,
@@ -36,18 +37,21 @@ classic as (
   from classic_selectors
   group by account_id, arn
 ),
+
 classic_read_write_types as (
   select account_id, arn, string_agg(distinct read_write_type, ', ' order by read_write_type) as types
   from classic_selectors
   where includes_management
   group by account_id, arn
 ),
+
 classic_exclusions as (
   select c.account_id, c.arn, string_agg(distinct x.value, ', ' order by x.value) as sources
   from classic_selectors as c, jsonb_array_elements_text(c.excluded_sources) as x
   where c.includes_management
   group by c.account_id, c.arn
 ),
+
 advanced_fields as (
   select
     t.account_id,
@@ -62,6 +66,7 @@ advanced_fields as (
       case when jsonb_typeof(s.value -> 'FieldSelectors') = 'array' then s.value -> 'FieldSelectors' else '[]'::jsonb end
     ) as f
 ),
+
 -- A management selector restricted only by readOnly records read events (Equals "true"), write
 -- events (Equals "false") or both (no readOnly field); any other field narrows it further.
 advanced_selectors as (
@@ -76,6 +81,7 @@ advanced_selectors as (
   from advanced_fields
   group by account_id, arn, selector
 ),
+
 advanced as (
   select
     account_id,
@@ -86,6 +92,7 @@ advanced as (
   from advanced_selectors
   group by account_id, arn
 ),
+
 advanced_restrictions as (
   select f.account_id, f.arn, string_agg(distinct f.field, ', ' order by f.field) as fields
   from advanced_fields as f
@@ -94,6 +101,7 @@ advanced_restrictions as (
   where s.management and f.field <> 'eventCategory'
   group by f.account_id, f.arn
 )
+
 select
   t.account_id,
   t.arn,

@@ -59,8 +59,11 @@ def _session(url: str, account: str | None = None) -> Any:
     return boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], region_name="us-east-1")
 
 
-def _monitored_account(url: str, session: Any, account: str, *, confirmed: bool = True) -> None:
-    """Users, a multi-region trail to a log group, the CIS root filter, an alarm, a topic and subscription."""
+def _monitored_account(
+    url: str, session: Any, account: str, *, confirmed: bool = True, filter_dimensions: dict[str, str] | None = None
+) -> None:
+    """Users, a multi-region trail to a log group, the CIS root filter (publishing
+    ``filter_dimensions``), an alarm on its metric without dimensions, a topic and subscription."""
     iam = session.client("iam", endpoint_url=url)
     for user in ("alice", "bob"):
         iam.create_user(UserName=user)
@@ -84,7 +87,9 @@ def _monitored_account(url: str, session: Any, account: str, *, confirmed: bool 
         logGroupName="cloudtrail",
         filterName="root-usage",
         filterPattern=ROOT_PATTERN,
-        metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+        metricTransformations=[
+            {"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1", **({"dimensions": filter_dimensions} if filter_dimensions else {})}
+        ],
     )
     sns = session.client("sns", endpoint_url=url)
     topic = sns.create_topic(Name="root-alerts")["TopicArn"]
@@ -161,6 +166,24 @@ def test_one_account_end_to_end(aws: str, tmp_path: Path, capsys) -> None:
     assert graded[("root_usage_monitored", root)][0] == "ok", graded[("root_usage_monitored", root)]
     assert graded[("cloudtrail_enabled_all_regions", root)][0] == "ok", graded[("cloudtrail_enabled_all_regions", root)]
     assert graded[("root_no_access_keys", root)][0] == "ok"
+
+
+def test_filter_dimensions_are_read_and_an_alarm_without_them_misses_the_metric(aws: str, tmp_path: Path) -> None:
+    """DescribeMetricFilters' dimensions reach the snapshot; the alarm, which names none, watches
+    another metric than the one the filter publishes, so root usage is not monitored."""
+    _monitored_account(aws, _session(aws), MANAGEMENT, filter_dimensions={"Account": "$.recipientAccountId"})
+    out = tmp_path / "dims.duckdb"
+    assert _cli("--endpoint-url", aws, "--region", "us-east-1", "-o", str(out)) == 0
+    con = _open(out)
+    assert con.execute("SELECT metric_transformation_dimensions FROM aws_cloudwatch_log_metric_filter").fetchall() == [('["Account"]',)]
+    con.close()
+    engine = DuckDBEngine.open(out)
+    try:
+        graded = {(c, r): (status, reason) for c, r, status, reason, _ in grade_root(engine)}
+    finally:
+        engine.close()
+    status, reason = graded[("root_usage_monitored", f"arn:aws:iam::{MANAGEMENT}:root")]
+    assert status == "alarm" and reason.startswith("CLOUDWATCH_ALARMS_NOT_PRESENT: no alarm in us-east-1 on metric CISBenchmark/RootUsage (dimensions Account)"), reason
 
 
 def test_every_enabled_region_by_default(aws: str, tmp_path: Path) -> None:

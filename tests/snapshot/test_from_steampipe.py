@@ -563,3 +563,36 @@ def test_source_without_accounts_exits_3_writing_nothing(schemas, pg_dsn: str, t
     err = capsys.readouterr().err
     assert f"connection '{empty_table}'" in err and "aws_account table is empty" in err and "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".*"))
+
+
+def test_rootwatch_only_column_is_left_null_and_graded_as_not_captured(schemas, pg_dsn: str, tmp_path: Path) -> None:
+    """Steampipe's metric filter table has no dimensions column: the copy leaves it NULL without a
+    word, and the snapshot grades as the live endpoint does, saying the dimensions were not seen."""
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+    from rootwatch.engines.postgres_engine import PostgresEngine
+    from rootwatch.execution import missing_optional_columns
+
+    schema = _schema(schemas, ROWS_A)
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}".aws_cloudwatch_log_metric_filter DROP COLUMN metric_transformation_dimensions')
+    connection.commit()
+    out = tmp_path / "no-dims.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 0
+    con = duckdb.connect(str(out), read_only=True)
+    assert con.execute("SELECT count(*), count(metric_transformation_dimensions) FROM aws_cloudwatch_log_metric_filter").fetchone() == (1, 0)
+    assert con.execute("SELECT count(*) FROM rootwatch_snapshot_issues WHERE kind = 'missing_column'").fetchone() == (0,)
+    con.close()
+
+    snapshot = DuckDBEngine.open(out)
+    live = PostgresEngine.open(pg_dsn, search_path=schema)
+    try:
+        assert missing_optional_columns(live) == {("aws_cloudwatch_log_metric_filter", "metric_transformation_dimensions")}
+        assert missing_optional_columns(snapshot) == frozenset()
+        graded = [row for row in grade_root(snapshot, AS_OF) if row[0] == "root_usage_monitored"]
+        assert graded == [row for row in grade_root(live, AS_OF) if row[0] == "root_usage_monitored"]
+        ((_, _, status, reason, _),) = graded
+        assert status == "ok" and "The dimensions of filter root-usage were not captured" in reason, reason
+    finally:
+        snapshot.close()
+        live.close()

@@ -247,6 +247,25 @@ def test_metric_filter_epoch_millis_and_transformation() -> None:
     assert row["creation_time"] == datetime(2024, 3, 4, 10, 20, tzinfo=UTC)
     assert (row["metric_transformation_name"], row["metric_transformation_namespace"], row["metric_transformation_value"]) == ("RootUsage", "CIS", "1")
     assert row["akas"] == ["arn:aws:logs:us-east-1:123456789012:log-group:ct:metric-filter:root"]
+    assert row["metric_transformation_dimensions"] == [], "captured, and none: not the NULL of 'not captured'"
+
+
+def test_metric_filter_dimensions_are_part_of_the_metric() -> None:
+    """The dimensions a filter publishes (its transformation's, then system fields) are captured by
+    name, sorted, so that an alarm can be compared with them."""
+    (row,) = t.metric_filter_rows({"metricFilters": [{
+        "filterName": "root", "filterPattern": "{ $.userIdentity.type = \"Root\" }", "logGroupName": "ct",
+        "emitSystemFieldDimensions": ["@aws.region"],
+        "metricTransformations": [{"metricName": "RootUsage", "metricNamespace": "CIS", "metricValue": "1",
+                                   "dimensions": {"Account": "$.recipientAccountId", "Event": "$.eventName"}}]}]},
+        origin=ORIGIN, region="us-east-1")
+    assert row["metric_transformation_dimensions"] == ["@aws.region", "Account", "Event"]
+    bad = {"filterName": "f", "logGroupName": "g", "metricTransformations": [{"metricName": "m", "dimensions": ["Account"]}]}
+    with pytest.raises(t.TransformError, match=r"metricFilters\[0\].metricTransformations\[0\].dimensions must map names to fields"):
+        t.metric_filter_rows({"metricFilters": [bad]}, origin=ORIGIN, region="us-east-1")
+    bad = {"filterName": "f", "logGroupName": "g", "emitSystemFieldDimensions": "@aws.region", "metricTransformations": [{}]}
+    with pytest.raises(t.TransformError, match=r"emitSystemFieldDimensions must be a list"):
+        t.metric_filter_rows({"metricFilters": [bad]}, origin=ORIGIN, region="us-east-1")
 
 
 def test_alarm_row() -> None:

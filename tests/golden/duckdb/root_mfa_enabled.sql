@@ -146,7 +146,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     CASE
       WHEN c.has_summary
       AND c.report_mfa_active IS NOT NULL
-      AND c.report_mfa_active IS DISTINCT FROM c.summary_mfa_enabled
+      AND COALESCE(c.report_mfa_active <> c.summary_mfa_enabled, TRUE)
       THEN ' The credential report generated ' || STRFTIME(c.report_generated_time, '%Y-%m-%d %H:%M') || ' UTC says mfa_active ' || CASE WHEN c.report_mfa_active THEN 'true' ELSE 'false' END || '; regenerate it if root MFA changed since.'
     END AS report_disagrees,
     CONCAT_WS(

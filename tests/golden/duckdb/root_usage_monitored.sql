@@ -17,6 +17,10 @@
 /* says so; an alarm that names dimensions cannot be judged (`error`). */
 /* Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters, */
 /* metric_alarms and those they read; controls/relations/). */
+/* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm */
+/* on the filter's metric name in another namespace or region, or with other dimensions. Both are */
+/* joined to every chain before the best one is picked: a join after the pick would pair two */
+/* relations the planner believes small, and Postgres then loops over one for each row of the other. */
 WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
@@ -33,6 +37,319 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     account_id,
     CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
+), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
+  /* CloudWatch Logs metric filters judged against the CIS root-usage pattern, one row per account, */
+  /* region, log group and filter name. A filter is valid when its pattern is exactly the three CIS */
+  /* clauses, in any order: */
+  /*   $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" */
+  /* The pattern is split on && after removing braces and parentheses (they only group clauses here), */
+  /* and each clause is compared without quotes and without spaces around = and != (a space inside */
+  /* a value changes the value). || (OR) fails; an extra clause narrows what is counted and fails, */
+  /* unless it only excludes Organizations centralized-root sessions and the variable */
+  /* :root_usage_filter_extra_clauses lists it (recognised forms: */
+  /* $.userIdentity.sessionContext.assumedRoot NOT EXISTS, and != "true"). */
+  /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
+  /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
+  WITH filters AS (
+    SELECT DISTINCT ON (account_id, region, log_group_name, name)
+      account_id,
+      region,
+      log_group_name,
+      name,
+      filter_pattern,
+      metric_transformation_name AS metric_name,
+      metric_transformation_namespace AS metric_namespace,
+      CASE
+        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN metric_transformation_dimensions
+      END AS dimensions,
+      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped
+    FROM aws_cloudwatch_log_metric_filter
+    ORDER BY
+      account_id,
+      region,
+      log_group_name,
+      name
+  ), filter_dimensions AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      LISTAGG(d.value, ', '
+      ORDER BY
+        d.value) AS names
+    FROM filters AS f, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT_STRING(f.dimensions, '$[*]')) AS value
+    ) AS d(value)
+    GROUP BY
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name
+  ), raw_clauses /* Every && clause of every filter, and every clause the variable accepts (no filter), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      r.raw_clause
+    FROM filters AS f
+    JOIN UNNEST(STRING_TO_ARRAY(f.ungrouped, '&&')) AS r(raw_clause)
+      ON TRUE
+    UNION ALL
+    SELECT
+      NULL AS account_id,
+      NULL AS region,
+      NULL AS log_group_name,
+      NULL AS name,
+      v.raw_clause
+    FROM UNNEST(CAST([] AS TEXT[])) AS v(raw_clause)
+  ), clauses AS (
+    SELECT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
+        '["'']',
+        '',
+        'g'
+      ) AS clause
+    FROM raw_clauses
+  ), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
+    SELECT DISTINCT
+      clause,
+      clause IN (
+        '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
+        '$.userIdentity.sessionContext.assumedRoot!=true'
+      ) AS accepted
+    FROM clauses
+    WHERE
+      name IS NULL
+  ), classified_clauses AS (
+    SELECT
+      c.*,
+      CASE
+        WHEN c.clause IN (
+          '$.userIdentity.type=Root',
+          '$.userIdentity.invokedBy NOT EXISTS',
+          '$.eventType!=AwsServiceEvent',
+          ''
+        )
+        THEN NULL
+        WHEN l.accepted
+        THEN NULL
+        ELSE c.clause
+      END AS extra_clause,
+      CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
+      COALESCE(NOT l.accepted, FALSE) AS refused_listing
+    FROM clauses AS c
+    LEFT JOIN listed_clauses AS l
+      ON l.clause = c.clause
+    WHERE
+      c.name IS NOT NULL
+  ), filter_checks AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      f.filter_pattern,
+      f.metric_name,
+      f.metric_namespace,
+      f.dimensions,
+      STRPOS(f.ungrouped, '||') > 0 AS has_or,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.type=Root' AS BOOLEAN)), FALSE) AS has_root_type,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.invokedBy NOT EXISTS' AS BOOLEAN)), FALSE) AS has_invoked_by,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.eventType!=AwsServiceEvent' AS BOOLEAN)), FALSE) AS has_event_type,
+      COUNT(c.extra_clause) AS extra_count,
+      LISTAGG(DISTINCT c.extra_clause, ', '
+      ORDER BY
+        c.extra_clause) AS extras,
+      LISTAGG(DISTINCT c.accepted_clause, ', '
+      ORDER BY
+        c.accepted_clause) AS accepted_extras,
+      COALESCE(BOOL_OR(CAST(c.refused_listing AS BOOLEAN)), FALSE) AS refused_listing
+    FROM filters AS f
+    LEFT JOIN classified_clauses AS c
+      ON c.account_id = f.account_id
+      AND c.region = f.region
+      AND c.log_group_name = f.log_group_name
+      AND c.name = f.name
+    GROUP BY
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      f.filter_pattern,
+      f.metric_name,
+      f.metric_namespace,
+      f.dimensions,
+      f.ungrouped
+  )
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
+    f.has_or,
+    f.extra_count,
+    f.accepted_extras,
+    (
+      CASE WHEN f.has_root_type THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_invoked_by THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_event_type THEN 1 ELSE 0 END
+    ) AS required_present,
+    f.has_root_type
+    AND f.has_invoked_by
+    AND f.has_event_type
+    AND NOT f.has_or
+    AND f.extra_count = 0 AS valid,
+    CONCAT_WS(
+      '; ',
+      CASE
+        WHEN NOT (
+          f.has_root_type AND f.has_invoked_by AND f.has_event_type
+        )
+        THEN 'missing clause ' || CONCAT_WS(
+          ', ',
+          CASE WHEN NOT f.has_root_type THEN '$.userIdentity.type = Root' END,
+          CASE WHEN NOT f.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
+          CASE WHEN NOT f.has_event_type THEN '$.eventType != AwsServiceEvent' END
+        )
+      END,
+      CASE WHEN f.has_or THEN 'joins clauses with || (OR)' END,
+      CASE
+        WHEN NOT f.has_or AND f.extra_count > 0
+        THEN 'extra clause ' || f.extras || ' narrows it'
+      END,
+      CASE
+        WHEN f.refused_listing
+        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
+      END
+    ) AS problem
+  FROM filter_checks AS f
+  LEFT JOIN filter_dimensions AS d
+    ON d.account_id = f.account_id
+    AND d.region = f.region
+    AND d.log_group_name = f.log_group_name
+    AND d.name = f.name
+), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
+  /* CloudWatch metric alarms, one row per account, region and alarm name, with what identifies the */
+  /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
+  /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
+  WITH alarms AS (
+    SELECT DISTINCT ON (account_id, region, name)
+      account_id,
+      region,
+      name,
+      metric_name,
+      namespace,
+      COALESCE(actions_enabled, FALSE) AS actions_enabled,
+      CASE
+        WHEN CASE JSON_TYPE(alarm_actions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN alarm_actions
+        ELSE CAST('[]' AS JSON)
+      END AS alarm_actions,
+      CASE
+        WHEN CASE JSON_TYPE(dimensions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN dimensions
+        ELSE CAST('[]' AS JSON)
+      END AS dimensions
+    FROM aws_cloudwatch_alarm
+    ORDER BY
+      account_id,
+      region,
+      name
+  ), alarm_dimensions AS (
+    SELECT
+      a.account_id,
+      a.region,
+      a.name,
+      LISTAGG(d.value ->> '$.Name', ', '
+      ORDER BY
+        d.value ->> '$.Name') AS names
+    FROM alarms AS a, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(a.dimensions, '$[*]')) AS value
+    ) AS d(value)
+    GROUP BY
+      a.account_id,
+      a.region,
+      a.name
+  )
+  SELECT
+    a.account_id,
+    a.region,
+    a.name,
+    a.metric_name,
+    a.namespace,
+    a.actions_enabled,
+    a.alarm_actions,
+    COALESCE(d.names, '') AS dimension_names
+  FROM alarms AS a
+  LEFT JOIN alarm_dimensions AS d
+    ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
@@ -389,326 +706,14 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
     END AS label
   FROM seen AS s
-), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
-  /* CloudWatch metric alarms, one row per account, region and alarm name, with what identifies the */
-  /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
-  /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
-  WITH alarms AS (
-    SELECT DISTINCT ON (account_id, region, name)
-      account_id,
-      region,
-      name,
-      metric_name,
-      namespace,
-      COALESCE(actions_enabled, FALSE) AS actions_enabled,
-      CASE
-        WHEN CASE JSON_TYPE(alarm_actions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN alarm_actions
-        ELSE CAST('[]' AS JSON)
-      END AS alarm_actions,
-      CASE
-        WHEN CASE JSON_TYPE(dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN dimensions
-        ELSE CAST('[]' AS JSON)
-      END AS dimensions
-    FROM aws_cloudwatch_alarm
-    ORDER BY
-      account_id,
-      region,
-      name
-  ), alarm_dimensions AS (
-    SELECT
-      a.account_id,
-      a.region,
-      a.name,
-      LISTAGG(d.value ->> '$.Name', ', '
-      ORDER BY
-        d.value ->> '$.Name') AS names
-    FROM alarms AS a, LATERAL (
-      SELECT
-        UNNEST(JSON_EXTRACT(a.dimensions, '$[*]')) AS value
-    ) AS d(value)
-    GROUP BY
-      a.account_id,
-      a.region,
-      a.name
-  )
-  SELECT
-    a.account_id,
-    a.region,
-    a.name,
-    a.metric_name,
-    a.namespace,
-    a.actions_enabled,
-    a.alarm_actions,
-    COALESCE(d.names, '') AS dimension_names
-  FROM alarms AS a
-  LEFT JOIN alarm_dimensions AS d
-    ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
-), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
-  /* CloudWatch Logs metric filters judged against the CIS root-usage pattern, one row per account, */
-  /* region, log group and filter name. A filter is valid when its pattern is exactly the three CIS */
-  /* clauses, in any order: */
-  /*   $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" */
-  /* The pattern is split on && after removing braces and parentheses (they only group clauses here), */
-  /* and each clause is compared without quotes and without spaces around = and != (a space inside */
-  /* a value changes the value). || (OR) fails; an extra clause narrows what is counted and fails, */
-  /* unless it only excludes Organizations centralized-root sessions and the variable */
-  /* :root_usage_filter_extra_clauses lists it (recognised forms: */
-  /* $.userIdentity.sessionContext.assumedRoot NOT EXISTS, and != "true"). */
-  /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
-  /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
-  WITH filters AS (
-    SELECT DISTINCT ON (account_id, region, log_group_name, name)
-      account_id,
-      region,
-      log_group_name,
-      name,
-      filter_pattern,
-      metric_transformation_name AS metric_name,
-      metric_transformation_namespace AS metric_namespace,
-      CASE
-        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN metric_transformation_dimensions
-      END AS dimensions,
-      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped
-    FROM aws_cloudwatch_log_metric_filter
-    ORDER BY
-      account_id,
-      region,
-      log_group_name,
-      name
-  ), filter_dimensions AS (
-    SELECT
-      f.account_id,
-      f.region,
-      f.log_group_name,
-      f.name,
-      LISTAGG(d.value, ', '
-      ORDER BY
-        d.value) AS names
-    FROM filters AS f, LATERAL (
-      SELECT
-        UNNEST(JSON_EXTRACT_STRING(f.dimensions, '$[*]')) AS value
-    ) AS d(value)
-    GROUP BY
-      f.account_id,
-      f.region,
-      f.log_group_name,
-      f.name
-  ), raw_clauses /* Every && clause of every filter, and every clause the variable accepts (no filter), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
-    SELECT
-      f.account_id,
-      f.region,
-      f.log_group_name,
-      f.name,
-      r.raw_clause
-    FROM filters AS f
-    JOIN UNNEST(STRING_TO_ARRAY(f.ungrouped, '&&')) AS r(raw_clause)
-      ON TRUE
-    UNION ALL
-    SELECT
-      NULL,
-      NULL,
-      NULL,
-      NULL,
-      v.raw_clause
-    FROM UNNEST(CAST([] AS TEXT[])) AS v(raw_clause)
-  ), clauses AS (
-    SELECT
-      account_id,
-      region,
-      log_group_name,
-      name,
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
-        '["'']',
-        '',
-        'g'
-      ) AS clause
-    FROM raw_clauses
-  ), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
-    SELECT DISTINCT
-      clause,
-      clause IN (
-        '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
-        '$.userIdentity.sessionContext.assumedRoot!=true'
-      ) AS accepted
-    FROM clauses
-    WHERE
-      name IS NULL
-  ), classified_clauses AS (
-    SELECT
-      c.*,
-      CASE
-        WHEN c.clause IN (
-          '$.userIdentity.type=Root',
-          '$.userIdentity.invokedBy NOT EXISTS',
-          '$.eventType!=AwsServiceEvent',
-          ''
-        )
-        THEN NULL
-        WHEN l.accepted
-        THEN NULL
-        ELSE c.clause
-      END AS extra_clause,
-      CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
-      COALESCE(NOT l.accepted, FALSE) AS refused_listing
-    FROM clauses AS c
-    LEFT JOIN listed_clauses AS l
-      ON l.clause = c.clause
-    WHERE
-      c.name IS NOT NULL
-  ), filter_checks AS (
-    SELECT
-      f.account_id,
-      f.region,
-      f.log_group_name,
-      f.name,
-      f.filter_pattern,
-      f.metric_name,
-      f.metric_namespace,
-      f.dimensions,
-      STRPOS(f.ungrouped, '||') > 0 AS has_or,
-      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.type=Root' AS BOOLEAN)), FALSE) AS has_root_type,
-      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.invokedBy NOT EXISTS' AS BOOLEAN)), FALSE) AS has_invoked_by,
-      COALESCE(BOOL_OR(CAST(c.clause = '$.eventType!=AwsServiceEvent' AS BOOLEAN)), FALSE) AS has_event_type,
-      COUNT(c.extra_clause) AS extra_count,
-      LISTAGG(DISTINCT c.extra_clause, ', '
-      ORDER BY
-        c.extra_clause) AS extras,
-      LISTAGG(DISTINCT c.accepted_clause, ', '
-      ORDER BY
-        c.accepted_clause) AS accepted_extras,
-      COALESCE(BOOL_OR(CAST(c.refused_listing AS BOOLEAN)), FALSE) AS refused_listing
-    FROM filters AS f
-    LEFT JOIN classified_clauses AS c
-      ON c.account_id = f.account_id
-      AND c.region = f.region
-      AND c.log_group_name = f.log_group_name
-      AND c.name = f.name
-    GROUP BY
-      f.account_id,
-      f.region,
-      f.log_group_name,
-      f.name,
-      f.filter_pattern,
-      f.metric_name,
-      f.metric_namespace,
-      f.dimensions,
-      f.ungrouped
-  )
-  SELECT
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name,
-    f.filter_pattern,
-    f.metric_name,
-    f.metric_namespace,
-    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
-    f.has_or,
-    f.extra_count,
-    f.accepted_extras,
-    (
-      CASE WHEN f.has_root_type THEN 1 ELSE 0 END
-    ) + (
-      CASE WHEN f.has_invoked_by THEN 1 ELSE 0 END
-    ) + (
-      CASE WHEN f.has_event_type THEN 1 ELSE 0 END
-    ) AS required_present,
-    f.has_root_type
-    AND f.has_invoked_by
-    AND f.has_event_type
-    AND NOT f.has_or
-    AND f.extra_count = 0 AS valid,
-    CONCAT_WS(
-      '; ',
-      CASE
-        WHEN NOT (
-          f.has_root_type AND f.has_invoked_by AND f.has_event_type
-        )
-        THEN 'missing clause ' || CONCAT_WS(
-          ', ',
-          CASE WHEN NOT f.has_root_type THEN '$.userIdentity.type = Root' END,
-          CASE WHEN NOT f.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
-          CASE WHEN NOT f.has_event_type THEN '$.eventType != AwsServiceEvent' END
-        )
-      END,
-      CASE WHEN f.has_or THEN 'joins clauses with || (OR)' END,
-      CASE
-        WHEN NOT f.has_or AND f.extra_count > 0
-        THEN 'extra clause ' || f.extras || ' narrows it'
-      END,
-      CASE
-        WHEN f.refused_listing
-        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
-      END
-    ) AS problem
-  FROM filter_checks AS f
-  LEFT JOIN filter_dimensions AS d
-    ON d.account_id = f.account_id
-    AND d.region = f.region
-    AND d.log_group_name = f.log_group_name
-    AND d.name = f.name
 ), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
   /* The CIS root-usage alarm chain of every trail each account sees, followed link by link as far as */
   /* it goes: trail -> CloudWatch Logs group -> root-usage metric filter on that group -> alarm on the */
   /* filter's metric (same account and region; same metric name, namespace and dimensions) with */
   /* actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription on it. */
   /* One row per combination tried (a log group with two filters gives two rows). first_gap names the */
-  /* first missing link by its Security Hub CloudWatch.1 code, NULL when the chain is complete. */
+  /* first missing link by its Security Hub CloudWatch.1 code, NULL when the chain is complete; */
+  /* trails_seen counts the trails the account sees. */
   /* An organization trail's log group lives in the account that owns the trail: the chain is */
   /* followed where the log group ARN points. */
   /* A filter whose dimensions were not captured (Steampipe has no column for them) is matched to an */
@@ -726,6 +731,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       AND t.management_problem IS NULL
       AND t.log_group_arn IS NOT NULL AS carries_chain,
       t.compliant AND t.log_group_arn IS NOT NULL AS trail_compliant,
+      COUNT(*) OVER (PARTITION BY t.account_id) AS trails_seen,
       CONCAT_WS(
         '; ',
         NULLIF(t.shortfalls, ''),
@@ -837,49 +843,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND k.filter_dimension_names IS NULL
     AND k.alarm_dimension_names <> '' AS dimensions_undecided
   FROM links AS k
-), chains AS (
-  SELECT
-    c.*,
-    c.first_gap IS NULL AS complete,
-    c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored
-  FROM root_alarm_chain AS c
-), best AS (
-  /* The chain that comes closest, per account. */
-  SELECT DISTINCT ON (account_id)
-    *
-  FROM chains
-  ORDER BY
-    account_id,
-    monitored DESC NULLS FIRST, /* a complete chain on a compliant trail settles it (ok); */
-    resolved, /* else an organization trail whose chain is visible only in its owner's account (info); */
-    complete DESC NULLS FIRST, /* else a complete chain that hinges on facts nobody captured (error); */
-    has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST,
-    action_is_topic DESC NULLS FIRST,
-    has_action DESC NULLS FIRST,
-    has_alarm DESC NULLS FIRST,
-    has_valid_filter DESC NULLS FIRST,
-    has_filter DESC NULLS FIRST,
-    carries_chain DESC NULLS FIRST,
-    CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END,
-    CASE WHEN is_logging THEN 0 ELSE 1 END,
-    CASE WHEN records_all THEN 0 ELSE 1 END,
-    CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END,
-    COALESCE(required_present, 0) DESC NULLS FIRST,
-    CASE WHEN has_or THEN 1 ELSE 0 END,
-    COALESCE(extra_count, 0),
-    CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END,
-    arn,
-    COALESCE(filter_name, ''),
-    COALESCE(alarm_name, ''),
-    COALESCE(action, '')
-), trail_counts AS (
-  SELECT
-    account_id,
-    COUNT(*) AS trails
-  FROM trail_coverage
-  GROUP BY
-    account_id
-), filter_elsewhere /* Hints for the reason: a valid root filter on a log group the trail does not feed, and an alarm */ /* on the filter's metric name in another namespace or region, or with other dimensions. */ AS (
+), filter_elsewhere AS (
   SELECT DISTINCT ON (account_id)
     account_id,
     name,
@@ -908,6 +872,38 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     region,
     namespace,
     name
+), chains AS (
+  SELECT
+    c.*,
+    c.first_gap IS NULL AS complete,
+    c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
+    fe.name AS other_filter,
+    fe.log_group_name AS other_filter_group,
+    fe.region AS other_filter_region,
+    ae.name AS other_alarm,
+    ae.namespace AS other_alarm_namespace,
+    ae.region AS other_alarm_region,
+    ae.dimension_names AS other_alarm_dimension_names
+  FROM root_alarm_chain AS c
+  LEFT JOIN filter_elsewhere AS fe
+    ON fe.account_id = c.group_account_id
+  LEFT JOIN alarm_elsewhere AS ae
+    ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
+), ranked AS (
+  /* Chains in order of preference, per account; the first is the one reported. */
+  SELECT
+    c.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY c.account_id
+      ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END, CASE WHEN is_logging THEN 0 ELSE 1 END, CASE WHEN records_all THEN 0 ELSE 1 END, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END, COALESCE(extra_count, 0), CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END, arn, COALESCE(filter_name, ''), COALESCE(alarm_name, ''), COALESCE(action, '')
+    ) AS preference
+  FROM chains AS c
+), best AS (
+  SELECT
+    *
+  FROM ranked
+  WHERE
+    preference = 1
 ), described AS (
   SELECT
     b.*,
@@ -922,16 +918,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ELSE ''
     END AS metric_text,
     COALESCE(
-      ' (filter ' || fe.name || ' has the root pattern but is on log group ' || fe.log_group_name || ' in ' || fe.region || ', which the trail does not feed)',
+      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
       ''
     ) AS filter_hint,
     COALESCE(
-      ' (alarm ' || ae.name || ' watches ' || b.metric_name || ' in namespace ' || ae.namespace || ' in ' || ae.region || CASE
-        WHEN ae.dimension_names <> b.filter_dimension_names
+      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
+        WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
         THEN ' with ' || CASE
-          WHEN ae.dimension_names = ''
+          WHEN b.other_alarm_dimension_names = ''
           THEN 'no dimensions'
-          ELSE 'dimensions ' || ae.dimension_names
+          ELSE 'dimensions ' || b.other_alarm_dimension_names
         END || ', where the filter publishes ' || CASE
           WHEN b.filter_dimension_names = ''
           THEN 'none'
@@ -940,15 +936,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ELSE ''
       END || ')',
       ''
-    ) AS alarm_hint,
-    tc.trails
+    ) AS alarm_hint
   FROM best AS b
-  JOIN trail_counts AS tc
-    ON tc.account_id = b.account_id
-  LEFT JOIN filter_elsewhere AS fe
-    ON fe.account_id = b.group_account_id
-  LEFT JOIN alarm_elsewhere AS ae
-    ON ae.account_id = b.group_account_id AND ae.metric_name = b.metric_name
 )
 SELECT
   a.root_arn AS resource,
@@ -982,7 +971,7 @@ SELECT
     WHEN d.complete
     THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s)); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
     WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
-    THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails || ' trail(s) checked).'
+    THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || ' trail(s) checked).'
     WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
     THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
     WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
