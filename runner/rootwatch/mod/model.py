@@ -138,7 +138,7 @@ class Mod:
     queries: Mapping[str, Query]
     benchmarks: Mapping[str, Benchmark]
     """Top-level benchmarks, in mod.yaml order."""
-    relations: Mapping[str, SqlSource] = field(default_factory=dict)
+    relations: Mapping[str, SqlSource] = field(default_factory=dict, repr=False)
     """Shared relations (``controls/relations/<name>.sql``) by name; see :mod:`rootwatch.sql.relations`."""
 
     def all_benchmarks(self) -> dict[str, Benchmark]:
