@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from rootwatch.snapshot.from_aws_eventbridge import TABLE as EVENT_RULE_TABLE
+from rootwatch.snapshot.from_aws_eventbridge import read_event_rules
 from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.transforms import (
@@ -331,6 +333,13 @@ class AccountReader:
             if action.split(":")[2:5] == ["sns", region, origin.account_id]
         }
         self._subscriptions(origin, region, topics)
+        self._event_rules(origin, region)
+
+    def _event_rules(self, origin: Origin, region: str) -> None:
+        read = read_event_rules(self._call, lambda: self._client("events", region), origin, region)
+        self._capture.add(EVENT_RULE_TABLE, read.rows)
+        if (issue := read.not_captured(origin.account_id, region)) is not None:
+            self._capture.issues.append(issue)
 
     def _trails(self, origin: Origin, region: str) -> None:
         listed = self._call("cloudtrail:DescribeTrails", region, lambda: self._client("cloudtrail", region).describe_trails(includeShadowTrails=True))
