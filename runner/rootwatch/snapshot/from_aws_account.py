@@ -16,7 +16,8 @@ given. Trail status and event selectors are asked once per trail, in its home re
 to every region's copy (DescribeTrails with shadow trails lists a multi-region trail everywhere,
 as Steampipe does). Subscription attributes are asked only for confirmed subscriptions of topics
 that an alarm notifies: the pending state is already in the ARN, and the rest matters only where
-a notification chain is graded.
+a notification chain is graded. EventBridge rules are read on every bus of each region, with their
+targets (:mod:`rootwatch.snapshot.from_aws_eventbridge`).
 """
 
 from __future__ import annotations

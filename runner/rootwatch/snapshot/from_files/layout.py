@@ -12,6 +12,7 @@
         <region>/                          one folder per region, e.g. us-east-1
           describe-trails.json, describe-metric-filters.json, ...      (REGION_FILES)
           get-trail-status/<trail-name>.json, get-event-selectors/<trail-name>.json, ...
+          list-rules/<bus>.json, list-targets-by-rule/[<bus>/]<rule>.json   (NESTED_FOLDERS)
 
 Scanning never reads file contents; names that fit nowhere are reported as problems (a typo must
 not silently drop evidence). Notes (``*.md``) and hidden files are ignored everywhere.
