@@ -60,6 +60,8 @@ def org(tmp_path: Path) -> Path:
                                                            "ActionsEnabled": True, "AlarmActions": [f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"]}]})
     dump(east / "list-subscriptions.json", {"Subscriptions": [{"SubscriptionArn": "PendingConfirmation", "TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"}]})
     dump(account / "eu-west-1" / "describe-alarms.json", {"MetricAlarms": []})
+    for region in ("us-east-1", "eu-west-1"):  # captured, and empty: no EventBridge rule there
+        dump(account / region / "list-rules.json", {"Rules": []})
     log = root / LOG_KEY
     log.parent.mkdir(parents=True)
     log.write_bytes(gzip.compress(json.dumps({"Records": [ROOT_LOGIN]}).encode()))

@@ -24,6 +24,8 @@ from rootwatch.snapshot.from_files.layout import (
     AccountFiles,
     RegionFiles,
 )
+from rootwatch.snapshot.from_files.eventbridge import TABLE as EVENT_RULE_TABLE
+from rootwatch.snapshot.from_files.eventbridge import read_event_rules
 from rootwatch.snapshot.from_files.reading import BadFile, read_json, read_text, transformed
 from rootwatch.snapshot import transforms as t
 from rootwatch.snapshot.metadata import AccountInfo
@@ -196,6 +198,7 @@ def _read_regions(account: AccountFiles, origin: t.Origin, capture: AccountCaptu
                 capture.add(table, transformed(path, build, _json(path), origin=origin, region=name))
             except BadFile as exc:
                 capture.problems.append(exc.problem)
+        capture.add(EVENT_RULE_TABLE, read_event_rules(folder, origin, capture.problems))
     capture.add("aws_cloudtrail_trail", t.add_shadow_copies(trail_rows, sorted(account.regions)))
     if unreadable_trails:
         return  # the trails a per-trail file names may be in the describe-trails.json that failed
