@@ -3,55 +3,17 @@ evolving texts: the exemplar control plus controls that break the contract on pu
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from helpers.mods import cli_mod as cli_mod_in
+from helpers.snapshots import write_snapshot
 
 from rootwatch.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
 CAPTURED = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-
-MOD_YAML = """\
-mod: {name: clitest, title: CLI test mod}
-variables:
-  root_recent_days: {type: integer, default: 30, minimum: 1, description: window}
-  owner_label: {type: string, default: security, description: free text shown in a reason}
-benchmarks:
-  demo:
-    title: Demo benchmark
-    children:
-      - benchmark: demo_keys
-        title: Keys
-        children:
-          - control: root_no_access_keys
-      - control: labelled
-  broken:
-    title: Broken controls
-    children:
-      - control: bad_status
-      - control: bad_columns
-      - control: failing_query
-      - control: root_no_access_keys
-"""
-
-META = """\
-title: {title}
-description: {title}.
-severity: low
-docs: {{rationale: r, remediation: m}}
-"""
-
-EXTRA_CONTROLS = {
-    "labelled": "select 'arn:aws:iam::111111111111:root' as resource, 'info' as status, "
-    "'label ' || :owner_label as reason, '111111111111' as account_id",
-    "bad_status": "select 'r' as resource, 'passed' as status, 'x' as reason",
-    "bad_columns": "select 'r' as resource, 'ok' as state",
-    "failing_query": "select cast('id ' || account_id as integer) as resource, 'ok' as status, 'x' as reason from aws_account",
-}
 
 ROWS = {
     "aws_account": [
@@ -81,30 +43,12 @@ ROWS = {
 
 @pytest.fixture()
 def cli_mod(tmp_path: Path) -> Path:
-    root = tmp_path / "mod"
-    controls = root / "controls"
-    controls.mkdir(parents=True)
-    (root / "mod.yaml").write_text(MOD_YAML)
-    for suffix in (".sql", ".yaml"):
-        shutil.copy(REPO / "controls" / f"root_no_access_keys{suffix}", controls)
-    for name, sql in EXTRA_CONTROLS.items():
-        (controls / f"{name}.sql").write_text(sql)
-        (controls / f"{name}.yaml").write_text(META.format(title=name.replace("_", " ").capitalize()))
-    return root
+    return cli_mod_in(tmp_path / "mod")
 
 
 @pytest.fixture()
 def cli_snapshot(tmp_path: Path) -> Path:
-    from rootwatch.snapshot.metadata import AccountInfo
-    from rootwatch.snapshot.writer import SnapshotWriter
-
-    path = tmp_path / "org.duckdb"
-    with SnapshotWriter(path, source="test", captured_at=CAPTURED) as writer:
-        for table, rows in ROWS.items():
-            writer.add_rows(table, rows)
-        for row in ROWS["aws_account"]:
-            writer.add_account(AccountInfo(row["account_id"], ("us-east-1",)))
-    return path
+    return write_snapshot(tmp_path / "org.duckdb", ROWS, captured_at=CAPTURED)
 
 
 @pytest.fixture()
