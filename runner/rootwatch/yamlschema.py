@@ -13,21 +13,26 @@ one of low, medium, high, critical``. A schema shapes them with two annotations:
 object (``"variable {key}"`` takes the key it sits under), ``x-message`` says what a value must be
 and ``x-required-message`` replaces "missing 'x'" where a plain list of keys would mislead.
 
-``jsonschema`` is imported on first use and each validator is compiled once per process: commands
-that never read a document pay nothing, and a command that reads many pays the compile once.
+Validation is kept off the start-up path of everyday commands. ``jsonschema`` is imported on first
+use and each validator is compiled once per process; and :func:`load_checked` remembers, in a small
+per-user cache (:func:`cache_file`), the digest of each document that passed together with its
+schema, so an unchanged mod is not validated again (an edited file, or a new rootwatch with other
+schemas, is). A document with problems is never remembered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rootwatch.errors import Problem
-from rootwatch.yamlio import LineDict
+from rootwatch.errors import InputError, Problem
+from rootwatch.yamlio import LineDict, load_yaml_text
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
@@ -50,6 +55,69 @@ def _validator(name: str) -> Any:
     schema = load_schema(name)
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema)
+
+
+def load_checked(path: Path, name: str) -> tuple[Any, list[Problem]]:
+    """The YAML document at ``path`` (mappings as :class:`LineDict`) and its problems against schema
+    ``name``; InputError when the file cannot be read or is not YAML."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Problem(path, None, f"cannot read: {exc.strerror}")) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(Problem(path, None, "not UTF-8 text")) from None
+    document = load_yaml_text(text, path)
+    digest = hashlib.sha256(_schema_digest(name) + raw).hexdigest()
+    if digest in _known_valid():
+        return document, []
+    problems = schema_problems(document, name, path)
+    if not problems:
+        _remember(digest)
+    return document, problems
+
+
+def cache_file() -> Path:
+    """Where digests of documents that passed are kept: ``$ROOTWATCH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/rootwatch``, else ``~/.cache/rootwatch``; a file named ``valid-documents``."""
+    directory = os.environ.get("ROOTWATCH_CACHE_DIR")
+    if not directory:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        directory = os.path.join(base, "rootwatch")
+    return Path(directory) / "valid-documents"
+
+
+@cache
+def _schema_digest(name: str) -> bytes:
+    return hashlib.sha256(schema_path(name).read_bytes()).digest()
+
+
+_MAX_REMEMBERED = 20_000  # start afresh beyond this: a cache, not a log
+
+
+@cache
+def _known_valid() -> set[str]:
+    try:
+        lines = cache_file().read_text("ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return set(lines) if len(lines) < _MAX_REMEMBERED else set()
+
+
+def _remember(digest: str) -> None:
+    known = _known_valid()
+    known.add(digest)
+    path = cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One short line per write, appended: concurrent runs interleave whole lines. A run that
+        # cannot write (read-only home) only loses the shortcut.
+        mode = "w" if len(known) == 1 or len(known) >= _MAX_REMEMBERED else "a"
+        with path.open(mode, encoding="ascii") as out:
+            out.write(digest + "\n")
+    except OSError:
+        pass
 
 
 def schema_problems(document: Any, name: str, path: Path | None) -> list[Problem]:

@@ -187,6 +187,33 @@ CLI_EXTRA_CONTROLS = {
 }
 
 
+CLI_ROWS = {
+    "aws_account": [
+        {"account_id": "111111111111", "partition": "aws", "region": "global"},
+        {"account_id": "222222222222", "partition": "aws", "region": "global"},
+    ],
+    "aws_iam_account_summary": [
+        {"account_id": "111111111111", "partition": "aws", "region": "global", "account_access_keys_present": 0},
+        {"account_id": "222222222222", "partition": "aws", "region": "global", "account_access_keys_present": 1},
+    ],
+    "aws_iam_credential_report": [
+        {
+            "account_id": "222222222222",
+            "partition": "aws",
+            "region": "global",
+            "user_name": "<root_account>",
+            "user_arn": "arn:aws:iam::222222222222:root",
+            "generated_time": "2026-11-25T10:00:00Z",
+            "access_key_1_active": True,
+            "access_key_1_last_rotated": "2025-01-01T00:00:00Z",
+            "access_key_1_last_used_date": "2026-11-20T12:00:00Z",
+            "access_key_2_active": False,
+        }
+    ],
+}
+"""The rows of the command-line tests' snapshot: two accounts, one with a root access key."""
+
+
 def cli_mod(root: Path) -> Path:
     """The command-line tests' mod in ``root``: root_no_access_keys beside controls that return a
     bad status, bad columns, or fail at run time."""

@@ -24,8 +24,8 @@ from typing import Any, Union
 from rootwatch.errors import InputError, Problem
 from rootwatch.mod.benchmarks import tags_of
 from rootwatch.mod.model import Benchmark, Control, ControlNode
-from rootwatch.yamlio import LineDict, line_of, load_yaml
-from rootwatch.yamlschema import schema_problems
+from rootwatch.yamlio import LineDict, line_of
+from rootwatch.yamlschema import load_checked
 
 CIS_DIR = "cis"
 SHARED_FILE = "cis.yaml"
@@ -87,12 +87,13 @@ def load_cis_benchmarks(
 
 
 def _document(path: Path, schema: str, problems: list[Problem]) -> LineDict | None:
+    """The file's mapping when it is valid YAML that meets its schema; None, the problems
+    collected, otherwise (a half-valid catalogue file would only make misleading benchmarks)."""
     try:
-        data = load_yaml(path)
+        data, found = load_checked(path, schema)
     except InputError as exc:
         problems.append(exc.problem)
         return None
-    found = schema_problems(data, schema, path)
     problems.extend(found)
     return data if isinstance(data, LineDict) and not found else None
 

@@ -23,8 +23,8 @@ from rootwatch.mod.benchmarks import BenchmarkBuilder, tags_of, text_of
 from rootwatch.mod.cis import load_cis_benchmarks
 from rootwatch.mod.model import Control, ControlDocs, Mod, Query, Variable
 from rootwatch.mod.variables import VARIABLE_TYPES, check_default
-from rootwatch.yamlio import LineDict, line_of, load_yaml
-from rootwatch.yamlschema import schema_problems
+from rootwatch.yamlio import LineDict, line_of
+from rootwatch.yamlschema import load_checked
 
 MOD_FILE = "mod.yaml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -136,11 +136,11 @@ def _document(path: Path, schema: str, problems: list[Problem]) -> LineDict | No
     """The YAML file's top-level mapping, its schema problems collected; None (with the problem
     collected) when it cannot be read, is not YAML or is not a mapping."""
     try:
-        data = load_yaml(path)
+        data, found = load_checked(path, schema)
     except InputError as exc:
         problems.append(exc.problem)
         return None
-    problems.extend(schema_problems(data, schema, path))
+    problems.extend(found)
     return data if isinstance(data, LineDict) else None
 
 
