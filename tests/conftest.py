@@ -76,3 +76,23 @@ def moto_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def run_cli(capsys, monkeypatch):
+    """Run the command in-process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("ROOTWATCH_SNAPSHOT", raising=False)
+    monkeypatch.delenv("ROOTWATCH_DATABASE", raising=False)
+
+    from rootwatch.cli.main import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--help, usage errors)
+            code = exc.code if isinstance(exc.code, int) else 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
