@@ -281,45 +281,38 @@ def _document_label(root: dict[str, Any]) -> str:
 def _object_label(root: dict[str, Any], error: Any) -> str:
     """The label of the innermost titled object the error sits in ("" for the document itself).
 
-    Walks the schema along ``error.absolute_schema_path`` (resolving local ``$ref``), remembering
-    the last object schema with a ``title`` and the instance key it was reached under.
+    Walks the schema along ``error.absolute_schema_path`` (jsonschema records the path through a
+    ``$ref`` without the ``$ref`` step, so a step missing from a node means: resolve its ``$ref``
+    first), remembering the last titled object schema and the instance key it was reached under.
+    An object's own failures (``required``, ``additionalProperties``) name that object; a value's
+    failure names the object holding the value.
     """
-    schema_steps = list(error.absolute_schema_path)
-    instance_steps = list(error.absolute_path)
+    steps = list(error.absolute_schema_path)
+    instance = list(error.absolute_path)
     node: Any = root
-    label = ""
-    depth = 0  # how many instance steps the walk has consumed
-    i = 0
-    # An object's own failures (required, additionalProperties, propertyNames) name that object;
-    # a value's failure names the object holding it.
-    own = error.validator in ("required", "additionalProperties", "propertyNames")
-    last_keyword = len(schema_steps) - 1
-    while i < len(schema_steps):
-        step = schema_steps[i]
-        if isinstance(node, dict) and "$ref" in node and step not in node:
+    label, depth, i = "", 0, 0
+    while i < len(steps):
+        step = steps[i]
+        if isinstance(node, dict) and step not in node and "$ref" in node:
             node = _resolve(root, node["$ref"])
             continue
-        if i == last_keyword:
+        if i == len(steps) - 1:  # the failing keyword itself
             break
-        if isinstance(node, dict) and node is not root and "title" in node and node.get("type") == "object":
-            label = _format_label(node["title"], instance_steps[:depth])
-        if step in ("properties", "patternProperties") and i + 1 < len(schema_steps):
-            node = node[step][schema_steps[i + 1]]
-            depth += 1
-            i += 2
-            continue
-        if step in ("additionalProperties", "items"):
-            node = node[step]
-            depth += 1
-            i += 1
-            continue
-        node = node[step] if isinstance(node, (dict, list)) else node
-        i += 1
-    if own and isinstance(node, dict) and node is not root and "title" in node:
-        label = _format_label(node["title"], instance_steps[:depth])
-    elif own and node is root:
-        label = ""
+        if _titled_object(node, root):
+            label = _format_label(node["title"], instance[:depth])
+        if step in ("properties", "patternProperties"):
+            node, depth, i = node[step][steps[i + 1]], depth + 1, i + 2
+        elif step in ("additionalProperties", "items"):
+            node, depth, i = node[step], depth + 1, i + 1
+        else:  # then, else, allOf/N ...: the same instance, a narrower schema
+            node, i = node[step], i + 1
+    if error.validator in ("required", "additionalProperties"):
+        return _format_label(node["title"], instance[:depth]) if _titled_object(node, root) else ""
     return label
+
+
+def _titled_object(node: Any, root: dict[str, Any]) -> bool:
+    return isinstance(node, dict) and node is not root and "title" in node
 
 
 def _resolve(root: dict[str, Any], ref: str) -> Any:

@@ -118,3 +118,39 @@ def test_an_unchanged_mod_is_not_validated_again(tmp_path: Path) -> None:
     assert done.stdout.strip() == "1 True"
     done = subprocess.run([sys.executable, "-c", probe, str(mod_dir)], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1 True"  # a document with problems is never remembered
+
+
+def test_problems_read_as_sentences_at_their_lines() -> None:
+    from rootwatch.yamlio import load_yaml_text
+    from rootwatch.yamlschema import schema_problems
+
+    text = """\
+mod: {name: m}
+variables:
+  days: {type: integr, description: x}
+  Bad: {type: integer, description: x}
+  other: {type: integer}
+benchmarks:
+  root:
+    title: R
+    children:
+      - control: c1
+        colour: blue
+      - benchmark: sub
+        children: [{control: x}]
+      - {}
+    colour: red
+  x:
+    title: " "
+"""
+    path = Path("mod.yaml")
+    assert [str(p) for p in schema_problems(load_yaml_text(text, path), "mod", path)] == [
+        "mod.yaml:3: variable 'days': type must be one of integer, number, string, bool, list(string), list(number)",
+        "mod.yaml:4: variable name 'Bad' must be lower_snake_case",
+        "mod.yaml:5: missing 'description' in variable 'other'",
+        "mod.yaml:11: unknown key 'colour' in a control child (expected: control, description, id, tags, title)",
+        "mod.yaml:12: missing 'title' in a benchmark child",
+        "mod.yaml:14: a child needs 'control' (a control id) or 'benchmark' (a nested benchmark)",
+        "mod.yaml:15: unknown key 'colour' in benchmark 'root' (expected: children, description, tags, title)",
+        "mod.yaml:17: benchmark 'x': title must be non-empty text",
+    ]
