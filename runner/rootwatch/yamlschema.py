@@ -78,6 +78,18 @@ def load_checked(path: Path, name: str) -> tuple[Any, list[Problem]]:
     return document, problems
 
 
+def collect_document(path: Path, name: str, problems: list[Problem]) -> Any:
+    """:func:`load_checked` for a loader that reports every problem at once: the file's problems
+    (or why it could not be read) are appended to ``problems``; None when it could not be read."""
+    try:
+        document, found = load_checked(path, name)
+    except InputError as exc:
+        problems.append(exc.problem)
+        return None
+    problems.extend(found)
+    return document
+
+
 def cache_file() -> Path:
     """Where digests of documents that passed are kept: ``$ROOTWATCH_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/rootwatch``, else ``~/.cache/rootwatch``; a file named ``valid-documents``."""

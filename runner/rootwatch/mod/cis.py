@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from rootwatch.errors import InputError, Problem
+from rootwatch.errors import Problem
 from rootwatch.mod.benchmarks import tags_of
 from rootwatch.mod.model import Benchmark, Control, ControlNode
 from rootwatch.yamlio import LineDict, line_of
-from rootwatch.yamlschema import load_checked
+from rootwatch.yamlschema import collect_document
 
 CIS_DIR = "cis"
 SHARED_FILE = "cis.yaml"
@@ -67,9 +67,9 @@ def load_cis_benchmarks(
 ) -> list[tuple[Path, Benchmark]]:
     """One benchmark per ``cis/v*.yaml`` with its file, oldest version first; problems are appended."""
     directory = location / CIS_DIR
-    stray = [p for p in sorted(directory.glob("*.yaml")) if p.name != SHARED_FILE and not VERSION_FILE.match(p.stem)] if directory.is_dir() else []
-    for path in stray:
-        problems.append(Problem(path, None, "a CIS version file is named after its version, e.g. cis/v7.0.0.yaml"))
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        if path.name != SHARED_FILE and not VERSION_FILE.match(path.stem):
+            problems.append(Problem(path, None, "a CIS version file is named after its version, e.g. cis/v7.0.0.yaml"))
     files = version_files(location)
     if not files:
         return []
@@ -89,13 +89,9 @@ def load_cis_benchmarks(
 def _document(path: Path, schema: str, problems: list[Problem]) -> LineDict | None:
     """The file's mapping when it is valid YAML that meets its schema; None, the problems
     collected, otherwise (a half-valid catalogue file would only make misleading benchmarks)."""
-    try:
-        data, found = load_checked(path, schema)
-    except InputError as exc:
-        problems.append(exc.problem)
-        return None
-    problems.extend(found)
-    return data if isinstance(data, LineDict) and not found else None
+    before = len(problems)
+    data = collect_document(path, schema, problems)
+    return data if isinstance(data, LineDict) and len(problems) == before else None
 
 
 def _load_shared(path: Path, problems: list[Problem]) -> _Shared | None:

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rootwatch.errors import ConfigError, InputError, Problem, ValidationFailed
+from rootwatch.errors import ConfigError, Problem, ValidationFailed
 from rootwatch.mod.benchmarks import BenchmarkBuilder, tags_of, text_of
 from rootwatch.mod.cis import load_cis_benchmarks
 from rootwatch.mod.model import Control, ControlDocs, Mod, Query, Variable
 from rootwatch.mod.variables import VARIABLE_TYPES, check_default
 from rootwatch.yamlio import LineDict, line_of
-from rootwatch.yamlschema import load_checked
+from rootwatch.yamlschema import collect_document
 
 MOD_FILE = "mod.yaml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -135,12 +135,7 @@ def load_mod_partly(location: Path) -> LoadedMod:
 def _document(path: Path, schema: str, problems: list[Problem]) -> LineDict | None:
     """The YAML file's top-level mapping, its schema problems collected; None (with the problem
     collected) when it cannot be read, is not YAML or is not a mapping."""
-    try:
-        data, found = load_checked(path, schema)
-    except InputError as exc:
-        problems.append(exc.problem)
-        return None
-    problems.extend(found)
+    data = collect_document(path, schema, problems)
     return data if isinstance(data, LineDict) else None
 
 
