@@ -50,7 +50,8 @@ def test_every_schema_is_valid_and_shipped_with_the_package() -> None:
         Draft7Validator.check_schema(json.loads(path.read_text("utf-8")))
     package_data = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]["rootwatch"]
     assert "schemas/*.schema.json" in package_data
-    assert {p.name for p in SCHEMA_DIR.glob("*.json")} == {f"{name}.schema.json" for name in DOCUMENTS}
+    assert all(p.name.endswith(".schema.json") for p in SCHEMA_DIR.glob("*.json"))  # the package-data glob
+    assert {f"{name}.schema.json" for name in DOCUMENTS} <= {p.name for p in SCHEMA_DIR.glob("*.json")}
 
 
 CASE = """\
