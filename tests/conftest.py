@@ -8,6 +8,7 @@ server is a failure: CI must run both engines.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The cache of YAML documents that passed their schema (rootwatch.yamlschema) stays out of the
+# user's home: one directory per test run, shared by its workers and the commands they start.
+os.environ.setdefault("ROOTWATCH_CACHE_DIR", tempfile.mkdtemp(prefix="rootwatch-test-cache-"))
 PG_ADMIN_DSN = os.environ.get("ROOTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -72,3 +76,23 @@ def moto_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def run_cli(capsys, monkeypatch):
+    """Run the command in-process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("ROOTWATCH_SNAPSHOT", raising=False)
+    monkeypatch.delenv("ROOTWATCH_DATABASE", raising=False)
+
+    from rootwatch.cli.main import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--help, usage errors)
+            code = exc.code if isinstance(exc.code, int) else 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

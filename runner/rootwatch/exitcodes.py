@@ -7,6 +7,7 @@ When several apply, the highest wins: a run that has both alarms and a control e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -25,3 +26,34 @@ class ExitCode(IntEnum):
     """A bug in rootwatch: rerun with ROOTWATCH_DEBUG=1 for the traceback and report it."""
     INTERRUPTED = 130
     """Ctrl-C or SIGTERM; temporary files were removed (the shell's 128 + SIGINT)."""
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What an exit code means for each kind of command (README's exit-code table is made from it)."""
+
+    run: str
+    """``benchmark run``, ``control run``, ``query run``."""
+    diff: str
+    snapshot: str
+
+
+SAME = "same"
+"""A command whose meaning is the one ``run`` gives."""
+
+MEANINGS: dict[ExitCode, Meaning] = {
+    ExitCode.OK: Meaning("nothing in alarm or error", "nothing fails `--fail-on`", "written, nothing recorded as failed"),
+    ExitCode.ALARM: Meaning("alarms, no errors", "something fails `--fail-on`", ""),
+    ExitCode.CONTROL_ERROR: Meaning(
+        "a control could not run (or returned a malformed result): it is graded `error`, the others still run",
+        "",
+        "written, but an account, region, call or table failed and is recorded in it",
+    ),
+    ExitCode.USAGE: Meaning(
+        "usage, configuration, input or connection error: a message names the option, file or line; nothing is written",
+        SAME,
+        SAME,
+    ),
+    ExitCode.INTERNAL: Meaning("internal error (a bug: please report it)", SAME, SAME),
+    ExitCode.INTERRUPTED: Meaning("interrupted (Ctrl-C or SIGTERM); no partial output files", SAME, SAME),
+}

@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from helpers.mods import scratch_mod
+from helpers.snapshots import keys_snapshot
+
 from rootwatch.diff import FAIL_ON_POLICIES, Outcome, ResultKey, ResultSet, diff_results, should_fail
 from rootwatch.status import Status
 
-SCRATCH = Path(__file__).resolve().parents[1] / "output" / "scratch.py"
 OLD_KEYS = {"111111111111": 0, "222222222222": 1}
 NEW_KEYS = {"111111111111": 1, "222222222222": 0, "333333333333": 1}
-
-
-def load_scratch():  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location("rootwatch_test_scratch", SCRATCH)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture()
 def runs(tmp_path: Path, run_cli) -> dict[str, Path]:
     """A mod, two snapshots (old, new) and their JSON exports of 'benchmark run root'."""
-    scratch = load_scratch()
-    mod = scratch.make_mod(tmp_path / "mod")
+    mod = scratch_mod(tmp_path / "mod")
     paths = {"mod": mod}
     for name, keys in (("old", OLD_KEYS), ("new", NEW_KEYS)):
-        snapshot = scratch.make_snapshot(tmp_path / f"{name}.duckdb", keys)
+        snapshot = keys_snapshot(tmp_path / f"{name}.duckdb", keys)
         export = tmp_path / f"{name}.json"
         code, _, err = run_cli(
             "benchmark", "run", "root", "--mod-location", str(mod), "--snapshot", str(snapshot),

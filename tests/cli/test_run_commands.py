@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import dedent
+from helpers import dedent
 
 
 def test_benchmark_run_text_output_and_exit_code(run_cli, cli_mod: Path, cli_snapshot: Path) -> None:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-SCRATCH = Path(__file__).resolve().parents[1] / "output" / "scratch.py"
-
-
-def load_scratch():  # noqa: ANN201 - a module
-    """tests/output/scratch.py (a mod with CIS items and a snapshot builder), loaded by path."""
-    spec = importlib.util.spec_from_file_location("rootwatch_test_scratch", SCRATCH)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from helpers.mods import scratch_mod
+from helpers.snapshots import keys_snapshot
 
 
 @pytest.fixture()
 def scratch_setup(tmp_path: Path) -> tuple[Path, Path]:
-    scratch = load_scratch()
-    mod = scratch.make_mod(tmp_path / "mod")
-    snapshot = scratch.make_snapshot(tmp_path / "org.duckdb", {"111111111111": 0, "222222222222": 1})
+    mod = scratch_mod(tmp_path / "mod")
+    snapshot = keys_snapshot(tmp_path / "org.duckdb", {"111111111111": 0, "222222222222": 1})
     return mod, snapshot
 
 

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from scratch import make_mod, make_snapshot
+from helpers.mods import scratch_mod
+from helpers.snapshots import keys_snapshot
 
 from rootwatch.cli.main import main
 from rootwatch.errors import UsageError
@@ -29,8 +30,8 @@ EXPORTS = {
 def setup(tmp_path: Path, monkeypatch) -> tuple[Path, Path, Path]:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("ROOTWATCH_FINDINGS_REGION", raising=False)
-    mod = make_mod(tmp_path / "mod", broken=True)
-    snapshot = make_snapshot(tmp_path / "org.duckdb", {"111111111111": 0, "222222222222": 2})
+    mod = scratch_mod(tmp_path / "mod", broken=True)
+    snapshot = keys_snapshot(tmp_path / "org.duckdb", {"111111111111": 0, "222222222222": 2})
     out = tmp_path / "out"
     out.mkdir()
     return mod, snapshot, out

@@ -13,7 +13,7 @@ import pytest
 from rootwatch.cli.main import main
 from rootwatch.snapshot import transforms as t
 from rootwatch.snapshot.metadata import read_snapshot_info
-from snapshot_support import query
+from helpers.snapshots import query
 
 ACCOUNT = "123456789012"
 HUB = "555555555555"

@@ -12,7 +12,7 @@ import pytest
 
 from rootwatch.cli.main import main
 from rootwatch.schema.tables import ColumnType, load_tables
-from snapshot_support import query
+from helpers.snapshots import query
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "org"

@@ -12,7 +12,7 @@ import pytest
 from rootwatch.cli.main import main
 from rootwatch.engines.duckdb_engine import DuckDBEngine
 from rootwatch.snapshot.metadata import read_snapshot_info
-from snapshot_support import grade_root
+from helpers.snapshots import grade_root
 
 boto3 = pytest.importorskip("boto3")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rootwatch.cli.main import main
-from snapshot_support import query
+from helpers.snapshots import query
 
 ACCOUNT = "123456789012"
 HEADER = (

@@ -12,7 +12,7 @@ import pytest
 from rootwatch.cli.main import main
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue, read_snapshot_info
 from rootwatch.snapshot.writer import SnapshotWriter
-from snapshot_support import grade_root, query
+from helpers.snapshots import grade_root, query
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 

@@ -38,20 +38,48 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("text", "rootwatch.output.text", "readable tree with per-control counts and a summary", (".txt",)),
-        Format("brief", "rootwatch.output.brief", "only alarms and errors, one line each"),
-        Format("csv", "rootwatch.output.csv_format", "Powerpipe's CSV columns", (".csv",)),
-        Format("json", "rootwatch.output.json_format", "Powerpipe's JSON export shape", (".json",)),
+        Format("text", "rootwatch.output.text", "the benchmark tree with per-control counts, reasons and a summary (default)", (".txt",)),
+        Format("brief", "rootwatch.output.brief", "only alarms and errors, one line each, and the summary"),
+        Format(
+            "csv",
+            "rootwatch.output.csv_format",
+            "Powerpipe's column order: group_id, title, description, control_id, control_title, control_description, "
+            "reason, resource, status, severity, dimensions, tags",
+            (".csv",),
+        ),
+        Format("json", "rootwatch.output.json_format", "Powerpipe's export shape (groups, controls, results with dimensions, tags, summaries)", (".json",)),
         Format("md", "rootwatch.output.markdown", "Markdown report", (".md", ".markdown")),
-        Format("none", "rootwatch.output.none", "nothing (use the exit code or --export)"),
-        Format("junit", "rootwatch.output.junit", "JUnit XML, one test case per control and resource", (".junit.xml", ".xml")),
-        Format("asff", "rootwatch.output.asff", "AWS Security Hub findings (ASFF) JSON", (".asff.json",)),
-        Format("ocsf", "rootwatch.output.ocsf", "OCSF Compliance Finding JSON", (".ocsf.json",)),
-        Format("html", "rootwatch.output.html", "self-contained HTML report", (".html", ".htm")),
-        Format("cis-csv", "rootwatch.output.cis_table_csv", "CIS table for auditors, CSV", (".cis.csv",)),
-        Format("cis-md", "rootwatch.output.cis_table_md", "CIS table for auditors, Markdown", (".cis.md",)),
-        Format("cis-html", "rootwatch.output.cis_table_html", "CIS table for auditors, HTML", (".cis.html",)),
-        Format("cis-xlsx", "rootwatch.output.cis_table_xlsx", "CIS table for auditors, Excel", (".xlsx", ".cis.xlsx"), binary=True, printable=False),
+        Format("none", "rootwatch.output.none", "nothing on stdout (exports only)"),
+        Format(
+            "junit",
+            "rootwatch.output.junit",
+            "one test case per control and resource: alarm is a failure, error an error, skip skipped",
+            (".junit.xml", ".xml"),
+        ),
+        Format(
+            "asff",
+            "rootwatch.output.asff",
+            "AWS Security Hub findings (ok PASSED, alarm FAILED, error WARNING, info/skip NOT_AVAILABLE)",
+            (".asff.json",),
+        ),
+        Format("ocsf", "rootwatch.output.ocsf", "OCSF 1.3.0 Compliance Finding (class 2003) per result", (".ocsf.json",)),
+        Format(
+            "html",
+            "rootwatch.output.html",
+            "one self-contained report: charts by section and account, a sortable, filterable table",
+            (".html", ".htm"),
+        ),
+        Format("cis-csv", "rootwatch.output.cis_table_csv", "the CIS table for auditors, CSV", (".cis.csv",)),
+        Format("cis-md", "rootwatch.output.cis_table_md", "the CIS table for auditors, Markdown", (".cis.md",)),
+        Format("cis-html", "rootwatch.output.cis_table_html", "the CIS table for auditors, HTML", (".cis.html",)),
+        Format(
+            "cis-xlsx",
+            "rootwatch.output.cis_table_xlsx",
+            "the CIS table for auditors, an Excel workbook (one sheet per CIS version)",
+            (".xlsx", ".cis.xlsx"),
+            binary=True,
+            printable=False,
+        ),
     )
 }
 
