@@ -292,7 +292,7 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
     if meta is None:
         return _control_without_metadata(stem, sql_path, meta_path, sql)
     collect.unknown_keys(
-        meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence"}, meta_path, "control metadata"
+        meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence", "headline"}, meta_path, "control metadata"
     )
     if "id" in meta and meta["id"] != stem:
         collect.add(meta_path, line_of(meta, "id"), f"id {meta['id']!r} disagrees with the file name {stem!r}")
@@ -315,6 +315,7 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         meta_path=meta_path,
         sql=sql,
         optional_evidence=_optional_evidence(meta, meta_path, collect),
+        headline=collect.text(meta, "headline", meta_path) if "headline" in meta else "",
     )
 
 
