@@ -178,7 +178,7 @@ def _smtp(mode: str, certificate: Certificate | None) -> Iterator[SmtpServer]:
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == (USER, PASSWORD)
         if ok:
             server.logins.append((auth_data.login.decode(), mechanism))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     kwargs: dict[str, Any] = {"hostname": "127.0.0.1", "port": port}
     if mode == "starttls":

@@ -192,7 +192,7 @@ _SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}
 
 def _triage_order(item: Item) -> tuple[int, int]:
     """Alarms first, most severe first, then errors, then the rest (the subject names the first)."""
-    kinds = {"alarm": 0, "error": 1, "resolved": 2}
+    kinds = {"recovered": -1, "alarm": 0, "error": 1, "resolved": 2}
     return kinds.get(item.kind, 3), _SEVERITY_RANK.get(item.record.get("severity") or "", len(SEVERITIES))
 
 
