@@ -83,3 +83,21 @@ def test_all_clear_at_verbose() -> None:
     recorder = Recorder()
     deliver([Route("v", recorder, Level.VERBOSE)], run_digest(_result("ok ok skip")))
     assert recorder.sent[0].subject == "rootwatch: no alarms or errors (2 ok, 1 skip) in 3 accounts"
+
+
+def test_help_and_listings_import_no_notifier_code() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from rootwatch.cli.main import main\n"
+        "for argv in (['--help'], ['benchmark', 'run', '--help'], ['watch', '--help'], ['control', 'list']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('rootwatch.notify', 'apprise', 'smtplib', 'boto3'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -202,3 +202,16 @@ def test_config_errors_name_file_and_line(run_cli, example: Path, tmp_path: Path
     """)
     code, _out, err = _run_example(run_cli, example, "--notify-config", str(config))
     assert code == 3 and f"{config}:2: notifier 'hook': unknown setting 'levle'" in err
+
+
+def test_query_rows_are_notified(run_cli, example: Path, http_sink) -> None:
+    code, out, err = run_cli("query", "run", "root_activity", "--snapshot", str(example), "--output", "csv",
+                             "--notify", f"webhook:{http_sink.url}/q")  # fmt: skip
+    assert code == 0, err
+    rows = out.strip().splitlines()[1:]
+    (request,) = http_sink.received
+    payload = request.json()
+    assert payload["kind"] == "query" and payload["query"]["name"] == "root_activity"
+    assert len(payload["items"]) == len(rows) > 0
+    assert payload["subject"].startswith(f"rootwatch: root_activity returned {len(rows)} rows in ")
+    assert all(item["account"].endswith(")") for item in payload["items"])  # id (name)

@@ -238,10 +238,8 @@ def compose_run(
         + f" Whole run: {whole.alarm} alarm, {whole.error} error, {whole.ok} ok, {whole.info} info, {whole.skip} skip.",
     ]
     if changes is not None:
-        intro.append(
-            f"Only what changed since the previous run ({changes.baseline}); "
-            f"{plural(changes.still_failing, 'finding')} still failing and not repeated."
-        )
+        still = f"; {plural(changes.still_failing, 'finding')} still failing, not repeated" if changes.still_failing else ""
+        intro.append(f"Only what changed since the previous run ({changes.baseline}){still}.")
     outro = [
         f"rootwatch exit code {int(result.exit_code())}. Remediation of a control: rootwatch control show CONTROL_ID.",
     ]
