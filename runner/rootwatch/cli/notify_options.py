@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,19 +160,14 @@ def _with_notify_failure(code: int, failed: bool) -> int:
     return max(code, int(ExitCode.NOTIFY_FAILED)) if failed else code
 
 
-class _failures_notified:
+@contextlib.contextmanager
+def _failures_notified(session: NotifySession) -> Iterator[None]:
     """Report a data source that cannot be opened (endpoint down, snapshot unreadable) to the
     notifiers, then let the error reach the command line as usual."""
+    from rootwatch.errors import ConnectionFailed, InputError
 
-    def __init__(self, session: NotifySession) -> None:
-        self.session = session
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        from rootwatch.errors import ConnectionFailed, InputError
-
-        if isinstance(exc, (ConnectionFailed, InputError)):
-            self.session.run_failed(str(exc))
-        return False
+    try:
+        yield
+    except (ConnectionFailed, InputError) as exc:
+        session.run_failed(str(exc))
+        raise

@@ -218,7 +218,8 @@ def route_from(options: Options, level: Level | None = None) -> Route:
     kind = notifier_type(options)
     notifier = kind.build(options)
     if level is None:
-        level = Level.parse(options.text("level", "info"), f"{options.path}:{line_of(options.data, 'level')}" if options.path else options.where)
+        where = f"{options.path}:{line_of(options.data, 'level')}: notifier {options.name!r}: level" if options.path else options.where
+        level = Level.parse(options.text("level", "info"), where)
     retry_data = options.data.get("retry") or {}
     if not isinstance(retry_data, Mapping):
         raise options.error("retry", "retry must be a mapping of attempts, backoff and timeout")
@@ -262,7 +263,7 @@ def _filter(options: Options) -> Callable[[Item], bool] | None:
         return None
 
     def accepts(item: Item) -> bool:
-        node = item.subject
+        node = item.about
         if node is None:
             return True  # about the run or a notifier, not a control: every filter lets it through
         return tags_match(node, tags) and (predicate is None or predicate(node))

@@ -53,7 +53,7 @@ class Item:
     """One thing worth telling: a finding, a failed run, a recovery, a root event.
 
     ``kind`` says what it is in one word (``alarm``, ``error``, ``ok``, ``resolved``, ``failed``,
-    ``recovered``...); ``level`` who hears it. ``subject`` is what filters look at (a run result's
+    ``recovered``...); ``level`` who hears it. ``about`` is what filters look at (a run result's
     control node; None for items about the run itself, which every filter lets through).
     ``record`` is the item as flat JSON-ready data, for payloads and the CSV attachment.
     """
@@ -65,7 +65,7 @@ class Item:
     account_id: str | None = None
     headline: str = ""
     """A few words for subjects, e.g. "root access key"."""
-    subject: Any = None
+    about: Any = None
     key: Any = None
     """What identifies the item across runs (a run result's ``rootwatch.diff.ResultKey``)."""
 

@@ -67,9 +67,7 @@ class RootLastUse:
 
 
 def _day(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value is not None and value.utcoffset() is not None else (
-        value.strftime("%Y-%m-%d") if value is not None else None
-    )
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d") if value is not None else None
 
 
 def read_root_last_use(engine: Engine, as_of: datetime) -> Mapping[str, RootLastUse]:

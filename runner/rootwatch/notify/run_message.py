@@ -10,7 +10,7 @@ benchmark both run ``root_no_access_keys``) is one item, naming every benchmark 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rootwatch.accounts import display_account
@@ -71,7 +71,7 @@ class _Builder:
             known = self.items[identity]
             record = dict(known.record)
             record["benchmark_items"] = [*record["benchmark_items"], node.title]
-            self.items[identity] = Item(known.level, known.kind, known.line, record, known.account_id, known.headline, known.subject, known.key | {key})
+            self.items[identity] = replace(known, record=record, key=known.key | {key})
             return
         self.items[identity] = finding_item(self.result, node, status, reason, resource, dims, key, self.last_use)
 
@@ -129,7 +129,7 @@ def finding_item(
         record=record,
         account_id=account,
         headline=headline,
-        subject=node,
+        about=node,
         key=frozenset({key}),
     )
 
