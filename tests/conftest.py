@@ -96,3 +96,22 @@ def run_cli(capsys, monkeypatch):
         return code, out, err
 
     return run
+
+
+@pytest.fixture()
+def cli_mod(tmp_path: Path) -> Path:
+    """A small mod of its own for command-line tests, independent of the real controls' evolving
+    texts: the exemplar control plus controls that break the contract on purpose."""
+    from helpers.mods import cli_mod as cli_mod_in
+
+    return cli_mod_in(tmp_path / "mod")
+
+
+@pytest.fixture()
+def cli_snapshot(tmp_path: Path) -> Path:
+    """A snapshot holding the rows the CLI test mod grades."""
+    from helpers.mods import CLI_ROWS
+    from helpers.snapshots import write_snapshot
+
+    return write_snapshot(tmp_path / "org.duckdb", CLI_ROWS)
+

@@ -2,7 +2,9 @@
 
 The codes follow Powerpipe's 0/1/2 so that CI pipelines written for it keep working, and add 3 for
 everything that stops a run before a verdict exists (bad usage, bad configuration, no connection).
-When several apply, the highest wins: a run that has both alarms and a control error exits 2.
+When several apply, the highest wins: a run that has both alarms and a control error exits 2, and
+a run whose notifier failed exits 5 whatever it found (its results were written all the same).
+3 and 4 stop a command before any notifier is tried, so they never meet 5.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class ExitCode(IntEnum):
     """Usage, configuration, input or connection error; nothing was graded."""
     INTERNAL = 4
     """A bug in rootwatch: rerun with ROOTWATCH_DEBUG=1 for the traceback and report it."""
+    NOTIFY_FAILED = 5
+    """The run finished and its exports were written, but a notifier could not deliver (named on
+    stderr). Wins over 0, 1 and 2: an alarm nobody was told about is the bigger problem."""
     INTERRUPTED = 130
     """Ctrl-C or SIGTERM; temporary files were removed (the shell's 128 + SIGINT)."""
 

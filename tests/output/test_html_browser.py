@@ -7,17 +7,15 @@ Skips with the reason when Chromium is missing; under CI=true a missing Chromium
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
-import subprocess
-import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 from cis_fixtures import A2, PAYLOADS, parse_html, sample_result
+from helpers.browser import browse, chromium_path
 
 from rootwatch.output import cis_table_html, html
 from rootwatch.status import STATUS_ORDER
@@ -25,42 +23,12 @@ from rootwatch.status import STATUS_ORDER
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 MARKER_ATTRIBUTE = "data-xss"
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    path = os.environ.get("ROOTWATCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        reason = "headless Chromium is not installed (apt-get install -y chromium; './dev test' installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the browser tests must run under CI=true: {reason}")
-        pytest.skip(reason)
-    return path
-
-
-def browse(chromium: str, tmp_path: Path, url: str, *extra: str) -> str:
-    """Chromium's stdout after loading ``url`` with ``extra`` flags (a fresh profile each time)."""
-    profile = tmp_path / f"profile-{uuid.uuid4().hex[:8]}"
-    done = subprocess.run(
-        [chromium, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"chromium exited {done.returncode}:\n{done.stderr[-3000:]}"
-    return done.stdout
+    return chromium_path()
 
 
 def dump_dom(chromium: str, tmp_path: Path, path: Path, fragment: str = ""):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rootwatch.cli.listing import add_list_output, print_table
+from rootwatch.cli.notify_options import NOTIFY_EPILOG, add_notify_options
 from rootwatch.cli.parser import add_mod_location, add_run_options
 
 
@@ -16,10 +17,13 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
         "run",
         help="run one or more benchmarks",
         description="Run benchmarks (top-level, or nested such as a CIS section) and grade every control.",
-        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection",
+        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection, "
+        "5 a notifier failed\n\n" + NOTIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("benchmarks", nargs="+", metavar="BENCHMARK", help="benchmark id, e.g. cis_v700 or root")
     add_run_options(run, formats=formats)
+    add_notify_options(run)
     run.set_defaults(handler=run_benchmarks)
 
     listing = commands.add_parser("list", help="list benchmarks", description="List the mod's benchmarks.")
@@ -31,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from rootwatch import api
-    from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.common import check_outputs, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.notify_options import run_notified
 
     mod = load_mod(args)
     args.benchmarks = list(dict.fromkeys(args.benchmarks))  # a name given twice runs once
@@ -39,9 +44,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
     options = run_options(args, mod, progress=want_progress(args))
     require_selection(targets, options, args)
     check_outputs(args)
-    with api.open_engine(data_source(args)) as engine:
-        result = api.run_benchmarks(mod, engine, args.benchmarks, options)
-    return emit(result, args)
+    return run_notified(args, mod, "benchmark run", args.benchmarks, lambda engine: api.run_benchmarks(mod, engine, args.benchmarks, options))
 
 
 def list_benchmarks(args: argparse.Namespace) -> int:

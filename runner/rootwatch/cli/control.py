@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from rootwatch.cli.listing import add_list_output, print_table
+from rootwatch.cli.notify_options import NOTIFY_EPILOG, add_notify_options
 from rootwatch.cli.parser import add_mod_location, add_run_options
 
 
@@ -17,10 +18,13 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
         "run",
         help="run one or more controls",
         description="Run controls on their own (outside any benchmark).",
-        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection",
+        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection, "
+        "5 a notifier failed\n\n" + NOTIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("controls", nargs="+", metavar="CONTROL", help="control id (the file stem in controls/)")
     add_run_options(run, formats=formats)
+    add_notify_options(run)
     run.set_defaults(handler=run_controls)
 
     listing = commands.add_parser("list", help="list controls", description="List the mod's controls.")
@@ -51,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 def run_controls(args: argparse.Namespace) -> int:
     from rootwatch import api
-    from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.common import check_outputs, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.notify_options import run_notified
 
     mod = load_mod(args)
     args.controls = list(dict.fromkeys(args.controls))  # a name given twice runs once
@@ -59,9 +64,7 @@ def run_controls(args: argparse.Namespace) -> int:
     options = run_options(args, mod, progress=want_progress(args))
     require_selection(targets, options, args)
     check_outputs(args)
-    with api.open_engine(data_source(args)) as engine:
-        result = api.run_controls(mod, engine, args.controls, options)
-    return emit(result, args)
+    return run_notified(args, mod, "control run", args.controls, lambda engine: api.run_controls(mod, engine, args.controls, options))
 
 
 def list_controls(args: argparse.Namespace) -> int:

@@ -226,6 +226,7 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, problems: list[Pro
         meta_path=meta_path,
         sql=sql,
         optional_evidence=_optional_evidence(meta, meta_path, problems),
+        headline=text_of(meta, "headline"),
     )
 
 

@@ -51,6 +51,9 @@ class Control:
     """Tables the control grades without, saying in its reason what is missing (``optional_evidence``
     in its YAML). Every other table it reads is required: where a snapshot did not capture one for
     an account, the runner grades that account ``skip`` instead of trusting an empty table."""
+    headline: str = ""
+    """What an alarm of this control is called in a few words ("root access key"), for alert
+    subjects (``headline`` in its YAML); the title is used where it is empty."""
 
     @property
     def source(self) -> SqlSource:
