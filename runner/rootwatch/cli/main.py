@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "rootwatch.cli.check",
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
+    "rootwatch.cli.remediate",
 )
 
 
