@@ -54,7 +54,7 @@ def test_plan_apply_verify_and_a_second_apply_plans_nothing(aws: str, tmp_path: 
             "EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
             "TreatMissingData": "notBreaching", "ActionsEnabled": True, "AlarmActions": [TOPIC],
         }, ["root_usage_monitored"]),
-        ("sns:Subscribe", REGION, {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": EMAIL, "ReturnSubscriptionArn": True}, ["root_usage_monitored"]),
+        ("sns:Subscribe", REGION, {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": EMAIL}, ["root_usage_monitored"]),
     ]  # fmt: skip
     assert [c["needs"] for c in account["calls"]] == [[], [], [], ["2", "3"], ["3"]]
     assert planned["applied"] is False

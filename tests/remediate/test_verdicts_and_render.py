@@ -33,7 +33,7 @@ def _plan(calls: tuple[Call, ...], remarks: tuple[Remark, ...] = (), findings: t
 def _chain_calls() -> tuple[Call, ...]:
     topic = Call(MEMBER, "us-east-1", "sns", "CreateTopic", {"Name": "rootwatch-root-usage"}, "the alarm needs a topic", (USAGE,))
     alarm = Call(MEMBER, "us-east-1", "cloudwatch", "PutMetricAlarm", {"AlarmName": "rootwatch-root-usage", "AlarmActions": [TOPIC]}, "no alarm", (USAGE,), needs=(topic.key,))
-    subscribe = Call(MEMBER, "us-east-1", "sns", "Subscribe", {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": "sec@example.com", "ReturnSubscriptionArn": True},
+    subscribe = Call(MEMBER, "us-east-1", "sns", "Subscribe", {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": "sec@example.com"},
                      "no confirmed subscription", (USAGE,), needs=(topic.key,))  # fmt: skip
     return topic, alarm, subscribe
 
@@ -44,7 +44,7 @@ def test_an_email_subscription_awaits_confirmation_not_fixed() -> None:
     sns = clients.stub("account", "sns")
     sns.add_response("create_topic", {"TopicArn": TOPIC}, {"Name": "rootwatch-root-usage"})
     sns.add_response("subscribe", {"SubscriptionArn": "pending confirmation"},
-                     {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": "sec@example.com", "ReturnSubscriptionArn": True})  # fmt: skip
+                     {"TopicArn": TOPIC, "Protocol": "email", "Endpoint": "sec@example.com"})  # fmt: skip
     clients.stub("account", "cloudwatch").add_response("put_metric_alarm", {}, {"AlarmName": "rootwatch-root-usage", "AlarmActions": [TOPIC]})
     applied = apply_plan(plan, clients, Journal.discard())
     clients.assert_all_used()
@@ -133,3 +133,24 @@ Plan: 3 call(s) in 1 account(s); 1 not planned, 0 already passing, 0 awaiting co
         ("1", "sns:CreateTopic", [], "account"), ("2", "cloudwatch:PutMetricAlarm", ["1"], "account"), ("3", "iam:DeleteLoginProfile", [], "root"),
     ]  # fmt: skip
     assert body["plan"]["summary"] == {"findings": 1, "calls": 3, "accounts_changed": 1, "stopped": 1, "passing": 0, "awaiting_confirmation": 0}
+
+
+def test_ctrl_c_stops_before_the_next_call_and_keeps_what_was_done(tmp_path) -> None:  # noqa: ANN001
+    plan = _plan(_chain_calls())
+
+    class Interrupting(StubbedClients):
+        def client(self, actor: str, account_id: str, service: str, region: str):  # noqa: ANN201
+            if service == "cloudwatch":
+                raise KeyboardInterrupt
+            return super().client(actor, account_id, service, region)
+
+    clients = Interrupting()
+    clients.stub("account", "sns").add_response("create_topic", {"TopicArn": TOPIC}, {"Name": "rootwatch-root-usage"})
+    journal = Journal.open(tmp_path / "log.jsonl")
+    applied = apply_plan(plan, clients, journal)
+    journal.close()
+    assert applied.interrupted and [(o.call.operation, o.status) for o in applied.outcomes] == [("CreateTopic", "applied")]
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [(r["action"], r["outcome"]) for r in records] == [("sns:CreateTopic", "applied")]
+    (report,) = judge(plan, applied, None)
+    assert report.verdict == "unverified" and apply_exit_code([report], applied) is ExitCode.INTERRUPTED

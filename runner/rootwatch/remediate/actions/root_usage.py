@@ -190,7 +190,9 @@ class RootUsageMonitored:
             return Proposal()
         pending = sorted({s.get("Endpoint") or "?" for s in subscriptions})
         if email and email not in pending:
-            return Proposal((ctx.call(region, "sns", "Subscribe", {"TopicArn": topic_arn, "Protocol": "email", "Endpoint": email, "ReturnSubscriptionArn": True}, f"topic {topic_arn} has no confirmed subscription", needs=(create,)),))
+            # Without ReturnSubscriptionArn the answer for an e-mail endpoint is "pending
+            # confirmation", which is how the verdict tells a subscription awaiting its recipient.
+            return Proposal((ctx.call(region, "sns", "Subscribe", {"TopicArn": topic_arn, "Protocol": "email", "Endpoint": email}, f"topic {topic_arn} has no confirmed subscription", needs=(create,)),))
         if pending:
             return Proposal(remarks=(ctx.remark("awaiting_confirmation", f"topic {topic_arn} has a subscription awaiting confirmation by {', '.join(pending)}", "confirm it from the e-mail AWS sent; nothing else is needed"),))
         return ctx.stop(f"topic {topic_arn} has no confirmed subscription", hint="pass --notify-email ADDRESS to subscribe someone (it must then confirm from the e-mail)")
