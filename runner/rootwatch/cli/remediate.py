@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rootwatch.cli.parser import add_mod_location, add_source_options, add_variable_options
+from rootwatch.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,8 +84,12 @@ def remediate(args: argparse.Namespace) -> int:
     mod = load_mod(args)
     with Remediation(mod, _request(args, mod)) as remediation:
         remediation.read_findings()
+        for control, error in remediation.input_errors.items():
+            sys.stderr.write(f"rootwatch: warning: {control} could not run on {remediation.source}, so its failing rows are unknown: {error}\n")
+        # A control that could not run hides its findings: never "nothing to do" (exit 2 at least).
+        floor = int(ExitCode.CONTROL_ERROR) if remediation.input_errors else 0
         if not remediation.findings:
-            return _nothing_failing(remediation, args)
+            return max(floor, _nothing_failing(remediation, args))
         plan = remediation.plan()
         if args.output == "text":
             from rootwatch.remediate.render import plan_footer, plan_text
@@ -92,8 +97,8 @@ def remediate(args: argparse.Namespace) -> int:
             sys.stdout.write(plan_text(plan, remediation.names) + plan_footer(plan, apply=args.apply))
             sys.stdout.flush()
         if not args.apply or not plan.calls:
-            return _plan_only(plan, args)
-        return _apply(remediation, plan, args)
+            return max(floor, _plan_only(plan, args))
+        return max(floor, _apply(remediation, plan, args))
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -150,7 +155,9 @@ def _nothing_failing(remediation: Remediation, args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(document(Plan((), remediation.controls, remediation.source, None)))
     else:
-        sys.stdout.write(f"No failing row of {', '.join(remediation.controls)}{scope} in {remediation.source}: nothing to remediate.\n")
+        errors = len(remediation.input_errors)
+        verdict = f"; {errors} control(s) could not run (see the warnings)" if errors else ": nothing to remediate"
+        sys.stdout.write(f"No failing row of {', '.join(remediation.controls)}{scope} in {remediation.source}{verdict}.\n")
     return 0
 
 

@@ -90,6 +90,8 @@ class Remediation:
         self.findings: tuple[Finding, ...] = ()
         self.management: dict[str, str] = {}
         self.names: dict[str, str] = {}
+        self.input_errors: dict[str, str] = {}
+        """Control → why it could not run on the user's source (its failing rows are unknown)."""
         self.source = ""
 
     def __enter__(self) -> Remediation:
@@ -113,6 +115,7 @@ class Remediation:
             self.management = management_accounts(self.mod, engine, {f.account_id for f in self.findings})
             self.source = engine.description
             self.names = dict(grades.names)
+            self.input_errors = dict(grades.run_errors)
         return self.findings
 
     def plan(self) -> Plan:

@@ -4,7 +4,8 @@ verdict (fixed, still failing, failed to apply, awaiting confirmation, unverifie
 Exit codes of ``rootwatch remediate`` (the highest applicable wins):
 
 * plan only: 0 nothing fails on a fresh read; 1 calls are planned (or a subscription awaits
-  confirmation); 2 a finding cannot be planned (the plan says why and what to do);
+  confirmation); 2 a finding cannot be planned (the plan says why and what to do), or a control
+  could not run on the user's source (the command line raises any code to 2 then);
 * with ``--apply``: 0 every finding is fixed; 1 every call was made but a finding still fails or
   awaits confirmation; 2 a call failed, a finding could not be planned, or a result could not be
   verified; 3 usage, input or connection error before anything changed; 130 interrupted (what was
