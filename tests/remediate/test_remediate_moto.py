@@ -266,3 +266,41 @@ def test_findings_read_from_a_live_endpoint(aws: str, tmp_path: Path, capsys, pg
     assert [c["action"] for c in planned["plan"]["accounts"][0]["calls"]] == [
         "cloudtrail:UpdateTrail", "logs:PutMetricFilter", "sns:CreateTopic", "cloudwatch:PutMetricAlarm", "sns:Subscribe",
     ]  # fmt: skip
+
+
+def test_an_organization_member_through_an_assumed_role(aws: str, tmp_path: Path, capsys) -> None:
+    """--role-name: the member is planned, changed and re-read through the role assumed from the
+    management account's credentials; the management account itself is left alone."""
+    organizations = session().client("organizations", endpoint_url=aws)
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(AccountName="prod", Email="prod@example.com")["CreateAccountStatus"]["AccountId"]
+    base = session()
+    assumed = base.client("sts", endpoint_url=aws).assume_role(RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="setup")["Credentials"]
+    member_session = session(aws_access_key_id=assumed["AccessKeyId"], aws_secret_access_key=assumed["SecretAccessKey"], aws_session_token=assumed["SessionToken"])
+    member_session.client("s3", endpoint_url=aws).create_bucket(Bucket="member-trail-bucket")
+    member_session.client("logs", endpoint_url=aws).create_log_group(logGroupName="cloudtrail")
+    cloudtrail = member_session.client("cloudtrail", endpoint_url=aws)
+    cloudtrail.create_trail(Name="main", S3BucketName="member-trail-bucket", IsMultiRegionTrail=False,
+                            CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{member}:log-group:cloudtrail:*",
+                            CloudWatchLogsRoleArn=f"arn:aws:iam::{member}:role/cloudtrail-logs")  # fmt: skip
+    cloudtrail.start_logging(Name="main")
+    cloudtrail.put_event_selectors(TrailName="main", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    before = tmp_path / "org.duckdb"
+    capture(aws, before, "--organization", "--role-name", "OrganizationAccountAccessRole")
+    capsys.readouterr()
+
+    role = ("--role-name", "OrganizationAccountAccessRole")
+    code, planned = _plan(capsys, "cloudtrail_enabled_all_regions", "--snapshot", str(before), "--endpoint-url", aws, *role, "--account", member)
+    assert code == 1
+    (account,) = planned["plan"]["accounts"]
+    assert account["account_id"] == member
+    assert [(c["action"], c["parameters"]["Name"]) for c in account["calls"]] == [("cloudtrail:UpdateTrail", f"arn:aws:cloudtrail:{REGION}:{member}:trail/main")]
+
+    log = tmp_path / "log.jsonl"
+    code = remediate("cloudtrail_enabled_all_regions", "--snapshot", str(before), "--endpoint-url", aws, *role, "--account", member, "--apply", "--yes", "--log", str(log))
+    assert code == 0, capsys.readouterr().out
+    (call,) = [r for r in log_records(log) if r["record"] == "call"]
+    assert call["identity"]["Account"] == member and "OrganizationAccountAccessRole" in call["identity"]["Arn"]
+    trails = member_session.client("cloudtrail", endpoint_url=aws).describe_trails()["trailList"]
+    assert [t["IsMultiRegionTrail"] for t in trails] == [True]
+    assert session().client("cloudtrail", endpoint_url=aws).describe_trails()["trailList"] == [], "the management account is untouched"

@@ -129,8 +129,8 @@ class AwsAccess:
                 continue
             if account_id in wanted and account_id not in self._sessions:
                 self._sessions[account_id] = session
-                if target.source.startswith("aws profile "):
-                    self._profiles[account_id] = target.source.removeprefix("aws profile ")
+                if self.options.profiles and not self.options.role_name:
+                    self._profiles[account_id] = target.label  # a profile's label is its name
         if self.options.role_name:
             self._admin = profile_session(self.options.profiles[0] if self.options.profiles else None)
         else:

@@ -72,6 +72,7 @@ def apply_plan(
 def _make(call: Call, clients: ClientSource, sleep: Callable[[float], None], retry_delay: float) -> CallOutcome:
     from botocore import xform_name
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     from rootwatch.snapshot.from_aws_account import aws_error
 
@@ -81,7 +82,7 @@ def _make(call: Call, clients: ClientSource, sleep: Callable[[float], None], ret
         try:
             client = clients.client(call.acting_as, call.account_id, call.service, call.region)
             response = getattr(client, xform_name(call.operation))(**call.parameters)
-        except (AccessFailed, ClientError, BotoCoreError) as exc:
+        except (AccessFailed, ClientError, BotoCoreError, ResponseParserError) as exc:
             code, message = aws_error(exc)
             if code in call.retry_codes and attempt < RETRY_ATTEMPTS:
                 sleep(retry_delay)

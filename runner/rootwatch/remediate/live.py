@@ -84,13 +84,14 @@ class LiveReads:
 
     def _ask(self, key: tuple[Any, ...], action: str, read: Callable[[], T]) -> T:
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
 
         from rootwatch.snapshot.from_aws_account import aws_error
 
         if key not in self._cache:
             try:
                 self._cache[key] = read()
-            except (AccessFailed, ClientError, BotoCoreError) as exc:
+            except (AccessFailed, ClientError, BotoCoreError, ResponseParserError) as exc:  # the last: an endpoint answering HTML
                 raise LiveReadFailed(action, *aws_error(exc)) from None
         return self._cache[key]
 

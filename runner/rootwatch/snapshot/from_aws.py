@@ -343,6 +343,8 @@ def _write(writer: SnapshotWriter, capture: AccountCapture, written: dict[str, s
 class AccountSession:
     """One account as a capture reaches it: where its credentials come from and how to open them."""
 
+    label: str
+    """The connection name its rows carry: the profile's name, ``aws_<id>`` or ``aws``."""
     source: str
     """How it is reached, e.g. ``aws profile prod`` or ``aws role arn:aws:iam::...:role/Audit``."""
     account_id: str | None
@@ -359,7 +361,7 @@ def account_sessions(options: AwsCaptureOptions) -> list[AccountSession]:
     """
     _check(options)
     targets, _detail, _skipped = _targets(options, ReadSettings(regions=options.regions, endpoint_url=options.endpoint_url))
-    return [AccountSession(target.source, target.account_id, target.open_session) for target in targets]
+    return [AccountSession(target.label, target.source, target.account_id, target.open_session) for target in targets]
 
 
 def profile_session(profile: str | None) -> Any:
