@@ -183,6 +183,9 @@ def refresh(
     from rootwatch.snapshot.from_aws import capture_from_aws
 
     account_ids, profiles = targets
+    if not account_ids or (access.profiles and not access.role_name and not profiles):
+        # Nothing reachable: an empty profile list would make the capture read the default chain.
+        return FreshState(None, Grades({}, {}), (), {}, None)
     try:
         summary = capture_from_aws(access.capture_options(output, account_ids, profiles, regions))
     except ConnectionFailed as exc:
