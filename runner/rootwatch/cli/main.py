@@ -19,11 +19,11 @@ COMMAND_MODULES = (
     "rootwatch.cli.benchmark",
     "rootwatch.cli.control",
     "rootwatch.cli.query",
+    "rootwatch.cli.remediate",
     "rootwatch.cli.var",
     "rootwatch.cli.check",
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
-    "rootwatch.cli.remediate",
 )
 
 
