@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "rootwatch.cli.benchmark",
     "rootwatch.cli.control",
     "rootwatch.cli.query",
+    "rootwatch.cli.remediate",
     "rootwatch.cli.var",
     "rootwatch.cli.check",
     "rootwatch.cli.snapshot",
