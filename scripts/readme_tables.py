@@ -100,5 +100,5 @@ def formats() -> str:
 def exit_codes() -> str:
     from rootwatch.exitcodes import MEANINGS
 
-    header = ["Code", "`benchmark run`, `control run`, `query run`", "`diff`", "`snapshot ...`"]
-    return _table(header, [(code.value, m.run, m.diff, m.snapshot) for code, m in MEANINGS.items()])
+    header = ["Code", "`benchmark run`, `control run`, `query run`", "`diff`", "`snapshot ...`", "`remediate`"]
+    return _table(header, [(code.value, m.run, m.diff, m.snapshot, m.remediate) for code, m in MEANINGS.items()])

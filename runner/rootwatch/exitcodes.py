@@ -41,24 +41,48 @@ class Meaning:
     """``benchmark run``, ``control run``, ``query run``."""
     diff: str
     snapshot: str
+    remediate: str
 
 
 SAME = "same"
 """A command whose meaning is the one ``run`` gives."""
 
 MEANINGS: dict[ExitCode, Meaning] = {
-    ExitCode.OK: Meaning("nothing in alarm or error", "nothing fails `--fail-on`", "written, nothing recorded as failed"),
-    ExitCode.ALARM: Meaning("alarms, no errors", "something fails `--fail-on`", ""),
+    ExitCode.OK: Meaning(
+        "nothing in alarm or error",
+        "nothing fails `--fail-on`",
+        "written, nothing recorded as failed",
+        "nothing fails on a fresh read; with `--apply`, every finding fixed",
+    ),
+    ExitCode.ALARM: Meaning(
+        "alarms, no errors",
+        "something fails `--fail-on`",
+        "",
+        "calls planned; with `--apply`, every call made but a finding still fails or awaits confirmation",
+    ),
     ExitCode.CONTROL_ERROR: Meaning(
         "a control could not run (or returned a malformed result): it is graded `error`, the others still run",
         "",
         "written, but an account, region, call or table failed and is recorded in it",
+        "a finding cannot be planned or a control could not run; with `--apply`, also a failed call or an unverified result",
     ),
     ExitCode.USAGE: Meaning(
         "usage, configuration, input or connection error: a message names the option, file or line; nothing is written",
         SAME,
         SAME,
+        "same; nothing changed (also `--apply` without a terminal and without `--yes`)",
     ),
-    ExitCode.INTERNAL: Meaning("internal error (a bug: please report it)", SAME, SAME),
-    ExitCode.INTERRUPTED: Meaning("interrupted (Ctrl-C or SIGTERM); no partial output files", SAME, SAME),
+    ExitCode.INTERNAL: Meaning("internal error (a bug: please report it)", SAME, SAME, SAME),
+    ExitCode.NOTIFY_FAILED: Meaning(
+        "the run finished and its exports were written, but a notifier could not deliver (named on stderr)",
+        "",
+        "",
+        "",
+    ),
+    ExitCode.INTERRUPTED: Meaning(
+        "interrupted (Ctrl-C or SIGTERM); no partial output files",
+        SAME,
+        SAME,
+        "interrupted: the calls made until then are reported and logged",
+    ),
 }
