@@ -1,0 +1,48 @@
+"""``--dry-run``: what a run would do, without opening the data source.
+
+One row per selected control node (a benchmark item, or a control run on its own) with the SQL
+control behind it, then what would run: each SQL control once, however many benchmarks place it,
+and the items the mod does not assess (graded ``skip`` without running anything). The rows print
+in the listing formats (text, csv, json, md); the closing line goes to stdout with text and to
+stderr otherwise, so machine output stays clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rootwatch.engines.base import DataSource
+from rootwatch.plan import RunPlan
+from rootwatch.wording import plural
+
+
+def plan_summary(plan: RunPlan, source: DataSource | None) -> str:
+    """``Would run 8 controls for 71 benchmark items (63 not assessed) on snapshot org.duckdb.``"""
+    where = "no data source given"
+    if source is not None:
+        where = f"snapshot {source.snapshot}" if source.snapshot is not None else "the live --database endpoint"
+    items = plural(len(plan.nodes), "benchmark item") if any(_in_benchmark(plan)) else plural(len(plan.nodes), "control node")
+    skipped = f" ({plan.not_assessed} not assessed, graded skip without running)" if plan.not_assessed else ""
+    return f"Would run {plural(len(plan.controls), 'control')} for {items}{skipped} on {where}; nothing was run."
+
+
+def _in_benchmark(plan: RunPlan) -> list[bool]:
+    from rootwatch.mod.model import Benchmark
+
+    return [isinstance(target, Benchmark) for target in plan.targets]
+
+
+def print_plan(plan: RunPlan, source: DataSource | None, args: argparse.Namespace) -> int:
+    """Print the plan in ``--output``'s listing format (text for the run formats); exit 0."""
+    from rootwatch.cli.listing import LIST_FORMATS, print_table
+
+    fmt = args.output if args.output in LIST_FORMATS else "text"
+    rows = [
+        (node.id, node.control.id if node.control else "(not assessed)", node.control.severity if node.control else "", node.title)
+        for node in plan.nodes
+    ]
+    print_table(("id", "control", "severity", "title"), rows, fmt)
+    stream = sys.stdout if fmt == "text" else sys.stderr
+    stream.write(("\n" if fmt == "text" else "") + plan_summary(plan, source) + "\n")
+    return 0
