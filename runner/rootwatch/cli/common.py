@@ -186,6 +186,14 @@ def report_written(path: Path, what: str) -> None:
     sys.stderr.write(f"rootwatch: wrote {path}: {what}\n")
 
 
+def report_snapshot(path: Path, accounts: int, rows: int, captured_at: datetime, *details: str) -> None:
+    """The line every snapshot builder ends with: ``rootwatch: wrote org.duckdb: 5 accounts, 43 rows, ..., captured at ...``."""
+    from rootwatch.wording import instant, plural
+
+    parts = [plural(accounts, "account"), plural(rows, "row"), *details, f"captured at {instant(captured_at)}"]
+    report_written(path, ", ".join(parts))
+
+
 def emit(result: RunResult, args: argparse.Namespace) -> int:
     """Write exports, print the chosen output, and return the run's exit code.
 

@@ -14,23 +14,21 @@ import sys
 
 from rootwatch.engines.base import DataSource
 from rootwatch.plan import RunPlan
-from rootwatch.wording import plural
+from rootwatch.wording import controls_phrase, plural
 
 
 def plan_summary(plan: RunPlan, source: DataSource | None) -> str:
-    """``Would run 8 controls for 71 benchmark items (63 not assessed) on snapshot org.duckdb.``"""
-    where = "no data source given"
-    if source is not None:
-        where = f"snapshot {source.snapshot}" if source.snapshot is not None else "the live --database endpoint"
-    items = plural(len(plan.nodes), "benchmark item") if any(_in_benchmark(plan)) else plural(len(plan.nodes), "control node")
-    skipped = f" ({plan.not_assessed} not assessed, graded skip without running)" if plan.not_assessed else ""
-    return f"Would run {plural(len(plan.controls), 'control')} for {items}{skipped} on {where}; nothing was run."
-
-
-def _in_benchmark(plan: RunPlan) -> list[bool]:
-    from rootwatch.mod.model import Benchmark
-
-    return [isinstance(target, Benchmark) for target in plan.targets]
+    """``Would grade 71 controls (8 assessed, 63 not assessed), executing 8 SQL controls, on
+    snapshot org.duckdb; nothing was run.`` Counted as the run's own summary counts them."""
+    if source is None:
+        where = " (no data source given)"
+    elif source.snapshot is not None:
+        where = f" on snapshot {source.snapshot}"
+    else:
+        where = " on the live --database endpoint"
+    controls = controls_phrase(len(plan.nodes), plan.not_assessed)
+    executed = plural(len(plan.controls), "SQL control")
+    return f"Would grade {controls}, executing {executed}{where}; nothing was run."
 
 
 def print_plan(plan: RunPlan, source: DataSource | None, args: argparse.Namespace) -> int:

@@ -292,7 +292,10 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
     if meta is None:
         return _control_without_metadata(stem, sql_path, meta_path, sql)
     collect.unknown_keys(
-        meta, {"id", "title", "description", "severity", "tags", "docs", "optional_evidence"}, meta_path, "control metadata"
+        meta,
+        {"id", "title", "description", "severity", "tags", "docs", "optional_evidence", "alarms_stand_without"},
+        meta_path,
+        "control metadata",
     )
     if "id" in meta and meta["id"] != stem:
         collect.add(meta_path, line_of(meta, "id"), f"id {meta['id']!r} disagrees with the file name {stem!r}")
@@ -314,7 +317,8 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, collect: _Collecto
         sql_path=sql_path,
         meta_path=meta_path,
         sql=sql,
-        optional_evidence=_optional_evidence(meta, meta_path, collect),
+        optional_evidence=_table_list(meta, "optional_evidence", meta_path, collect),
+        alarms_stand_without=_table_list(meta, "alarms_stand_without", meta_path, collect),
     )
 
 
@@ -338,21 +342,22 @@ def _control_without_metadata(stem: str, sql_path: Path, meta_path: Path, sql: s
     )
 
 
-def _optional_evidence(meta: Mapping, meta_path: Path, collect: _Collector) -> frozenset[str]:
-    """``optional_evidence``: tables the control grades without (its SQL says what is missing)."""
+def _table_list(meta: Mapping, key: str, meta_path: Path, collect: _Collector) -> frozenset[str]:
+    """A list of table names under ``key``: ``optional_evidence`` (tables the control grades
+    without; its SQL says what is missing) or ``alarms_stand_without`` (see Control)."""
     from rootwatch.schema.tables import load_tables
 
-    value = meta.get("optional_evidence", [])
+    value = meta.get(key, [])
     if value == []:
         return frozenset()
-    line = line_of(meta, "optional_evidence")
+    line = line_of(meta, key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        collect.add(meta_path, line, "optional_evidence must be a list of table names")
+        collect.add(meta_path, line, f"{key} must be a list of table names")
         return frozenset()
     known = load_tables()
     for name in value:
         if name not in known:
-            collect.add(meta_path, line, f"optional_evidence: unknown table {name!r}")
+            collect.add(meta_path, line, f"{key}: unknown table {name!r}")
     return frozenset(value)
 
 

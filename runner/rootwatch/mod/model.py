@@ -51,6 +51,11 @@ class Control:
     """Tables the control grades without, saying in its reason what is missing (``optional_evidence``
     in its YAML). Every other table it reads is required: where a snapshot did not capture one for
     an account, the runner grades that account ``skip`` instead of trusting an empty table."""
+    alarms_stand_without: frozenset[str] = frozenset()
+    """Required tables whose rows can only turn a verdict into an alarm (``alarms_stand_without`` in
+    its YAML): where a snapshot did not capture one, an ``alarm`` the control gave without it still
+    stands (no virtual MFA device list cannot turn "no MFA at all" into hardware MFA), while its
+    other verdicts are ``skip``."""
 
     @property
     def source(self) -> SqlSource:
