@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rootwatch.activity import activity_query
 from rootwatch.engines.base import DataSource, Engine, QueryFailed
 from rootwatch.errors import Problem, RootwatchError, SqlError
 from rootwatch.execution import run_plan, run_targets
@@ -45,6 +46,7 @@ __all__ = [
     "RunOptions",
     "RunPlan",
     "Target",
+    "activity_query",
     "benchmark_targets",
     "check_mod",
     "control_targets",
@@ -100,12 +102,12 @@ def control_target(mod: Mod, name: str) -> ControlNode:
 
 def run_benchmarks(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
     """Run the named benchmarks (top-level or nested, e.g. a CIS section; ``all`` for every one)."""
-    return run_targets(engine, benchmark_targets(mod, names), options)
+    return run_plan(engine, plan_run(benchmark_targets(mod, names), options, activity=activity_query(mod)))
 
 
 def run_controls(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
     """Run the named controls (a benchmark item id runs that item; ``all`` every control)."""
-    return run_targets(engine, control_targets(mod, names), options)
+    return run_plan(engine, plan_run(control_targets(mod, names), options, activity=activity_query(mod)))
 
 
 @dataclass(frozen=True)

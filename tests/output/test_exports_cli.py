@@ -146,9 +146,9 @@ def test_status_filter_applies_to_exports_but_not_the_exit_code(setup, capsys) -
     assert document["rootwatch"]["exit_code"] == 2
     assert [f["Compliance"]["Status"] for f in json.loads((out / EXPORTS["asff"]).read_text())] == ["FAILED", "FAILED"]
     assert stdout.splitlines()[:2] == [
-        "ALARM  root_no_access_keys  222222222222  Root user has 2 access key(s) (account summary); "
+        "ALARM  root_no_access_keys  222222222222  Root user has 2 access keys (account summary); "
         "no credential report to say which (run aws iam generate-credential-report).",
-        "ALARM  cis_v700_2_4  222222222222  Root user has 2 access key(s) (account summary); "
+        "ALARM  cis_v700_2_4  222222222222  Root user has 2 access keys (account summary); "
         "no credential report to say which (run aws iam generate-credential-report).",
     ]
 

@@ -81,7 +81,7 @@ def _by_account(records: list[ResultRecord], names: Mapping[str, str]) -> list[t
 def _charts(records: list[ResultRecord], names: Mapping[str, str]) -> str:
     left_out = sum(1 for r in records if not r.dimensions.get("account_id"))
     note = (
-        f"({left_out} result{'s' if left_out != 1 else ''} without an account_id, such as items not assessed "
+        f"({plural(left_out, 'result')} without an account_id, such as items not assessed "
         "and controls that could not run, are not counted here)"
         if left_out
         else ""
