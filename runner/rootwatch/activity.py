@@ -2,18 +2,18 @@
 
 The events are the mod's own analyst query ``root_activity`` (every root event as the CIS metric
 filter counts it, with the kind of credential and the outcome), so the timeline and ``rootwatch query
-run root_activity`` can never disagree. They are counted per UTC day, account, kind of credential
-(console password, root access key, centralized root session, other) and outcome. Only snapshots
-are read: on a live Steampipe endpoint the event table reads whole CloudWatch Logs groups. A
-snapshot without CloudTrail event rows, or a mod without the query, gives no timeline.
+run root_activity`` can never disagree. They are counted in the database per UTC day, account,
+kind of credential (console password, root access key, centralized root session, other) and
+outcome. Only snapshots are read: on a live Steampipe endpoint the event table reads whole
+CloudWatch Logs groups. A snapshot without CloudTrail event rows, or a mod without the query, gives
+no timeline. The command line asks for it only when it prints or exports the HTML report.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from rootwatch.engines.base import Engine, QueryFailed
@@ -63,21 +63,19 @@ def root_activity(
     try:
         if not engine.execute(f"select count(*) from {EVENT_TABLE}").rows[0][0]:
             return None
-        result = engine.execute(compile_sql(source, engine.kind, values, as_of))
+        # Counted in the database: an organisation's events never cross into Python one by one.
+        # Both engines' sessions are in UTC, so the date is the UTC day.
+        events = compile_sql(source, engine.kind, values, as_of)
+        result = engine.execute(
+            "select cast(event_time as date) as day, account_id, credential, outcome = 'failed' as failed, "
+            f"count(*) as events from ({events}) as activity group by 1, 2, 3, 4"
+        )
     except (QueryFailed, RootwatchError):
         return None
-    columns = {name: index for index, name in enumerate(result.columns)}
-    if not {"event_time", "account_id", "credential", "outcome"} <= set(columns):
-        return None
-    counts: Counter[tuple[date, str, str, bool]] = Counter()
-    for row in result.rows:
-        moment = row[columns["event_time"]]
-        if not isinstance(moment, datetime):
+    counts: dict[tuple[date, str, str], list[int]] = {}
+    for day, account, credential, failed, events in result.rows:
+        if not isinstance(day, date):
             continue
-        day = (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
-        credential = row[columns["credential"]] if row[columns["credential"]] in CREDENTIALS else "other"
-        counts[(day, str(row[columns["account_id"]]), credential, row[columns["outcome"]] == "failed")] += 1
-    days: dict[tuple[date, str, str], list[int]] = {}
-    for (day, account, credential, failed), number in counts.items():
-        days.setdefault((day, account, credential), [0, 0])[failed] += number
-    return tuple(ActivityDay(day, account, credential, ok, bad) for (day, account, credential), (ok, bad) in sorted(days.items()))
+        kind = credential if credential in CREDENTIALS else "other"
+        counts.setdefault((day, str(account), kind), [0, 0])[1 if failed else 0] += int(events)
+    return tuple(ActivityDay(day, account, kind, ok, bad) for (day, account, kind), (ok, bad) in sorted(counts.items()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,15 @@ def test_a_search_path_without_the_tables_is_one_message(run_cli, pg_dsn: str) -
         finally:
             drop_postgres_schema(connection, schema)
             connection.commit()
+
+
+def test_the_html_report_draws_the_example_organisations_pictures(run_cli, example: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    code, _, err = run_cli("benchmark", "run", "root", "cis_v700", "--snapshot", str(example), "--output", "none", "--export", str(report))
+    assert code == 1, err
+    page = report.read_text()
+    # the five root events of examples/org: one dot per account, day and credential, one failed
+    counts = [int(n) for n in re.findall(r'<circle class="event[^"]*" [^>]*data-count="(\d+)"', page)]
+    assert (len(counts), sum(counts), page.count('class="event failed"')) == (4, 5, 1)
+    assert page.count('<svg class="alert-chain"') == 5 and 'data-missing=""' in page
+    assert "2026-11-20 09:00 UTC" in page and "333333333333 (example-legacy)" in page

@@ -143,7 +143,8 @@ def run_command(args: argparse.Namespace, mod: Mod, targets: Sequence[Target], *
     from rootwatch.activity import activity_query
 
     options = run_options(args, mod, progress=want_progress(args) and not args.dry_run)
-    plan = api.plan_run(targets, options, activity=activity_query(mod))
+    # The root-activity timeline is a picture of the HTML report: only its readers pay for the query.
+    plan = api.plan_run(targets, options, activity=activity_query(mod) if _draws_pictures(args) else None)
     check_outputs(args, cis=cis)
     source = data_source(args, required=not args.dry_run)
     if args.dry_run:
@@ -168,6 +169,19 @@ def check_export_paths(paths: Sequence[Path]) -> None:
 
 def want_progress(args: argparse.Namespace) -> bool:
     return args.progress if args.progress is not None else sys.stderr.isatty()
+
+
+def _draws_pictures(args: argparse.Namespace) -> bool:
+    """Whether the HTML report is printed or exported (``--export`` is validated later)."""
+    from rootwatch.output import export_target
+
+    names = {args.output}
+    for spec in args.export:
+        try:
+            names.add(export_target(spec)[0].name)
+        except UsageError:
+            continue  # reported by check_outputs, before anything runs
+    return "html" in names
 
 
 def render_options(args: argparse.Namespace) -> RenderOptions:

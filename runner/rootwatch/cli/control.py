@@ -130,6 +130,17 @@ def _item_lines(node: ControlNode) -> list[str]:
     return [node.title, f"benchmark item: {node.id}    {graded}", f"tags: {tags}"]
 
 
+def _tested_control(mod, name: str) -> str:  # noqa: ANN001 - Mod
+    """The SQL control whose cases ``name`` asks for (a benchmark item's control, say)."""
+    from rootwatch.errors import UsageError
+    from rootwatch.mod.ids import resolve_control
+
+    node = resolve_control(mod, name)
+    if node.control is None:
+        raise UsageError(f"{name} is not assessed by this mod: it has no control, so no cases")
+    return node.control.id
+
+
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
 
@@ -145,9 +156,8 @@ def test_controls(args: argparse.Namespace) -> int:
     directory = Path(args.cases) if args.cases else mod.location / "tests" / "cases"
     if not directory.is_dir():
         raise UsageError(f"no case directory {directory}", hint="pass --cases DIR")
-    for name in args.controls:
-        mod.control(name)
-    cases = [c for c in discover_cases(directory) if not args.controls or c.control in args.controls]
+    wanted = [_tested_control(mod, name) for name in args.controls]
+    cases = [c for c in discover_cases(directory) if not wanted or c.control in wanted]
     engines = [("duckdb", lambda case: run_case_duckdb(case, mod))]
     if args.database:
         engines.append(("postgres", lambda case: run_case_postgres(case, mod, args.database)))

@@ -3,7 +3,8 @@
 One band per account (its name beside the id), one lane per kind of credential seen (console
 password, root access key, centralized root session, other), a dot per day with events, larger for
 more events; a day with a failed attempt gets a red ring and says so in its ``<title>``. The x axis
-runs from the first event's day to the as-of day. Inline SVG in a horizontally scrolling box, so a
+runs from the first event's day to the as-of day. At most :data:`MAX_ACCOUNTS` accounts are drawn
+(those with failed attempts first, then the most active), and the caption says how many more. Inline SVG in a horizontally scrolling box, so a
 phone shows it at a readable size instead of shrinking it to nothing.
 """
 
@@ -32,6 +33,7 @@ LANE = 16
 BAND_GAP = 10
 AXIS = 28
 LABEL_CHARS = 28
+MAX_ACCOUNTS = 30
 
 TIMELINE_CSS = """
 .timeline-box { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
@@ -57,15 +59,32 @@ def _ticks(first: date, last: date) -> list[date]:
     return ticks if ticks[-1] == last else [*ticks, last]
 
 
+def _shown_accounts(days: Sequence[ActivityDay]) -> list[str]:
+    """The accounts the timeline draws: those with failed attempts first, then the most active, at
+    most MAX_ACCOUNTS (an organisation of hundreds would be a wall of dots)."""
+    totals: dict[str, list[int]] = {}
+    for day in days:
+        total = totals.setdefault(day.account_id, [0, 0])
+        total[0] += day.failed
+        total[1] += day.total
+    ranked = sorted(totals, key=lambda account: (-totals[account][0], -totals[account][1], account))
+    return sorted(ranked[:MAX_ACCOUNTS])
+
+
 def timeline(days: Sequence[ActivityDay], names: Mapping[str, str], as_of: datetime) -> str:
     """The timeline figure, or a line saying the captured events hold no root activity."""
     if not days:
         return '<p class="muted">The snapshot holds CloudTrail events, and none of them is root activity.</p>'
+    every_account = {d.account_id for d in days}
+    accounts = _shown_accounts(days)
+    left_out = len(every_account) - len(accounts)
+    total = sum(d.total for d in days)
+    failed = sum(d.failed for d in days)
+    days = [d for d in days if d.account_id in set(accounts)]
     first = min(d.day for d in days)
     last = max(max(d.day for d in days), as_of.date())
     span = max((last - first).days, 1)
     lanes = [c for c in CREDENTIALS if any(d.credential == c for d in days)]
-    accounts = sorted({d.account_id for d in days})
     labels = {account: _label_lines(display_account(account, names)) for account in accounts}
     bands = {account: max(LANE * len(lanes), 13 * len(labels[account]) + 4) for account in accounts}
     tops = {}
@@ -77,9 +96,10 @@ def timeline(days: Sequence[ActivityDay], names: Mapping[str, str], as_of: datet
     width = LABEL_WIDTH + PLOT_WIDTH + 40
     x_of = lambda day: LABEL_WIDTH + 10 + PLOT_WIDTH * (day - first).days / span  # noqa: E731
     largest = max(d.total for d in days)
-    total = sum(d.total for d in days)
-    failed = sum(d.failed for d in days)
-    summary = f"{plural(total, 'root event')} ({failed} failed) in {plural(len(accounts), 'account')}, {first} to {last}"
+    summary = f"{plural(total, 'root event')} ({failed} failed) in {plural(len(every_account), 'account')}"
+    if left_out:
+        summary += f"; the {plural(len(accounts), 'account')} with failed attempts or the most events drawn, {left_out} more in the root_activity query"
+    summary += f"; {first} to {last}"
     parts = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" aria-label="{esc(summary)}" font-family="system-ui, sans-serif">',
