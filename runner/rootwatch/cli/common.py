@@ -143,9 +143,9 @@ def run_command(args: argparse.Namespace, mod: Mod, targets: Sequence[Target], *
     from rootwatch.activity import activity_query
 
     options = run_options(args, mod, progress=want_progress(args) and not args.dry_run)
+    check_outputs(args, cis=cis)
     # The root-activity timeline is a picture of the HTML report: only its readers pay for the query.
     plan = api.plan_run(targets, options, activity=activity_query(mod) if _draws_pictures(args) else None)
-    check_outputs(args, cis=cis)
     source = data_source(args, required=not args.dry_run)
     if args.dry_run:
         from rootwatch.cli.dry_run import print_plan
@@ -172,16 +172,10 @@ def want_progress(args: argparse.Namespace) -> bool:
 
 
 def _draws_pictures(args: argparse.Namespace) -> bool:
-    """Whether the HTML report is printed or exported (``--export`` is validated later)."""
+    """Whether the HTML report is printed or exported (the exports already checked)."""
     from rootwatch.output import export_target
 
-    names = {args.output}
-    for spec in args.export:
-        try:
-            names.add(export_target(spec)[0].name)
-        except UsageError:
-            continue  # reported by check_outputs, before anything runs
-    return "html" in names
+    return "html" in {args.output, *(export_target(spec)[0].name for spec in args.export)}
 
 
 def render_options(args: argparse.Namespace) -> RenderOptions:
@@ -213,6 +207,8 @@ def emit(result: RunResult, args: argparse.Namespace) -> int:
 
     ``--status`` narrows what is written and printed, never the exit code (the whole run's).
     """
+    from dataclasses import replace
+
     from rootwatch.atomic import write_all_atomic
     from rootwatch.output import export_target, format_named
     from rootwatch.selection import parse_statuses, shown_result, status_note
@@ -222,9 +218,10 @@ def emit(result: RunResult, args: argparse.Namespace) -> int:
     shown = shown_result(result, parse_statuses(getattr(args, "status", [])))
     layout = render_options(args)
     # Render every export before writing any, so a format that fails leaves every file as it was.
-    rendered = [(path, fmt.render(shown, layout)) for fmt, path in targets]
+    # A file is never wrapped to the terminal it happens to be written from.
+    rendered = [(path, fmt.render(shown, replace(layout, width=None))) for fmt, path in targets]
     write_all_atomic(rendered)
-    results = plural(len(shown.records()), "result")
+    results = plural(shown.summary.total, "result")
     for fmt, path in targets:
         report_written(path, f"{fmt.name}, {results}")
     note = status_note(shown)
