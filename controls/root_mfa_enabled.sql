@@ -70,8 +70,9 @@ judged as (
         when st.password_present and st.has_summary then 'a console password'
         when st.password_present then 'possibly a console password (the report cannot rule one out)'
       end,
-      case when st.access_keys > 0 then st.access_keys || ' access key(s)' end,
-      case when st.signing_certificates > 0 then st.signing_certificates || ' signing certificate(s)' end
+      case when st.access_keys > 0 then st.access_keys || case when st.access_keys = 1 then ' access key' else ' access keys' end end,
+      case when st.signing_certificates > 0
+        then st.signing_certificates || case when st.signing_certificates = 1 then ' signing certificate' else ' signing certificates' end end
     ) as credentials_text
   from root_state as st
 )

@@ -54,9 +54,11 @@ judged as (
     case when st.has_summary then '' else coalesce(st.report_only_note, '') end as source_note,
     coalesce(st.access_keys = 0 and st.signing_certificates = 0, false) as no_other_credentials,
     concat_ws(' and ',
-      case when st.access_keys > 0 then st.access_keys || ' access key(s) (see root_no_access_keys)' end,
+      case when st.access_keys > 0
+        then st.access_keys || case when st.access_keys = 1 then ' access key' else ' access keys' end || ' (see root_no_access_keys)' end,
       case when st.signing_certificates > 0 then
-        st.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)' end
+        st.signing_certificates || case when st.signing_certificates = 1 then ' signing certificate' else ' signing certificates' end
+        || ' (see root_no_signing_certificates)' end
     ) as other_credentials_text
   from root_state as st
 )

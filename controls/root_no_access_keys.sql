@@ -62,19 +62,23 @@ select
       'No IAM account summary and no credential report for account ' || a.account_id
       || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
     when s.account_id is null and coalesce(k.key_1, k.key_2) is not null then
-      'Root user has ' || (case when k.key_1 is null then 0 else 1 end + case when k.key_2 is null then 0 else 1 end)
-      || ' access key(s): ' || concat_ws('; ', k.key_1, k.key_2)
+      'Root user has '
+      || case when k.key_1 is null or k.key_2 is null then '1 access key: ' else '2 access keys: ' end
+      || concat_ws('; ', k.key_1, k.key_2)
       || ' (credential report; no IAM account summary captured).'
     when s.account_id is null then
       'Root user has no access keys (credential report; no IAM account summary captured).'
     when s.account_access_keys_present > 0 and k.account_id is null then
-      'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary); '
+      'Root user has ' || s.account_access_keys_present || case when s.account_access_keys_present = 1 then ' access key' else ' access keys' end
+      || ' (account summary); '
       || 'no credential report to say which (run aws iam generate-credential-report).'
     when s.account_access_keys_present > 0 and coalesce(k.key_1, k.key_2) is null then
-      'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary), '
+      'Root user has ' || s.account_access_keys_present || case when s.account_access_keys_present = 1 then ' access key' else ' access keys' end
+      || ' (account summary), '
       || 'not yet in the credential report of ' || a.account_id || '.'
     when s.account_access_keys_present > 0 then
-      'Root user has ' || s.account_access_keys_present || ' access key(s): '
+      'Root user has ' || s.account_access_keys_present || case when s.account_access_keys_present = 1 then ' access key' else ' access keys' end
+      || ': '
       || concat_ws('; ', k.key_1, k.key_2) || '.'
     else 'Root user has no access keys.'
   end as reason,

@@ -69,15 +69,19 @@ select
       || '; cannot tell whether the root user has signing certificates (capture aws iam'
       || ' get-account-summary).'
     when j.certificates > 0 and not j.has_report then
-      'Root user has ' || j.certificates || ' signing certificate(s) (account summary); no'
-      || ' credential report to say which (run aws iam generate-credential-report); delete them.'
+      'Root user has ' || j.certificates || case when j.certificates = 1 then ' signing certificate' else ' signing certificates' end
+      || ' (account summary); no'
+      || ' credential report to say which (run aws iam generate-credential-report); delete '
+      || case when j.certificates = 1 then 'it.' else 'them.' end
     when j.certificates > 0 and coalesce(j.cert_1, j.cert_2) is null then
-      'Root user has ' || j.certificates || ' signing certificate(s) (account summary), not yet in'
+      'Root user has ' || j.certificates || case when j.certificates = 1 then ' signing certificate' else ' signing certificates' end
+      || ' (account summary), not yet in'
       || ' the credential report generated ' || to_char(j.generated_time, 'YYYY-MM-DD HH24:MI')
-      || ' UTC; delete them.'
+      || ' UTC; delete ' || case when j.certificates = 1 then 'it.' else 'them.' end
     when j.certificates > 0 then
-      'Root user has ' || j.certificates || ' signing certificate(s): '
-      || concat_ws('; ', j.cert_1, j.cert_2) || '; delete them.'
+      'Root user has ' || j.certificates || case when j.certificates = 1 then ' signing certificate' else ' signing certificates' end
+      || ': '
+      || concat_ws('; ', j.cert_1, j.cert_2) || '; delete ' || case when j.certificates = 1 then 'it.' else 'them.' end
     when not j.has_summary then
       'Root user has no signing certificates (credential report of '
       || to_char(j.generated_time, 'YYYY-MM-DD') || '; no IAM account summary captured).'

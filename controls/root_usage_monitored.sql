@@ -434,7 +434,7 @@ select
       'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text
       || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text
       || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.confirmed
-      || ' confirmed subscription(s).'
+      || case when d.confirmed = 1 then ' confirmed subscription.' else ' confirmed subscriptions.' end
     when d.verdict = 2 then
       'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account '
       || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible '
@@ -443,11 +443,11 @@ select
       'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.shortfalls
       || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter '
       || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.confirmed
-      || ' confirmed subscription(s)).'
+      || case when d.confirmed = 1 then ' confirmed subscription).' else ' confirmed subscriptions).' end
     when d.stage = 0 then
       'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: ' || d.label || ' ' || d.shortfalls || '; no trail of account '
       || a.account_id || ' is multi-region, logging, recording all read and write management events '
-      || 'and delivering to CloudWatch Logs (' || tc.trails || ' trail(s) checked).'
+      || 'and delivering to CloudWatch Logs (' || tc.trails || case when tc.trails = 1 then ' trail' else ' trails' end || ' checked).'
     when d.stage = 1 then
       'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT: no metric filter on log group ' || d.group_text
       || ', where ' || d.label || ' delivers'

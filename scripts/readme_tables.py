@@ -91,10 +91,15 @@ def formats() -> str:
     from rootwatch.output import FORMATS
 
     rows = [
-        (f"`{f.name}`", ", ".join(f"`{e}`" for e in f.extensions), f.description + ("" if f.printable else " (`--export` only)"))
+        (f"`{f.name}`", ", ".join(f"`{e}`" for e in f.extensions), f.description + _format_limits(f))
         for f in FORMATS.values()
     ]
     return _table(["Format", "Extension", "What"], rows)
+
+
+def _format_limits(fmt) -> str:  # noqa: ANN001 - rootwatch.output.Format
+    limits = [text for applies, text in ((fmt.needs_cis_benchmark, "`benchmark run` only"), (not fmt.printable, "`--export` only")) if applies]
+    return f" ({', '.join(limits)})" if limits else ""
 
 
 def exit_codes() -> str:

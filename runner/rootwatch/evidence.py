@@ -5,7 +5,9 @@ account. Read as-is, the CloudTrail controls would alarm on "no trail" and the h
 would pass on "no virtual device": verdicts about data nobody looked at. The builders record each
 table they did not read as a ``not_captured`` issue per account; for a control that needs such a
 table (one it reads that is not in its ``optional_evidence``), that account's rows become ``skip``
-with a reason naming what is missing.
+with a reason naming what is missing. The exception is an ``alarm`` graded without a table whose
+rows could only have added alarms (``alarms_stand_without``): a credential report that says MFA is
+off proves "no hardware MFA" whether or not the virtual MFA devices were listed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def mask_uncaptured(control: Control, rows: tuple[ResultRow, ...], uncaptured: M
     for row in rows:
         account = row.dimension("account_id")
         missing = sorted(needed & uncaptured.get(account or "", frozenset()))
+        if row.status is Status.ALARM:
+            missing = [table for table in missing if table not in control.alarms_stand_without]
         if not missing:
             masked.append(row)
             continue

@@ -40,9 +40,9 @@ New  {new}  (as of 2026-11-25T12:00:00+00:00)
 
 New alarms (2)
   ok -> alarm  root_no_access_keys  arn:aws:iam::111111111111:root  [111111111111]
-      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).
+      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).
   absent -> alarm  root_no_access_keys  arn:aws:iam::333333333333:root  [333333333333]
-      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).
+      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).
 
 Resolved (1)
   alarm -> ok  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]
@@ -81,7 +81,7 @@ def test_json_output_and_export(run_cli, runs, tmp_path: Path) -> None:
         "old": None,
         "new": {
             "status": "alarm",
-            "reason": "Root user has 1 access key(s) (account summary); no credential report to say which "
+            "reason": "Root user has 1 access key (account summary); no credential report to say which "
             "(run aws iam generate-credential-report).",
         },
     }
@@ -102,7 +102,7 @@ def test_the_same_run_twice_passes_unless_failing_is_gated(run_cli, runs) -> Non
     assert out.splitlines()[3:] == [
         "Still failing (1)",
         "  alarm -> alarm  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]",
-        "      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).",
+        "      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).",
         "",
         "Summary  new alarms 0  new errors 0  still failing 1  resolved 0  unchanged 3",
     ]

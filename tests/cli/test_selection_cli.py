@@ -100,9 +100,9 @@ def test_status_filters_stdout_but_not_the_exit_code(run_cli, scratch_setup) -> 
     assert out.splitlines()[:5] == [
         "+ Root  ok 1  info 2",
         "  + Root user has no access keys  ok 1",
-        "    | OK     Root user has no access keys.  [111111111111]",
+        "    | OK     111111111111  Root user has no access keys.",
         "  + Account is listed  info 2",
-        "    | INFO   Account 111111111111 is in the snapshot.  [111111111111]",
+        "    | INFO   111111111111  Account 111111111111 is in the snapshot.",
     ]
     assert err == (
         "rootwatch: showing ok, info results only (--status); whole run: alarm 1  error 0  ok 1  info 2  skip 0; "

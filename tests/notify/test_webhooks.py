@@ -31,7 +31,7 @@ def test_slack_payload(run_cli, example: Path, http_sink, monkeypatch) -> None:
     assert len(subject) <= 100
     assert body["text"].startswith(f"*{subject}*\n")
     sections = "\n".join(block["text"]["text"] for block in body["blocks"][1:])
-    assert "333333333333 (example-legacy)  Root user has no access keys: Root user has 1 access key(s)" in sections
+    assert "333333333333 (example-legacy)  Root user has no access keys: Root user has 1 access key" in sections
     assert "(last used 2 days ago; password 2026-11-17, access key 1 never, access key 2 never)" in sections
     assert "[as of 2026-11-20 09:00 UTC]" in sections
     assert all(len(block["text"]["text"]) <= 3000 for block in body["blocks"][1:])

@@ -133,7 +133,7 @@ def test_xlsx_sheet_layout() -> None:
     assert sheet.cell(header_row + 1, 12).alignment.wrap_text
     info = [sheet.cell(r, 1).value for r in range(1, header_row)]
     assert info[0] == "CIS AWS Foundations Benchmark v7.0.0"
-    assert "As of: 2026-03-01T12:00:00+00:00   Snapshot captured at: 2026-03-01T06:30:00+00:00" in info
+    assert "As of: 2026-03-01 12:00 UTC   Snapshot captured at: 2026-03-01 06:30 UTC" in info
     assert any(line.startswith("Evidence prerequisites (rootwatch, not a CIS section): Credential report") for line in info)
     by_item = {r["Item"]: r for r in rows}
     assert (by_item["2.4"]["Result"], by_item["2.4"]["Passing"], by_item["2.4"]["Failing accounts"]) == ("fail", 1, "222222222222")

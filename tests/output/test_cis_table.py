@@ -18,13 +18,13 @@ from rootwatch.results import ControlRun
 from rootwatch.status import Status
 
 EXPECTED_RESULTS = {
-    "2.1.1": CisResult.MANUAL,  # one ok, two info
+    "2.1.1": CisResult.REVIEW,  # one ok, two info
     "2.1.2": CisResult.NOT_ASSESSED,
     "2.2": CisResult.NOT_ASSESSED,
     "2.3": CisResult.NOT_ASSESSED,
     "2.4": CisResult.FAIL,  # ok, alarm, skip
     "2.5": CisResult.PASS,  # all ok
-    "2.6": CisResult.MANUAL,  # ok, ok, skip
+    "2.6": CisResult.REVIEW,  # ok, ok, skip
     "2.7": CisResult.ERROR,  # ok, error row, ok
     "2.8": CisResult.ERROR,  # the control returned no rows
     "2.14": CisResult.NOT_ASSESSED,
@@ -144,9 +144,9 @@ def _verdict(rows: list[tuple[str, Status]], error: str | None = None):
         ([(A1, Status.OK), (A2, Status.OK)], None, CisResult.PASS),
         ([(A1, Status.ALARM), (A2, Status.ERROR)], None, CisResult.FAIL),
         ([(A1, Status.OK), (A2, Status.ERROR)], None, CisResult.ERROR),
-        ([(A1, Status.OK), (A2, Status.INFO)], None, CisResult.MANUAL),
-        ([(A1, Status.SKIP), (A2, Status.SKIP)], None, CisResult.MANUAL),
-        ([(A1, Status.OK), (A1, Status.SKIP)], None, CisResult.MANUAL),
+        ([(A1, Status.OK), (A2, Status.INFO)], None, CisResult.REVIEW),
+        ([(A1, Status.SKIP), (A2, Status.SKIP)], None, CisResult.REVIEW),
+        ([(A1, Status.OK), (A1, Status.SKIP)], None, CisResult.REVIEW),
         ([], "boom", CisResult.ERROR),
         ([], None, CisResult.ERROR),
     ],

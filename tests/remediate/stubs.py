@@ -11,7 +11,6 @@ from typing import Any
 
 import botocore.session
 from botocore.stub import Stubber
-
 from rootwatch.remediate.findings import Grades
 from rootwatch.remediate.state import FreshState
 from rootwatch.results import ResultRow

@@ -8,9 +8,12 @@ import copy
 from pathlib import Path
 
 import pytest
-
 from rootwatch.remediate.actions.root_usage import CIS_ROOT_PATTERN, is_cis_root_pattern
-from rootwatch.remediate.actions.trail import ADVANCED_MANAGEMENT_SELECTOR, MANAGEMENT_SELECTOR, records_all_management_events
+from rootwatch.remediate.actions.trail import (
+    ADVANCED_MANAGEMENT_SELECTOR,
+    MANAGEMENT_SELECTOR,
+    records_all_management_events,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from rootwatch.remediate.actions import Settings
 from rootwatch.remediate.executor import apply_plan
 from rootwatch.remediate.journal import Journal
 from rootwatch.remediate.model import Finding
 from rootwatch.remediate.planner import PlanRequest, assemble
-from stubs import MANAGEMENT, MEMBER, ORGANIZATION, StubbedClients, credentials, organization_state
+from stubs import (
+    MANAGEMENT,
+    MEMBER,
+    ORGANIZATION,
+    StubbedClients,
+    credentials,
+    organization_state,
+)
 
 AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"

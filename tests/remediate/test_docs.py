@@ -19,7 +19,6 @@ def test_every_action_is_documented_with_its_permissions() -> None:
 
 def test_help_lists_the_actions(capsys) -> None:
     import pytest
-
     from rootwatch.cli.main import main
 
     with pytest.raises(SystemExit):

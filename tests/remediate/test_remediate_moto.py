@@ -8,8 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
-
-from conftest import ACCOUNT, REGION, capture, graded, log_records, remediate, reset_auth, session, unmonitored_account
+from helpers.remediation import (
+    ACCOUNT,
+    REGION,
+    capture,
+    graded,
+    log_records,
+    remediate,
+    reset_auth,
+    session,
+    unmonitored_account,
+)
 
 pytest.importorskip("boto3")
 pytestmark = pytest.mark.moto
@@ -238,7 +247,6 @@ def test_findings_read_from_a_live_endpoint(aws: str, tmp_path: Path, capsys, pg
     """The failing rows come from PostgreSQL (a Steampipe-shaped schema) instead of a snapshot."""
     import duckdb
     import psycopg
-
     from rootwatch.cases import drop_postgres_schema, postgres_schema_with_rows
     from rootwatch.schema.tables import ColumnType, load_tables
 

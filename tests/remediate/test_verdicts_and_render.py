@@ -9,7 +9,14 @@ from datetime import datetime, timezone
 from rootwatch.exitcodes import ExitCode
 from rootwatch.remediate.executor import Applied, apply_plan
 from rootwatch.remediate.journal import Journal
-from rootwatch.remediate.model import AccountPlan, Call, CallOutcome, Finding, Plan, Remark
+from rootwatch.remediate.model import (
+    AccountPlan,
+    Call,
+    CallOutcome,
+    Finding,
+    Plan,
+    Remark,
+)
 from rootwatch.remediate.render import document, plan_text
 from rootwatch.remediate.verify import apply_exit_code, judge, plan_exit_code
 from rootwatch.status import Status

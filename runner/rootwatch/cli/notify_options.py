@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rootwatch.api import QueryRun
-    from rootwatch.engines.base import Engine
+    from rootwatch.engines.base import DataSource, Engine
     from rootwatch.mod.model import Mod
     from rootwatch.notify.session import NotifySession
     from rootwatch.results import RunResult
@@ -110,17 +110,18 @@ def open_session(args: argparse.Namespace, mod: Mod, command: str, targets: list
     )
 
 
-def run_notified(args: argparse.Namespace, mod: Mod, command: str, targets: list[str], run: Callable[[Engine], RunResult]) -> int:
-    """Open the data source, run, write exports and output, then notify; returns the exit code."""
+def run_notified(
+    args: argparse.Namespace, mod: Mod, command: str, targets: list[str], source: DataSource, run: Callable[[Engine], RunResult]
+) -> int:
+    """Open ``source``, run, write exports and output, then notify; returns the exit code."""
     from rootwatch import api
-    from rootwatch.cli.common import data_source, emit
+    from rootwatch.cli.common import emit
 
     session = open_session(args, mod, command, targets)
     if session is None:
-        with api.open_engine(data_source(args)) as engine:
+        with api.open_engine(source) as engine:
             result = run(engine)
         return emit(result, args)
-    source = data_source(args)
     with session, contextlib.ExitStack() as stack:
         with _failures_notified(session):
             engine = stack.enter_context(api.open_engine(source))

@@ -48,11 +48,12 @@ def run_query(args: argparse.Namespace) -> int:
 
     from rootwatch import api
     from rootwatch.atomic import write_all_atomic
-    from rootwatch.cli.common import check_export_paths, load_mod, parse_as_of
+    from rootwatch.cli.common import check_export_paths, load_mod, parse_as_of, report_written
     from rootwatch.cli.notify_options import query_notified
     from rootwatch.errors import UsageError
     from rootwatch.options import RunOptions
     from rootwatch.output.query_results import render_query
+    from rootwatch.wording import plural
 
     mod = load_mod(args)
     exports = []
@@ -69,6 +70,8 @@ def run_query(args: argparse.Namespace) -> int:
 
     def emit(result: api.QueryRun) -> int:
         write_all_atomic([(path, render_query(result.columns, result.rows, fmt)) for path, fmt in exports])
+        for path, fmt in exports:
+            report_written(path, f"{fmt}, {plural(len(result.rows), 'row')}")
         sys.stdout.write(render_query(result.columns, result.rows, args.output))
         return 0
 

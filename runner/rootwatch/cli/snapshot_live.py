@@ -1,8 +1,8 @@
 """``rootwatch snapshot from-steampipe | from-aws | merge``: build snapshots from live sources.
 
 Each command is a thin layer over a library function returning a
-:class:`~rootwatch.snapshot.writer.BuildSummary`. The summary goes to stdout; recorded problems
-and the progress bar go to stderr.
+:class:`~rootwatch.snapshot.writer.BuildSummary`. What was written (one line, as every command
+says it), recorded problems and the progress bar go to stderr; stdout stays empty.
 
 Exit codes: 0 the snapshot was written and this capture recorded no ``error`` issue; 2 it was
 written, but an account, region or table failed and is recorded in it (``snapshot info`` lists
@@ -192,13 +192,11 @@ def from_aws(args: argparse.Namespace) -> int:
 
 
 def _report(summary: BuildSummary, *, capture: bool) -> int:
-    """Summary on stdout, recorded errors on stderr; the exit code (see the module docstring)."""
-    accounts = len(summary.accounts)
-    sys.stdout.write(
-        f"wrote {summary.output}: {accounts} account{'s' if accounts != 1 else ''}, "
-        f"{summary.total_rows} rows, {len(summary.issues)} issue{'s' if len(summary.issues) != 1 else ''} "
-        f"(captured at {summary.captured_at.isoformat()})\n"
-    )
+    """What was written and the recorded errors, on stderr; the exit code (see the module docstring)."""
+    from rootwatch.cli.common import report_snapshot
+    from rootwatch.wording import plural
+
+    report_snapshot(summary.output, len(summary.accounts), summary.total_rows, summary.captured_at, plural(len(summary.issues), "issue"))
     errors = summary.errors
     for issue in errors[:ISSUES_SHOWN]:
         where = " ".join(part for part in (issue.account_id, issue.region, issue.source) if part)

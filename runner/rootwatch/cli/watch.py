@@ -80,7 +80,7 @@ def _split(names: list[str]) -> tuple[str, list[str]]:
 
 def watch_command(args: argparse.Namespace) -> int:
     from rootwatch import api
-    from rootwatch.cli.common import check_outputs, load_mod, require_selection, run_options
+    from rootwatch.cli.common import check_outputs, load_mod, run_options
     from rootwatch.cli.notify_options import open_session
     from rootwatch.errors import UsageError
 
@@ -93,16 +93,23 @@ def watch_command(args: argparse.Namespace) -> int:
         raise UsageError("--as-of pins the clock; watch grades each run as of its own time", hint="drop --as-of")
     kind, names = _split(args.names)
     mod = load_mod(args)
-    targets = [mod.benchmark(n) for n in names] if kind == "benchmark" else [api.control_target(mod, n) for n in names]
+    from rootwatch.mod.ids import benchmark_targets, control_targets
+
+    targets = benchmark_targets(mod, names) if kind == "benchmark" else control_targets(mod, names)
     options = run_options(args, mod, progress=False)
-    require_selection(targets, options, args)
-    check_outputs(args)
+    plan = api.plan_run(targets, options)  # resolved and selected once, graded every interval
+    check_outputs(args, cis=kind == "benchmark")
+    if args.dry_run:  # what each interval would grade; nothing runs and no state is touched
+        from rootwatch.cli.common import data_source
+        from rootwatch.cli.dry_run import print_plan
+
+        return print_plan(plan, data_source(args, required=False), args)
     args.notify_new_only = True
     session = open_session(args, mod, f"{kind} run", names)
     assert session is not None  # --state is given
 
     def grade(engine):  # noqa: ANN001, ANN202
-        return api.run_benchmarks(mod, engine, names, options) if kind == "benchmark" else api.run_controls(mod, engine, names, options)
+        return api.run_plan(engine, plan)
 
     with session:
         return _loop(args, session, grade, every)

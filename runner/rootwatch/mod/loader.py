@@ -225,7 +225,8 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, problems: list[Pro
         sql_path=sql_path,
         meta_path=meta_path,
         sql=sql,
-        optional_evidence=_optional_evidence(meta, meta_path, problems),
+        optional_evidence=_table_list(meta, "optional_evidence", meta_path, problems),
+        alarms_stand_without=_table_list(meta, "alarms_stand_without", meta_path, problems),
         headline=text_of(meta, "headline"),
     )
 
@@ -250,9 +251,10 @@ def _control_without_metadata(stem: str, sql_path: Path, meta_path: Path, sql: s
     )
 
 
-def _optional_evidence(meta: Mapping, meta_path: Path, problems: list[Problem]) -> frozenset[str]:
-    """``optional_evidence``: tables the control grades without (its SQL says what is missing)."""
-    value = meta.get("optional_evidence")
+def _table_list(meta: Mapping, key: str, meta_path: Path, problems: list[Problem]) -> frozenset[str]:
+    """A list of table names under ``key``: ``optional_evidence`` (tables the control grades
+    without; its SQL says what is missing) or ``alarms_stand_without`` (see Control)."""
+    value = meta.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         return frozenset()  # absent, or its shape already reported by the schema
     from rootwatch.schema.tables import load_tables
@@ -260,7 +262,7 @@ def _optional_evidence(meta: Mapping, meta_path: Path, problems: list[Problem]) 
     known = load_tables()
     for name in value:
         if name not in known:
-            problems.append(Problem(meta_path, line_of(meta, "optional_evidence"), f"optional_evidence: unknown table {name!r}"))
+            problems.append(Problem(meta_path, line_of(meta, key), f"{key}: unknown table {name!r}"))
     return frozenset(value)
 
 

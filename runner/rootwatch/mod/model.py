@@ -54,6 +54,11 @@ class Control:
     headline: str = ""
     """What an alarm of this control is called in a few words ("root access key"), for alert
     subjects (``headline`` in its YAML); the title is used where it is empty."""
+    alarms_stand_without: frozenset[str] = frozenset()
+    """Required tables whose rows can only turn a verdict into an alarm (``alarms_stand_without`` in
+    its YAML): where a snapshot did not capture one, an ``alarm`` the control gave without it still
+    stands (no virtual MFA device list cannot turn "no MFA at all" into hardware MFA), while its
+    other verdicts are ``skip``."""
 
     @property
     def source(self) -> SqlSource:

@@ -242,7 +242,7 @@ def route_from(options: Options, level: Level | None = None) -> Route:
 
 def _filter(options: Options) -> Callable[[Item], bool] | None:
     """``tag`` and ``where`` of a notifier, as a predicate over items about a control."""
-    from rootwatch.execution import tags_match
+    from rootwatch.plan import tags_match
     from rootwatch.selection import where_predicate
 
     tags = []

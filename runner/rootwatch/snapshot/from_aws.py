@@ -170,7 +170,9 @@ def _check(options: AwsCaptureOptions) -> None:
     try:
         import boto3  # noqa: F401
     except ImportError:
-        raise UsageError("snapshot from-aws needs boto3", hint="pip install 'rootwatch[aws]'") from None
+        from rootwatch.install import extra_hint
+
+        raise UsageError("snapshot from-aws needs the boto3 package, which is not installed", hint=extra_hint("aws", "boto3")) from None
     if options.max_parallel < 1:
         raise UsageError("--max-parallel must be at least 1")
     if (options.account_ids or options.organization) and not options.role_name:

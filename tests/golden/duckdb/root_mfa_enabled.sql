@@ -89,10 +89,17 @@ WITH accounts AS (
         WHEN st.password_present
         THEN 'possibly a console password (the report cannot rule one out)'
       END /* A report alone cannot tell: Steampipe reads the root row's not_supported as true. */,
-      CASE WHEN st.access_keys > 0 THEN st.access_keys || ' access key(s)' END,
+      CASE
+        WHEN st.access_keys > 0
+        THEN st.access_keys || CASE WHEN st.access_keys = 1 THEN ' access key' ELSE ' access keys' END
+      END,
       CASE
         WHEN st.signing_certificates > 0
-        THEN st.signing_certificates || ' signing certificate(s)'
+        THEN st.signing_certificates || CASE
+          WHEN st.signing_certificates = 1
+          THEN ' signing certificate'
+          ELSE ' signing certificates'
+        END
       END
     ) AS credentials_text
   FROM root_state AS st

@@ -74,11 +74,15 @@ WITH accounts AS (
       ' and ',
       CASE
         WHEN st.access_keys > 0
-        THEN st.access_keys || ' access key(s) (see root_no_access_keys)'
+        THEN st.access_keys || CASE WHEN st.access_keys = 1 THEN ' access key' ELSE ' access keys' END || ' (see root_no_access_keys)'
       END,
       CASE
         WHEN st.signing_certificates > 0
-        THEN st.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)'
+        THEN st.signing_certificates || CASE
+          WHEN st.signing_certificates = 1
+          THEN ' signing certificate'
+          ELSE ' signing certificates'
+        END || ' (see root_no_signing_certificates)'
       END
     ) AS other_credentials_text
   FROM root_state AS st

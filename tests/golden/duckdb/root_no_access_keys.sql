@@ -84,17 +84,31 @@ SELECT
     WHEN s.account_id IS NULL AND k.account_id IS NULL
     THEN 'No IAM account summary and no credential report for account ' || a.account_id || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
     WHEN s.account_id IS NULL AND COALESCE(k.key_1, k.key_2) IS NOT NULL
-    THEN 'Root user has ' || (
-      CASE WHEN k.key_1 IS NULL THEN 0 ELSE 1 END + CASE WHEN k.key_2 IS NULL THEN 0 ELSE 1 END
-    ) || ' access key(s): ' || CONCAT_WS('; ', k.key_1, k.key_2) || ' (credential report; no IAM account summary captured).'
+    THEN 'Root user has ' || CASE
+      WHEN k.key_1 IS NULL OR k.key_2 IS NULL
+      THEN '1 access key: '
+      ELSE '2 access keys: '
+    END || CONCAT_WS('; ', k.key_1, k.key_2) || ' (credential report; no IAM account summary captured).'
     WHEN s.account_id IS NULL
     THEN 'Root user has no access keys (credential report; no IAM account summary captured).'
     WHEN s.account_access_keys_present > 0 AND k.account_id IS NULL
-    THEN 'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary); ' || 'no credential report to say which (run aws iam generate-credential-report).'
+    THEN 'Root user has ' || s.account_access_keys_present || CASE
+      WHEN s.account_access_keys_present = 1
+      THEN ' access key'
+      ELSE ' access keys'
+    END || ' (account summary); ' || 'no credential report to say which (run aws iam generate-credential-report).'
     WHEN s.account_access_keys_present > 0 AND COALESCE(k.key_1, k.key_2) IS NULL
-    THEN 'Root user has ' || s.account_access_keys_present || ' access key(s) (account summary), ' || 'not yet in the credential report of ' || a.account_id || '.'
+    THEN 'Root user has ' || s.account_access_keys_present || CASE
+      WHEN s.account_access_keys_present = 1
+      THEN ' access key'
+      ELSE ' access keys'
+    END || ' (account summary), ' || 'not yet in the credential report of ' || a.account_id || '.'
     WHEN s.account_access_keys_present > 0
-    THEN 'Root user has ' || s.account_access_keys_present || ' access key(s): ' || CONCAT_WS('; ', k.key_1, k.key_2) || '.'
+    THEN 'Root user has ' || s.account_access_keys_present || CASE
+      WHEN s.account_access_keys_present = 1
+      THEN ' access key'
+      ELSE ' access keys'
+    END || ': ' || CONCAT_WS('; ', k.key_1, k.key_2) || '.'
     ELSE 'Root user has no access keys.'
   END AS reason,
   a.account_id

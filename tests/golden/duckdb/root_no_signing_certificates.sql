@@ -85,11 +85,23 @@ SELECT
     WHEN j.certificates IS NULL
     THEN 'No IAM account summary or credential report for account ' || j.account_id || '; cannot tell whether the root user has signing certificates (capture aws iam' || ' get-account-summary).'
     WHEN j.certificates > 0 AND NOT j.has_report
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s) (account summary); no' || ' credential report to say which (run aws iam generate-credential-report); delete them.'
+    THEN 'Root user has ' || j.certificates || CASE
+      WHEN j.certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END || ' (account summary); no' || ' credential report to say which (run aws iam generate-credential-report); delete ' || CASE WHEN j.certificates = 1 THEN 'it.' ELSE 'them.' END
     WHEN j.certificates > 0 AND COALESCE(j.cert_1, j.cert_2) IS NULL
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s) (account summary), not yet in' || ' the credential report generated ' || STRFTIME(j.generated_time, '%Y-%m-%d %H:%M') || ' UTC; delete them.'
+    THEN 'Root user has ' || j.certificates || CASE
+      WHEN j.certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END || ' (account summary), not yet in' || ' the credential report generated ' || STRFTIME(j.generated_time, '%Y-%m-%d %H:%M') || ' UTC; delete ' || CASE WHEN j.certificates = 1 THEN 'it.' ELSE 'them.' END
     WHEN j.certificates > 0
-    THEN 'Root user has ' || j.certificates || ' signing certificate(s): ' || CONCAT_WS('; ', j.cert_1, j.cert_2) || '; delete them.'
+    THEN 'Root user has ' || j.certificates || CASE
+      WHEN j.certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END || ': ' || CONCAT_WS('; ', j.cert_1, j.cert_2) || '; delete ' || CASE WHEN j.certificates = 1 THEN 'it.' ELSE 'them.' END
     WHEN NOT j.has_summary
     THEN 'Root user has no signing certificates (credential report of ' || STRFTIME(j.generated_time, '%Y-%m-%d') || '; no IAM account summary captured).'
     ELSE 'Root user has no signing certificates.'

@@ -692,13 +692,21 @@ SELECT
     WHEN d.account_id IS NULL
     THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
     WHEN d.verdict = 1
-    THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s).'
+    THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.confirmed || CASE
+      WHEN d.confirmed = 1
+      THEN ' confirmed subscription.'
+      ELSE ' confirmed subscriptions.'
+    END
     WHEN d.verdict = 2
     THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
     WHEN d.verdict = 3
-    THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s)).'
+    THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.confirmed || CASE
+      WHEN d.confirmed = 1
+      THEN ' confirmed subscription).'
+      ELSE ' confirmed subscriptions).'
+    END
     WHEN d.stage = 0
-    THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: ' || d.label || ' ' || d.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || tc.trails || ' trail(s) checked).'
+    THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: ' || d.label || ' ' || d.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || tc.trails || CASE WHEN tc.trails = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
     WHEN d.stage = 1
     THEN 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT: no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || COALESCE(
       ' (filter ' || d.other_filter || ' has the root pattern but is on log group ' || d.other_filter_group || ' in ' || d.other_filter_region || ', which the trail does not feed)',

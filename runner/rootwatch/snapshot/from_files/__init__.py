@@ -330,14 +330,16 @@ def build_from_credential_report(
     *,
     account_id: str | None = None,
     options: FromFilesOptions = FromFilesOptions(),
+    account_alias: str | None = None,
 ) -> BuildSummary:
     """A one-account snapshot from a credential report: the decoded CSV, or the JSON of
-    ``aws iam get-credential-report``. The account is the root user's (``--account-id`` must agree)."""
+    ``aws iam get-credential-report``. The account is the root user's (``--account-id`` must agree);
+    ``account_alias`` names it in every report, as its IAM alias would."""
     from rootwatch.snapshot.from_files.single import single_account
 
     if not report.is_file():
         raise UsageError(f"--credential-report {report}: no such file")
-    capture, folder = single_account(report, account_id, options.captured_at)
+    capture, folder = single_account(report, account_id, options.captured_at, account_alias)
     if capture.problems:
         # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.
         raise _bad_input(capture.problems, skippable=False)

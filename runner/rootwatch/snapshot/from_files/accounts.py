@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,11 +63,12 @@ _ACCOUNT_TABLES: dict[str, tuple[str, Callable[[Any, t.Origin], list[t.Row]]]] =
 }
 
 
-def read_account(account: AccountFiles, *, report_time: datetime | None) -> AccountCapture:
+def read_account(account: AccountFiles, *, report_time: datetime | None, aliases: Sequence[str] = ()) -> AccountCapture:
     """Rows of every table from one account folder.
 
     ``report_time`` is the generation time given to a decoded CSV credential report (which carries
-    none); without it, the CSV file's modification time is used.
+    none); without it, the CSV file's modification time is used. ``aliases`` name the account where
+    no list-account-aliases.json does (``--account-alias`` beside a credential report).
     """
     problems: list[Problem] = []
     partition = _partition(account, problems)
@@ -97,6 +98,8 @@ def read_account(account: AccountFiles, *, report_time: datetime | None) -> Acco
         return lambda path: capture.add(table, transformed(path, build, _json(path), origin))
 
     attempt("list-account-aliases.json", account_part("aliases"))
+    if aliases and "aliases" not in parts:
+        parts["aliases"] = {"AccountAliases": list(aliases)}
     attempt("describe-organization.json", account_part("organization"))
     capture.add("aws_account", [t.account_row(origin=origin, **parts)])
     attempt(CREDENTIAL_REPORT_JSON, lambda path: _report_from_json(path, origin, capture))
