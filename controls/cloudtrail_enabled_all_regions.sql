@@ -56,7 +56,7 @@ select
     else
       b.capitalised_label || ' ' || b.shortfalls || '; no trail of account ' || a.account_id
       || ' is multi-region, logging and recording all read and write management events ('
-      || b.trail_count || ' trail(s) checked).'
+      || b.trail_count || case when b.trail_count = 1 then ' trail' else ' trails' end || ' checked).'
   end as reason,
   a.account_id,
   b.home_region as region

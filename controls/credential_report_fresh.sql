@@ -31,9 +31,25 @@ described as (
   select
     g.*,
     to_char(g.generated_time, 'YYYY-MM-DD HH24:MI') || ' UTC' as generated_text,
-    cast(floor(g.age_seconds / 3600) as bigint) || ' h '
-    || (cast(floor(g.age_seconds / 60) as bigint) - 60 * cast(floor(g.age_seconds / 3600) as bigint))
-    || ' min' as age_text
+    -- As a person says it: minutes under an hour, hours and minutes under two days, then days
+    -- (with hours under a week).
+    case
+      when g.age_seconds < 3600 then cast(floor(g.age_seconds / 60) as bigint) || ' min'
+      when g.age_seconds < 172800 then
+        cast(floor(g.age_seconds / 3600) as bigint) || ' h'
+        || case
+          when floor(g.age_seconds / 60) > 60 * floor(g.age_seconds / 3600)
+            then ' ' || cast(floor(g.age_seconds / 60) - 60 * floor(g.age_seconds / 3600) as bigint) || ' min'
+          else ''
+        end
+      else
+        cast(floor(g.age_seconds / 86400) as bigint) || ' days'
+        || case
+          when g.age_seconds < 604800 and floor(g.age_seconds / 3600) > 24 * floor(g.age_seconds / 86400)
+            then ' ' || cast(floor(g.age_seconds / 3600) - 24 * floor(g.age_seconds / 86400) as bigint) || ' h'
+          else ''
+        end
+    end as age_text
   from aged as g
 )
 

@@ -51,8 +51,14 @@ judged as (
     concat_ws(
       ', ',
       case when s.password_present then 'a console password' end,
-      case when s.access_keys > 0 then s.access_keys || ' access key(s)' end,
-      case when s.signing_certificates > 0 then s.signing_certificates || ' signing certificate(s)' end
+      case
+        when s.access_keys > 0 then s.access_keys || case when s.access_keys = 1 then ' access key' else ' access keys' end
+      end,
+      case
+        when s.signing_certificates > 0 then
+          s.signing_certificates
+          || case when s.signing_certificates = 1 then ' signing certificate' else ' signing certificates' end
+      end
     ) as root_credentials
   from accounts as a
   left join features as f on f.organization_id = a.organization_id

@@ -9,7 +9,7 @@
 -- console access, and root credentials removed with no MFA left (nothing to protect). When MFA is
 -- on, its device is graded even without a password: a password reset by email is then guarded only
 -- by that device. No MFA at all alarms whatever the virtual devices are, so the devices are needed
--- only to pass (evidence_to_pass in the YAML).
+-- only to pass: an alarm stands without them (alarms_stand_without in the YAML).
 -- Shared relations: accounts, root_credentials, root_virtual_mfa (controls/relations/).
 select
   c.root_arn as resource,

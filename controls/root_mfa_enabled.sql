@@ -25,8 +25,8 @@ with judged as (
         when c.password_present and c.has_summary then 'a console password'
         when c.password_present then 'possibly a console password (the report cannot rule one out)'
       end,
-      case when c.access_keys > 0 then c.access_keys || ' access key(s)' end,
-      case when c.signing_certificates > 0 then c.signing_certificates || ' signing certificate(s)' end
+      case when c.access_keys > 0 then c.access_keys_text end,
+      case when c.signing_certificates > 0 then c.signing_certificates_text end
     ) as credentials_text
   from root_credentials as c
 )

@@ -10,9 +10,8 @@ with judged as (
     c.*,
     coalesce(c.access_keys = 0 and c.signing_certificates = 0, false) as no_other_credentials,
     concat_ws(' and ',
-      case when c.access_keys > 0 then c.access_keys || ' access key(s) (see root_no_access_keys)' end,
-      case when c.signing_certificates > 0 then
-        c.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)' end
+      case when c.access_keys > 0 then c.access_keys_text || ' (see root_no_access_keys)' end,
+      case when c.signing_certificates > 0 then c.signing_certificates_text || ' (see root_no_signing_certificates)' end
     ) as other_credentials_text
   from root_credentials as c
 )

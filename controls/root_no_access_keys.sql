@@ -44,18 +44,18 @@ select
       'No IAM account summary and no credential report for account ' || c.account_id
       || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
     when not c.has_summary and k.account_id is not null then
-      'Root user has ' || k.keys || ' access key(s): ' || k.described
+      'Root user has ' || c.access_keys_text || ': ' || k.described
       || ' (credential report; no IAM account summary captured).'
     when not c.has_summary then
       'Root user has no access keys (credential report; no IAM account summary captured).'
     when c.summary_access_keys > 0 and not c.has_report then
-      'Root user has ' || c.summary_access_keys || ' access key(s) (account summary); '
+      'Root user has ' || c.access_keys_text || ' (account summary); '
       || 'no credential report to say which (run aws iam generate-credential-report).'
     when c.summary_access_keys > 0 and k.account_id is null then
-      'Root user has ' || c.summary_access_keys || ' access key(s) (account summary), '
+      'Root user has ' || c.access_keys_text || ' (account summary), '
       || 'not yet in the credential report of ' || c.account_id || '.'
     when c.summary_access_keys > 0 then
-      'Root user has ' || c.summary_access_keys || ' access key(s): ' || k.described || '.'
+      'Root user has ' || c.access_keys_text || ': ' || k.described || '.'
     else 'Root user has no access keys.'
   end as reason,
   c.account_id

@@ -31,18 +31,23 @@ select
       || '; cannot tell whether the root user has signing certificates (capture aws iam'
       || ' get-account-summary).'
     when c.signing_certificates > 0 and not c.has_report then
-      'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary); no'
-      || ' credential report to say which (run aws iam generate-credential-report); delete them.'
+      'Root user has ' || c.signing_certificates_text || ' (account summary); no'
+      || ' credential report to say which (run aws iam generate-credential-report)'
     when c.signing_certificates > 0 and t.account_id is null then
-      'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary), not yet in'
+      'Root user has ' || c.signing_certificates_text || ' (account summary), not yet in'
       || ' the credential report generated ' || to_char(c.report_generated_time, 'YYYY-MM-DD HH24:MI')
-      || ' UTC; delete them.'
+      || ' UTC'
     when c.signing_certificates > 0 then
-      'Root user has ' || c.signing_certificates || ' signing certificate(s): ' || t.described || '; delete them.'
+      'Root user has ' || c.signing_certificates_text || ': ' || t.described
     when not c.has_summary then
       'Root user has no signing certificates (credential report of '
       || to_char(c.report_generated_time, 'YYYY-MM-DD') || '; no IAM account summary captured).'
     else 'Root user has no signing certificates.'
+  end
+  || case
+    when c.signing_certificates = 1 then '; delete it.'
+    when c.signing_certificates > 1 then '; delete them.'
+    else ''
   end as reason,
   c.account_id
 from root_credentials as c

@@ -135,12 +135,13 @@ select
     when d.seconds_since <= d.window_seconds then
       'Root ' || d.credential || ' last used ' || to_char(d.last_used, 'YYYY-MM-DD') || ', '
       || d.when_text || d.where_text
-      || ' (window: ' || cast(:root_recent_days as text) || ' days).'
+      || ' (window: ' || cast(:root_recent_days as text) || case when :root_recent_days = 1 then ' day).' else ' days).' end
       || case when d.also_inside <> '' then ' Also used inside the window: ' || d.also_inside || '.'
          else '' end
     else
-      'Root credentials not used in the last ' || cast(:root_recent_days as text)
-      || ' days: most recent use is the ' || d.credential || ' on '
+      'Root credentials not used in the last '
+      || case when :root_recent_days = 1 then 'day' else cast(:root_recent_days as text) || ' days' end
+      || ': most recent use is the ' || d.credential || ' on '
       || to_char(d.last_used, 'YYYY-MM-DD') || ', ' || d.when_text || coalesce(d.report_note, '')
       || '.'
   end as reason,

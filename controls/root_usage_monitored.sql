@@ -117,7 +117,9 @@ described as (
       end
       || ')',
       ''
-    ) as alarm_hint
+    ) as alarm_hint,
+    b.confirmed || case when b.confirmed = 1 then ' confirmed subscription' else ' confirmed subscriptions' end
+      as subscriptions_text
   from best as b
 )
 
@@ -137,8 +139,7 @@ select
     when d.monitored then
       'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text
       || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text
-      || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.confirmed
-      || ' confirmed subscription(s).'
+      || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.'
       || coalesce(
         ' The filter also excludes centralized root sessions (' || d.accepted_extras
         || '), as the variable root_usage_filter_extra_clauses allows.',
@@ -158,19 +159,19 @@ select
     when d.complete and not d.trail_compliant then
       'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls
       || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter '
-      || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.confirmed
-      || ' confirmed subscription(s)).'
+      || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
     when d.complete then
       'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric '
       || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter '
       || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the'
       || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic '
-      || d.action || ' with ' || d.confirmed || ' confirmed subscription(s)); build a snapshot with'
+      || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with'
       || ' rootwatch snapshot from-aws or from-files to compare them.'
     when d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT' then
       d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account '
       || a.account_id || ' is multi-region, logging, recording all read and write management events '
-      || 'and delivering to CloudWatch Logs (' || d.trails_seen || ' trail(s) checked).'
+      || 'and delivering to CloudWatch Logs (' || d.trails_seen
+      || case when d.trails_seen = 1 then ' trail' else ' trails' end || ' checked).'
     when d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT' then
       d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label
       || ' delivers' || d.filter_hint || '.'

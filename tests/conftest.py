@@ -8,6 +8,7 @@ server is a failure: CI must run both engines.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The cache of YAML documents that passed their schema (rootwatch.yamlschema) stays out of the
+# user's home: one directory per test run, shared by its workers and the commands they start.
+os.environ.setdefault("ROOTWATCH_CACHE_DIR", tempfile.mkdtemp(prefix="rootwatch-test-cache-"))
 PG_ADMIN_DSN = os.environ.get("ROOTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -72,3 +76,42 @@ def moto_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{server._server.server_port}"  # noqa: SLF001 - the bound port
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def run_cli(capsys, monkeypatch):
+    """Run the command in-process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("ROOTWATCH_SNAPSHOT", raising=False)
+    monkeypatch.delenv("ROOTWATCH_DATABASE", raising=False)
+
+    from rootwatch.cli.main import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--help, usage errors)
+            code = exc.code if isinstance(exc.code, int) else 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture()
+def cli_mod(tmp_path: Path) -> Path:
+    """A small mod of its own for command-line tests, independent of the real controls' evolving
+    texts: the exemplar control plus controls that break the contract on purpose."""
+    from helpers.mods import cli_mod as cli_mod_in
+
+    return cli_mod_in(tmp_path / "mod")
+
+
+@pytest.fixture()
+def cli_snapshot(tmp_path: Path) -> Path:
+    """A snapshot holding the rows the CLI test mod grades."""
+    from helpers.mods import CLI_ROWS
+    from helpers.snapshots import write_snapshot
+
+    return write_snapshot(tmp_path / "org.duckdb", CLI_ROWS)
+

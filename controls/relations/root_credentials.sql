@@ -3,7 +3,8 @@
 -- The report's password_enabled is true for the classic not_supported root row, so the report
 -- alone says "no password" only when it carries a real false. credentials_removed: no password,
 -- access keys or signing certificates, as Organizations centralized root access leaves a member
--- account.
+-- account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access
+-- key", "2 signing certificates"); NULL when unknown.
 with combined as (
   select
     a.account_id,
@@ -46,5 +47,9 @@ select
       || '; no IAM account summary captured)',
       ''
     )
-  end as source_note
+  end as source_note,
+  c.access_keys || case when c.access_keys = 1 then ' access key' else ' access keys' end as access_keys_text,
+  c.signing_certificates
+  || case when c.signing_certificates = 1 then ' signing certificate' else ' signing certificates' end
+    as signing_certificates_text
 from combined as c

@@ -7,6 +7,15 @@ The command line is a thin layer over these functions; other programs can call t
     with api.open_engine(api.DataSource(snapshot=Path("org.duckdb"))) as engine:
         result = api.run_benchmarks(mod, engine, ["cis_v700"], api.RunOptions(variables=api.resolve_variables(mod)))
     print(result.exit_code(), result.summary)
+
+Names are resolved as rootwatch prints them (``cis_v700``, ``rootwatch.benchmark.cis_v700``,
+``cis_v400_1_4``, ``all``: see :mod:`rootwatch.mod.ids`). A program that holds the objects already
+plans and runs them itself, which is what the command line does::
+
+    targets = api.benchmark_targets(mod, ["cis_v700"])
+    plan = api.plan_run(targets, options)          # selection and variables checked once
+    with api.open_engine(source) as engine:
+        result = api.run_plan(engine, plan)
 """
 
 from __future__ import annotations
@@ -18,13 +27,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rootwatch.activity import activity_query
 from rootwatch.engines.base import DataSource, Engine, QueryFailed
-from rootwatch.errors import Problem, RootwatchError, SqlError, UnknownNameError
-from rootwatch.execution import Target, run_targets
+from rootwatch.errors import Problem, RootwatchError, SqlError
+from rootwatch.execution import run_plan, run_targets
 from rootwatch.exitcodes import ExitCode
+from rootwatch.mod.ids import benchmark_targets, control_targets, resolve_query, split_name
 from rootwatch.mod.model import ControlNode, Mod
 from rootwatch.mod.variables import resolve_variables as _resolve
 from rootwatch.options import RunOptions
+from rootwatch.plan import RunPlan, Target, plan_run
 from rootwatch.results import RunResult
 from rootwatch.sql.parsing import SqlSource
 
@@ -32,13 +44,21 @@ __all__ = [
     "DataSource",
     "QueryRun",
     "RunOptions",
+    "RunPlan",
+    "Target",
+    "activity_query",
+    "benchmark_targets",
     "check_mod",
+    "control_targets",
     "load_mod",
     "open_engine",
+    "plan_run",
     "resolve_variables",
     "run_benchmarks",
     "run_controls",
+    "run_plan",
     "run_query",
+    "run_targets",
 ]
 
 
@@ -76,21 +96,18 @@ def open_engine(source: DataSource) -> Iterator[Engine]:
 
 
 def control_target(mod: Mod, name: str) -> ControlNode:
-    """A control run on its own, as a node of no benchmark."""
-    control = mod.control(name)
-    return ControlNode(control.id, control.title, control.description, dict(control.tags), control)
+    """The control node ``name`` names (a control, or a benchmark item such as ``cis_v400_1_4``)."""
+    return control_targets(mod, [name])[0]
 
 
 def run_benchmarks(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
-    """Run the named benchmarks (top-level or nested, e.g. a CIS section)."""
-    targets: list[Target] = [mod.benchmark(name) for name in names]
-    return run_targets(engine, targets, options)
+    """Run the named benchmarks (top-level or nested, e.g. a CIS section; ``all`` for every one)."""
+    return run_plan(engine, plan_run(benchmark_targets(mod, names), options, activity=activity_query(mod)))
 
 
 def run_controls(mod: Mod, engine: Engine, names: Sequence[str], options: RunOptions) -> RunResult:
-    """Run the named controls."""
-    targets: list[Target] = [control_target(mod, name) for name in names]
-    return run_targets(engine, targets, options)
+    """Run the named controls (a benchmark item id runs that item; ``all`` every control)."""
+    return run_plan(engine, plan_run(control_targets(mod, names), options, activity=activity_query(mod)))
 
 
 @dataclass(frozen=True)
@@ -115,12 +132,10 @@ def run_query(mod: Mod, engine: Engine, name_or_sql: str, options: RunOptions) -
     from rootwatch.sql.compile import compile_sql
     from rootwatch.execution import missing_optional_columns, missing_optional_tables
 
-    if name_or_sql in mod.queries:
-        source = mod.queries[name_or_sql].source
-    elif looks_like_sql(name_or_sql):
+    if looks_like_sql(name_or_sql) and split_name(name_or_sql, mod.name)[1] not in mod.queries:
         source = SqlSource("command-line query", name_or_sql, relations=tuple(mod.relations.values()))
     else:
-        raise UnknownNameError("query", name_or_sql, list(mod.queries))
+        source = resolve_query(mod, name_or_sql).source
     as_of = options.as_of or engine.default_as_of()
     sql = compile_sql(
         source,

@@ -23,7 +23,8 @@ A case may name tables as ``not_captured: [aws_iam_virtual_mfa_device]``: the en
 itself as a snapshot that did not capture them for any account of ``aws_account``, so the case sees
 the runner's evidence rule at work (a control that needs such a table grades the account ``skip``).
 
-``expect`` lists every row the control must return (order does not matter). The loader and runner
+``expect`` lists every row the control must return (order does not matter). The file's shape is
+checked against ``rootwatch/schemas/case.schema.json``. The loader and runner
 live here so that mod authors can use them: ``rootwatch control test`` runs every case on DuckDB,
 and on Postgres too with ``--database``.
 """
@@ -40,12 +41,9 @@ from typing import Any
 
 from rootwatch.errors import InputError, Problem
 from rootwatch.results import ResultRow
-from rootwatch.yamlio import LineDict, line_of, load_yaml
+from rootwatch.yamlio import LineDict, line_of
+from rootwatch.yamlschema import load_checked
 
-_CASE_KEYS = {"name", "description", "given", "expect", "vars", "as_of", "not_captured"}
-_EXPECT_KEYS = {"resource", "status", "reason", "reason_contains", "reason_matches", "dimensions"}
-_FILE_KEYS = {"control", "as_of", "vars", "defaults", "cases"}
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -114,10 +112,12 @@ def load_cases(path: Path) -> list[Case]:
     """Every case in one file (InputError naming file and line on a malformed file)."""
     from rootwatch.schema.tables import load_tables
 
-    data = load_yaml(path)
+    data, problems = load_checked(path, "case")
     if not isinstance(data, LineDict):
         raise InputError(Problem(path, 1, "a case file is a mapping with a 'cases' list"))
-    _no_unknown(data, _FILE_KEYS, path, "case file")
+    if problems:
+        # The first, by line: fix it and run again (a later one may be an echo of it).
+        raise InputError(problems[0])
     control = str(data.get("control") or path.stem)
     file_as_of = data.get("as_of")
     file_vars = dict(data.get("vars") or {})
@@ -129,12 +129,7 @@ def load_cases(path: Path) -> list[Case]:
     cases: list[Case] = []
     seen: set[str] = set()
     for raw in data.get("cases") or []:
-        if not isinstance(raw, LineDict):
-            raise InputError(Problem(path, line_of(data, "cases"), "each case is a mapping"))
-        _no_unknown(raw, _CASE_KEYS, path, "case")
-        name = str(raw.get("name", ""))
-        if not _NAME.match(name):
-            raise InputError(Problem(path, raw.line, f"case name {name!r} must be lower_snake_case"))
+        name = raw["name"]
         if name in seen:
             raise InputError(Problem(path, raw.line, f"case name {name!r} is used twice"))
         seen.add(name)
@@ -151,14 +146,12 @@ def load_cases(path: Path) -> list[Case]:
                 unknown = [c for c in row if tables[table].column(c) is None]
                 if unknown:
                     raise InputError(Problem(path, line_of(row), f"table {table} has no column {unknown[0]}"))
-        not_captured = raw.get("not_captured") or []
-        if not isinstance(not_captured, list) or not all(isinstance(t, str) and t in tables for t in not_captured):
-            raise InputError(Problem(path, line_of(raw, "not_captured"), "not_captured must be a list of table names"))
+        not_captured = raw.get("not_captured") or []  # a list of strings (the schema says so)
+        for table in not_captured:
+            if table not in tables:
+                raise InputError(Problem(path, line_of(raw, "not_captured"), f"not_captured: unknown table {table}"))
         expect = []
         for item in raw.get("expect") or []:
-            _no_unknown(item, _EXPECT_KEYS, path, "expected row")
-            if "resource" not in item or "status" not in item:
-                raise InputError(Problem(path, line_of(item), "an expected row needs resource and status"))
             contains = item.get("reason_contains") or ()
             expect.append(
                 ExpectedRow(
@@ -185,12 +178,6 @@ def load_cases(path: Path) -> list[Case]:
             )
         )
     return cases
-
-
-def _no_unknown(data: Mapping, allowed: set[str], path: Path, what: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise InputError(Problem(path, line_of(data, key), f"unknown key {key!r} in {what} (expected: {', '.join(sorted(allowed))})"))
 
 
 def discover_cases(directory: Path) -> list[Case]:

@@ -6,9 +6,9 @@ would pass on "no virtual device": verdicts about data nobody looked at. The bui
 table they did not read as a ``not_captured`` issue per account; for a control that needs such a
 table (one it reads, directly or through the shared relations it reads, that is not in its
 ``optional_evidence``), that account's rows become ``skip`` with a reason naming what is missing.
-A table in its ``evidence_to_pass`` matters only for a passing verdict: without it an ``ok`` is
-unproven, but an alarm decided without it stands (no MFA at all is no hardware MFA, whatever the
-virtual MFA devices are).
+The exception is an ``alarm`` graded without a table whose rows could only have added alarms
+(``alarms_stand_without``): a credential report that says MFA is off proves "no hardware MFA"
+whether or not the virtual MFA devices were listed.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ from rootwatch.results import ResultRow
 from rootwatch.status import Status
 
 
-_PASSING = frozenset({Status.OK, Status.INFO})
-
-
 def required_tables(control: Control) -> frozenset[str]:
-    """Tables without which ``control`` cannot grade an account (for a pass or not), including
-    those it reads through shared relations."""
+    """Tables without which ``control`` cannot grade an account, including those it reads through
+    shared relations."""
     from rootwatch.sql.parsing import tables_read
 
     return tables_read(control.source) - control.optional_evidence - {"aws_account"}
@@ -39,10 +36,9 @@ def mask_uncaptured(control: Control, rows: tuple[ResultRow, ...], uncaptured: M
     masked: list[ResultRow] = []
     for row in rows:
         account = row.dimension("account_id")
-        lacking = needed & uncaptured.get(account or "", frozenset())
-        if row.status not in _PASSING:
-            lacking -= control.evidence_to_pass
-        missing = sorted(lacking)
+        missing = sorted(needed & uncaptured.get(account or "", frozenset()))
+        if row.status is Status.ALARM:
+            missing = [table for table in missing if table not in control.alarms_stand_without]
         if not missing:
             masked.append(row)
             continue

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
-from typing import Union
 
 from rootwatch.engines.base import Engine, QueryFailed
 from rootwatch.evidence import mask_uncaptured
 from rootwatch.errors import SqlError, VariableError
 from rootwatch.grading import Graded, grade
-from rootwatch.mod.model import Benchmark, Control, ControlNode
+from rootwatch.mod.model import Control, ControlNode
 from rootwatch.options import RunOptions
+from rootwatch.plan import RunPlan, Target, plan_run
+from rootwatch.preflight import require_account_table
 from rootwatch.results import (
     ROOT_GROUP_ID,
     ControlRun,
@@ -24,14 +25,7 @@ from rootwatch.results import (
 )
 from rootwatch.status import Status
 
-Target = Union[Benchmark, ControlNode]
-
 NOT_ASSESSED = "not assessed by this mod"
-
-
-def tags_match(node: ControlNode, wanted: Sequence[tuple[str, str]]) -> bool:
-    """True when the node carries every (key, value) tag in ``wanted``."""
-    return all(node.tags.get(key) == value for key, value in wanted)
 
 
 def missing_optional_tables(engine: Engine) -> frozenset[str]:
@@ -90,39 +84,29 @@ def run_control_sql(
 def _not_assessed(node: ControlNode) -> ControlRun:
     item = node.tags.get("cis_item_id")
     where = f"CIS {item} is outside rootwatch's root-user scope" if item else "no control is attached"
-    return ControlRun(node, (ResultRow(resource=node.id, status=Status.SKIP, reason=f"{NOT_ASSESSED} ({where})"),))
-
-
-def _prune(target: Target, wanted: Sequence[tuple[str, str]], select: Callable[[ControlNode], bool] | None = None) -> Target | None:
-    """``target`` without the control nodes that do not match the tag filter (and ``select``)."""
-    if isinstance(target, ControlNode):
-        return target if tags_match(target, wanted) and (select is None or select(target)) else None
-    children = tuple(c for c in (_prune(child, wanted, select) for child in target.children) if c is not None)
-    if not children:
-        return None
-    return Benchmark(target.id, target.title, target.description, target.tags, children, target.cis_version)
-
-
-def select_targets(targets: Sequence[Target], options: RunOptions) -> list[Target]:
-    """``targets`` pruned to the control nodes that ``--tag`` and ``--where`` select (empty
-    benchmarks dropped)."""
-    return [t for t in (_prune(t, options.tags, options.select) for t in targets) if t is not None]
+    row = ResultRow(resource=node.id, status=Status.SKIP, reason=f"{NOT_ASSESSED} ({where})")
+    return ControlRun(node, (row,), not_assessed=True)
 
 
 def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) -> RunResult:
-    """Run benchmarks and control nodes on ``engine`` and return the graded tree.
+    """Plan and run ``targets`` (benchmarks and control nodes) on ``engine``."""
+    return run_plan(engine, plan_run(targets, options))
+
+
+def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
+    """Run a plan on ``engine`` and return the graded tree.
 
     A control used by several targets (every CIS version's root MFA item, say) runs once.
     """
+    options = plan.options
     started = datetime.now(timezone.utc)
     as_of = options.as_of or engine.default_as_of()
-    selected = select_targets(targets, options)
-    nodes = [n for t in selected for n in ([t] if isinstance(t, ControlNode) else t.control_nodes())]
-    controls: dict[str, Control] = {n.control.id: n.control for n in nodes if n.control is not None}
-    check_variables(controls, options.variables)
+    controls = plan.controls
+    info = engine.snapshot_info()
+    if controls and info is None:
+        require_account_table(engine)
     missing = missing_optional_tables(engine) if controls else frozenset()
     missing_columns = missing_optional_columns(engine) if controls else frozenset()
-    info = engine.snapshot_info()
     uncaptured = info.uncaptured_tables() if info is not None else {}
 
     outcomes: dict[str, tuple[Graded, float]] = {}
@@ -160,8 +144,9 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
 
     from rootwatch import __version__
     from rootwatch.accounts import account_names
+    from rootwatch.activity import root_activity
 
-    root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in selected))
+    root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in plan.targets))
     context = RunContext(
         as_of=as_of,
         engine_kind=engine.kind,
@@ -172,24 +157,6 @@ def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) 
         snapshot=info,
         tool_version=__version__,
         account_names=account_names(engine, as_of) if controls else {},
+        root_activity=root_activity(engine, plan.activity, as_of, options.variables) if plan.activity else None,
     )
     return RunResult(root, context)
-
-
-def check_variables(controls: Mapping[str, Control], values: Mapping[str, object]) -> None:
-    """Raise VariableError, before anything runs, when a control uses a variable with no value.
-
-    A control whose SQL does not even parse is left to fail on its own, as an ``error`` row.
-    """
-    from rootwatch.sql.parsing import placeholders
-
-    for control in controls.values():
-        try:
-            used = placeholders(control.source)
-        except SqlError:
-            continue
-        for name in sorted(used - set(values)):
-            raise VariableError(
-                f"control {control.id} uses :{name}, which has no value",
-                hint=f"declare variable {name!r} in mod.yaml or pass --var {name}=VALUE",
-            )

@@ -15,6 +15,7 @@ from rootwatch.exitcodes import ExitCode
 from rootwatch.status import Status
 
 if TYPE_CHECKING:
+    from rootwatch.activity import ActivityDay
     from rootwatch.mod.model import Benchmark, ControlNode
     from rootwatch.snapshot.metadata import SnapshotInfo
 
@@ -89,6 +90,13 @@ class ControlRun:
     rows: tuple[ResultRow, ...]
     error: str | None = None
     duration_s: float = 0.0
+    not_assessed: bool = False
+    """A benchmark item the mod does not assess: no control ran, and its one ``skip`` row says so.
+    Always true for a node without a control (set here when a caller leaves it out)."""
+
+    def __post_init__(self) -> None:
+        if self.node.control is None and not self.not_assessed:
+            object.__setattr__(self, "not_assessed", True)
 
     @property
     def summary(self) -> StatusSummary:
@@ -142,6 +150,9 @@ class RunContext:
     tool_version: str = ""
     account_names: Mapping[str, str] = field(default_factory=dict)
     """Account id → display name (Organizations name, else IAM alias); see rootwatch.accounts."""
+    root_activity: tuple[ActivityDay, ...] | None = None
+    """Root events per day, account and credential when the snapshot holds CloudTrail events
+    (the HTML report's timeline); None otherwise. See rootwatch.activity."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,8 @@ class ResultRecord:
     dimensions: Mapping[str, str | None]
     tags: Mapping[str, str]
     run_error: str | None = None
+    not_assessed: bool = False
+    """The record of a benchmark item the mod does not assess (see ControlRun.not_assessed)."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,7 @@ class RunResult:
                 control=node.control.id if node.control else None,
                 severity=node.severity,
                 tags=dict(node.tags),
+                not_assessed=run.not_assessed,
             )
             if run.error:
                 records.append(

@@ -13,7 +13,9 @@ literals and the fields below); anything else is rejected with the offending tex
 passed to ``eval`` or to a database. Fields:
 
 ``control_id`` (or ``id``)
-    the benchmark item or control id, e.g. ``cis_v700_2_4`` or ``root_no_access_keys``
+    the benchmark item or control id, e.g. ``cis_v700_2_4`` or ``root_no_access_keys``; an id
+    written qualified, as the JSON and CSV exports print it (``rootwatch.control.cis_v700_2_4``),
+    is compared by its short id
 ``control``
     the id of the SQL control behind the item (NULL for items the mod does not assess)
 ``title``, ``description``, ``severity``
@@ -34,7 +36,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Union
 
@@ -55,7 +57,6 @@ FIELDS = ("control_id", "id", "control", "title", "description", "severity")
 """Plain fields of ``--where``; ``tags.<key>`` comes on top."""
 
 Value = Union[str, float, bool, None]
-Predicate = Callable[["ControlNode"], bool]
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,6 +90,26 @@ class WhereExpression:
     def __call__(self, node: ControlNode) -> bool:
         return self.matches(node)
 
+    def describe(self) -> str:
+        """How the option was given, for messages: ``--where "severity = 'critical'"``."""
+        return f"--where {self.text!r}"
+
+
+@dataclass(frozen=True)
+class WhereAll:
+    """Several ``--where`` expressions, all of which must hold."""
+
+    expressions: tuple[WhereExpression, ...]
+
+    def matches(self, node: ControlNode) -> bool:
+        return all(expression.matches(node) for expression in self.expressions)
+
+    def __call__(self, node: ControlNode) -> bool:
+        return self.matches(node)
+
+    def describe(self) -> str:
+        return " and ".join(expression.describe() for expression in self.expressions)
+
 
 def parse_where(text: str) -> WhereExpression:
     """Parse and check ``text``; raises :class:`UsageError` naming the problem."""
@@ -103,17 +124,38 @@ def parse_where(text: str) -> WhereExpression:
     if len(trees) != 1:
         raise UsageError(f"--where {text!r} must be one expression (no ';')", hint=_WHERE_HINT)
     _check(trees[0], text)
-    return WhereExpression(text, trees[0])
+    return WhereExpression(text, _short_ids(trees[0]))
 
 
-def where_predicate(expressions: Sequence[str]) -> Predicate | None:
+def where_predicate(expressions: Sequence[str]) -> WhereExpression | WhereAll | None:
     """One predicate for every ``--where`` given (all must hold), or None when there are none."""
     parsed = [parse_where(text) for text in expressions]
     if not parsed:
         return None
     if len(parsed) == 1:
         return parsed[0]
-    return lambda node: all(p.matches(node) for p in parsed)
+    return WhereAll(tuple(parsed))
+
+
+_ID_FIELDS = ("control_id", "id", "control")
+
+
+def _short_ids(tree: exp.Expression) -> exp.Expression:
+    """``tree`` with text compared to an id field written short: the exports print
+    ``rootwatch.control.cis_v700_2_4``, and ``control_id = 'rootwatch.control.cis_v700_2_4'`` (or a
+    ``like`` pattern starting that way) must select what the export shows."""
+    from rootwatch.mod.ids import short_id
+
+    def is_id(node: exp.Expression | None) -> bool:
+        return isinstance(node, exp.Column) and not node.table and node.name.lower() in _ID_FIELDS
+
+    for node in list(tree.walk()):
+        if not isinstance(node, (*_SEVERITY_TESTS, exp.Like, exp.ILike)) or not is_id(node.this):
+            continue
+        for operand in [node.args.get("expression"), node.args.get("low"), node.args.get("high"), *node.expressions]:
+            if isinstance(operand, exp.Literal) and operand.is_string:
+                operand.replace(exp.Literal.string(short_id(operand.this)))
+    return tree
 
 
 _FIELDS_HINT = "fields: control_id, control, title, description, severity, tags.<key>"
@@ -367,7 +409,7 @@ def shown_result(result: RunResult, statuses: frozenset[Status] | None) -> RunRe
         error = run.error if Status.ERROR in statuses else None
         if not rows and error is None:
             return None
-        return ControlRun(run.node, rows, error, run.duration_s)
+        return replace(run, rows=rows, error=error)
 
     def narrow_group(group: GroupRun) -> GroupRun | None:
         children: list[GroupRun | ControlRun] = []

@@ -114,4 +114,4 @@ def test_fixing_every_listed_problem_leaves_a_valid_mod(run_cli, tmp_path: Path)
     (root / "mod.yaml").write_text(MOD_YAML.replace("      - control: no_such_control\n", ""))
     code, out, err = run_cli("check", "--mod-location", str(root))
     assert (code, err) == (0, "")
-    assert out == "mod broken is valid: 5 controls, 0 queries, 1 benchmarks\n"
+    assert out == "mod broken is valid: 5 controls, 0 queries, 1 benchmark\n"

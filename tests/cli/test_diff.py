@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from helpers.mods import scratch_mod
+from helpers.snapshots import keys_snapshot
+
 from rootwatch.diff import FAIL_ON_POLICIES, Outcome, ResultKey, ResultSet, diff_results, should_fail
 from rootwatch.status import Status
 
-SCRATCH = Path(__file__).resolve().parents[1] / "output" / "scratch.py"
 OLD_KEYS = {"111111111111": 0, "222222222222": 1}
 NEW_KEYS = {"111111111111": 1, "222222222222": 0, "333333333333": 1}
-
-
-def load_scratch():  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location("rootwatch_test_scratch", SCRATCH)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture()
 def runs(tmp_path: Path, run_cli) -> dict[str, Path]:
     """A mod, two snapshots (old, new) and their JSON exports of 'benchmark run root'."""
-    scratch = load_scratch()
-    mod = scratch.make_mod(tmp_path / "mod")
+    mod = scratch_mod(tmp_path / "mod")
     paths = {"mod": mod}
     for name, keys in (("old", OLD_KEYS), ("new", NEW_KEYS)):
-        snapshot = scratch.make_snapshot(tmp_path / f"{name}.duckdb", keys)
+        snapshot = keys_snapshot(tmp_path / f"{name}.duckdb", keys)
         export = tmp_path / f"{name}.json"
         code, _, err = run_cli(
             "benchmark", "run", "root", "--mod-location", str(mod), "--snapshot", str(snapshot),
@@ -48,9 +40,9 @@ New  {new}  (as of 2026-11-25T12:00:00+00:00)
 
 New alarms (2)
   ok -> alarm  root_no_access_keys  arn:aws:iam::111111111111:root  [111111111111]
-      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).
+      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).
   absent -> alarm  root_no_access_keys  arn:aws:iam::333333333333:root  [333333333333]
-      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).
+      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).
 
 Resolved (1)
   alarm -> ok  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]
@@ -89,7 +81,7 @@ def test_json_output_and_export(run_cli, runs, tmp_path: Path) -> None:
         "old": None,
         "new": {
             "status": "alarm",
-            "reason": "Root user has 1 access key(s) (account summary); no credential report to say which "
+            "reason": "Root user has 1 access key (account summary); no credential report to say which "
             "(run aws iam generate-credential-report).",
         },
     }
@@ -110,7 +102,7 @@ def test_the_same_run_twice_passes_unless_failing_is_gated(run_cli, runs) -> Non
     assert out.splitlines()[3:] == [
         "Still failing (1)",
         "  alarm -> alarm  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]",
-        "      Root user has 1 access key(s) (account summary); no credential report to say which (run aws iam generate-credential-report).",
+        "      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).",
         "",
         "Summary  new alarms 0  new errors 0  still failing 1  resolved 0  unchanged 3",
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ROWS
+from helpers.mods import CLI_ROWS
 
 
 def _results(document: dict) -> list[tuple]:
@@ -32,7 +32,7 @@ def test_snapshot_and_postgres_grade_alike(run_cli, cli_mod: Path, cli_snapshot:
     common = ("benchmark", "run", "demo", "--mod-location", str(cli_mod), "--output", "json", "--as-of", "2026-11-25T12:00:00Z")
     code_duck, out_duck, _ = run_cli(*common, "--snapshot", str(cli_snapshot))
     with psycopg.connect(pg_dsn) as con:
-        schema = postgres_schema_with_rows(con, ROWS)
+        schema = postgres_schema_with_rows(con, CLI_ROWS)
         try:
             code_pg, out_pg, err = run_cli(*common, "--database", pg_dsn, "--search-path", schema)
         finally:

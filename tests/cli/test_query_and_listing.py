@@ -55,7 +55,7 @@ def test_var_list_shows_effective_values(run_cli, cli_mod: Path) -> None:
 
 def test_listings(run_cli, cli_mod: Path) -> None:
     _, out, _ = run_cli("benchmark", "list", "--mod-location", str(cli_mod), "--output", "csv")
-    assert out == "benchmark,title,controls,assessed\ndemo,Demo benchmark,2,2\nbroken,Broken controls,4,4\n"
+    assert out == "benchmark,title,controls,assessed,not assessed\ndemo,Demo benchmark,2,2,0\nbroken,Broken controls,4,4,0\n"
     _, out, _ = run_cli("control", "list", "--mod-location", str(cli_mod), "--tag", "service=AWS/IAM", "--output", "csv")
     assert out == "control,severity,title\nroot_no_access_keys,critical,Root user has no access keys\n"
     _, out, _ = run_cli("control", "show", "root_no_access_keys", "--mod-location", str(cli_mod))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import dedent
+from helpers import dedent
 
 
 def test_benchmark_run_text_output_and_exit_code(run_cli, cli_mod: Path, cli_snapshot: Path) -> None:
@@ -16,14 +16,14 @@ def test_benchmark_run_text_output_and_exit_code(run_cli, cli_mod: Path, cli_sna
         + Demo benchmark  alarm 1  ok 1  info 1
           + Keys  alarm 1  ok 1
             + Root user has no access keys  alarm 1  ok 1
-              | OK     Root user has no access keys.  [111111111111]
-              | ALARM  Root user has 1 access key(s): key 1 (active, last used 2026-11-20, 5 days ago).  [222222222222]
+              | OK     111111111111  Root user has no access keys.
+              | ALARM  222222222222  Root user has 1 access key: key 1 (active, last used 2026-11-20, 5 days ago).
           + Labelled  info 1
-            | INFO   label security  [111111111111]
+            | INFO   111111111111  label security
 
-        Summary  alarm 1  error 0  ok 1  info 1  skip 0   (3 results from 2 controls)
-        As of    2026-11-25T12:00:00+00:00
-        Source   snapshot {cli_snapshot} (captured 2026-11-25T12:00:00+00:00)
+        Summary  alarm 1  error 0  ok 1  info 1  skip 0   3 results, 2 controls
+        As of    2026-11-25 12:00 UTC
+        Source   snapshot {cli_snapshot} (captured 2026-11-25 12:00 UTC)
         """
     )
     assert err == ""
@@ -33,8 +33,8 @@ def test_brief_shows_only_failures(run_cli, cli_mod: Path, cli_snapshot: Path) -
     code, out, _ = run_cli("benchmark", "run", "demo", "--mod-location", str(cli_mod), "--snapshot", str(cli_snapshot), "--output", "brief")
     assert code == 1
     assert out.splitlines() == [
-        "ALARM  root_no_access_keys  222222222222  Root user has 1 access key(s): key 1 (active, last used 2026-11-20, 5 days ago).",
-        "Summary  alarm 1  error 0  ok 1  info 1  skip 0   (3 results from 2 controls)",
+        "ALARM  root_no_access_keys  222222222222  Root user has 1 access key: key 1 (active, last used 2026-11-20, 5 days ago).",
+        "Summary  alarm 1  error 0  ok 1  info 1  skip 0   3 results, 2 controls",
     ]
 
 

@@ -308,6 +308,47 @@ def sample_result(*benchmarks: str, payload: bool = False, snapshot: bool = True
     return Fixture(payload).result(benchmarks or ("cis_v700",), snapshot=snapshot)
 
 
+# ---- a run with everything the reports draw: account names, the alerting chain, root activity ----
+
+ACCOUNT_NAMES = {A1: "prod-payments", A2: "data-science-sandbox-with-a-rather-long-name", A3: "legacy"}
+CHAIN_ROWS = (
+    row(A1, Status.OK, "Root usage is monitored: trail main delivers to log group cloudtrail in us-east-1; filter "
+        "root-usage counts root usage into metric CIS/RootUsage; alarm root-usage notifies topic "
+        "arn:aws:sns:us-east-1:111111111111:alerts with 1 confirmed subscription.", region="us-east-1"),
+    row(A2, Status.ALARM, "CLOUDWATCH_ALARMS_NOT_PRESENT: no alarm in us-east-1 on metric CIS/RootUsage of filter "
+        "root-usage (log group cloudtrail in us-east-1).", region="us-east-1"),
+    row(A3, Status.ALARM, "SNS_SUBSCRIPTION_NOT_PRESENT: topic arn:aws:sns:eu-west-1:333333333333:root of alarm "
+        "root-usage on metric CIS/RootUsage has no confirmed subscription (1 pending confirmation).", region="eu-west-1"),
+)
+
+
+def activity_days() -> tuple:
+    """Root activity over February 2026: console sign-ins, a key, a centralized session, failures."""
+    from datetime import date
+
+    from rootwatch.activity import ActivityDay
+
+    return (
+        ActivityDay(date(2026, 2, 3), A1, "centralized root session", 1, 0),
+        ActivityDay(date(2026, 2, 14), A2, "password", 2, 1),
+        ActivityDay(date(2026, 2, 20), A3, "root access key", 5, 0),
+        ActivityDay(date(2026, 2, 27), A2, "password", 1, 0),
+        ActivityDay(date(2026, 2, 27), A2, "root access key", 12, 3),
+    )
+
+
+def pictures_result(*benchmarks: str) -> RunResult:
+    """``sample_result`` with account names, a broken alerting chain for two accounts and root
+    activity in the snapshot: every picture the HTML report and the CIS HTML table draw."""
+    from dataclasses import replace
+
+    fixture = Fixture()
+    outcomes = {**fixture.outcomes(), "root_usage_monitored": (CHAIN_ROWS, None)}
+    trees = {"cis_v700": fixture.cis_v700, "cis_v120": fixture.cis_v120, "root": fixture.root}
+    result = grade([trees[name]() for name in benchmarks or ("root", "cis_v700")], outcomes)
+    return replace(result, context=replace(result.context, account_names=ACCOUNT_NAMES, root_activity=activity_days()))
+
+
 # Golden files of the CIS text formats (scripts/regen-cis-golden rewrites them): a run of two CIS
 # versions, so the files also pin how several versions are laid out.
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden" / "output"

@@ -5,7 +5,7 @@ files in tests/golden/output/ change only when a format does. It has two benchma
 with a nested section), a control run on its own, every status, a control that could not run, an
 error row, a control that returned no rows, dimensions (account_id, region), tags, a benchmark item
 the mod does not assess, markup in a reason and a tag (``<script>alert(1)</script>``) and a reason
-with a comma, a double quote and a newline.
+with a comma, a double quote and a newline, and one account with a display name (the other without).
 
 scripts/regen-output-golden imports this module to rewrite the golden files.
 """
@@ -34,6 +34,7 @@ GOLDEN_FILES = {
     "json": "json.json",
     "md": "md.md",
     "junit": "junit.xml",
+    "nunit3": "nunit3.xml",
     "asff": "asff.json",
     "ocsf": "ocsf.json",
 }
@@ -192,6 +193,7 @@ def build_sample_result() -> RunResult:
         variables={"root_recent_days": 30},
         snapshot=snapshot,
         tool_version="0.1.0",
+        account_names={"111111111111": "prod-payments"},  # 222222222222 has none: shown by id alone
     )
     return RunResult(root, context)
 

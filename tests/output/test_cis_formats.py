@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers.mods import CIS_SHARED, copy_controls, repository_catalogue, stub_controls, write_files
 from cis_fixtures import GOLDEN_BENCHMARKS, GOLDEN_DIR, GOLDEN_FILES, Fixture, golden_text, grade, sample_result
-from scratch import copy_control
 
 from rootwatch.errors import UsageError
+from rootwatch.mod.cis import benchmark_id, version_files
 from rootwatch.mod.model import Benchmark, ControlDocs
 from rootwatch.output import cis_table_csv, cis_table_md, cis_table_xlsx, export_target
 from rootwatch.output.cis_table import FLAT_COLUMNS
@@ -131,7 +133,7 @@ def test_xlsx_sheet_layout() -> None:
     assert sheet.cell(header_row + 1, 12).alignment.wrap_text
     info = [sheet.cell(r, 1).value for r in range(1, header_row)]
     assert info[0] == "CIS AWS Foundations Benchmark v7.0.0"
-    assert "As of: 2026-03-01T12:00:00+00:00   Snapshot captured at: 2026-03-01T06:30:00+00:00" in info
+    assert "As of: 2026-03-01 12:00 UTC   Snapshot captured at: 2026-03-01 06:30 UTC" in info
     assert any(line.startswith("Evidence prerequisites (rootwatch, not a CIS section): Credential report") for line in info)
     by_item = {r["Item"]: r for r in rows}
     assert (by_item["2.4"]["Result"], by_item["2.4"]["Passing"], by_item["2.4"]["Failing accounts"]) == ("fail", 1, "222222222222")
@@ -173,28 +175,20 @@ def test_export_names_pick_the_cis_formats() -> None:
 
 
 def _scratch_mod(tmp_path: Path) -> Path:
-    """The repository's mod.yaml beside a stub for every control it names (loads whatever others
-    are still writing), so the CIS trees are the real ones."""
-    import yaml
-
-    text = (REPO / "mod.yaml").read_text("utf-8")
-    names = set(re.findall(r"control: ([a-z0-9_]+)", text))
-    controls = tmp_path / "controls"
-    controls.mkdir()
-    for name in names:
-        (controls / f"{name}.sql").write_text("select 'r' as resource, 'ok' as status, 'fine' as reason\n")
-        meta = {"title": name, "description": name, "severity": "high", "docs": {"rationale": "r", "remediation": f"fix {name}"}}
-        (controls / f"{name}.yaml").write_text(yaml.safe_dump(meta))
-    (tmp_path / "mod.yaml").write_text(text, "utf-8")
+    """The repository's mod.yaml and CIS catalogue beside a stub for every control they name
+    (loads whatever others are still writing), so the CIS trees are the real ones."""
+    shutil.copy(REPO / "mod.yaml", tmp_path / "mod.yaml")
+    names = set(re.findall(r"control: ([a-z0-9_]+)", (REPO / "mod.yaml").read_text("utf-8")))
+    stub_controls(tmp_path, names | repository_catalogue(tmp_path))
     return tmp_path
 
 
-def test_xlsx_of_every_cis_version_of_mod_yaml_holds_every_item(tmp_path: Path) -> None:
+def test_xlsx_of_every_cis_version_holds_every_item(tmp_path: Path) -> None:
     from rootwatch.mod.loader import load_mod
 
     mod = load_mod(_scratch_mod(tmp_path))
     cis = [b for b in mod.benchmarks.values() if b.cis_version]
-    assert len(cis) == 10
+    assert [b.id for b in cis] == [benchmark_id(p.stem) for p in version_files(REPO)]
     outcomes = {name: ((ResultRow("r", Status.OK, "fine", (("account_id", "1"),)),), None) for name in mod.controls}
     workbook = _workbook(grade(cis, outcomes))
     assert workbook.sheetnames == [f"CIS {b.cis_version}" for b in cis]
@@ -212,11 +206,16 @@ def test_cli_exports_the_cis_table_from_a_duckdb_database(tmp_path: Path, capsys
     from rootwatch.cli.main import main
 
     mod_dir = tmp_path / "mod"
-    (mod_dir / "controls").mkdir(parents=True)
-    for name in ("root_no_access_keys", "credential_report_fresh"):
-        copy_control(name, mod_dir / "controls")
+    copy_controls(mod_dir, ["root_no_access_keys", "credential_report_fresh"])
     mod_yaml = (REPO / "mod.yaml").read_text("utf-8")
-    (mod_dir / "mod.yaml").write_text(mod_yaml[: mod_yaml.index("\nbenchmarks:")] + SCRATCH_BENCHMARKS, "utf-8")
+    write_files(
+        mod_dir,
+        {
+            "mod.yaml": mod_yaml[: mod_yaml.index("\nbenchmarks:")] + "\n",
+            "cis/cis.yaml": CIS_SHARED,
+            "cis/v4.0.0.yaml": SCRATCH_CIS_V400,
+        },
+    )
     snapshot = tmp_path / "org.duckdb"
     memory = duckdb_with_rows(
         {
@@ -252,19 +251,10 @@ def _workbook_file(path: Path):
     return openpyxl.load_workbook(path)
 
 
-SCRATCH_BENCHMARKS = """
-benchmarks:
-  cis_v400:
-    title: CIS v4 (scratch)
-    cis_version: v4.0.0
-    children:
-      - benchmark: cis_v400_prerequisites
-        title: Evidence prerequisites (rootwatch, not a CIS section)
-        children:
-          - control: credential_report_fresh
-      - section: "1"
-        title: IAM
-        items:
-          - {item: "1.4", title: "Ensure no root key", level: 1, type: automated, control: root_no_access_keys}
-          - {item: "1.5", title: "Ensure MFA", level: 1, type: automated}
+SCRATCH_CIS_V400 = """
+sections:
+  "1": IAM
+recommendations:
+  - {item: "1.4", title: "Ensure no root key", level: 1, type: automated, control: root_no_access_keys}
+  - {item: "1.5", title: "Ensure MFA", level: 1, type: automated}
 """

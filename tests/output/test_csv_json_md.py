@@ -16,6 +16,7 @@ def test_csv_columns_in_powerpipe_order(sample_result, render) -> None:
         "group_id", "title", "description", "control_id", "control_title", "control_description", "reason",
         "resource", "status", "severity",
         "account_id", "region",  # dimensions, sorted
+        "account_name",  # beside the dimensions, because results carry an account_id
         "cis", "cis_item_id", "cis_level", "cis_section_id", "cis_type", "cis_version", "note", "service",  # tags, sorted
     ]  # fmt: skip
     assert all(len(row) == len(rows[0]) for row in rows)

@@ -32,7 +32,7 @@ from rootwatch.output import FORMATS, format_named
 from rootwatch.results import RunResult
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN_FORMATS = ("text", "brief", "csv", "json", "md", "junit", "asff", "ocsf")
+GOLDEN_FORMATS = ("text", "brief", "csv", "json", "md", "junit", "nunit3", "asff", "ocsf")
 
 # Golden files the shared fixture modules do not list; format name -> file under tests/golden/output.
 RUN_EXTRA_GOLDEN_FILES = {"html": "html.html"}

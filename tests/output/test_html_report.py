@@ -16,6 +16,7 @@ from cis_fixtures import A1, A2, A3, AS_OF, CAPTURED_AT, PAYLOADS, parse_html, s
 from rootwatch.output import cis_table_html, html
 from rootwatch.output.html_assets import esc, script_json
 from rootwatch.status import Status
+from rootwatch.wording import instant
 
 
 def _report(*benchmarks: str, payload: bool = False) -> str:
@@ -67,12 +68,16 @@ def test_only_the_report_script_may_run() -> None:
 def test_header_states_what_was_graded() -> None:
     tree = parse_html(_report())
     meta = {dt.text: dd.text for dt, dd in zip(tree.find_all("dt"), tree.find_all("dd"))}
-    assert meta["As of"] == AS_OF.isoformat()
-    assert meta["Snapshot captured at"] == CAPTURED_AT.isoformat()
+    # As people read them: no microseconds, the time zone shown.
+    assert meta["As of"] == "2026-03-01 12:00 UTC" == instant(AS_OF)
+    assert meta["Snapshot captured at"] == "2026-03-01 06:30 UTC" == instant(CAPTURED_AT)
+    assert meta["Run"] == "2026-03-02 09:15 UTC, took 3 s"
     assert meta["Data source"] == "snapshot examples/org.duckdb"
     assert meta["Exit code"] == "2: at least one control or result in error"
     totals = tree.find("p", id="rw-totals").text
-    assert re.sub(r"\s+", " ", totals) == "alarm 3 error 6 ok 23 info 2 skip 11 (45 results from 23 controls)"
+    assert re.sub(r"\s+", " ", totals) == (
+        "alarm 3 error 6 ok 23 info 2 skip 11 45 results; 23 controls (15 assessed, 8 not assessed)"
+    )
 
 
 def test_live_endpoint_and_alarm_only_runs() -> None:
@@ -100,17 +105,25 @@ def test_data_block_holds_every_record() -> None:
     assert error["reason"].startswith("control could not run: control root_usage_monitored failed")
 
 
+def _bars(chart) -> dict[str, object]:
+    return {row.attrs["data-label"]: row for row in chart.find_all("div") if row.has_class("bar-row")}
+
+
 def test_charts_count_by_section_and_by_account() -> None:
     tree = parse_html(_report())
-    sections = tree.find("svg", id="chart-sections")
-    bars = {g.attrs["data-label"]: int(g.attrs["data-total"]) for g in sections.find_all("g") if g.has_class("bar")}
+    sections = next(div for div in tree.find_all("div") if div.attrs.get("id") == "chart-sections")
+    bars = {label: int(row.attrs["data-total"]) for label, row in _bars(sections).items()}
     assert bars["2 Identity and Access Management"] == 19
     assert bars["Evidence"] == 3 and bars["3 Storage"] == 2
-    headings = [t.text for t in sections.find_all("text") if t.has_class("heading")]
+    # Labels are HTML text, which wraps: a long section title is never cut off.
+    labels = [span.text for span in sections.find_all("span") if span.has_class("label")]
+    assert "Evidence prerequisites (rootwatch, not a CIS section)" in labels
+    headings = [div.text for div in sections.find_all("div") if div.has_class("heading")]
     assert headings == ["AWS root user", "CIS AWS Foundations Benchmark v7.0.0"]
-    accounts = tree.find("svg", id="chart-accounts")
-    per_account = {g.attrs["data-label"]: g for g in accounts.find_all("g") if g.has_class("bar")}
-    assert list(per_account) == [A1, A2, A3]
+    accounts = next(div for div in tree.find_all("div") if div.attrs.get("id") == "chart-accounts")
+    per_account = _bars(accounts)
+    # Accounts with alarms or errors first, the most first; clean ones after.
+    assert list(per_account) == [A2, A3, A1]
     segments = {s.attrs["data-status"]: int(s.attrs["data-count"]) for s in per_account[A2].find_all("rect")}
     records = [r for r in sample_result("root", "cis_v700").records() if r.dimensions.get("account_id") == A2]
     expected = {s.value: sum(1 for r in records if r.status is s) for s in Status}
@@ -166,9 +179,19 @@ def test_cis_html_is_self_contained_escaped_and_scriptless() -> None:
     sections = tree.find_all("section")
     assert [s.attrs["data-benchmark"] for s in sections] == ["cis_v700", "cis_v120"]
     items = [tr.attrs["data-item"] for tr in sections[0].find_all("tr") if tr.has_class("item")]
-    assert items == ["2.1.1", "2.1.2", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.14", "3.1.1", "3.1.2", "4.1", "4.2", "5.1", "5.3"]
+    # Each section's items the mod does not assess are folded right under its heading, in order.
+    assert items == ["2.2", "2.3", "2.14", "2.1.2", "2.1.1", "2.4", "2.5", "2.6", "2.7", "2.8", "3.1.1", "3.1.2", "4.2", "4.1", "5.1", "5.3"]
+    folds = [tr for tr in sections[0].find_all("tr") if tr.has_class("folded")]
+    assert [f.find("summary").text for f in folds] == [
+        "3 items not assessed by this mod: 2.2, 2.3, 2.14",
+        "1 item not assessed by this mod: 2.1.2",
+        "2 items not assessed by this mod: 3.1.1, 3.1.2",  # section 3 holds nothing graded: folded whole
+        "1 item not assessed by this mod: 4.2",
+        "1 item not assessed by this mod: 5.1",
+    ]
+    assert all(tr.has_class("not-assessed") for f in folds for tr in f.find_all("tr") if tr is not f)
     headings = [tr.attrs["data-section"] for tr in sections[0].find_all("tr") if tr.has_class("section")]
-    assert headings == ["2", "2.1", "3", "3.1", "4", "5"]
+    assert headings == ["2", "2.1", "3", "4", "5"]
     note = sections[0].find("div")
     assert note.has_class("prerequisite") and note.text.startswith("Evidence prerequisites (rootwatch, not a CIS section):")
     row = next(tr for tr in sections[0].find_all("tr") if tr.attrs.get("data-item") == "2.4")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rootwatch.cli.main import main
-from snapshot_support import query
+from helpers.snapshots import query
 
 ACCOUNT = "123456789012"
 HEADER = (
@@ -60,6 +60,8 @@ def org(tmp_path: Path) -> Path:
                                                            "ActionsEnabled": True, "AlarmActions": [f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"]}]})
     dump(east / "list-subscriptions.json", {"Subscriptions": [{"SubscriptionArn": "PendingConfirmation", "TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"}]})
     dump(account / "eu-west-1" / "describe-alarms.json", {"MetricAlarms": []})
+    for region in ("us-east-1", "eu-west-1"):  # captured, and empty: no EventBridge rule there
+        dump(account / region / "list-rules.json", {"Rules": []})
     log = root / LOG_KEY
     log.parent.mkdir(parents=True)
     log.write_bytes(gzip.compress(json.dumps({"Records": [ROOT_LOGIN]}).encode()))
@@ -89,7 +91,7 @@ def test_builds_every_table_from_the_layout(run_cli, org: Path, tmp_path: Path) 
     out = tmp_path / "snap.duckdb"
     code, stdout, stderr = run_cli(str(org), "-o", str(out))
     assert (code, stdout) == (0, "")
-    assert stderr == f"rootwatch: wrote {out}: 1 account, 10 rows, 1 CloudTrail log file, captured at 2026-11-20T08:41:12+00:00\n"
+    assert stderr == f"rootwatch: wrote {out}: 1 account, 10 rows, 1 CloudTrail log file, captured at 2026-11-20 08:41:12 UTC\n"
     counts = dict(query(out, """
         select 'report', count(*) from aws_iam_credential_report union all
         select 'summary', count(*) from aws_iam_account_summary union all
@@ -314,7 +316,7 @@ def test_credential_report_csv_alone(run_cli, tmp_path: Path) -> None:
     report.write_text(REPORT)
     out = tmp_path / "snap.duckdb"
     code, _, err = run_cli("--credential-report", str(report), "--account-id", ACCOUNT, "-o", str(out), "--captured-at", "2026-11-20T09:00:00Z")
-    assert (code, err) == (0, f"rootwatch: wrote {out}: 1 account, 3 rows, 0 CloudTrail log files, captured at 2026-11-20T09:00:00+00:00\n")
+    assert (code, err) == (0, f"rootwatch: wrote {out}: 1 account, 3 rows, 0 CloudTrail log files, captured at 2026-11-20 09:00 UTC\n")
     assert query(out, "select user_name, generated_time::varchar, account_id from aws_iam_credential_report order by 1") == [
         ("<root_account>", "2026-11-20 09:00:00+00", ACCOUNT), ("alice", "2026-11-20 09:00:00+00", ACCOUNT)]
     assert query(out, "select account_id, arn from aws_account") == [(ACCOUNT, f"arn:aws:::{ACCOUNT}")]
@@ -416,6 +418,29 @@ def test_credential_report_alone_grades_what_it_holds_and_skips_the_rest(run_cli
         f"Not assessed: the snapshot did not capture aws_iam_virtual_mfa_device for account {ACCOUNT}, so "
         "root_hardware_mfa_enabled cannot grade it; rebuild the snapshot with that evidence "
         "(rootwatch snapshot from-aws, or from-files with the account's AWS CLI outputs).")
+
+
+def test_credential_report_alone_without_mfa_alarms_on_hardware_mfa(run_cli, tmp_path: Path, capsys) -> None:
+    """No MFA at all cannot be hardware MFA, with or without the virtual MFA device list: the alarm
+    stands (alarms_stand_without), as the organisation snapshot grades it; the alias names the account."""
+    import csv
+    import io
+
+    report = tmp_path / "report.csv"
+    report.write_text(REPORT.replace("not_supported,true,", "not_supported,false,", 1))
+    out = tmp_path / "snap.duckdb"
+    code, _, err = run_cli(
+        "--credential-report", str(report), "--account-alias", "prod-payments", "-o", str(out), "--captured-at", "2026-11-20T09:00:00Z"
+    )
+    assert code == 0, err
+    main(["control", "run", "root_hardware_mfa_enabled", "--snapshot", str(out), "--output", "csv"])
+    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (row["status"], row["account_name"]) == ("alarm", "prod-payments")
+    assert row["reason"].startswith("Root user has no MFA at all")
+    assert run_cli("examples", "--account-alias", "x", "-o", str(tmp_path / "x.duckdb"))[2] == (
+        "rootwatch: error: --account-alias goes with --credential-report\n"
+        "  hint: in DIR, put each account's list-account-aliases.json in its folder\n"
+    )
 
 
 def _more_logs(org: Path, count: int) -> list[Path]:
@@ -557,7 +582,7 @@ def test_metadata_of_a_build_from_a_relative_folder_with_a_skipped_log(run_cli, 
     code, _, stderr = run_cli(org.name, "-o", str(out), "--skip-bad-files")
     assert code == 0, stderr
     assert stderr.splitlines()[0] == (f"rootwatch: wrote {out}: 1 account, 9 rows, 0 CloudTrail log files, "
-                                      "captured at 2026-11-20T08:41:12+00:00")
+                                      "captured at 2026-11-20 08:41:12 UTC")
     assert query(out, "select source_detail from rootwatch_snapshot") == [(str(org.resolve()),)]
     assert query(out, "select account_id, region, source from rootwatch_snapshot_issues") == [
         (ACCOUNT, "us-east-1", truncated.relative_to(org).as_posix())]

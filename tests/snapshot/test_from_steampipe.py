@@ -18,7 +18,7 @@ from rootwatch.cli.main import main
 from rootwatch.schema.tables import ColumnType, load_tables
 from rootwatch.snapshot import from_steampipe
 from rootwatch.snapshot.metadata import read_snapshot_info
-from snapshot_support import grade_root
+from helpers.snapshots import grade_root
 
 pytestmark = pytest.mark.postgres
 

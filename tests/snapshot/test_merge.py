@@ -12,7 +12,7 @@ import pytest
 from rootwatch.cli.main import main
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue, read_snapshot_info
 from rootwatch.snapshot.writer import SnapshotWriter
-from snapshot_support import grade_root, query
+from helpers.snapshots import grade_root, query
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 
@@ -83,7 +83,8 @@ def test_merge_keeps_every_account_and_grades_like_the_rows_loaded_directly(tmp_
     b = _snapshot(tmp_path / "b.duckdb", "222222222222", T0 + timedelta(minutes=30), issue="AccessDenied: logs:DescribeMetricFilters")
     out = tmp_path / "org.duckdb"
     assert _run(str(a), str(b), "-o", str(out)) == 0
-    assert capsys.readouterr().out.startswith(f"wrote {out}: 2 accounts, 12 rows, 1 issue")
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"rootwatch: wrote {out}: 2 accounts, 12 rows, 1 issue")
 
     info = _info(out)
     assert info.source == "merge" and info.source_detail == "2 snapshots: a.duckdb, b.duckdb"
@@ -144,7 +145,7 @@ def test_prefer_chooses_the_copy_that_wins(tmp_path: Path, prefer: str, winner: 
     assert query(out, "SELECT count(*) FROM aws_cloudtrail_trail") == [(4,)], "the losers' rows are left out"
     assert query(out, "SELECT count(*) FROM aws_iam_credential_report") == [(4,)]
     assert _total_rows(out) == 12
-    assert ", 12 rows, " in capsys.readouterr().out, "the summary counts what is left after deletions"
+    assert ", 12 rows, " in capsys.readouterr().err, "the summary counts what is left after deletions"
     info = _info(out)
     account = info.accounts[0]
     assert account.source.endswith(f"[{winner}.duckdb]") and account.captured_at == _info(files[winner]).captured_at

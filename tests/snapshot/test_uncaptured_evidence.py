@@ -91,25 +91,3 @@ def test_failed_report_and_summary(tmp_path: Path, capsys, control: str, status:
     graded = _graded(_snapshot(tmp_path / "s.duckdb", issues, iam_of_failed=False), control, capsys)
     assert graded[FINE][0] == "ok"
     assert graded[FAILED][0] == status and graded[FAILED][1].startswith(reason_start), graded[FAILED]
-
-
-def test_a_report_alone_without_mfa_alarms_on_hardware_mfa(tmp_path: Path, capsys) -> None:
-    """A snapshot built from one credential report did not capture the virtual MFA devices, but a
-    root user with mfa_active false has no MFA at all, hardware or not: it alarms (as the org
-    snapshot does), while one with MFA on stays not assessed (evidence_to_pass)."""
-    report = tmp_path / "report.csv"
-    header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-    graded = {}
-    for mfa in ("false", "true"):
-        root = f"<root_account>,arn:aws:iam::{FAILED}:root,2019-03-01T00:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,{mfa},false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
-        report.write_text(header + "\n" + root + "\n")
-        snapshot = tmp_path / f"mfa-{mfa}.duckdb"
-        args = ["snapshot", "from-files", "--credential-report", str(report), "--account-id", FAILED]
-        assert main([*args, "--captured-at", "2026-11-25T12:00:00Z", "-o", str(snapshot)]) == 0
-        capsys.readouterr()
-        graded[mfa] = _graded(snapshot, "root_hardware_mfa_enabled", capsys)[FAILED]
-    assert graded["false"] == (
-        "alarm",
-        "Root user has no MFA at all; assign a hardware MFA device (a TOTP token or a FIDO security key) to the root user.",
-    )
-    assert graded["true"][0] == "skip" and "did not capture aws_iam_virtual_mfa_device" in graded["true"][1]

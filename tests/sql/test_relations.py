@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.mods import write_files
 
 from rootwatch.errors import SqlError
 from rootwatch.mod.loader import load_mod, load_mod_partly
@@ -33,13 +33,8 @@ IN_PARTITION = "select b.account_id\nfrom base as b\nwhere b.partition = :wanted
 
 
 def _mod(root: Path, control: str, relations: dict[str, str]) -> Path:
-    (root / "controls" / "relations").mkdir(parents=True)
-    (root / "mod.yaml").write_text(MOD_YAML)
-    (root / "controls" / "c.sql").write_text(control)
-    (root / "controls" / "c.yaml").write_text(META)
-    for name, sql in relations.items():
-        (root / "controls" / "relations" / f"{name}.sql").write_text(sql)
-    return root
+    files = {"mod.yaml": MOD_YAML, "controls/c.sql": control, "controls/c.yaml": META}
+    return write_files(root, files | {f"controls/relations/{name}.sql": sql for name, sql in relations.items()})
 
 
 def test_relations_read_are_prepended_dependencies_first(tmp_path: Path) -> None:
@@ -165,17 +160,9 @@ def test_control_show_sql_prints_the_expanded_text(run_cli_repo, mod) -> None:
 
 
 @pytest.fixture()
-def run_cli_repo(capsys, monkeypatch, repo: Path):
-    from rootwatch.cli.main import main
-
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([*args, "--mod-location", str(repo)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def run_cli_repo(run_cli, repo: Path):
+    """``run_cli`` on the repository's mod."""
+    return lambda *args: run_cli(*args, "--mod-location", str(repo))
 
 
 def _psql_value(value: object) -> str:
@@ -203,8 +190,7 @@ def test_every_control_runs_as_it_is_in_psql_once_relations_are_prepended(mod, p
     from rootwatch.engines.postgres_engine import PostgresEngine
     from rootwatch.snapshot.from_files import build_from_directory
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snapshot"))
-    from snapshot_support import snapshot_rows
+    from helpers.snapshots import snapshot_rows
 
     snapshot = tmp_path / "example.duckdb"
     build_from_directory(Path(__file__).resolve().parents[2] / "examples" / "org", snapshot)

@@ -30,28 +30,27 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_a_valid_mod_loads_with_cis_sugar(tmp_path: Path) -> None:
+CIS_SHARED = """\
+    title: CIS {version}
+    description: Every item of CIS {version}.
+    tags: {plugin: aws}
+    prerequisites:
+      title: Evidence
+      controls: [c1]
+    """
+
+
+def test_a_cis_version_file_is_a_benchmark(tmp_path: Path) -> None:
     root = write(
         tmp_path,
         {
-            "mod.yaml": """\
-                mod: {name: m}
-                variables:
-                  days: {type: integer, default: 30, description: window}
-                benchmarks:
-                  cis_v700:
-                    title: CIS v7
-                    cis_version: v7.0.0
-                    children:
-                      - section: "2"
-                        title: IAM
-                        children:
-                          - section: "2.1"
-                            title: Orgs
-                            items:
-                              - {item: "2.1.1", title: Central root, level: 2, type: manual, control: c1}
-                        items:
-                          - {item: "2.2", title: Contacts, level: 1, type: manual}
+            "mod.yaml": "mod: {name: m}\n",
+            "cis/cis.yaml": CIS_SHARED,
+            "cis/v7.0.0.yaml": """\
+                sections: {"2": IAM, "2.1": Orgs}
+                recommendations:
+                  - {item: "2.1.1", title: Central root, level: 2, type: manual, control: c1}
+                  - {item: "2.2", title: Contacts, level: 1, type: manual}
                 """,
             "controls/c1.sql": "select 'r' as resource, 'ok' as status, 'fine' as reason",
             "controls/c1.yaml": GOOD_META + "tags: {service: AWS/IAM}\n",
@@ -59,11 +58,14 @@ def test_a_valid_mod_loads_with_cis_sugar(tmp_path: Path) -> None:
     )
     mod = load_mod(root)
     bench = mod.benchmark("cis_v700")
+    assert (bench.title, bench.description, bench.cis_version) == ("CIS v7.0.0", "Every item of CIS v7.0.0.", "v7.0.0")
+    assert dict(bench.tags) == {"cis": "true", "cis_version": "v7.0.0", "plugin": "aws"}
     nodes = list(bench.control_nodes())
-    assert [n.id for n in nodes] == ["cis_v700_2_1_1", "cis_v700_2_2"]
-    assert [b.id for b in bench.benchmarks()] == ["cis_v700", "cis_v700_2", "cis_v700_2_1"]
-    assert nodes[0].title == "2.1.1 Central root"
-    assert dict(nodes[0].tags) == {
+    assert [n.id for n in nodes] == ["c1", "cis_v700_2_1_1", "cis_v700_2_2"]
+    assert [b.id for b in bench.benchmarks()] == ["cis_v700", "cis_v700_prerequisites", "cis_v700_2", "cis_v700_2_1"]
+    assert dict(nodes[0].tags) == {"service": "AWS/IAM", "cis": "true", "cis_version": "v7.0.0"}
+    assert nodes[1].title == "2.1.1 Central root"
+    assert dict(nodes[1].tags) == {
         "service": "AWS/IAM",
         "cis": "true",
         "cis_version": "v7.0.0",
@@ -72,9 +74,49 @@ def test_a_valid_mod_loads_with_cis_sugar(tmp_path: Path) -> None:
         "cis_level": "2",
         "cis_type": "manual",
     }
-    assert nodes[0].control is mod.controls["c1"]
-    assert nodes[1].control is None
+    assert nodes[1].control is mod.controls["c1"]
+    assert nodes[2].control is None and nodes[2].description == ""
     assert mod.benchmark("cis_v700_2_1").title == "2.1 Orgs"
+
+
+def test_cis_versions_sort_by_number_and_problems_name_their_line(tmp_path: Path) -> None:
+    item = '  - {item: "1.1", title: T, level: 1, type: automated}\n'
+    root = write(
+        tmp_path,
+        {
+            "mod.yaml": "mod: {name: m}\nbenchmarks:\n  cis_v900: {title: Taken}\n",
+            "cis/cis.yaml": CIS_SHARED,
+            "cis/v9.0.0.yaml": 'sections: {"1": S}\nrecommendations:\n' + item,
+            "cis/v10.0.0.yaml": 'sections: {"1": S}\nrecommendations:\n' + item,
+            "cis/v11.0.0.yaml": (
+                'sections: {"1": S, "4": Unused}\nrecommendations:\n'
+                '  - {item: "1.1", title: T, level: 3, type: automated, control: c2}\n'
+                '  - {item: "2.1", title: U, level: 1, type: manual}\n'
+                '  - {item: "1.1", title: T, level: 1, type: manual}\n'
+            ),
+            "cis/v12.0.0.yaml": (
+                'sections: {"1": S, "4": Unused}\nrecommendations:\n'
+                '  - {item: "1.1", title: T, level: 1, type: automated, control: c2}\n'
+                '  - {item: "2.1", title: U, level: 1, type: manual}\n'
+                '  - {item: "1.1", title: T, level: 1, type: manual}\n'
+            ),
+            "cis/latest.yaml": "sections: {}\n",
+            "controls/c1.sql": "select 1",
+            "controls/c1.yaml": GOOD_META,
+        },
+    )
+    loaded = load_mod_partly(root)
+    cis = root / "cis"
+    messages = [str(p) for p in loaded.problems]
+    assert f"{cis / 'latest.yaml'}: a CIS version file is named after its version, e.g. cis/v7.0.0.yaml" in messages
+    assert f"{cis / 'v9.0.0.yaml'}: benchmark id 'cis_v900' is used twice (first at {root / 'mod.yaml'}:3)" in messages
+    assert f"{cis / 'v11.0.0.yaml'}:3: recommendation #1: level must be one of 1, 2, \"1,2\"" in messages
+    v12 = cis / "v12.0.0.yaml"
+    assert any(m.startswith(f"{v12}:3: unknown control 'c2'") for m in messages)
+    assert f"{v12}:4: item 2.1: section 2 has no title under 'sections'" in messages
+    assert f"{v12}:5: item 1.1 is listed twice (first at line 3)" in messages
+    assert f"{v12}:1: section 4 holds no recommendation" in messages
+    assert [b for b in loaded.mod.benchmarks if b.startswith("cis_")] == ["cis_v900", "cis_v1000", "cis_v1200"]
 
 
 def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
@@ -108,7 +150,7 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path: Path) -> None:
     assert any(m.startswith(f"{mod_yaml}:10: unknown key 'colour'") for m in messages)
     assert f"{c1}:2: severity must be one of low, medium, high, critical" in messages
     assert f"{c1}:1: missing 'description'" in messages
-    assert f"{c1}:3: missing 'remediation'" in messages
+    assert f"{c1}:3: missing 'remediation' in 'docs'" in messages
     assert f"{root / 'controls' / 'orphan.yaml'}: control metadata without SQL: expected orphan.sql beside it" in messages
     assert any("'Bad-Name'" in m and "lower_snake_case" in m for m in messages)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from rootwatch.cli.listing import add_list_output, print_table
-from rootwatch.cli.parser import add_mod_location, add_run_options
+from rootwatch.cli.notify_options import NOTIFY_EPILOG, add_notify_options
+from rootwatch.cli.parser import RUN_EXIT_CODES, add_mod_location, add_run_options
 
 
 def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:
@@ -15,11 +16,17 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     run = commands.add_parser(
         "run",
         help="run one or more benchmarks",
-        description="Run benchmarks (top-level, or nested such as a CIS section) and grade every control.",
-        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection",
+        description="Run benchmarks (top-level, or nested such as a CIS section) and grade every control. "
+        "Ids are accepted short or qualified as the exports print them (cis_v700, rootwatch.benchmark.cis_v700); "
+        "'all' runs every benchmark.",
+        epilog=RUN_EXIT_CODES + "\n\n" + NOTIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("benchmarks", nargs="+", metavar="BENCHMARK", help="benchmark id, e.g. cis_v700 or root")
+    run.add_argument(
+        "benchmarks", nargs="+", metavar="BENCHMARK", help="benchmark id, e.g. cis_v700, root, cis_v700_2 or rootwatch.benchmark.cis_v700; all"
+    )
     add_run_options(run, formats=formats)
+    add_notify_options(run)
     run.set_defaults(handler=run_benchmarks)
 
     listing = commands.add_parser("list", help="list benchmarks", description="List the mod's benchmarks.")
@@ -30,18 +37,12 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 
 def run_benchmarks(args: argparse.Namespace) -> int:
-    from rootwatch import api
-    from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.common import load_mod, run_command
+    from rootwatch.mod.ids import benchmark_targets
 
     mod = load_mod(args)
-    args.benchmarks = list(dict.fromkeys(args.benchmarks))  # a name given twice runs once
-    targets = [mod.benchmark(name) for name in args.benchmarks]  # unknown names fail before connecting
-    options = run_options(args, mod, progress=want_progress(args))
-    require_selection(targets, options, args)
-    check_outputs(args)
-    with api.open_engine(data_source(args)) as engine:
-        result = api.run_benchmarks(mod, engine, args.benchmarks, options)
-    return emit(result, args)
+    # Unknown names fail before connecting; a name given twice runs once.
+    return run_command(args, mod, benchmark_targets(mod, args.benchmarks), command="benchmark run")
 
 
 def list_benchmarks(args: argparse.Namespace) -> int:
@@ -51,8 +52,9 @@ def list_benchmarks(args: argparse.Namespace) -> int:
     benchmarks = mod.all_benchmarks().values() if args.all else mod.benchmarks.values()
     rows = []
     for bench in benchmarks:
+        # Counted as a run of it counts them (see rootwatch.wording.controls_phrase).
         nodes = list(bench.control_nodes())
         assessed = sum(1 for n in nodes if n.control is not None)
-        rows.append((bench.id, bench.title, len(nodes), assessed))
-    print_table(("benchmark", "title", "controls", "assessed"), rows, args.output)
+        rows.append((bench.id, bench.title, len(nodes), assessed, len(nodes) - assessed))
+    print_table(("benchmark", "title", "controls", "assessed", "not assessed"), rows, args.output)
     return 0

@@ -24,6 +24,7 @@ def check(args: argparse.Namespace) -> int:
 
     from rootwatch import api
     from rootwatch.exitcodes import ExitCode
+    from rootwatch.wording import plural
 
     location = Path(args.mod_location) if args.mod_location else None
     problems = api.check_mod(location)
@@ -34,8 +35,11 @@ def check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"rootwatch check: {count} problem{'s' if count != 1 else ''}\n")
         return int(ExitCode.USAGE)
     mod = api.load_mod(location)
+    nested = len(mod.all_benchmarks()) - len(mod.benchmarks)
+    sections = f" (and {plural(nested, 'nested benchmark')}, such as CIS sections)" if nested else ""
+    relations = f"{plural(len(mod.relations), 'shared relation')}, " if mod.relations else ""
     sys.stdout.write(
-        f"mod {mod.name} is valid: {len(mod.controls)} controls, {len(mod.queries)} queries, "
-        f"{len(mod.all_benchmarks())} benchmarks\n"
+        f"mod {mod.name} is valid: {plural(len(mod.controls), 'control')}, {relations}"
+        f"{plural(len(mod.queries), 'query', 'queries')}, {plural(len(mod.benchmarks), 'benchmark')}{sections}\n"
     )
     return 0

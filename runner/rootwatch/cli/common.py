@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from rootwatch.engines.base import DataSource
-    from rootwatch.execution import Target
     from rootwatch.mod.model import Mod
     from rootwatch.options import RunOptions
+    from rootwatch.output import RenderOptions
+    from rootwatch.plan import Target
     from rootwatch.results import RunResult
     from rootwatch.sql.parsing import SqlSource
 
@@ -50,27 +51,36 @@ def print_expanded_sql(source: SqlSource) -> int:
     return 0
 
 
-def data_source(args: argparse.Namespace) -> DataSource:
-    """The snapshot or database the arguments (or environment) name."""
+def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSource | None:
+    """The snapshot or database the arguments (or environment) name; None when none is named and
+    ``required`` is false (``--dry-run`` needs none). ``--database duckdb:///PATH`` is a snapshot."""
     from rootwatch.engines.base import DataSource
-    from rootwatch.engines.dsn import DATABASE_ENV, default_dsn
+    from rootwatch.engines.dsn import DATABASE_ENV, default_dsn, duckdb_path
 
     if args.query_timeout <= 0:
         raise UsageError("--query-timeout must be a positive number of seconds")
     if args.snapshot and args.database is not None:
         raise UsageError("--snapshot and --database are exclusive", hint="grade either a snapshot or a live endpoint")
-    if args.snapshot:
+    snapshot, database = args.snapshot, None
+    if not snapshot:
+        if args.database is not None:
+            database = args.database or default_dsn()
+        elif os.environ.get(SNAPSHOT_ENV):
+            snapshot = os.environ[SNAPSHOT_ENV]
+        elif os.environ.get(DATABASE_ENV):
+            database = os.environ[DATABASE_ENV]
+    if database is not None and duckdb_path(database) is not None:
+        snapshot, database = duckdb_path(database), None
+        if not snapshot:
+            raise UsageError("--database duckdb: names no file", hint="for example --database duckdb:///path/to/org.duckdb")
+    if snapshot:
         if args.search_path:
-            raise UsageError("--search-path applies to --database only")
-        return DataSource(snapshot=Path(args.snapshot), query_timeout=args.query_timeout)
-    if args.database is not None:
-        return DataSource(
-            database=args.database or default_dsn(), search_path=args.search_path, query_timeout=args.query_timeout
-        )
-    if os.environ.get(SNAPSHOT_ENV):
-        return DataSource(snapshot=Path(os.environ[SNAPSHOT_ENV]), query_timeout=args.query_timeout)
-    if os.environ.get(DATABASE_ENV):
-        return DataSource(database=os.environ[DATABASE_ENV], search_path=args.search_path, query_timeout=args.query_timeout)
+            raise UsageError("--search-path applies to a live --database only, not to a snapshot")
+        return DataSource(snapshot=Path(snapshot), query_timeout=args.query_timeout)
+    if database is not None:
+        return DataSource(database=database, search_path=args.search_path, query_timeout=args.query_timeout)
+    if not required:
+        return None
     raise UsageError(
         "no data source: pass --snapshot PATH (a DuckDB snapshot) or --database [DSN] (a live Steampipe endpoint)",
         hint="the README's first command builds the example snapshot build/example.duckdb",
@@ -125,27 +135,44 @@ def run_options(args: argparse.Namespace, mod: Mod, *, progress: bool) -> RunOpt
     )
 
 
-def require_selection(targets: Sequence[Target], options: RunOptions, args: argparse.Namespace) -> None:
-    """Stop when ``--tag``/``--where`` leave nothing to run: an empty run would exit 0, and a CI
-    gate with a typo in its filter would pass forever."""
-    from rootwatch.execution import select_targets
-
-    if (options.tags or options.select) and not select_targets(targets, options):
-        filters = [f"--tag {t}" for t in getattr(args, "tag", [])] + [f"--where {w!r}" for w in getattr(args, "where", [])]
-        raise UsageError(
-            f"no control of {', '.join(t.id for t in targets)} matches {' and '.join(filters)}",
-            hint="check the names: benchmark items carry the tags cis_item_id, cis_level, cis_type, cis_version and service",
-        )
-
-
-def check_outputs(args: argparse.Namespace) -> None:
+def check_outputs(args: argparse.Namespace, *, cis: bool = True) -> None:
     """Validate ``--export``, ``--status`` and the export directories before anything runs, so a
-    typo costs nothing and no run ends with some exports written and others not."""
+    typo costs nothing and no run ends with some exports written and others not. Without ``cis``
+    (``control run``), a CIS table export is refused: such a run holds no CIS benchmark."""
     from rootwatch.output import export_target
     from rootwatch.selection import parse_statuses
 
     parse_statuses(getattr(args, "status", []))
-    check_export_paths([path for _fmt, path in (export_target(spec) for spec in getattr(args, "export", []))])
+    targets = [export_target(spec) for spec in getattr(args, "export", [])]
+    for fmt, path in targets:
+        if fmt.needs_cis_benchmark and not cis:
+            raise UsageError(
+                f"--export {path}: the {fmt.name} format is a table of a CIS benchmark's items, and 'control run' runs none",
+                hint=f"run the benchmark instead, e.g. rootwatch benchmark run cis_v700 --export {path}",
+            )
+    check_export_paths([path for _fmt, path in targets])
+
+
+def run_command(args: argparse.Namespace, mod: Mod, targets: Sequence[Target], *, command: str, cis: bool = True) -> int:
+    """``benchmark run`` and ``control run``: plan once, then print the plan (``--dry-run``) or run
+    it and emit the result. Everything that can be wrong with the arguments fails before a
+    connection is opened."""
+    from rootwatch import api
+    from rootwatch.activity import activity_query
+
+    options = run_options(args, mod, progress=want_progress(args) and not args.dry_run)
+    check_outputs(args, cis=cis)
+    # The root-activity timeline is a picture of the HTML report: only its readers pay for the query.
+    plan = api.plan_run(targets, options, activity=activity_query(mod) if _draws_pictures(args) else None)
+    source = data_source(args, required=not args.dry_run)
+    if args.dry_run:
+        from rootwatch.cli.dry_run import print_plan
+
+        return print_plan(plan, source, args)
+    assert source is not None
+    from rootwatch.cli.notify_options import run_notified
+
+    return run_notified(args, mod, command, [t.id for t in targets], source, lambda engine: api.run_plan(engine, plan))
 
 
 def check_export_paths(paths: Sequence[Path]) -> None:
@@ -162,24 +189,63 @@ def want_progress(args: argparse.Namespace) -> bool:
     return args.progress if args.progress is not None else sys.stderr.isatty()
 
 
+def _draws_pictures(args: argparse.Namespace) -> bool:
+    """Whether the HTML report is printed or exported (the exports already checked)."""
+    from rootwatch.output import export_target
+
+    return "html" in {args.output, *(export_target(spec)[0].name for spec in args.export)}
+
+
+def render_options(args: argparse.Namespace) -> RenderOptions:
+    """``--verbose``, and the terminal's width when stdout is one (a file or pipe gets one line
+    per result, whole, for grep)."""
+    import shutil
+
+    from rootwatch.output import RenderOptions
+
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else None
+    return RenderOptions(verbose=getattr(args, "verbose", False), width=width)
+
+
+def report_written(path: Path, what: str) -> None:
+    """Say on stderr what was written, one line per file, the same way for every command."""
+    sys.stderr.write(f"rootwatch: wrote {path}: {what}\n")
+
+
+def report_snapshot(path: Path, accounts: int, rows: int, captured_at: datetime, *details: str) -> None:
+    """The line every snapshot builder ends with: ``rootwatch: wrote org.duckdb: 5 accounts, 43 rows, ..., captured at ...``."""
+    from rootwatch.wording import instant, plural
+
+    parts = [plural(accounts, "account"), plural(rows, "row"), *details, f"captured at {instant(captured_at)}"]
+    report_written(path, ", ".join(parts))
+
+
 def emit(result: RunResult, args: argparse.Namespace) -> int:
     """Write exports, print the chosen output, and return the run's exit code.
 
     ``--status`` narrows what is written and printed, never the exit code (the whole run's).
     """
+    from dataclasses import replace
+
     from rootwatch.atomic import write_all_atomic
     from rootwatch.output import export_target, format_named
     from rootwatch.selection import parse_statuses, shown_result, status_note
+    from rootwatch.wording import plural
 
     targets = [export_target(spec) for spec in args.export]  # all validated before writing any
     shown = shown_result(result, parse_statuses(getattr(args, "status", [])))
+    layout = render_options(args)
     # Render every export before writing any, so a format that fails leaves every file as it was.
-    rendered = [(path, fmt.renderer()(shown)) for fmt, path in targets]
+    # A file is never wrapped to the terminal it happens to be written from.
+    rendered = [(path, fmt.render(shown, replace(layout, width=None))) for fmt, path in targets]
     write_all_atomic(rendered)
+    results = plural(shown.summary.total, "result")
+    for fmt, path in targets:
+        report_written(path, f"{fmt.name}, {results}")
     note = status_note(shown)
     if note:
         sys.stderr.write(note + "\n")
-    text = format_named(args.output).renderer()(shown)
+    text = format_named(args.output).render(shown, layout)
     if text:
         sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8"))
         sys.stdout.flush()

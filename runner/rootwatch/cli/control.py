@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from rootwatch.cli.listing import add_list_output, print_table
-from rootwatch.cli.parser import add_mod_location, add_run_options
+from rootwatch.cli.notify_options import NOTIFY_EPILOG, add_notify_options
+from rootwatch.cli.parser import RUN_EXIT_CODES, add_mod_location, add_run_options
+from rootwatch.errors import UsageError
+from rootwatch.output import printable_formats
+
+if TYPE_CHECKING:
+    from rootwatch.mod.model import ControlNode
 
 
 def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:
@@ -16,11 +23,18 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     run = commands.add_parser(
         "run",
         help="run one or more controls",
-        description="Run controls on their own (outside any benchmark).",
-        epilog="exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/connection",
+        description="Run controls on their own (outside any benchmark), or benchmark items: cis_v400_1_4 runs "
+        "CIS v4.0.0 item 1.4 with that version's semantics. Ids are accepted short or qualified as the exports "
+        "print them (rootwatch.control.cis_v700_2_4); 'all' runs every control.",
+        epilog=RUN_EXIT_CODES + "\n\n" + NOTIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("controls", nargs="+", metavar="CONTROL", help="control id (the file stem in controls/)")
-    add_run_options(run, formats=formats)
+    run.add_argument(
+        "controls", nargs="+", metavar="CONTROL", help="control id (the file stem in controls/), benchmark item id such as cis_v700_2_4, or all"
+    )
+    # The CIS table formats need a CIS benchmark, which a control run never holds.
+    add_run_options(run, formats=[name for name in formats if name in printable_formats(cis=False)])
+    add_notify_options(run)
     run.set_defaults(handler=run_controls)
 
     listing = commands.add_parser("list", help="list controls", description="List the mod's controls.")
@@ -32,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     show = commands.add_parser(
         "show",
         help="show a control's documentation or SQL",
-        description="Show a control's docs, the shared relations it reads and where it is used; with --sql, "
+        description="Show a control's docs (or a benchmark item's, with the control grading it), the shared relations "
+        "it reads and where it is used; with --sql, "
         "print its SQL with those relations prepended as CTEs (Postgres, :name parameters kept: it runs in psql).",
     )
     show.add_argument("control", metavar="CONTROL")
@@ -56,18 +71,12 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 
 def run_controls(args: argparse.Namespace) -> int:
-    from rootwatch import api
-    from rootwatch.cli.common import check_outputs, data_source, emit, load_mod, require_selection, run_options, want_progress
+    from rootwatch.cli.common import load_mod, run_command
+    from rootwatch.mod.ids import control_targets
 
     mod = load_mod(args)
-    args.controls = list(dict.fromkeys(args.controls))  # a name given twice runs once
-    targets = [api.control_target(mod, name) for name in args.controls]  # unknown names fail before connecting
-    options = run_options(args, mod, progress=want_progress(args))
-    require_selection(targets, options, args)
-    check_outputs(args)
-    with api.open_engine(data_source(args)) as engine:
-        result = api.run_controls(mod, engine, args.controls, options)
-    return emit(result, args)
+    # Unknown names fail before connecting; a name given twice runs once.
+    return run_command(args, mod, control_targets(mod, args.controls), command="control run", cis=False)
 
 
 def list_controls(args: argparse.Namespace) -> int:
@@ -86,19 +95,29 @@ def list_controls(args: argparse.Namespace) -> int:
 
 def show_control(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import load_mod, print_expanded_sql, relations_line
+    from rootwatch.mod.ids import resolve_control
 
     mod = load_mod(args)
-    control = mod.control(args.control)
+    node = resolve_control(mod, args.control)
+    control = node.control
     if args.sql:
+        if control is None:
+            raise UsageError(f"benchmark item {node.id} is graded by no rootwatch control, so it has no SQL")
         return print_expanded_sql(control.source)
+    item = [] if node.control is not None and node.id == node.control.id else _item_lines(node)
+    if control is None:
+        sys.stdout.write("\n".join([*item, "", "Not assessed by this mod: no rootwatch control grades this item."]) + "\n")
+        return 0
     used_in = [
-        f"{bench.id}: {node.title}"
+        f"{bench.id}: {used.title}"
         for bench in mod.benchmarks.values()
-        for node in bench.control_nodes()
-        if node.control is control
+        for used in bench.control_nodes()
+        if used.control is control
     ]
     tags = ", ".join(f"{k}={v}" for k, v in sorted(control.tags.items())) or "(none)"
     out = [
+        *item,
+        *([""] if item else []),
         f"{control.title}",
         f"id: {control.id}    severity: {control.severity}    tags: {tags}",
         f"sql: {control.sql_path}",
@@ -120,6 +139,24 @@ def show_control(args: argparse.Namespace) -> int:
     return 0
 
 
+def _item_lines(node: ControlNode) -> list[str]:
+    """The head of ``control show`` for a benchmark item: its title, id and tags."""
+    tags = ", ".join(f"{k}={v}" for k, v in sorted(node.tags.items()))
+    graded = f"graded by control {node.control.id}" if node.control else "not assessed by this mod"
+    return [node.title, f"benchmark item: {node.id}    {graded}", f"tags: {tags}"]
+
+
+def _tested_control(mod, name: str) -> str:  # noqa: ANN001 - Mod
+    """The SQL control whose cases ``name`` asks for (a benchmark item's control, say)."""
+    from rootwatch.errors import UsageError
+    from rootwatch.mod.ids import resolve_control
+
+    node = resolve_control(mod, name)
+    if node.control is None:
+        raise UsageError(f"{name} is not assessed by this mod: it has no control, so no cases")
+    return node.control.id
+
+
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
 
@@ -135,9 +172,8 @@ def test_controls(args: argparse.Namespace) -> int:
     directory = Path(args.cases) if args.cases else mod.location / "tests" / "cases"
     if not directory.is_dir():
         raise UsageError(f"no case directory {directory}", hint="pass --cases DIR")
-    for name in args.controls:
-        mod.control(name)
-    cases = [c for c in discover_cases(directory) if not args.controls or c.control in args.controls]
+    wanted = [_tested_control(mod, name) for name in args.controls]
+    cases = [c for c in discover_cases(directory) if not wanted or c.control in wanted]
     engines = [("duckdb", lambda case: run_case_duckdb(case, mod))]
     if args.database:
         engines.append(("postgres", lambda case: run_case_postgres(case, mod, args.database)))

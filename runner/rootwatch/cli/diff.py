@@ -106,6 +106,7 @@ def _graded(path: Path, args: argparse.Namespace):  # noqa: ANN202 - a ResultSet
 
 def diff_command(args: argparse.Namespace) -> int:
     from rootwatch.atomic import write_atomic
+    from rootwatch.cli.common import report_written
     from rootwatch.diff import ResultSet, diff_results, render_json, render_text, should_fail
     from rootwatch.errors import UsageError
 
@@ -136,6 +137,7 @@ def diff_command(args: argparse.Namespace) -> int:
     failing = should_fail(comparison, args.fail_on)
     for target in args.export:
         write_atomic(Path(target), render_json(comparison))
+        report_written(Path(target), "json, the comparison")
     sys.stdout.write(render_json(comparison) if args.output == "json" else render_text(comparison))
     sys.stdout.flush()
     return 1 if failing else 0

@@ -2,7 +2,8 @@
 
 Exit codes (highest applicable wins): 0 nothing in alarm or error; 1 alarms and no errors; 2 any
 control error (or a failed query); 3 usage, configuration, input or connection error; 4 internal
-error (a bug: please report it with ROOTWATCH_DEBUG=1 output); 130 interrupted.
+error (a bug: please report it with ROOTWATCH_DEBUG=1 output); 5 the run finished but a notifier
+failed; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ COMMAND_MODULES = (
     "rootwatch.cli.benchmark",
     "rootwatch.cli.control",
     "rootwatch.cli.query",
+    "rootwatch.cli.remediate",
     "rootwatch.cli.var",
     "rootwatch.cli.check",
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
+    "rootwatch.cli.watch",
 )
 
 
@@ -35,8 +38,9 @@ def build_parser():  # noqa: ANN201 - argparse parser
         prog="rootwatch",
         description="Compliance controls for the AWS root user, graded on a live Steampipe endpoint "
         "or a DuckDB snapshot.",
-        epilog="exit codes: 0 clean, 1 alarms, 2 control errors, 3 usage/config/input/connection error, "
-        "4 internal error (a bug), 130 interrupted",
+        epilog="exit codes (the highest applicable wins): 0 clean, 1 alarms, 2 control errors, "
+        "3 usage/config/input/connection error, 4 internal error (a bug), 5 the run finished but a "
+        "notifier failed, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)

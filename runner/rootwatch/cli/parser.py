@@ -9,6 +9,13 @@ from typing import NoReturn
 from rootwatch.exitcodes import ExitCode
 
 
+RUN_EXIT_CODES = (
+    "exit codes: 0 nothing in alarm or error, 1 alarms only, 2 any control error, 3 usage/config/input/connection, "
+    "4 internal error (a bug), 5 a notifier failed, 130 interrupted"
+)
+"""The epilog of ``benchmark run`` and ``control run``."""
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit with rootwatch's usage code."""
 
@@ -39,7 +46,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="",
         help="live Steampipe/Postgres endpoint; without a value: $ROOTWATCH_DATABASE or "
-        "postgres://steampipe@127.0.0.1:9193/steampipe",
+        "postgres://steampipe@127.0.0.1:9193/steampipe; duckdb:///PATH opens a snapshot",
     )
     group.add_argument(
         "--search-path",
@@ -120,6 +127,16 @@ def add_run_options(parser: argparse.ArgumentParser, *, formats: list[str]) -> N
         action="append",
         default=[],
         help="also write results to FILE, format from its extension or FORMAT:FILE (repeatable)",
+    )
+    group.add_argument(
+        "--verbose",
+        action="store_true",
+        help="text output: list every benchmark item the mod does not assess (default: one line per section)",
+    )
+    group.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would run (controls, benchmark items, selection applied) and exit 0, without opening the data source",
     )
     group.add_argument(
         "--max-parallel",

@@ -30,6 +30,7 @@ def snapshot_info(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from rootwatch.accounts import account_names, display_account
     from rootwatch.engines.duckdb_engine import DuckDBEngine
     from rootwatch.errors import InputError
     from rootwatch.schema.tables import load_tables
@@ -40,6 +41,7 @@ def snapshot_info(args: argparse.Namespace) -> int:
         if info is None:
             raise InputError(f"{args.snapshot} is a DuckDB file without rootwatch snapshot metadata")
         available = engine.available_tables()
+        names = account_names(engine, info.captured_at)
         counts = {
             name: engine.execute(f'SELECT count(*) FROM "{name}"').rows[0][0]
             for name in load_tables()
@@ -61,7 +63,7 @@ def snapshot_info(args: argparse.Namespace) -> int:
     for account in info.accounts:
         report = account.credential_report_generated_at
         lines.append(
-            f"  {account.account_id}  regions: {', '.join(account.regions) or '-'}  "
+            f"  {display_account(account.account_id, names)}  regions: {', '.join(account.regions) or '-'}  "
             f"credential report: {report.isoformat() if report else 'none'}"
         )
     lines.append(f"issues          {len(info.issues)}")

@@ -38,6 +38,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--account-id", metavar="ID", help="with --credential-report: the account (default: the root user's)")
     parser.add_argument(
+        "--account-alias",
+        metavar="ALIAS",
+        help="with --credential-report: the account's alias (aws iam list-account-aliases), shown beside its id in every report",
+    )
+    parser.add_argument(
         "--cloudtrail-events",
         choices=("root", "all"),
         default="root",
@@ -50,7 +55,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def from_files(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rootwatch.cli.common import parse_as_of
+    from rootwatch.cli.common import parse_as_of, report_snapshot
+    from rootwatch.wording import plural
     from rootwatch.errors import UsageError
     from rootwatch.snapshot.cloudtrail_logs import EventSelection
     from rootwatch.snapshot.from_files import (
@@ -66,6 +72,10 @@ def from_files(args: argparse.Namespace) -> int:
         raise UsageError("nothing to read: give DIR (a from-files folder) or --credential-report FILE")
     if args.account_id and not args.credential_report:
         raise UsageError("--account-id goes with --credential-report (in DIR, folders name the accounts)")
+    if args.account_alias is not None and not args.credential_report:
+        raise UsageError(
+            "--account-alias goes with --credential-report", hint="in DIR, put each account's list-account-aliases.json in its folder"
+        )
     captured_at = None
     if args.captured_at is not None:
         try:
@@ -83,16 +93,19 @@ def from_files(args: argparse.Namespace) -> int:
     )
     output = Path(args.out)
     if args.credential_report:
-        summary = build_from_credential_report(Path(args.credential_report), output, account_id=args.account_id, options=options)
+        summary = build_from_credential_report(
+            Path(args.credential_report), output, account_id=args.account_id, options=options, account_alias=args.account_alias
+        )
     else:
         summary = build_from_directory(Path(args.directory), output, options)
-    rows = sum(summary.row_counts.values())
-    accounts = len(summary.accounts)
-    lines = [
-        f"rootwatch: wrote {summary.output}: {accounts} account{'s' if accounts != 1 else ''}, {rows} rows, "
-        f"{summary.log_files} CloudTrail log file{'s' if summary.log_files != 1 else ''}, "
-        f"captured at {summary.captured_at.isoformat()}"
-    ]
+    report_snapshot(
+        summary.output,
+        len(summary.accounts),
+        sum(summary.row_counts.values()),
+        summary.captured_at,
+        plural(summary.log_files, "CloudTrail log file"),
+    )
+    lines = []
     for problem in summary.skipped:
         lines.append(f"rootwatch: skipped {problem}")
     if args.credential_report and captured_at is None and not is_json_report(Path(args.credential_report)):
@@ -101,5 +114,6 @@ def from_files(args: argparse.Namespace) -> int:
             "rootwatch: note: a decoded CSV report carries no generation time; the file's modification time "
             "stands for it (pass --captured-at with the report's real generation time if they differ)"
         )
-    sys.stderr.write("\n".join(lines) + "\n")
+    if lines:
+        sys.stderr.write("\n".join(lines) + "\n")
     return 0

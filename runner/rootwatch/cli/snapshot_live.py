@@ -1,8 +1,8 @@
 """``rootwatch snapshot from-steampipe | from-aws | merge``: build snapshots from live sources.
 
 Each command is a thin layer over a library function returning a
-:class:`~rootwatch.snapshot.writer.BuildSummary`. The summary goes to stdout; recorded problems
-and the progress bar go to stderr.
+:class:`~rootwatch.snapshot.writer.BuildSummary`. What was written (one line, as every command
+says it), recorded problems and the progress bar go to stderr; stdout stays empty.
 
 Exit codes: 0 the snapshot was written and this capture recorded no ``error`` issue; 2 it was
 written, but an account, region or table failed and is recorded in it (``snapshot info`` lists
@@ -143,6 +143,8 @@ def merge(args: argparse.Namespace) -> int:
 
 
 def _register_from_aws(commands: argparse._SubParsersAction) -> None:
+    from rootwatch.cli.aws_options import add_credential_options, add_endpoint_option, add_report_options
+
     parser = commands.add_parser(
         "from-aws",
         help="read the AWS APIs (boto3) into a snapshot",
@@ -153,28 +155,23 @@ def _register_from_aws(commands: argparse._SubParsersAction) -> None:
         "Needs boto3 (the 'aws' extra).",
     )
     accounts = parser.add_argument_group("accounts")
-    accounts.add_argument("--profile", metavar="NAME", action="append", default=[], help="AWS profile, one account each (repeatable); with --role-name: the credentials that assume it")
-    accounts.add_argument("--role-name", metavar="NAME", help="role to assume in each account (with --account-id or --organization)")
+    add_credential_options(accounts, role_help="role to assume in each account (with --account-id or --organization)")
     accounts.add_argument("--account-id", metavar="ID", action="append", default=[], help="account to read through --role-name (repeatable)")
     accounts.add_argument("--organization", action="store_true", help="read every active account the management account lists, through --role-name")
-    accounts.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
     reading = parser.add_argument_group("reading")
     reading.add_argument("--region", metavar="NAME", action="append", default=[], help="region to read, e.g. us-east-1 (repeatable; default: every enabled region of each account)")
-    reading.add_argument("--endpoint-url", metavar="URL", help="one http(s) endpoint for every AWS service (a test server; default: AWS, or $AWS_ENDPOINT_URL)")
+    add_endpoint_option(reading)
     reading.add_argument("--max-parallel", metavar="N", type=int, default=4, help="accounts read at once (default: 4)")
-    reading.add_argument("--report-timeout", metavar="SECONDS", type=float, default=300.0, help="longest wait for the credential report (default: 300)")
-    reading.add_argument("--report-poll", metavar="SECONDS", type=float, default=2.0, help="first wait between credential report polls; doubles up to 30 s (default: 2)")
+    add_report_options(reading)
     _add_output(parser)
     parser.set_defaults(handler=from_aws)
 
 
 def from_aws(args: argparse.Namespace) -> int:
-    from rootwatch.errors import UsageError
+    from rootwatch.cli.aws_options import report_backoff
     from rootwatch.snapshot.from_aws import AwsCaptureOptions, capture_from_aws
-    from rootwatch.snapshot.from_aws_report import Backoff
 
-    if args.report_poll <= 0 or args.report_timeout <= 0:
-        raise UsageError("--report-poll and --report-timeout must be positive numbers of seconds")
+    backoff = report_backoff(args)
     summary = capture_from_aws(
         AwsCaptureOptions(
             output=Path(args.out),
@@ -186,7 +183,7 @@ def from_aws(args: argparse.Namespace) -> int:
             endpoint_url=args.endpoint_url,
             external_id=args.external_id,
             max_parallel=args.max_parallel,
-            backoff=Backoff(initial_delay=args.report_poll, max_delay=max(30.0, args.report_poll), timeout=args.report_timeout),
+            backoff=backoff,
             overwrite=args.force,
             progress=_progress(args),
         )
@@ -195,13 +192,11 @@ def from_aws(args: argparse.Namespace) -> int:
 
 
 def _report(summary: BuildSummary, *, capture: bool) -> int:
-    """Summary on stdout, recorded errors on stderr; the exit code (see the module docstring)."""
-    accounts = len(summary.accounts)
-    sys.stdout.write(
-        f"wrote {summary.output}: {accounts} account{'s' if accounts != 1 else ''}, "
-        f"{summary.total_rows} rows, {len(summary.issues)} issue{'s' if len(summary.issues) != 1 else ''} "
-        f"(captured at {summary.captured_at.isoformat()})\n"
-    )
+    """What was written and the recorded errors, on stderr; the exit code (see the module docstring)."""
+    from rootwatch.cli.common import report_snapshot
+    from rootwatch.wording import plural
+
+    report_snapshot(summary.output, len(summary.accounts), summary.total_rows, summary.captured_at, plural(len(summary.issues), "issue"))
     errors = summary.errors
     for issue in errors[:ISSUES_SHOWN]:
         where = " ".join(part for part in (issue.account_id, issue.region, issue.source) if part)

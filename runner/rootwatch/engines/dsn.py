@@ -7,6 +7,19 @@ import re
 
 STEAMPIPE_DSN = "postgres://steampipe@127.0.0.1:9193/steampipe"
 DATABASE_ENV = "ROOTWATCH_DATABASE"
+DUCKDB_SCHEME = "duckdb:"
+
+
+def duckdb_path(dsn: str) -> str | None:
+    """The file a ``duckdb:`` connection string names, or None for any other string.
+
+    Powerpipe's form ``duckdb:///path/to/org.duckdb`` names ``/path/to/org.duckdb``;
+    ``duckdb://org.duckdb`` a path relative to the working directory.
+    """
+    if not dsn.lower().startswith(DUCKDB_SCHEME):
+        return None
+    rest = dsn[len(DUCKDB_SCHEME):]
+    return rest[2:] if rest.startswith("//") else rest
 
 
 def default_dsn() -> str:

@@ -91,6 +91,13 @@ class PostgresEngine:
             )
             return frozenset(name for (name,) in cursor.fetchall())
 
+    def schemas_holding(self, table: str) -> list[str]:
+        """Schemas of the database, on the search path or not, that have a relation ``table``."""
+        from rootwatch.engines.steampipe_schemas import schemas_holding
+
+        with self._connection().transaction(), self._connection().cursor() as cursor:
+            return schemas_holding(cursor, table)
+
     def execute(self, sql: str) -> QueryResult:
         import psycopg
         from psycopg import errors

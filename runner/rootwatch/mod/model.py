@@ -51,10 +51,14 @@ class Control:
     """Tables the control grades without, saying in its reason what is missing (``optional_evidence``
     in its YAML). Every other table it reads is required: where a snapshot did not capture one for
     an account, the runner grades that account ``skip`` instead of trusting an empty table."""
-    evidence_to_pass: frozenset[str] = frozenset()
-    """Tables needed only to grade an account ``ok`` (``evidence_to_pass`` in its YAML): where a
-    snapshot did not capture one, an ``ok`` becomes ``skip`` but an alarm decided without it stands
-    (no MFA at all alarms whether or not the virtual MFA devices were read)."""
+    headline: str = ""
+    """What an alarm of this control is called in a few words ("root access key"), for alert
+    subjects (``headline`` in its YAML); the title is used where it is empty."""
+    alarms_stand_without: frozenset[str] = frozenset()
+    """Required tables whose rows can only turn a verdict into an alarm (``alarms_stand_without`` in
+    its YAML): where a snapshot did not capture one, an ``alarm`` the control gave without it still
+    stands (no virtual MFA device list cannot turn "no MFA at all" into hardware MFA), while its
+    other verdicts are ``skip``."""
     relations: tuple[SqlSource, ...] = field(default=(), repr=False)
     """The mod's shared relations, which the SQL may read by name."""
 

@@ -15,6 +15,8 @@ all):
 - Account: the ``account_id`` dimension, else the account in the resource ARN. A control that could
   not run (no rows) becomes one WARNING finding per account the run knows of (snapshot metadata and
   every other result), so an error never vanishes from Security Hub.
+- AwsAccountName: the account's Organizations name, else its IAM alias, when the run found one
+  (a custom integration may set it; Security Hub shows it beside the id).
 - Partition: from the resource ARN (``arn:aws-us-gov:...``), else ``aws``.
 - Region: the ``region`` dimension or ARN region; account-level findings (IAM, the root user) have
   none, so they get the home region: ``$ROOTWATCH_FINDINGS_REGION`` when set, else the partition's
@@ -260,6 +262,7 @@ def _finding(item: Assessed, scope: FindingScope, result: RunResult) -> dict[str
         "CompanyName": "rootwatch",
         "GeneratorId": f"rootwatch/{record.control or record.control_id}",
         "AwsAccountId": scope.account_id,
+        **({"AwsAccountName": clip(name, 50)} if (name := ctx.account_names.get(scope.account_id)) else {}),
         "Types": types,
         "FirstObservedAt": _timestamp(ctx.as_of),
         "LastObservedAt": _timestamp(ctx.as_of),

@@ -13,38 +13,26 @@ Result rules (documented for auditors in docs/reports.md):
   accounts are in error; those stay listed as other accounts.
 * ``error``: no account fails, but the control could not run, or an account has a row in
   ``error``, or the control returned no rows at all (nothing was graded: never a pass).
-* ``manual``: no failure or error, but at least one account is undecided: ``info`` (the control
-  asks for manual review) or ``skip`` from an assessed control (the question did not apply, or
-  its evidence was missing; the reason says which). An auditor confirms these by hand.
+* ``review``: no failure or error, but at least one account is undecided: ``info`` (the control
+  asks for a person's review) or ``skip`` from an assessed control (the question did not apply,
+  or its evidence was missing; the reason says which). An auditor confirms these by hand. (The
+  word is not ``manual``, which the Assessment column already uses for CIS's own label.)
 * ``pass``: every account's rows are ``ok``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from rootwatch.accounts import display_account
 from rootwatch.errors import UsageError
 from rootwatch.results import ControlRun, GroupRun, ResultRow, RunResult
 from rootwatch.status import STATUS_ORDER, Status
-
-# The CIS benchmarks of this mod's mod.yaml, named in the error a CIS format gives for a run
-# without one (tests/output/test_cis_table.py keeps this list in step with mod.yaml).
-CIS_BENCHMARKS = (
-    "cis_v120",
-    "cis_v130",
-    "cis_v140",
-    "cis_v150",
-    "cis_v200",
-    "cis_v300",
-    "cis_v400",
-    "cis_v500",
-    "cis_v600",
-    "cis_v700",
-)
+from rootwatch.wording import plural
 
 NO_ACCOUNT = "(no account_id)"
 
@@ -55,7 +43,7 @@ class CisResult(str, Enum):
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
-    MANUAL = "manual"
+    REVIEW = "review"
     NOT_ASSESSED = "not assessed"
 
     def __str__(self) -> str:
@@ -63,7 +51,7 @@ class CisResult(str, Enum):
 
 
 # Reading order for counts: the results that need attention first.
-RESULT_ORDER = (CisResult.FAIL, CisResult.ERROR, CisResult.MANUAL, CisResult.PASS, CisResult.NOT_ASSESSED)
+RESULT_ORDER = (CisResult.FAIL, CisResult.ERROR, CisResult.REVIEW, CisResult.PASS, CisResult.NOT_ASSESSED)
 
 # An account's status for one item: the worst of its rows, alarm first. info and skip both mean
 # "undecided"; info ranks above skip because it asks for a person's review.
@@ -78,6 +66,12 @@ class AccountOutcome:
     """The account_id dimension, or the resource when a row carries no account_id."""
     status: Status
     rows: tuple[ResultRow, ...]
+    label: str = ""
+    """How tables show the account: its id and name, ``111111111111 (prod)`` (see rootwatch.accounts)."""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.account)
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,8 @@ class Verdict:
     """Lines an auditor reads: one per result row (account first), plus any control error."""
 
     def accounts_with(self, *statuses: Status) -> tuple[str, ...]:
-        return tuple(a.account for a in self.accounts if a.status in statuses)
+        """The accounts (as tables show them, with their names) whose status is one of ``statuses``."""
+        return tuple(a.label for a in self.accounts if a.status in statuses)
 
     @property
     def passing(self) -> tuple[str, ...]:
@@ -162,6 +157,17 @@ class CisTable:
             counts[row.result] += 1
         return counts
 
+    def items_text(self) -> str:
+        """``70 items (7 assessed, 63 not assessed) and 1 evidence prerequisite``: the counts a run
+        of the benchmark shows too (71 controls, 8 assessed, 63 not assessed)."""
+        not_assessed = self.result_counts()[CisResult.NOT_ASSESSED]
+        items = plural(len(self.rows), "item")
+        if not_assessed:
+            items += f" ({len(self.rows) - not_assessed} assessed, {not_assessed} not assessed)"
+        if self.prerequisites:
+            items += f" and {plural(len(self.prerequisites), 'evidence prerequisite')}"
+        return items
+
 
 @dataclass(frozen=True)
 class CisReport:
@@ -175,31 +181,38 @@ class CisReport:
     tool_version: str
     narrowed: str | None = None
     """Set when the run was narrowed to some statuses (``--status``): the table is then partial."""
+    account_names: Mapping[str, str] = field(default_factory=dict)
+    """Account id → display name (see rootwatch.accounts)."""
 
 
-def verdict_of(run: ControlRun) -> Verdict:
-    """Apply the module's result rules to one control run."""
-    if run.node.control is None:
+def verdict_of(run: ControlRun, names: Mapping[str, str] | None = None) -> Verdict:
+    """Apply the module's result rules to one control run (``names``: account id → display name)."""
+    if run.not_assessed:
         return Verdict(CisResult.NOT_ASSESSED, (), tuple(row.reason for row in run.rows))
     grouped: dict[str, list[ResultRow]] = {}
     for row in run.rows:
         grouped.setdefault(row.dimension("account_id") or row.resource or NO_ACCOUNT, []).append(row)
     accounts = tuple(
-        AccountOutcome(account, min((r.status for r in rows), key=_ACCOUNT_RANK.__getitem__), tuple(rows))
+        AccountOutcome(
+            account,
+            min((r.status for r in rows), key=_ACCOUNT_RANK.__getitem__),
+            tuple(rows),
+            display_account(account, names or {}),
+        )
         for account, rows in sorted(grouped.items())
     )
     evidence = [f"error: {run.error}"] if run.error else []
     if not run.rows and not run.error:
         evidence.append("the control returned no rows: no account was graded")
     for outcome in accounts:
-        evidence.extend(_evidence_line(outcome.account, row) for row in outcome.rows)
+        evidence.extend(_evidence_line(outcome.label, row) for row in outcome.rows)
     statuses = {a.status for a in accounts}
     if Status.ALARM in statuses:
         result = CisResult.FAIL
     elif run.error or Status.ERROR in statuses or not accounts:
         result = CisResult.ERROR
     elif statuses & {Status.INFO, Status.SKIP}:
-        result = CisResult.MANUAL
+        result = CisResult.REVIEW
     else:
         result = CisResult.PASS
     return Verdict(result, accounts, tuple(evidence))
@@ -213,11 +226,13 @@ def _evidence_line(account: str, row: ResultRow) -> str:
 
 def cis_report(result: RunResult, format_name: str) -> CisReport:
     """The CIS tables of ``result``; a UsageError naming the CIS benchmarks when it holds none."""
-    tables = tuple(_table(group) for group in _cis_groups(result.root))
+    names = result.context.account_names
+    tables = tuple(_table(group, names) for group in _cis_groups(result.root))
     if not tables:
         raise UsageError(
             f"the {format_name} format is a table of CIS recommendations, and this run holds no CIS benchmark",
-            hint=f"run one of {', '.join(CIS_BENCHMARKS)}, e.g. 'rootwatch benchmark run cis_v700 --export audit.xlsx'",
+            hint="run a CIS benchmark ('rootwatch benchmark list' names them, one per cis/v*.yaml of the mod), "
+            "e.g. 'rootwatch benchmark run cis_v700 --export audit.xlsx'",
         )
     ctx = result.context
     return CisReport(
@@ -227,6 +242,7 @@ def cis_report(result: RunResult, format_name: str) -> CisReport:
         source=ctx.engine_description,
         tool_version=ctx.tool_version,
         narrowed=_narrowed(result),
+        account_names=names,
     )
 
 
@@ -263,7 +279,7 @@ def _cis_groups(group: GroupRun) -> Iterator[GroupRun]:
     yield from walk(group)
 
 
-def _table(group: GroupRun) -> CisTable:
+def _table(group: GroupRun, names: Mapping[str, str]) -> CisTable:
     rows: list[CisRow] = []
     notes: list[PrerequisiteNote] = []
     for path, run in group.control_runs():
@@ -271,7 +287,7 @@ def _table(group: GroupRun) -> CisTable:
         item = node.tags.get("cis_item_id")
         if item is None:
             control_id = node.control.id if node.control else None
-            notes.append(PrerequisiteNote(path[-1].title, node.title, control_id, verdict_of(run)))
+            notes.append(PrerequisiteNote(path[-1].title, node.title, control_id, verdict_of(run, names)))
             continue
         sections = tuple(
             (g.tags["cis_section_id"], _strip_number(g.title, g.tags["cis_section_id"]))
@@ -286,7 +302,7 @@ def _table(group: GroupRun) -> CisTable:
                 level=node.tags.get("cis_level", ""),
                 assessment=node.tags.get("cis_type", "").replace("_", " "),
                 control=node.control.id if node.control else None,
-                verdict=verdict_of(run),
+                verdict=verdict_of(run, names),
                 remediation=node.control.docs.remediation.strip() if node.control else "",
             )
         )
@@ -306,12 +322,12 @@ def account_list(accounts: tuple[str, ...]) -> str:
 
 
 def undecided_text(verdict: Verdict) -> str:
-    """'333333333333 (error), 444444444444 (skip)'."""
-    return ", ".join(f"{a.account} ({a.status.value})" for a in verdict.undecided)
+    """'333333333333 (error), 444444444444 (prod) (skip)'."""
+    return ", ".join(f"{a.label} ({a.status.value})" for a in verdict.undecided)
 
 
 def counts_text(table: CisTable) -> str:
-    """'fail 1, error 2, manual 1, pass 3, not assessed 40' (non-zero counts)."""
+    """'fail 1, error 2, review 1, pass 3, not assessed 40' (non-zero counts)."""
     parts = [f"{result.value} {count}" for result, count in table.result_counts().items() if count]
     return ", ".join(parts) if parts else "no items"
 

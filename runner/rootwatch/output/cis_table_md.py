@@ -83,7 +83,7 @@ def _table(table: CisTable) -> list[str]:
     lines = [
         f"## {inline(table.benchmark_title)} ({code(table.benchmark_id)})",
         "",
-        f"CIS version {inline(table.cis_version)}: {len(table.rows)} items ({inline(counts_text(table))}).",
+        f"CIS version {inline(table.cis_version)}: {inline(table.items_text())}; results: {inline(counts_text(table))}.",
         "",
     ]
     for note in table.prerequisites:

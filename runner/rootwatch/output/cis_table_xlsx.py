@@ -16,8 +16,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rootwatch.errors import UsageError
+from rootwatch.install import extra_hint
 from rootwatch.output.cis_table import FLAT_COLUMNS, CisReport, CisResult, CisTable, cis_report, counts_text, prerequisite_text
 from rootwatch.results import RunResult
+from rootwatch.wording import instant
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -29,7 +31,7 @@ RESULT_FILLS = {
     CisResult.PASS: "C8E6C9",
     CisResult.FAIL: "FFCDD2",
     CisResult.ERROR: "E1BEE7",
-    CisResult.MANUAL: "B3E5FC",
+    CisResult.REVIEW: "B3E5FC",
     CisResult.NOT_ASSESSED: "EEEEEE",
 }
 
@@ -40,7 +42,7 @@ def _openpyxl() -> Any:
     except ImportError:
         raise UsageError(
             "the cis-xlsx format needs the openpyxl package, which is not installed",
-            hint="pip install 'rootwatch[xlsx]', or export cis-csv instead",
+            hint=f"{extra_hint('xlsx', 'openpyxl')}; or export cis-csv instead",
         ) from None
     return openpyxl
 
@@ -75,12 +77,12 @@ def _put(sheet: Worksheet, row: int, column: int, value: str | int) -> Any:
 
 
 def _info_lines(report: CisReport, table: CisTable) -> list[str]:
-    captured = report.captured_at.isoformat() if report.captured_at else "live endpoint (no snapshot)"
+    captured = instant(report.captured_at) if report.captured_at else "live endpoint (no snapshot)"
     lines = [
         f"CIS version: {table.cis_version}   Benchmark: {table.benchmark_id}",
-        f"As of: {report.as_of.isoformat()}   Snapshot captured at: {captured}",
+        f"As of: {instant(report.as_of)}   Snapshot captured at: {captured}",
         f"Data source: {report.source}   rootwatch {report.tool_version}",
-        f"Items: {len(table.rows)} ({counts_text(table)})",
+        f"Items: {table.items_text()}; results: {counts_text(table)}",
     ]
     lines += [f"{note.group_title}: {prerequisite_text(note)}" for note in table.prerequisites]
     if report.narrowed:

@@ -1,8 +1,9 @@
 """CSV in Powerpipe's column order.
 
 ``group_id, title, description, control_id, control_title, control_description, reason, resource,
-status, severity``, then one column per dimension (sorted), then one per tag (sorted). Group and
-control ids are Powerpipe-style full names (``rootwatch.benchmark.<id>``).
+status, severity``, then one column per dimension (sorted), then ``account_name`` (the account's
+Organizations name or alias) when results carry an ``account_id``, then one per tag (sorted).
+Group and control ids are Powerpipe-style full names (``rootwatch.benchmark.<id>``).
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ FIXED_COLUMNS = (
 def render(result: RunResult) -> str:
     records = result.records()
     dimensions = sorted({key for r in records for key in r.dimensions})
+    names = result.context.account_names
+    named = ["account_name"] if "account_id" in dimensions else []
     tags = sorted({key for r in records for key in r.tags})
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *dimensions, *tags])
+    writer.writerow([*FIXED_COLUMNS, *dimensions, *named, *tags])
     for r in records:
         writer.writerow(
             [
@@ -47,6 +50,7 @@ def render(result: RunResult) -> str:
                 r.status.value,
                 r.severity or "",
                 *[r.dimensions.get(d) or "" for d in dimensions],
+                *[names.get(r.dimensions.get("account_id") or "", "") for _ in named],
                 *[r.tags.get(t, "") for t in tags],
             ]
         )

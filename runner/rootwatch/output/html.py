@@ -1,23 +1,33 @@
 """The ``html`` format: one self-contained HTML report of a run.
 
-The header states what was graded (as-of instant, snapshot capture time, data source, totals and
-what the exit code means); two inline SVG charts count results per status by section and by
-account; the results table sorts on a header click and filters by status and free text. Styles,
-script and charts are inline, nothing is fetched (a Content-Security-Policy forbids it), and every
-value is escaped: markup for text and attributes, JSON inside ``<script type="application/json">``
-for the table's data. See docs/reports.md.
+The header states what was graded (as-of instant and snapshot capture time as people read them,
+with the time zone, data source, totals and what the exit code means); charts count results per
+status by section and by account (accounts with alarms or errors first, each with its name); for
+``root_usage_monitored`` each account's alerting chain is drawn with its first missing link marked;
+when the snapshot holds CloudTrail events, a timeline shows root activity per day and account. The
+results table lists alarms and errors first, then the rest in benchmark order, hides the items the
+mod does not assess until asked, sorts on a header click and filters by status and free text.
+Styles, script and pictures are inline, nothing is fetched (a Content-Security-Policy forbids it),
+and every value is escaped: markup for text and attributes, JSON inside ``<script
+type="application/json">`` for the table's data. See docs/reports.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Mapping
+
+from rootwatch.accounts import display_account
 from rootwatch.exitcodes import ExitCode
+from rootwatch.output.alert_chain import CHAIN_CSS, chain_figure, chain_runs, chains
 from rootwatch.output.html_assets import badge, esc, page
 from rootwatch.output.html_report_script import REPORT_CSS, REPORT_SCRIPT
-from rootwatch.output.svg_charts import stacked_bars
+from rootwatch.output.svg_charts import CHART_CSS, stacked_bars
+from rootwatch.output.svg_timeline import TIMELINE_CSS, timeline
 from rootwatch.results import GroupRun, ResultRecord, RunResult, StatusSummary
 from rootwatch.status import STATUS_ORDER, Status
+from rootwatch.wording import controls_phrase, duration, instant, plural
 
 EXIT_MEANINGS = {
     ExitCode.OK: "nothing in alarm or error",
@@ -56,19 +66,22 @@ def _by_section(records: list[ResultRecord]) -> list[tuple[str, StatusSummary | 
     return bars
 
 
-def _by_account(records: list[ResultRecord]) -> list[tuple[str, StatusSummary | None]]:
+def _by_account(records: list[ResultRecord], names: Mapping[str, str]) -> list[tuple[str, StatusSummary | None]]:
+    """Counts per account, those with alarms or errors first (most first), clean ones after."""
     tallies: dict[str, list[Status]] = {}
     for record in records:
         account = record.dimensions.get("account_id")
         if account:
             tallies.setdefault(account, []).append(record.status)
-    return [(account, StatusSummary.of(tallies[account])) for account in sorted(tallies)]
+    summaries = {account: StatusSummary.of(found) for account, found in tallies.items()}
+    order = sorted(summaries, key=lambda a: (-(summaries[a].alarm + summaries[a].error), a))
+    return [(display_account(account, names), summaries[account]) for account in order]
 
 
-def _charts(records: list[ResultRecord]) -> str:
+def _charts(records: list[ResultRecord], names: Mapping[str, str]) -> str:
     left_out = sum(1 for r in records if not r.dimensions.get("account_id"))
     note = (
-        f"({left_out} result{'s' if left_out != 1 else ''} without an account_id, such as items not assessed "
+        f"({plural(left_out, 'result')} without an account_id, such as items not assessed "
         "and controls that could not run, are not counted here)"
         if left_out
         else ""
@@ -76,14 +89,15 @@ def _charts(records: list[ResultRecord]) -> str:
     return (
         '<section class="charts">'
         + stacked_bars("chart-sections", "Results by section", _by_section(records), "(result rows per status)")
-        + stacked_bars("chart-accounts", "Results by account", _by_account(records), note)
+        + stacked_bars("chart-accounts", "Results by account", _by_account(records, names), note)
         + "</section>"
     )
 
 
-def row_data(record: ResultRecord) -> dict[str, Any]:
+def row_data(record: ResultRecord, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One row of the results table as the page's script receives it."""
     dims = record.dimensions
+    account = dims.get("account_id") or ""
     others = ", ".join(f"{k}={v}" for k, v in sorted(dims.items()) if k not in ("account_id", "region") and v)
     reason = record.reason if not others else f"{record.reason} [{others}]"
     if record.run_error:
@@ -94,10 +108,11 @@ def row_data(record: ResultRecord) -> dict[str, Any]:
         "control": record.control_title,
         "control_id": record.control_id,
         "tags": ", ".join(f"{k}={v}" for k, v in sorted(record.tags.items())),
-        "account": dims.get("account_id") or "",
+        "account": display_account(account, names or {}) if account else "",
         "region": dims.get("region") or "",
         "resource": record.resource,
         "reason": reason,
+        "na": 1 if record.not_assessed else 0,
     }
 
 
@@ -106,13 +121,21 @@ def row_data(record: ResultRecord) -> dict[str, Any]:
 CONTROL_FIELDS = ("group", "control", "control_id", "tags")
 
 
-def table_data(records: list[ResultRecord]) -> dict[str, Any]:
+ATTENTION = (Status.ALARM, Status.ERROR)
+
+
+def attention_first(records: list[ResultRecord]) -> list[ResultRecord]:
+    """Alarms and errors first, then every other row, each part in benchmark order."""
+    return [r for r in records if r.status in ATTENTION] + [r for r in records if r.status not in ATTENTION]
+
+
+def table_data(records: list[ResultRecord], names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What the page's script receives: columns, status order, controls, and rows pointing at
-    their control by index (``"c"``)."""
+    their control by index (``"c"``), alarms and errors first."""
     controls: dict[tuple[str, ...], int] = {}
     rows = []
-    for record in records:
-        full = row_data(record)
+    for record in attention_first(records):
+        full = row_data(record, names)
         key = tuple(full[name] for name in CONTROL_FIELDS)
         index = controls.setdefault(key, len(controls))
         rows.append({"c": index, **{k: v for k, v in full.items() if k not in CONTROL_FIELDS}})
@@ -134,16 +157,17 @@ def _run_titles(result: RunResult) -> list[str]:
 def _header(result: RunResult, records: list[ResultRecord]) -> str:
     ctx = result.context
     code = result.exit_code()
-    captured = ctx.snapshot.captured_at.isoformat() if ctx.snapshot else "live endpoint (no snapshot)"
+    captured = instant(ctx.snapshot.captured_at) if ctx.snapshot else "live endpoint (no snapshot)"
     titles = _run_titles(result)
     summary = result.summary.as_dict()
-    controls = sum(1 for _ in result.control_runs())
+    runs = [run for _, run in result.control_runs()]
+    controls = controls_phrase(len(runs), sum(1 for run in runs if run.not_assessed))
     totals = " ".join(f"{badge(s.value)} {summary[s.value]}" for s in STATUS_ORDER)
     meta = [
-        ("As of", ctx.as_of.isoformat()),
+        ("As of", instant(ctx.as_of)),
         ("Snapshot captured at", captured),
         ("Data source", ctx.engine_description),
-        ("Run", f"{ctx.started_at.isoformat()} to {ctx.ended_at.isoformat()}"),
+        ("Run", f"{instant(ctx.started_at)}, took {duration((ctx.ended_at - ctx.started_at).total_seconds())}"),
         ("rootwatch", ctx.tool_version),
     ]
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta)
@@ -159,7 +183,7 @@ def _header(result: RunResult, records: list[ResultRecord]) -> str:
         f'<p class="muted">{esc(", ".join(titles))}</p>'
         f'<dl class="meta">{rows}</dl>'
         f'<p class="totals" id="rw-totals">{totals} '
-        f'<span class="muted">({len(records)} results from {controls} controls)</span></p>'
+        f'<span class="muted">{plural(len(records), "result")}; {controls}</span></p>'
         "</header>"
     )
 
@@ -170,6 +194,12 @@ def _results(records: list[ResultRecord]) -> str:
         f'<label><input type="checkbox" name="status" value="{s.value}" checked> {badge(s.value)} {counts[s.value]}</label>'
         for s in STATUS_ORDER
     )
+    not_assessed = sum(1 for r in records if r.not_assessed)
+    if not_assessed:
+        boxes += (
+            f'<label><input type="checkbox" id="rw-na"> the {plural(not_assessed, "item")} '
+            "not assessed by this mod</label>"
+        )
     head = "".join(
         f'<th data-key="{key}" aria-sort="none"><button type="button">{esc(label)}</button></th>' for key, label in COLUMNS
     )
@@ -180,14 +210,45 @@ def _results(records: list[ResultRecord]) -> str:
         'aria-label="Filter results by text">'
         '<span id="rw-count" class="muted" aria-live="polite"></span></form>'
         "<noscript><p>The results table needs JavaScript; the csv and json exports hold the same rows.</p></noscript>"
-        f'<table id="rw-results"><thead><tr>{head}</tr></thead><tbody></tbody></table>'
+        f'<div class="table-scroll"><table id="rw-results"><thead><tr>{head}</tr></thead><tbody></tbody></table></div>'
         '<button type="button" id="rw-more" hidden>Show all</button></section>'
     )
 
 
+def _chains(result: RunResult) -> str:
+    """Each account's root-usage alerting chain, broken ones first; empty when the run has none."""
+    found = chains(chain_runs(result), result.context.account_names)
+    if not found:
+        return ""
+    broken = sum(1 for chain in found if chain.missing)
+    return (
+        '<section class="alert-chains" id="rw-chains"><h2>Root-usage alerting chain</h2>'
+        f'<p class="muted">trail → log group → metric filter → alarm → SNS topic → confirmed '
+        f"subscription, per account ({plural(len(found), 'account')}, {broken} broken): root use pages a person "
+        "only when every link is there.</p>"
+        f'<div class="chains">{"".join(chain_figure(chain) for chain in found)}</div></section>'
+    )
+
+
+def _timeline(result: RunResult) -> str:
+    """Root activity per day and account, when the snapshot holds CloudTrail events."""
+    ctx = result.context
+    if ctx.root_activity is None:
+        return ""
+    return (
+        '<section class="activity" id="rw-activity"><h2>Root activity</h2>'
+        + timeline(ctx.root_activity, ctx.account_names, ctx.as_of)
+        + "</section>"
+    )
+
+
+PAGE_CSS = REPORT_CSS + CHART_CSS + CHAIN_CSS + TIMELINE_CSS
+
+
 def render(result: RunResult) -> str:
     records = result.records()
-    body = _header(result, records) + _charts(records) + _results(records)
-    data = table_data(records)
+    names = result.context.account_names
+    body = _header(result, records) + _charts(records, names) + _chains(result) + _timeline(result) + _results(records)
+    data = table_data(records, names)
     titles = ", ".join(_run_titles(result))
-    return page(title=f"rootwatch report: {titles}", body=body, css=REPORT_CSS, scripts=(REPORT_SCRIPT,), data=data)
+    return page(title=f"rootwatch report: {titles}", body=body, css=PAGE_CSS, scripts=(REPORT_SCRIPT,), data=data)

@@ -3,7 +3,8 @@
 The script reads the results from ``<script type="application/json" id="rw-data">`` and builds the
 table with ``textContent`` and ``setAttribute`` only (never ``innerHTML``), so no result text is
 ever parsed as markup. Sorting (click a column header) and filtering (status check boxes, free
-text) keep their state in the URL fragment, e.g. ``report.html#sort=reason&dir=desc&status=alarm,error&q=root``:
+text, and the items the mod does not assess, hidden until ``na=1``) keep their state in the URL
+fragment, e.g. ``report.html#sort=reason&dir=desc&status=alarm,error&q=root``:
 a link or bookmark reopens the same view, and tests drive the page the same way. Only the first
 ``page_rows`` matching rows are drawn until "Show all" is pressed (``all=1``), so a report of a large
 organisation opens quickly.
@@ -24,9 +25,10 @@ REPORT_SCRIPT = r"""
   var search = document.getElementById("rw-search");
   var counter = document.getElementById("rw-count");
   var more = document.getElementById("rw-more");
+  var notAssessed = document.getElementById("rw-na");
   // Thousands of rows make a slow page: show the first page_rows matches until asked for all.
   var pageRows = data.page_rows;
-  var state = { sort: "", desc: false, statuses: statuses.slice(), q: "", all: false };
+  var state = { sort: "", desc: false, statuses: statuses.slice(), q: "", all: false, na: false };
 
   // The free-text filter searches every column plus the control id shown under its title.
   var searched = keys.concat(["control_id"]);
@@ -47,6 +49,7 @@ REPORT_SCRIPT = r"""
     }
     state.q = params.get("q") || "";
     state.all = params.get("all") === "1";
+    state.na = params.get("na") === "1";
   }
 
   function writeFragment() {
@@ -55,6 +58,7 @@ REPORT_SCRIPT = r"""
     if (state.statuses.length !== statuses.length) { params.set("status", state.statuses.join(",")); }
     if (state.q) { params.set("q", state.q); }
     if (state.all) { params.set("all", "1"); }
+    if (state.na) { params.set("na", "1"); }
     var fragment = params.toString();
     try {
       history.replaceState(null, "", fragment ? "#" + fragment : location.pathname + location.search);
@@ -96,7 +100,7 @@ REPORT_SCRIPT = r"""
     state.statuses.forEach(function (s) { wanted[s] = true; });
     var needle = state.q.toLowerCase();
     var shown = rows.filter(function (row) {
-      return wanted[row.status] && (!needle || row.haystack.indexOf(needle) >= 0);
+      return wanted[row.status] && (state.na || !row.na) && (!needle || row.haystack.indexOf(needle) >= 0);
     });
     if (state.sort) { shown.sort(compare); }
     var matching = shown.length;
@@ -123,6 +127,7 @@ REPORT_SCRIPT = r"""
       th.setAttribute("aria-sort", key === state.sort ? (state.desc ? "descending" : "ascending") : "none");
     });
     boxes.forEach(function (box) { box.checked = !!wanted[box.value]; });
+    if (notAssessed) { notAssessed.checked = state.na; }
     if (search.value !== state.q) { search.value = state.q; }
   }
 
@@ -142,6 +147,7 @@ REPORT_SCRIPT = r"""
     });
   });
   search.addEventListener("input", function () { state.q = search.value; update(); });
+  if (notAssessed) { notAssessed.addEventListener("change", function () { state.na = notAssessed.checked; update(); }); }
   more.addEventListener("click", function () { state.all = true; update(); });
   window.addEventListener("hashchange", function () { readFragment(); render(); });
   document.getElementById("rw-filters").addEventListener("submit", function (event) { event.preventDefault(); });
@@ -155,7 +161,6 @@ REPORT_SCRIPT = r"""
 REPORT_CSS = """
 header .totals .badge { margin-right: 4px; }
 .charts { display: flex; flex-wrap: wrap; gap: 24px; margin: 16px 0; }
-figure.chart-box { margin: 0; padding: 12px; border: 1px solid var(--line); border-radius: 6px; }
 figure.chart-box figcaption { margin-bottom: 6px; }
 #rw-filters { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; margin: 8px 0 12px; }
 #rw-filters label { white-space: nowrap; }
@@ -167,7 +172,14 @@ figure.chart-box figcaption { margin-bottom: 6px; }
 #rw-results td { font-size: 13px; }
 .small { font-size: 11px; }
 #rw-more { margin: 10px 0; padding: 4px 12px; font: inherit; cursor: pointer; }
-#rw-results td.col-account, #rw-results td.col-region { white-space: nowrap; }
+#rw-results td.col-region { white-space: nowrap; }
+#rw-results td.col-account { min-width: 9em; }
 .exit-0 { color: #2e7d32; } .exit-1 { color: #c62828; } .exit-2 { color: #7b1fa2; }
+@media (max-width: 640px) {
+  body { padding: 12px 12px 32px; }
+  .table-scroll { overflow-x: auto; }
+  #rw-search { min-width: 0; width: 100%; }
+  #rw-results td.col-region { white-space: normal; }
+}
 @media print { #rw-filters { display: none; } }
 """

@@ -2,18 +2,21 @@
 
 The root group is ``root_result_group`` with nested ``groups`` and ``controls``; each control has
 ``results`` with ``dimensions`` as key/value pairs, ``tags`` and a ``summary`` by status. rootwatch
-adds a top-level ``rootwatch`` object with the as-of instant, the data source and the variables.
+adds a top-level ``rootwatch`` object with the as-of instant, the data source, the variables and
+the accounts' names, and an ``account_name`` beside each result whose account has one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rootwatch.results import (
     ROOT_GROUP_ID,
     ControlRun,
     GroupRun,
+    ResultRow,
     RunResult,
     qualified_benchmark,
     qualified_control,
@@ -25,19 +28,24 @@ from rootwatch.results import (
 RUN_STATUS_CODES = {"complete": 4, "error": 8}
 
 
-def _control(run: ControlRun) -> dict[str, Any]:
+def _result(row: ResultRow, names: Mapping[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "reason": row.reason,
+        "resource": row.resource,
+        "status": row.status.value,
+        "dimensions": [{"key": k, "value": v} for k, v in row.dimensions],
+    }
+    name = names.get(row.dimension("account_id") or "")
+    if name:
+        result["account_name"] = name  # beside Powerpipe's keys: readers of its shape ignore it
+    return result
+
+
+def _control(run: ControlRun, names: Mapping[str, str]) -> dict[str, Any]:
     node = run.node
     return {
         "summary": run.summary.as_dict(),
-        "results": [
-            {
-                "reason": row.reason,
-                "resource": row.resource,
-                "status": row.status.value,
-                "dimensions": [{"key": k, "value": v} for k, v in row.dimensions],
-            }
-            for row in run.rows
-        ],
+        "results": [_result(row, names) for row in run.rows],
         "control_id": qualified_control(node.id),
         "description": node.description,
         "severity": node.severity or "",
@@ -50,7 +58,7 @@ def _control(run: ControlRun) -> dict[str, Any]:
     }
 
 
-def _group(group: GroupRun) -> dict[str, Any]:
+def _group(group: GroupRun, names: Mapping[str, str]) -> dict[str, Any]:
     groups = [c for c in group.children if isinstance(c, GroupRun)]
     controls = [c for c in group.children if isinstance(c, ControlRun)]
     return {
@@ -59,15 +67,15 @@ def _group(group: GroupRun) -> dict[str, Any]:
         "description": group.description,
         "tags": dict(group.tags),
         "summary": {"status": group.summary.as_dict()},
-        "groups": [_group(g) for g in groups],
-        "controls": [_control(c) for c in controls],
+        "groups": [_group(g, names) for g in groups],
+        "controls": [_control(c, names) for c in controls],
     }
 
 
 def document(result: RunResult) -> dict[str, Any]:
     """The export as a JSON-ready dictionary."""
     ctx = result.context
-    body = _group(result.root)
+    body = _group(result.root, ctx.account_names)
     body["rootwatch"] = {
         "tool_version": ctx.tool_version,
         "as_of": ctx.as_of.isoformat(),
@@ -77,6 +85,7 @@ def document(result: RunResult) -> dict[str, Any]:
         "source": ctx.engine_description,
         "snapshot_captured_at": ctx.snapshot.captured_at.isoformat() if ctx.snapshot else None,
         "variables": dict(ctx.variables),
+        "account_names": dict(sorted(ctx.account_names.items())),
         "exit_code": int(result.exit_code()),
     }
     return body

@@ -11,16 +11,17 @@ Shape (validated against tests/output/schemas/junit.xsd, the Jenkins/Ant structu
 - alarm → ``<failure type="alarm">``, error → ``<error type="error">``, skip → ``<skipped>``; ok
   and info pass. A control that could not run is one ``<error>`` case named ``(control run)``, and
   one that returned no rows one ``<skipped>`` case named ``(no results)``, so neither vanishes;
-- every case carries its status, reason and dimensions: in the ``<failure>`` or ``<error>`` body,
-  else in ``<system-out>`` (so passes show their reason too); a case's ``time`` is
-  its control's duration shared evenly between the control's cases, so suite times add up.
+- every case carries its status, reason and dimensions (the account's name after its id): in the
+  ``<failure>`` or ``<error>`` body, else in ``<system-out>`` (so passes show their reason too); a
+  case's ``time`` is its control's duration shared evenly between the control's cases, so suite
+  times add up.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -72,20 +73,24 @@ def case_name(row: ResultRow) -> str:
     return f"{row.resource} [{', '.join(extra)}]" if extra else row.resource
 
 
-def _details(status: Status, reason: str, dimensions: tuple[tuple[str, str | None], ...]) -> str:
+def details(status: Status, reason: str, dimensions: tuple[tuple[str, str | None], ...], names: Mapping[str, str]) -> str:
+    """A case's status, reason and dimensions, one per line, the account's name after its id."""
     lines = [f"status: {status.value}", f"reason: {reason}"]
-    lines += [f"{key}: {'' if value is None else value}" for key, value in dimensions]
+    for key, value in dimensions:
+        lines.append(f"{key}: {'' if value is None else value}")
+        if key == "account_id" and value and names.get(value):
+            lines.append(f"account_name: {names[value]}")
     return "\n".join(lines)
 
 
-def _cases(path: tuple[GroupRun, ...], run: ControlRun) -> Iterator[_Case]:
+def _cases(path: tuple[GroupRun, ...], run: ControlRun, names: Mapping[str, str]) -> Iterator[_Case]:
     classname = ".".join([*(g.id for g in path if g.id != ROOT_GROUP_ID), run.node.id])
     if run.error:
-        yield _Case(classname, RUN_ERROR_NAME, Status.ERROR, run.error, _details(Status.ERROR, run.error, ()))
+        yield _Case(classname, RUN_ERROR_NAME, Status.ERROR, run.error, details(Status.ERROR, run.error, (), names))
     for row in run.rows:
-        yield _Case(classname, case_name(row), row.status, row.reason, _details(row.status, row.reason, row.dimensions))
+        yield _Case(classname, case_name(row), row.status, row.reason, details(row.status, row.reason, row.dimensions, names))
     if not run.error and not run.rows:
-        yield _Case(classname, NO_RESULTS_NAME, Status.SKIP, NO_RESULTS_REASON, _details(Status.SKIP, NO_RESULTS_REASON, ()))
+        yield _Case(classname, NO_RESULTS_NAME, Status.SKIP, NO_RESULTS_REASON, details(Status.SKIP, NO_RESULTS_REASON, (), names))
 
 
 def suites(result: RunResult) -> list[_Suite]:
@@ -95,7 +100,7 @@ def suites(result: RunResult) -> list[_Suite]:
         groups = tuple(g for g in path if g.id != ROOT_GROUP_ID)
         key = tuple(g.id for g in groups) or ("rootwatch",)
         suite = by_path.setdefault(key, _Suite(".".join(key), " > ".join(g.title for g in groups) or "rootwatch"))
-        cases = list(_cases(path, run))
+        cases = list(_cases(path, run, result.context.account_names))
         for case in cases:
             case.seconds = run.duration_s / len(cases)
         suite.cases.extend(cases)

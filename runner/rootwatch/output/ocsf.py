@@ -20,6 +20,7 @@ rule of a standard" (Detection Finding, 2004, is for threats). Mapping decisions
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -45,6 +46,14 @@ COMPLIANCE_STATUS: dict[Status, tuple[int, str]] = {
 ACCOUNT_TYPE_AWS = (10, "AWS Account")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
+
+
+def _account(account_id: str, names: Mapping[str, str]) -> dict[str, Any]:
+    """OCSF's Account object, with the account's name (Organizations name or alias) when known."""
+    account: dict[str, Any] = {"uid": account_id, "type_id": ACCOUNT_TYPE_AWS[0], "type": ACCOUNT_TYPE_AWS[1]}
+    if names.get(account_id):
+        account["name"] = names[account_id]
+    return account
 
 def _millis(moment: datetime) -> int:
     """Milliseconds since the epoch, in integer arithmetic (a float product can lose the last one)."""
@@ -102,7 +111,7 @@ def _event(item: Assessed, scope: FindingScope, result: RunResult) -> dict[str, 
         },
         "cloud": {
             "provider": "AWS",
-            "account": {"uid": scope.account_id, "type_id": ACCOUNT_TYPE_AWS[0], "type": ACCOUNT_TYPE_AWS[1]},
+            "account": _account(scope.account_id, result.context.account_names),
             "region": scope.region,
         },
         "resources": [

@@ -1,15 +1,27 @@
 """The ``text`` format: a readable tree of benchmarks, controls and results, then a summary.
 
-Not-assessed benchmark items collapse to one line each, so a CIS run stays readable; every graded
-result shows its status, reason and dimension values.
+Each result leads with its account and the account's name (``222222222222 (prod-payments)``), then
+its region and other dimension values, then the reason; on a terminal the reason wraps to the
+terminal's width under itself, in a file or pipe each result stays one line for grep. Benchmark
+items the mod does not assess fold into one line per section (``14 items not assessed by this mod:
+2.2, 2.3, 2.8 to 2.21``), and a section holding nothing else into a single line; ``--verbose``
+(:attr:`RenderOptions.verbose`) lists every one.
 """
 
 from __future__ import annotations
 
-from rootwatch.execution import NOT_ASSESSED
+import textwrap
+from collections.abc import Mapping
+
+from rootwatch.accounts import display_account
+from rootwatch.output import RenderOptions
 from rootwatch.output.style import bold, colour_enabled, paint, printable
-from rootwatch.results import ControlRun, GroupRun, RunResult, StatusSummary
+from rootwatch.results import ControlRun, GroupRun, ResultRow, RunResult, StatusSummary
 from rootwatch.status import STATUS_ORDER, Status
+from rootwatch.wording import controls_phrase, instant, plural, ranges
+
+NOT_ASSESSED_TEXT = "not assessed by this mod"
+LABEL_WIDTH = 5
 
 
 def counts(summary: StatusSummary, colour: bool = False) -> str:
@@ -19,66 +31,99 @@ def counts(summary: StatusSummary, colour: bool = False) -> str:
     return "  ".join(parts) if parts else "no results"
 
 
-def _not_assessed(run: ControlRun) -> bool:
-    return (
-        run.node.control is None
-        and len(run.rows) == 1
-        and run.rows[0].status is Status.SKIP
-        and run.rows[0].reason.startswith(NOT_ASSESSED)
-    )
+def row_subject(row: ResultRow, names: Mapping[str, str]) -> str:
+    """What a result is about, account first: ``222222222222 (prod) us-east-1``."""
+    account = row.dimension("account_id")
+    parts = [display_account(account, names)] if account else []
+    parts += [value for key, value in row.dimensions if key != "account_id" and value]
+    return printable(" ".join(parts))
 
 
-def _control_lines(run: ControlRun, depth: int, colour: bool) -> list[str]:
-    pad = "  " * depth
-    if _not_assessed(run):
-        return [f"{pad}- {printable(run.node.title)}  " + paint("skip (not assessed by this mod)", Status.SKIP, colour)]
-    lines = [f"{pad}+ {bold(printable(run.node.title), colour)}  {counts(run.summary, colour)}"]
-    if run.error:
-        lines.append(f"{pad}  | {paint('ERROR', Status.ERROR, colour)}  {printable(run.error)}")
-    for row in run.rows:
-        label = paint(row.status.value.upper().ljust(5), row.status, colour)
-        dims = " ".join(printable(v) for _, v in row.dimensions if v)
-        suffix = f"  [{dims}]" if dims else ""
-        lines.append(f"{pad}  | {label}  {printable(row.reason)}{suffix}")
-    return lines
+class _Layout:
+    """One rendering's settings: colour, width, verbosity and the account names."""
+
+    def __init__(self, result: RunResult, options: RenderOptions) -> None:
+        self.colour = colour_enabled()
+        self.width = options.width
+        self.verbose = options.verbose
+        self.names = result.context.account_names
+
+    def result_lines(self, pad: str, label: str, text: str) -> list[str]:
+        """``| LABEL  text``, the text wrapped under itself when a width is set."""
+        head = f"{pad}| {label}  "
+        indent = " " * (len(pad) + 4 + LABEL_WIDTH)
+        if self.width is None:
+            return [head + text]
+        lines = textwrap.wrap(text, max(20, self.width - len(indent)), break_long_words=False, break_on_hyphens=False)
+        return [head + (lines[0] if lines else "")] + [indent + line for line in lines[1:]]
+
+    def control(self, run: ControlRun, depth: int) -> list[str]:
+        pad = "  " * depth
+        if run.not_assessed:
+            return [f"{pad}- {printable(run.node.title)}  " + paint(f"skip ({NOT_ASSESSED_TEXT})", Status.SKIP, self.colour)]
+        lines = [f"{pad}+ {bold(printable(run.node.title), self.colour)}  {counts(run.summary, self.colour)}"]
+        if run.error:
+            lines += self.result_lines(pad + "  ", paint("ERROR", Status.ERROR, self.colour), printable(run.error))
+        for row in run.rows:
+            label = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
+            subject = row_subject(row, self.names)
+            lines += self.result_lines(pad + "  ", label, f"{subject}  {printable(row.reason)}" if subject else printable(row.reason))
+        return lines
+
+    def group(self, group: GroupRun, depth: int) -> list[str]:
+        pad = "  " * depth
+        if not self.verbose and _only_not_assessed(group):
+            items = sum(1 for _ in group.control_runs())
+            return [f"{pad}- {printable(group.title)}  " + paint(f"{plural(items, 'item')} {NOT_ASSESSED_TEXT}", Status.SKIP, self.colour)]
+        lines = [f"{pad}+ {bold(printable(group.title), self.colour)}  {counts(group.summary, self.colour)}"]
+        folded: list[ControlRun] = []
+        for child in group.children:
+            if isinstance(child, GroupRun):
+                lines.extend(self.group(child, depth + 1))
+            elif child.not_assessed and not self.verbose:
+                folded.append(child)
+            else:
+                lines.extend(self.control(child, depth + 1))
+        if folded:
+            numbers = _item_ranges([run.node.tags.get("cis_item_id") or run.node.id for run in folded], group)
+            text = f"{plural(len(folded), 'item')} {NOT_ASSESSED_TEXT}: {numbers} (--verbose lists them)"
+            lines.append(f"{pad}  - " + paint(printable(text), Status.SKIP, self.colour))
+        return lines
 
 
-def _group_lines(group: GroupRun, depth: int, colour: bool) -> list[str]:
-    pad = "  " * depth
-    lines = [f"{pad}+ {bold(printable(group.title), colour)}  {counts(group.summary, colour)}"]
-    for child in group.children:
-        if isinstance(child, GroupRun):
-            lines.extend(_group_lines(child, depth + 1, colour))
-        else:
-            lines.extend(_control_lines(child, depth + 1, colour))
-    return lines
+def _only_not_assessed(group: GroupRun) -> bool:
+    runs = [run for _, run in group.control_runs()]
+    return bool(runs) and all(run.not_assessed for run in runs)
+
+
+def _item_ranges(folded: list[str], group: GroupRun) -> str:
+    order = [run.node.tags.get("cis_item_id") or run.node.id for run in group.children if isinstance(run, ControlRun)]
+    return ranges(folded, order)
 
 
 def summary_lines(result: RunResult, colour: bool = False) -> list[str]:
-    """The closing summary: totals, the as-of instant and the data source."""
+    """The closing summary: totals, what ran, the as-of instant and the data source."""
     ctx = result.context
     summary = result.summary
-    controls = sum(1 for _ in result.control_runs())
+    runs = [run for _, run in result.control_runs()]
     values = summary.as_dict()
     totals = "  ".join(paint(f"{s.value} {values[s.value]}", s, colour and values[s.value] > 0) for s in STATUS_ORDER)
     source = ctx.engine_description
     if ctx.snapshot is not None:
-        source += f" (captured {ctx.snapshot.captured_at.isoformat()})"
+        source += f" (captured {instant(ctx.snapshot.captured_at)})"
+    not_assessed = sum(1 for run in runs if run.not_assessed)
     return [
-        f"Summary  {totals}   ({summary.total} results from {controls} controls)",
-        f"As of    {ctx.as_of.isoformat()}",
+        f"Summary  {totals}   {plural(summary.total, 'result')}, {controls_phrase(len(runs), not_assessed)}",
+        f"As of    {instant(ctx.as_of)}",
         f"Source   {source}",
     ]
 
 
-def render(result: RunResult) -> str:
-    colour = colour_enabled()
+def render(result: RunResult, options: RenderOptions | None = None) -> str:
+    layout = _Layout(result, options or RenderOptions())
     lines: list[str] = []
     for child in result.root.children:
-        if isinstance(child, GroupRun):
-            lines.extend(_group_lines(child, 0, colour))
-        else:
-            lines.extend(_control_lines(child, 0, colour))
+        lines.extend(layout.group(child, 0) if isinstance(child, GroupRun) else layout.control(child, 0))
         lines.append("")
-    lines.extend(summary_lines(result, colour))
+    lines.extend(summary_lines(result, layout.colour))
     return "\n".join(lines) + "\n"

@@ -170,7 +170,9 @@ def _check(options: AwsCaptureOptions) -> None:
     try:
         import boto3  # noqa: F401
     except ImportError:
-        raise UsageError("snapshot from-aws needs boto3", hint="pip install 'rootwatch[aws]'") from None
+        from rootwatch.install import extra_hint
+
+        raise UsageError("snapshot from-aws needs the boto3 package, which is not installed", hint=extra_hint("aws", "boto3")) from None
     if options.max_parallel < 1:
         raise UsageError("--max-parallel must be at least 1")
     if (options.account_ids or options.organization) and not options.role_name:
@@ -337,3 +339,33 @@ def _write(writer: SnapshotWriter, capture: AccountCapture, written: dict[str, s
         written[capture.account_id or ""] = capture.label
     for issue in capture.issues:
         writer.add_issue(issue)
+
+
+@dataclass(frozen=True)
+class AccountSession:
+    """One account as a capture reaches it: where its credentials come from and how to open them."""
+
+    label: str
+    """The connection name its rows carry: the profile's name, ``aws_<id>`` or ``aws``."""
+    source: str
+    """How it is reached, e.g. ``aws profile prod`` or ``aws role arn:aws:iam::...:role/Audit``."""
+    account_id: str | None
+    """None for a profile or the default chain until its session is asked who it is."""
+    open: Callable[[], Any]
+    """Opens its boto3 session (assuming the role where there is one)."""
+
+
+def account_sessions(options: AwsCaptureOptions) -> list[AccountSession]:
+    """The accounts ``options`` name, reached exactly as :func:`capture_from_aws` reaches them.
+
+    ``rootwatch remediate`` acts with these, so that it changes accounts with the credentials it
+    re-reads them with. Options are checked as for a capture (usage errors before any call).
+    """
+    _check(options)
+    targets, _detail, _skipped = _targets(options, ReadSettings(regions=options.regions, endpoint_url=options.endpoint_url))
+    return [AccountSession(target.label, target.source, target.account_id, target.open_session) for target in targets]
+
+
+def profile_session(profile: str | None) -> Any:
+    """A boto3 session of ``profile``, or of the default chain; an unknown profile is a usage error."""
+    return _session(profile)

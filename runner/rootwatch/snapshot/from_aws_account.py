@@ -16,7 +16,8 @@ given. Trail status and event selectors are asked once per trail, in its home re
 to every region's copy (DescribeTrails with shadow trails lists a multi-region trail everywhere,
 as Steampipe does). Subscription attributes are asked only for confirmed subscriptions of topics
 that an alarm notifies: the pending state is already in the ARN, and the rest matters only where
-a notification chain is graded.
+a notification chain is graded. EventBridge rules are read on every bus of each region, with their
+targets (:mod:`rootwatch.snapshot.from_aws_eventbridge`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from rootwatch.snapshot.from_aws_eventbridge import TABLE as EVENT_RULE_TABLE
+from rootwatch.snapshot.from_aws_eventbridge import read_event_rules
 from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.transforms import (
@@ -331,6 +334,13 @@ class AccountReader:
             if action.split(":")[2:5] == ["sns", region, origin.account_id]
         }
         self._subscriptions(origin, region, topics)
+        self._event_rules(origin, region)
+
+    def _event_rules(self, origin: Origin, region: str) -> None:
+        read = read_event_rules(self._call, lambda: self._client("events", region), origin, region)
+        self._capture.add(EVENT_RULE_TABLE, read.rows)
+        if (issue := read.not_captured(origin.account_id, region)) is not None:
+            self._capture.issues.append(issue)
 
     def _trails(self, origin: Origin, region: str) -> None:
         listed = self._call("cloudtrail:DescribeTrails", region, lambda: self._client("cloudtrail", region).describe_trails(includeShadowTrails=True))

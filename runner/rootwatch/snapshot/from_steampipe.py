@@ -47,6 +47,7 @@ from typing import Any
 
 from rootwatch.engines.dsn import mask_dsn
 from rootwatch.engines.postgres_engine import connect, error_message
+from rootwatch.engines.steampipe_schemas import ACCOUNT_TABLE, schemas_hint, schemas_holding
 from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.schema.tables import EVENT_TABLES, ColumnType, Table, load_tables, quote_identifier
 from rootwatch.snapshot.metadata import NOT_CAPTURED, AccountInfo, SnapshotIssue
@@ -54,12 +55,6 @@ from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
 FETCH_ROWS = 2000
 """Rows per round trip of the server-side cursor."""
-
-ACCOUNT_TABLE = "aws_account"
-"""The table that names a source's accounts: every control grades one row per account in it."""
-
-SCHEMAS_LISTED = 10
-"""At most this many schemas holding the mod's tables are suggested when a source has none."""
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``, called as each table of each source is finished."""
@@ -176,23 +171,7 @@ def _check_sources(cursor: Any, sources: list[tuple[str | None, str]], dsn: str)
 
 def _connections_hint(cursor: Any) -> str:
     """Which schemas of the endpoint do hold the mod's tables, as a suggestion of what to pass."""
-    cursor.execute(
-        "SELECT DISTINCT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relname = %s ORDER BY 1",
-        (ACCOUNT_TABLE,),
-    )
-    holders = [name for (name,) in cursor.fetchall()]
-    if not holders:
-        return (
-            f"no schema of this database has an {ACCOUNT_TABLE} table: point --database at a Steampipe "
-            "service with the AWS plugin and at least one AWS connection"
-        )
-    example = "aws_all" if "aws_all" in holders else holders[0]
-    listed = ", ".join(holders[:SCHEMAS_LISTED]) + (", ..." if len(holders) > SCHEMAS_LISTED else "")
-    return (
-        f"name the Steampipe aggregator or connection(s) to copy, e.g. --connection {example}; "
-        f"schemas here with the mod's tables: {listed}"
-    )
+    return schemas_hint(schemas_holding(cursor), "--connection")
 
 
 def _copy_all(

@@ -9,7 +9,7 @@ variable's type; bound to a string variable it is inert data.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rootwatch.errors import SqlError, VariableError
@@ -42,6 +42,19 @@ def parameter_name(placeholder) -> str | None:  # noqa: ANN001
     return str(this) if this and str(this).isidentifier() else None
 
 
+def require_values(where: str, used: Iterable[str], values: Mapping[str, Any]) -> None:
+    """Raise VariableError when SQL at ``where`` uses a ``:name`` that ``values`` has no value for.
+
+    The one check of it: a run asks it of every control before anything runs, and binding asks
+    it again of whatever SQL it binds (an analyst query, say).
+    """
+    for name in sorted(set(used) - set(values)):
+        raise VariableError(
+            f"{where} uses :{name}, which has no value",
+            hint=f"declare variable {name!r} in mod.yaml or pass --var {name}=VALUE",
+        )
+
+
 def bind(tree, values: Mapping[str, Any], *, where: str):  # noqa: ANN001, ANN201
     """Replace every ``:name`` placeholder in ``tree`` (modified in place) by its typed literal."""
     from sqlglot import exp
@@ -49,15 +62,12 @@ def bind(tree, values: Mapping[str, Any], *, where: str):  # noqa: ANN001, ANN20
     for positional in tree.find_all(exp.Parameter):
         # $1 would reach the database unbound and fail there; say so before anything runs.
         raise SqlError(f"{where}: positional parameter {positional.sql(dialect='postgres')}; write parameters as :name")
-    for placeholder in list(tree.find_all(exp.Placeholder)):
-        name = parameter_name(placeholder)
-        if name is None:
-            raise SqlError(f"{where}: unnamed parameter; write parameters as :name")
-        if name not in values:
-            raise VariableError(
-                f"{where} uses :{name}, which has no value",
-                hint=f"declare variable {name!r} in mod.yaml or pass --var {name}=VALUE",
-            )
+    placeholders = list(tree.find_all(exp.Placeholder))
+    names = [parameter_name(placeholder) for placeholder in placeholders]
+    if None in names:
+        raise SqlError(f"{where}: unnamed parameter; write parameters as :name")
+    require_values(where, names, values)  # type: ignore[arg-type]
+    for placeholder, name in zip(placeholders, names):
         value = values[name]
         parent = placeholder.parent
         if isinstance(value, (list, tuple)) and isinstance(parent, exp.In):

@@ -427,7 +427,7 @@ SELECT
     THEN 'Covered by organization trail ' || b.name || ' (home region ' || b.home_region || ') owned by account ' || b.owner_account_id || ', whose logging status and event selectors are visible only there; ' || 'add account ' || b.owner_account_id || ' (its CloudTrail trails) to the snapshot to grade it.'
     WHEN b.undecided
     THEN b.capitalised_label || ' ' || b.shortfalls || '; cannot tell whether account ' || a.account_id || ' records all management events in all regions.'
-    ELSE b.capitalised_label || ' ' || b.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging and recording all read and write management events (' || b.trail_count || ' trail(s) checked).'
+    ELSE b.capitalised_label || ' ' || b.shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging and recording all read and write management events (' || b.trail_count || CASE WHEN b.trail_count = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
   END AS reason,
   a.account_id,
   b.home_region AS region

@@ -48,9 +48,22 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     g.*,
     STRFTIME(g.generated_time, '%Y-%m-%d %H:%M') || ' UTC' AS generated_text,
-    CAST(FLOOR(g.age_seconds / 3600) AS BIGINT) || ' h ' || (
-      CAST(FLOOR(g.age_seconds / 60) AS BIGINT) - 60 * CAST(FLOOR(g.age_seconds / 3600) AS BIGINT)
-    ) || ' min' AS age_text
+    CASE
+      WHEN g.age_seconds < 3600
+      THEN CAST(FLOOR(g.age_seconds / 60) AS BIGINT) || ' min'
+      WHEN g.age_seconds < 172800
+      THEN CAST(FLOOR(g.age_seconds / 3600) AS BIGINT) || ' h' || CASE
+        WHEN FLOOR(g.age_seconds / 60) > 60 * FLOOR(g.age_seconds / 3600)
+        THEN ' ' || CAST(FLOOR(g.age_seconds / 60) - 60 * FLOOR(g.age_seconds / 3600) AS BIGINT) || ' min'
+        ELSE ''
+      END
+      ELSE CAST(FLOOR(g.age_seconds / 86400) AS BIGINT) || ' days' || CASE
+        WHEN g.age_seconds < 604800
+        AND FLOOR(g.age_seconds / 3600) > 24 * FLOOR(g.age_seconds / 86400)
+        THEN ' ' || CAST(FLOOR(g.age_seconds / 3600) - 24 * FLOOR(g.age_seconds / 86400) AS BIGINT) || ' h'
+        ELSE ''
+      END
+    END AS age_text /* As a person says it: minutes under an hour, hours and minutes under two days, then days */ /* (with hours under a week). */
   FROM aged AS g
 )
 SELECT

@@ -93,10 +93,17 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     CONCAT_WS(
       ', ',
       CASE WHEN s.password_present THEN 'a console password' END,
-      CASE WHEN s.access_keys > 0 THEN s.access_keys || ' access key(s)' END,
+      CASE
+        WHEN s.access_keys > 0
+        THEN s.access_keys || CASE WHEN s.access_keys = 1 THEN ' access key' ELSE ' access keys' END
+      END,
       CASE
         WHEN s.signing_certificates > 0
-        THEN s.signing_certificates || ' signing certificate(s)'
+        THEN s.signing_certificates || CASE
+          WHEN s.signing_certificates = 1
+          THEN ' signing certificate'
+          ELSE ' signing certificates'
+        END
       END
     ) AS root_credentials
   FROM accounts AS a

@@ -11,7 +11,7 @@
 /* console access, and root credentials removed with no MFA left (nothing to protect). When MFA is */
 /* on, its device is graded even without a password: a password reset by email is then guarded only */
 /* by that device. No MFA at all alarms whatever the virtual devices are, so the devices are needed */
-/* only to pass (evidence_to_pass in the YAML). */
+/* only to pass: an alarm stands without them (alarms_stand_without in the YAML). */
 /* Shared relations: accounts, root_credentials, root_virtual_mfa (controls/relations/). */
 WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
@@ -85,7 +85,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The report's password_enabled is true for the classic not_supported root row, so the report */
   /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
   /* access keys or signing certificates, as Organizations centralized root access leaves a member */
-  /* account. */
+  /* account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access */
+  /* key", "2 signing certificates"); NULL when unknown. */
   WITH combined AS (
     SELECT
       a.account_id,
@@ -141,7 +142,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
         ''
       )
-    END AS source_note
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
   FROM combined AS c
 ), root_virtual_mfa /* shared relation root_virtual_mfa: relations/root_virtual_mfa.sql */ AS (
   /* Virtual MFA devices assigned to each account's root user, one row per account that has any. */

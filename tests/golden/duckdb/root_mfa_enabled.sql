@@ -82,7 +82,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The report's password_enabled is true for the classic not_supported root row, so the report */
   /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
   /* access keys or signing certificates, as Organizations centralized root access leaves a member */
-  /* account. */
+  /* account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access */
+  /* key", "2 signing certificates"); NULL when unknown. */
   WITH combined AS (
     SELECT
       a.account_id,
@@ -138,7 +139,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
         ''
       )
-    END AS source_note
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
   FROM combined AS c
 ), judged AS (
   SELECT
@@ -157,11 +164,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         WHEN c.password_present
         THEN 'possibly a console password (the report cannot rule one out)'
       END /* A report alone cannot tell: Steampipe reads the root row's not_supported as true. */,
-      CASE WHEN c.access_keys > 0 THEN c.access_keys || ' access key(s)' END,
-      CASE
-        WHEN c.signing_certificates > 0
-        THEN c.signing_certificates || ' signing certificate(s)'
-      END
+      CASE WHEN c.access_keys > 0 THEN c.access_keys_text END,
+      CASE WHEN c.signing_certificates > 0 THEN c.signing_certificates_text END
     ) AS credentials_text
   FROM root_credentials AS c
 )

@@ -79,7 +79,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The report's password_enabled is true for the classic not_supported root row, so the report */
   /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
   /* access keys or signing certificates, as Organizations centralized root access leaves a member */
-  /* account. */
+  /* account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access */
+  /* key", "2 signing certificates"); NULL when unknown. */
   WITH combined AS (
     SELECT
       a.account_id,
@@ -135,7 +136,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
         ''
       )
-    END AS source_note
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
   FROM combined AS c
 ), judged AS (
   SELECT
@@ -145,11 +152,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ' and ',
       CASE
         WHEN c.access_keys > 0
-        THEN c.access_keys || ' access key(s) (see root_no_access_keys)'
+        THEN c.access_keys_text || ' (see root_no_access_keys)'
       END,
       CASE
         WHEN c.signing_certificates > 0
-        THEN c.signing_certificates || ' signing certificate(s) (see root_no_signing_certificates)'
+        THEN c.signing_certificates_text || ' (see root_no_signing_certificates)'
       END
     ) AS other_credentials_text
   FROM root_credentials AS c

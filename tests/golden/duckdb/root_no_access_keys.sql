@@ -79,7 +79,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The report's password_enabled is true for the classic not_supported root row, so the report */
   /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
   /* access keys or signing certificates, as Organizations centralized root access leaves a member */
-  /* account. */
+  /* account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access */
+  /* key", "2 signing certificates"); NULL when unknown. */
   WITH combined AS (
     SELECT
       a.account_id,
@@ -135,7 +136,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
         ''
       )
-    END AS source_note
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
   FROM combined AS c
 ), root_access_keys /* shared relation root_access_keys: relations/root_access_keys.sql */ AS (
   /* The root user's two access-key slots, one row per account and slot (key_number 1 and 2), so */
@@ -208,15 +215,15 @@ SELECT
     WHEN NOT c.has_summary AND NOT c.has_report
     THEN 'No IAM account summary and no credential report for account ' || c.account_id || '; cannot tell whether root access keys exist (capture aws iam get-account-summary).'
     WHEN NOT c.has_summary AND k.account_id IS NOT NULL
-    THEN 'Root user has ' || k.keys || ' access key(s): ' || k.described || ' (credential report; no IAM account summary captured).'
+    THEN 'Root user has ' || c.access_keys_text || ': ' || k.described || ' (credential report; no IAM account summary captured).'
     WHEN NOT c.has_summary
     THEN 'Root user has no access keys (credential report; no IAM account summary captured).'
     WHEN c.summary_access_keys > 0 AND NOT c.has_report
-    THEN 'Root user has ' || c.summary_access_keys || ' access key(s) (account summary); ' || 'no credential report to say which (run aws iam generate-credential-report).'
+    THEN 'Root user has ' || c.access_keys_text || ' (account summary); ' || 'no credential report to say which (run aws iam generate-credential-report).'
     WHEN c.summary_access_keys > 0 AND k.account_id IS NULL
-    THEN 'Root user has ' || c.summary_access_keys || ' access key(s) (account summary), ' || 'not yet in the credential report of ' || c.account_id || '.'
+    THEN 'Root user has ' || c.access_keys_text || ' (account summary), ' || 'not yet in the credential report of ' || c.account_id || '.'
     WHEN c.summary_access_keys > 0
-    THEN 'Root user has ' || c.summary_access_keys || ' access key(s): ' || k.described || '.'
+    THEN 'Root user has ' || c.access_keys_text || ': ' || k.described || '.'
     ELSE 'Root user has no access keys.'
   END AS reason,
   c.account_id

@@ -79,7 +79,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The report's password_enabled is true for the classic not_supported root row, so the report */
   /* alone says "no password" only when it carries a real false. credentials_removed: no password, */
   /* access keys or signing certificates, as Organizations centralized root access leaves a member */
-  /* account. */
+  /* account. access_keys_text and signing_certificates_text say the counts as a reason does ("1 access */
+  /* key", "2 signing certificates"); NULL when unknown. */
   WITH combined AS (
     SELECT
       a.account_id,
@@ -135,7 +136,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ' (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured)',
         ''
       )
-    END AS source_note
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
   FROM combined AS c
 ), root_signing_certificates /* shared relation root_signing_certificates: relations/root_signing_certificates.sql */ AS (
   /* The root user's two X.509 signing-certificate slots, one row per account and slot */
@@ -185,14 +192,20 @@ SELECT
     WHEN c.signing_certificates IS NULL
     THEN 'No IAM account summary or credential report for account ' || c.account_id || '; cannot tell whether the root user has signing certificates (capture aws iam' || ' get-account-summary).'
     WHEN c.signing_certificates > 0 AND NOT c.has_report
-    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary); no' || ' credential report to say which (run aws iam generate-credential-report); delete them.'
+    THEN 'Root user has ' || c.signing_certificates_text || ' (account summary); no' || ' credential report to say which (run aws iam generate-credential-report)'
     WHEN c.signing_certificates > 0 AND t.account_id IS NULL
-    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s) (account summary), not yet in' || ' the credential report generated ' || STRFTIME(c.report_generated_time, '%Y-%m-%d %H:%M') || ' UTC; delete them.'
+    THEN 'Root user has ' || c.signing_certificates_text || ' (account summary), not yet in' || ' the credential report generated ' || STRFTIME(c.report_generated_time, '%Y-%m-%d %H:%M') || ' UTC'
     WHEN c.signing_certificates > 0
-    THEN 'Root user has ' || c.signing_certificates || ' signing certificate(s): ' || t.described || '; delete them.'
+    THEN 'Root user has ' || c.signing_certificates_text || ': ' || t.described
     WHEN NOT c.has_summary
     THEN 'Root user has no signing certificates (credential report of ' || STRFTIME(c.report_generated_time, '%Y-%m-%d') || '; no IAM account summary captured).'
     ELSE 'Root user has no signing certificates.'
+  END || CASE
+    WHEN c.signing_certificates = 1
+    THEN '; delete it.'
+    WHEN c.signing_certificates > 1
+    THEN '; delete them.'
+    ELSE ''
   END AS reason,
   c.account_id
 FROM root_credentials AS c

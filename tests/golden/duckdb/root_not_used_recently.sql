@@ -223,12 +223,12 @@ SELECT
     WHEN d.last_used IS NULL
     THEN 'No recorded use of root credentials: ' || d.unused_text || COALESCE(d.report_note, '') || '.'
     WHEN d.seconds_since <= d.window_seconds
-    THEN 'Root ' || d.credential || ' last used ' || STRFTIME(d.last_used, '%Y-%m-%d') || ', ' || d.when_text || d.where_text || ' (window: ' || CAST(30 AS TEXT) || ' days).' || CASE
+    THEN 'Root ' || d.credential || ' last used ' || STRFTIME(d.last_used, '%Y-%m-%d') || ', ' || d.when_text || d.where_text || ' (window: ' || CAST(30 AS TEXT) || CASE WHEN 30 = 1 THEN ' day).' ELSE ' days).' END || CASE
       WHEN d.also_inside <> ''
       THEN ' Also used inside the window: ' || d.also_inside || '.'
       ELSE ''
     END
-    ELSE 'Root credentials not used in the last ' || CAST(30 AS TEXT) || ' days: most recent use is the ' || d.credential || ' on ' || STRFTIME(d.last_used, '%Y-%m-%d') || ', ' || d.when_text || COALESCE(d.report_note, '') || '.'
+    ELSE 'Root credentials not used in the last ' || CASE WHEN 30 = 1 THEN 'day' ELSE CAST(30 AS TEXT) || ' days' END || ': most recent use is the ' || d.credential || ' on ' || STRFTIME(d.last_used, '%Y-%m-%d') || ', ' || d.when_text || COALESCE(d.report_note, '') || '.'
   END AS reason,
   a.account_id
 FROM accounts AS a

@@ -936,7 +936,12 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         ELSE ''
       END || ')',
       ''
-    ) AS alarm_hint
+    ) AS alarm_hint,
+    b.confirmed || CASE
+      WHEN b.confirmed = 1
+      THEN ' confirmed subscription'
+      ELSE ' confirmed subscriptions'
+    END AS subscriptions_text
   FROM best AS b
 )
 SELECT
@@ -956,7 +961,7 @@ SELECT
     WHEN d.account_id IS NULL
     THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
     WHEN d.monitored
-    THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s).' || COALESCE(
+    THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.' || COALESCE(
       ' The filter also excludes centralized root sessions (' || d.accepted_extras || '), as the variable root_usage_filter_extra_clauses allows.',
       ''
     ) || CASE
@@ -967,11 +972,11 @@ SELECT
     WHEN NOT d.resolved
     THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
     WHEN d.complete AND NOT d.trail_compliant
-    THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s)).'
+    THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
     WHEN d.complete
-    THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.confirmed || ' confirmed subscription(s)); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
+    THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
     WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
-    THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || ' trail(s) checked).'
+    THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
     WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
     THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
     WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'

@@ -28,6 +28,7 @@ from rootwatch.snapshot.cloudtrail_logs import (
     load_log_files,
 )
 from rootwatch.snapshot.from_files.accounts import AccountCapture, read_account
+from rootwatch.snapshot.from_files.eventbridge import rules_not_captured
 from rootwatch.snapshot.from_files.layout import (
     ACCOUNT_ID_PATTERN,
     AWSLOGS,
@@ -134,6 +135,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
         raise _bad_input(problems + _find_bad_logs(log_files, options))
     captured_at = explicit_time or _default_capture_time(captures)
     not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
+    not_captured += rules_not_captured(layout.accounts, {p.path for p in problems}, source)
     # source_detail says where the snapshot came from when read later, elsewhere: a path relative
     # to the build's working directory would mean nothing there.
     return _write(output, options, captured_at, str(source.resolve()), captures, layout.accounts, log_files,
@@ -328,14 +330,16 @@ def build_from_credential_report(
     *,
     account_id: str | None = None,
     options: FromFilesOptions = FromFilesOptions(),
+    account_alias: str | None = None,
 ) -> BuildSummary:
     """A one-account snapshot from a credential report: the decoded CSV, or the JSON of
-    ``aws iam get-credential-report``. The account is the root user's (``--account-id`` must agree)."""
+    ``aws iam get-credential-report``. The account is the root user's (``--account-id`` must agree);
+    ``account_alias`` names it in every report, as its IAM alias would."""
     from rootwatch.snapshot.from_files.single import single_account
 
     if not report.is_file():
         raise UsageError(f"--credential-report {report}: no such file")
-    capture, folder = single_account(report, account_id, options.captured_at)
+    capture, folder = single_account(report, account_id, options.captured_at, account_alias)
     if capture.problems:
         # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.
         raise _bad_input(capture.problems, skippable=False)

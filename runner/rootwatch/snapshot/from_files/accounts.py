@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,8 @@ from rootwatch.snapshot.from_files.layout import (
     AccountFiles,
     RegionFiles,
 )
+from rootwatch.snapshot.from_files.eventbridge import TABLE as EVENT_RULE_TABLE
+from rootwatch.snapshot.from_files.eventbridge import read_event_rules
 from rootwatch.snapshot.from_files.reading import BadFile, read_json, read_text, transformed
 from rootwatch.snapshot import transforms as t
 from rootwatch.snapshot.metadata import AccountInfo
@@ -61,11 +63,12 @@ _ACCOUNT_TABLES: dict[str, tuple[str, Callable[[Any, t.Origin], list[t.Row]]]] =
 }
 
 
-def read_account(account: AccountFiles, *, report_time: datetime | None) -> AccountCapture:
+def read_account(account: AccountFiles, *, report_time: datetime | None, aliases: Sequence[str] = ()) -> AccountCapture:
     """Rows of every table from one account folder.
 
     ``report_time`` is the generation time given to a decoded CSV credential report (which carries
-    none); without it, the CSV file's modification time is used.
+    none); without it, the CSV file's modification time is used. ``aliases`` name the account where
+    no list-account-aliases.json does (``--account-alias`` beside a credential report).
     """
     problems: list[Problem] = []
     partition = _partition(account, problems)
@@ -95,6 +98,8 @@ def read_account(account: AccountFiles, *, report_time: datetime | None) -> Acco
         return lambda path: capture.add(table, transformed(path, build, _json(path), origin))
 
     attempt("list-account-aliases.json", account_part("aliases"))
+    if aliases and "aliases" not in parts:
+        parts["aliases"] = {"AccountAliases": list(aliases)}
     attempt("describe-organization.json", account_part("organization"))
     capture.add("aws_account", [t.account_row(origin=origin, **parts)])
     attempt(CREDENTIAL_REPORT_JSON, lambda path: _report_from_json(path, origin, capture))
@@ -196,6 +201,7 @@ def _read_regions(account: AccountFiles, origin: t.Origin, capture: AccountCaptu
                 capture.add(table, transformed(path, build, _json(path), origin=origin, region=name))
             except BadFile as exc:
                 capture.problems.append(exc.problem)
+        capture.add(EVENT_RULE_TABLE, read_event_rules(folder, origin, capture.problems))
     capture.add("aws_cloudtrail_trail", t.add_shadow_copies(trail_rows, sorted(account.regions)))
     if unreadable_trails:
         return  # the trails a per-trail file names may be in the describe-trails.json that failed

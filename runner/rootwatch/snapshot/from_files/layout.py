@@ -12,6 +12,7 @@
         <region>/                          one folder per region, e.g. us-east-1
           describe-trails.json, describe-metric-filters.json, ...      (REGION_FILES)
           get-trail-status/<trail-name>.json, get-event-selectors/<trail-name>.json, ...
+          list-rules/<bus>.json, list-targets-by-rule/[<bus>/]<rule>.json   (NESTED_FOLDERS)
 
 Scanning never reads file contents; names that fit nowhere are reported as problems (a typo must
 not silently drop evidence). Notes (``*.md``) and hidden files are ignored everywhere.
@@ -48,6 +49,7 @@ REGION_FILES: dict[str, str] = {
     "describe-metric-filters.json": "aws logs describe-metric-filters",
     "describe-alarms.json": "aws cloudwatch describe-alarms",
     "list-subscriptions.json": "aws sns list-subscriptions",
+    "list-rules.json": "aws events list-rules",
 }
 """Regional files: name → the command that prints them."""
 
@@ -58,11 +60,19 @@ PER_TRAIL_FOLDERS: dict[str, str] = {
 }
 """Regional folders of per-trail outputs, ``<folder>/<trail-name>.json``, in the trail's home region."""
 
+NESTED_FOLDERS: dict[str, str] = {
+    "list-rules": "aws events list-rules --event-bus-name <bus>",
+    "list-targets-by-rule": "aws events list-targets-by-rule [--event-bus-name <bus>] --rule <rule>",
+}
+"""Regional folders whose files are named by a path: ``list-rules/<bus>.json`` and
+``list-targets-by-rule/[<bus>/]<rule>.json`` (a partner bus's name has slashes, so a path)."""
+
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 """An account folder's name (and the account in an ``AWSLogs/`` key)."""
 REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 """A region folder's name (and the region in an ``AWSLogs/`` key)."""
 _TRAIL_FILE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{1,127})\.json$")
+_NAME_PART = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
 
 
 @dataclass
@@ -72,6 +82,8 @@ class RegionFiles:
     files: dict[str, Path] = field(default_factory=dict)
     per_trail: dict[str, dict[str, Path]] = field(default_factory=dict)
     """folder (``get-trail-status``) → trail name → file."""
+    nested: dict[str, dict[str, Path]] = field(default_factory=dict)
+    """folder (``list-rules``) → path inside it without ``.json`` (``hub``, ``hub/forward``) → file."""
 
 
 @dataclass
@@ -156,12 +168,14 @@ def _scan_region(folder: Path, problems: list[Problem]) -> RegionFiles:
             region.files[entry.name] = entry
         elif entry.is_dir() and entry.name in PER_TRAIL_FOLDERS:
             region.per_trail[entry.name] = _scan_per_trail(entry, problems)
+        elif entry.is_dir() and entry.name in NESTED_FOLDERS:
+            region.nested[entry.name] = _scan_nested(entry, problems)
         elif entry.is_file() and entry.name in ACCOUNT_FILES:
             problems.append(Problem(entry, None, f"{entry.name} is account-level: put it in the account "
                                     f"folder {folder.parent.name}/"))
         else:
             problems.append(Problem(entry, None, "unknown name in a region folder (expected "
-                                    + ", ".join([*REGION_FILES, *(f + "/" for f in PER_TRAIL_FOLDERS)]) + ")"))
+                                    + ", ".join([*REGION_FILES, *(f + "/" for f in [*PER_TRAIL_FOLDERS, *NESTED_FOLDERS])]) + ")"))
     return region
 
 
@@ -175,4 +189,18 @@ def _scan_per_trail(folder: Path, problems: list[Problem]) -> dict[str, Path]:
             problems.append(Problem(entry, None, f"expected {folder.name}/<trail-name>.json"))
             continue
         found[match["name"]] = entry
+    return found
+
+
+def _scan_nested(folder: Path, problems: list[Problem]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for entry in sorted(folder.rglob("*")):
+        relative = entry.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or entry.is_dir() or _ignored(entry):
+            continue
+        key = relative.as_posix()[: -len(".json")] if entry.name.endswith(".json") else None
+        if key is None or not all(_NAME_PART.match(part) for part in key.split("/")):
+            problems.append(Problem(entry, None, f"expected {folder.name}/<name>.json (the output of {NESTED_FOLDERS[folder.name]})"))
+            continue
+        found[key] = entry
     return found

@@ -43,8 +43,10 @@ def _root_account(report: Path, is_json: bool) -> str | None:
     return None
 
 
-def single_account(report: Path, account_id: str | None, captured_at: datetime | None) -> tuple[AccountCapture, AccountFiles]:
-    """Read one credential report as the only file of one account."""
+def single_account(
+    report: Path, account_id: str | None, captured_at: datetime | None, alias: str | None = None
+) -> tuple[AccountCapture, AccountFiles]:
+    """Read one credential report as the only file of one account (named ``alias`` when given)."""
     is_json = is_json_report(report)
     in_report = _root_account(report, is_json)
     if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
@@ -58,4 +60,6 @@ def single_account(report: Path, account_id: str | None, captured_at: datetime |
     if chosen is None:
         raise UsageError(f"{report} has no root user row to take the account from", hint="pass --account-id")
     folder = AccountFiles(chosen, report.parent, {CREDENTIAL_REPORT_JSON if is_json else CREDENTIAL_REPORT_CSV: report})
-    return read_account(folder, report_time=captured_at), folder
+    if alias is not None and not alias.strip():
+        raise UsageError("--account-alias is empty", hint="give the account's alias, as aws iam list-account-aliases prints it")
+    return read_account(folder, report_time=captured_at, aliases=[alias.strip()] if alias else []), folder

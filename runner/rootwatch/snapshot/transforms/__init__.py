@@ -29,6 +29,9 @@ aws_cloudwatch_log_metric_filter       ``metric_filter_rows(resp, origin=, regio
 aws_cloudwatch_alarm                   ``alarm_rows(resp, origin=, region=, tags=)`` (DescribeAlarms)
 aws_sns_topic_subscription             ``subscription_rows(resp, origin=, region=, attributes=)``
                                        (ListSubscriptions[ByTopic], GetSubscriptionAttributes)
+aws_eventbridge_rule                   ``eventbridge_rule_rows(resp, origin=, region=, event_bus=,
+                                       targets=)`` (ListRules of one bus, ListTargetsByRule per
+                                       rule); ``rule_targets`` checks one targets response
 aws_account                            ``account_row(origin=, aliases=, organization=)``
                                        (ListAccountAliases, DescribeOrganization)
 aws_organizations_account              ``organizations_account_rows(resp, origin=)`` (ListAccounts)
@@ -66,6 +69,7 @@ from rootwatch.snapshot.transforms.common import (
     partition_of_arn,
     partition_of_region,
 )
+from rootwatch.snapshot.transforms.eventbridge import eventbridge_rule_rows, rule_targets
 from rootwatch.snapshot.transforms.events import log_file_records, trail_event_row
 from rootwatch.snapshot.transforms.iam import (
     CREDENTIAL_REPORT_COLUMNS,
@@ -101,6 +105,7 @@ __all__ = [
     "credential_report_rows_from_response",
     "credential_report_text",
     "event_selector_columns",
+    "eventbridge_rule_rows",
     "insight_selector_columns",
     "log_file_records",
     "metric_filter_rows",
@@ -108,6 +113,7 @@ __all__ = [
     "organizations_features_row",
     "partition_of_arn",
     "partition_of_region",
+    "rule_targets",
     "subscription_rows",
     "trail_account_id",
     "trail_event_row",
