@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
     "rootwatch.cli.watch",
+    "rootwatch.cli.events",
 )
 
 
