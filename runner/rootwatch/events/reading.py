@@ -175,7 +175,9 @@ def documents(lines: Iterable[str], name: str, origin: str = "") -> Iterator[Par
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
-            incomplete = exc.pos >= len(text.rstrip()) and size < MAX_DOCUMENT
+            # A document continues on the next line only where JSON expects more at the very end
+            # (a value, a key, a comma); an unterminated string cannot span lines, so it is broken.
+            incomplete = exc.msg.startswith("Expecting") and exc.pos >= len(text.rstrip()) and size < MAX_DOCUMENT
             if incomplete:
                 continue
             reason = f"not JSON ({exc.msg})" if size < MAX_DOCUMENT else f"a document longer than {MAX_DOCUMENT} characters"

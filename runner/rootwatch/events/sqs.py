@@ -156,6 +156,7 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
     """Receive and handle until stopped (or, with ``once``, until a receive comes back empty)."""
     out = out or sys.stderr
     total = BatchReport()
+    pause = 1.0
     while not stopper.requested:
         try:
             with stopper.waiting():
@@ -164,6 +165,14 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
             if stopper.requested:
                 break
             raise
+        except Exception as exc:  # noqa: BLE001 - botocore's errors: a network blip must not end a service
+            if once:
+                raise ConnectionFailed(f"cannot receive from {queue.options.queue_url}: {_aws_error(exc)}") from None
+            out.write(f"rootwatch: cannot receive from {queue.options.queue_url}: {_aws_error(exc)}; trying again in {pause:g} s\n")
+            _sleep(stopper, pause)
+            pause = min(pause * 2, 60.0)
+            continue
+        pause = 1.0
         if not messages:
             if once:
                 break
@@ -173,3 +182,14 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
         if on_batch is not None:
             on_batch(report)
     return total
+
+
+def _sleep(stopper: Stopper, seconds: float) -> None:
+    import time
+
+    try:
+        with stopper.waiting():
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        if not stopper.requested:
+            raise
