@@ -52,3 +52,8 @@ def aws_env(monkeypatch) -> None:
 def no_user_config(monkeypatch, tmp_path: Path) -> None:
     """No rootwatch.yaml from the user's home leaks into a test."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+
+
+def document(name: str) -> str:
+    """One sample event file as a single line of JSON."""
+    return json.dumps(json.loads((FIXTURES / name).read_text()))

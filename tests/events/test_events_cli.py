@@ -161,11 +161,16 @@ def test_email_end_to_end(run_events, smtp_plain) -> None:
 
 def test_a_failed_notifier_is_exit_5_and_nothing_is_remembered(run_events, http_sink, tmp_path: Path) -> None:
     http_sink.refuse["/down"] = 500
+    config = write_config(tmp_path / "rootwatch.yaml", f"""
+        notifiers:
+          down: {{type: webhook, url: "{http_sink.url}/down", retry: {{attempts: 1}}}}
+          up: {{type: webhook, url: "{http_sink.url}/up", retry: {{attempts: 1}}}}
+    """)
     state = tmp_path / "state.json"
-    args = ("--output", "none", "--state", str(state), str(FIXTURES / "root-access-key-call.json"))
-    code, _out, err = run_events(*args, "--notify", f"webhook:{http_sink.url}/down")
-    assert code == 5 and "failed" in err
-    code, _out, _err = run_events(*args, "--notify", f"webhook:{http_sink.url}/up")
+    args = ("--output", "none", "--state", str(state), "--notify-config", str(config), str(FIXTURES / "root-access-key-call.json"))
+    code, _out, err = run_events(*args, "--notify", "down")
+    assert code == 5 and "notifier down" in err and "failed" in err
+    code, _out, _err = run_events(*args, "--notify", "up")
     assert code == 1 and len(http_sink.received) == 1  # told now, not swallowed as a repeat
 
 

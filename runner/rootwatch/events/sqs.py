@@ -144,6 +144,8 @@ def handle_messages(queue: SqsQueue, processor: EventProcessor, messages: Sequen
             continue
         unreadable.append((entry, "moved to the dead-letter queue"))
         done.append(message)
+    for entry, where in unreadable:
+        out.write(f"rootwatch: cannot read {entry.where}: {entry.reason}; {where}\n")
     report = processor.process(events, unreadable, source=f"SQS queue {queue.options.queue_url}")
     handled = {e.origin for e in events} - report.keep
     done += [by_id[i] for i in sorted(handled)]
@@ -153,10 +155,12 @@ def handle_messages(queue: SqsQueue, processor: EventProcessor, messages: Sequen
 
 
 def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, once: bool, on_batch: Any = None, out: TextIO | None = None) -> BatchReport:
-    """Receive and handle until stopped (or, with ``once``, until a receive comes back empty)."""
+    """Receive and handle until stopped (or, with ``once``, until a receive brings no message not
+    already handled in this run)."""
     out = out or sys.stderr
     total = BatchReport()
     pause = 1.0
+    handled: set[str] = set()
     while not stopper.requested:
         try:
             with stopper.waiting():
@@ -173,9 +177,14 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
             pause = min(pause * 2, 60.0)
             continue
         pause = 1.0
-        if not messages:
-            if once:
+        if once:
+            # A message left on the queue (its notification failed, no dead-letter queue) comes
+            # back; "until the queue is empty" means until nothing new arrives.
+            messages = [m for m in messages if m["MessageId"] not in handled]
+            handled.update(m["MessageId"] for m in messages)
+            if not messages:
                 break
+        if not messages:
             continue
         report = handle_messages(queue, processor, messages, out)
         total.add(report)
