@@ -35,12 +35,15 @@ def test_every_fixture_from_stdin(run_events) -> None:
     stdin = BURST.read_text() + "".join(p.read_text() for p in SINGLE)
     code, out, err = run_events("--output", "json", stdin=stdin)
     assert code == 1, err
+    assert set(_alerts(out)) == set(ALERTS)
+    assert "14 events, 7 alerted, 4 repeated, 3 not alerting" in err
+    # The same as files (one batch, whatever the timing of a pipe): the burst is one alert of five.
+    code, out, err = run_events("--output", "json", str(BURST), *map(str, SINGLE))
     alerts = _alerts(out)
-    assert set(alerts) == set(ALERTS)
+    assert code == 1 and set(alerts) == set(ALERTS)
     burst = alerts["0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d00"]
     assert (burst["count"], burst["last_event_time"]) == (5, "2026-11-18T22:45:41+00:00")
     assert alerts["0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d05"]["count"] == 1
-    assert "14 events, 7 alerted, 4 repeated, 3 not alerting" in err
     sign_in = alerts["4f7a1c92-3e6b-4d8a-b0f5-9c8e7d6a5b34"]
     assert (sign_in["severity"], sign_in["mfa_used"], sign_in["credential"], sign_in["outcome"]) == ("critical", "No", "password", "succeeded")
     assert sign_in["user_agent"].startswith("Mozilla/5.0") and sign_in["source_ip_address"] == "203.0.113.24"
@@ -130,11 +133,11 @@ def test_webhook_end_to_end_with_severity_from_the_config(run_events, http_sink,
           account_names:
             "555555555555": hub-security
     """)
-    stdin = "".join(p.read_text() for p in SINGLE) + BURST.read_text()
-    code, _out, err = run_events("--output", "none", "--notify-config", str(config), "--snapshot", str(example), stdin=stdin)
+    inputs = [*map(str, SINGLE), str(BURST)]  # files: one batch, one message per notifier
+    code, _out, err = run_events("--output", "none", "--notify-config", str(config), "--snapshot", str(example), *inputs)
     assert code == 1, err
     paths = {r.path: r.json() for r in http_sink.received}
-    assert set(paths) == {"/pager", "/audit"}
+    assert sorted(r.path for r in http_sink.received) == ["/audit", "/pager"]
     pager = paths["/pager"]
     assert pager["schema"] == "rootwatch.notification/1" and pager["kind"] == "root_activity"
     assert {i["event_id"] for i in pager["items"]} == set(ALERTS)  # every one critical now
