@@ -140,6 +140,11 @@ def test_webhook_end_to_end_with_severity_from_the_config(run_events, http_sink,
     assert sorted(r.path for r in http_sink.received) == ["/audit", "/pager"]
     pager = paths["/pager"]
     assert pager["schema"] == "rootwatch.notification/1" and pager["kind"] == "root_activity"
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((FIXTURES.parents[2] / "docs" / "notification.schema.json").read_text())
+    for payload in paths.values():
+        assert [e.message for e in Draft202012Validator(schema).iter_errors(payload)] == []
     assert {i["event_id"] for i in pager["items"]} == set(ALERTS)  # every one critical now
     names = {i["account_id"]: i["account"] for i in pager["items"]}
     assert names["555555555555"] == "555555555555 (hub-security)"  # the configured name
@@ -205,3 +210,16 @@ def test_query_run_and_events_agree_on_the_same_events(run_cli, run_events, tmp_
         _code, out, _err = run_events("--output", "json", "--dedup-window", "0", str(root), *variables)
         assert set(_alerts(out)) == listed, variables
     assert len(listed) == 3  # the last setting leaves the two sign-ins with success and the AssumeRoot session
+
+
+def test_notifier_filters_see_severity_and_tags(run_events, http_sink, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "rootwatch.yaml", f"""
+        notifiers:
+          pager: {{type: webhook, url: "{http_sink.url}/pager", where: "severity >= 'high'"}}
+          iam: {{type: webhook, url: "{http_sink.url}/iam", tag: event_source=iam.amazonaws.com}}
+    """)
+    code, _out, err = run_events("--output", "none", "--notify-config", str(config), str(BURST), *map(str, SINGLE))
+    assert code == 1, err
+    told = {r.path: {i["event_id"] for i in r.json()["items"]} for r in http_sink.received}
+    assert told["/pager"] == set(ALERTS) - {"0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d00", "0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d05"}
+    assert told["/iam"] == {"c3e5a7b9-1d3f-4a5c-9e7b-0c2e4a6b8d1f", ASSUME_ROOT}
