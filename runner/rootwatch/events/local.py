@@ -100,14 +100,8 @@ def consume_stream(stream: TextIO, processor: EventProcessor, dead: DeadLetterDi
     total = BatchReport()
     ended = False
     while not ended and not stopper.requested:
-        try:
-            with stopper.waiting():
-                first = arrived.get()
-        except KeyboardInterrupt:
-            if stopper.requested:
-                break
-            raise
-        if first is None:
+        first = stopper.during_wait(arrived.get)
+        if first is None:  # the end of the input, or a stop
             break
         batch = [first]
         while len(batch) < BATCH_EVENTS:

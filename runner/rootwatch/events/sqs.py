@@ -163,12 +163,7 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
     handled: set[str] = set()
     while not stopper.requested:
         try:
-            with stopper.waiting():
-                messages = queue.receive()
-        except KeyboardInterrupt:
-            if stopper.requested:
-                break
-            raise
+            messages = stopper.during_wait(queue.receive)
         except Exception as exc:  # noqa: BLE001 - botocore's errors: a network blip must not end a service
             if once:
                 raise ConnectionFailed(f"cannot receive from {queue.options.queue_url}: {_aws_error(exc)}") from None
@@ -176,6 +171,8 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
             _sleep(stopper, pause)
             pause = min(pause * 2, 60.0)
             continue
+        if messages is None:  # stopped during the poll
+            break
         pause = 1.0
         if once:
             # A message left on the queue (its notification failed, no dead-letter queue) comes
@@ -196,9 +193,4 @@ def consume(queue: SqsQueue, processor: EventProcessor, stopper: Stopper, *, onc
 def _sleep(stopper: Stopper, seconds: float) -> None:
     import time
 
-    try:
-        with stopper.waiting():
-            time.sleep(seconds)
-    except KeyboardInterrupt:
-        if not stopper.requested:
-            raise
+    stopper.during_wait(lambda: time.sleep(seconds))

@@ -12,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Stopper:
@@ -51,3 +54,13 @@ class Stopper:
             yield
         finally:
             self._waiting = False
+
+    def during_wait(self, action: Callable[[], T]) -> T | None:
+        """``action()`` as a wait: its value, or None when a stop was requested during it."""
+        try:
+            with self.waiting():
+                return action()
+        except KeyboardInterrupt:
+            if self.requested:
+                return None
+            raise
