@@ -223,3 +223,18 @@ def test_notifier_filters_see_severity_and_tags(run_events, http_sink, tmp_path:
     told = {r.path: {i["event_id"] for i in r.json()["items"]} for r in http_sink.received}
     assert told["/pager"] == set(ALERTS) - {"0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d00", "0f2b4d6f-8a0c-4e2b-8d4f-6a8c0e2b4d05"}
     assert told["/iam"] == {"c3e5a7b9-1d3f-4a5c-9e7b-0c2e4a6b8d1f", ASSUME_ROOT}
+
+
+def test_help_and_usage_errors(run_events, tmp_path: Path) -> None:
+    code, out, _ = run_events("--help")
+    assert code == 0 and out.startswith("usage: rootwatch events") and "exit codes:" in out
+    for args, message in (
+        (["--once"], "--once applies to --sqs only"),
+        (["no-such-file.json"], "input no-such-file.json: no such file or folder"),
+        (["--sqs", "https://sqs.us-east-1.amazonaws.com/1/q", "x.json"], "--sqs and INPUT files are exclusive"),
+        (["--sqs", "https://sqs.us-east-1.amazonaws.com/1/q", "--wait-time", "30"], "--wait-time must be 0 to 20"),
+        (["--dedup-window", "soon", str(BURST)], "--dedup-window: 'soon' is not a duration"),
+        (["--var", "root_activity_exclude_failed=perhaps", str(BURST)], "root_activity_exclude_failed expects true or false"),
+    ):
+        code, _out, err = run_events(*args)
+        assert code == 3 and message in err and "Traceback" not in err, (args, err)
