@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ALERTS, ASSUME_ROOT, BURST, FIXTURES, SINGLE, fixture_documents
+from helpers.events import ALERTS, ASSUME_ROOT, BURST, FIXTURES, SINGLE, fixture_documents
 from helpers.receivers import write_config
 
 pytestmark = pytest.mark.usefixtures("no_user_config")

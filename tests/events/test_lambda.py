@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ALERTS, document, fixture_documents
+from helpers.events import ALERTS, document, fixture_documents
 from helpers.receivers import REPO
 
 pytestmark = [pytest.mark.moto, pytest.mark.usefixtures("aws_env", "no_user_config")]

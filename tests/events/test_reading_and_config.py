@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, document
+from helpers.events import FIXTURES, document
 
 from rootwatch.errors import ConfigError
 from rootwatch.events.config import EventsConfig
