@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "rootwatch.cli.snapshot",
     "rootwatch.cli.diff",
     "rootwatch.cli.watch",
+    "rootwatch.cli.events",
 )
 
 

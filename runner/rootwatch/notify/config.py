@@ -43,6 +43,8 @@ from rootwatch.notify.secrets import Secret, from_env, from_file, mask_url
 from rootwatch.yamlio import line_of, load_yaml
 
 CONFIG_NAME = "rootwatch.yaml"
+SECTIONS = ("notifiers", "events")
+"""Sections of the file; ``events:`` is read by :mod:`rootwatch.events.config`."""
 COMMON_KEYS = {"type", "level", "tag", "where", "max_rows", "attach_csv", "retry"}
 RETRY_KEYS = {"attempts", "backoff", "timeout"}
 
@@ -184,8 +186,8 @@ class NotifyConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{path}: expected a mapping with a 'notifiers:' section")
         for key in data:
-            if key != "notifiers":
-                raise ConfigError(f"{path}:{line_of(data, key)}: unknown section {key!r}", hint="rootwatch.yaml has one section, notifiers:")
+            if key not in SECTIONS:
+                raise ConfigError(f"{path}:{line_of(data, key)}: unknown section {key!r}", hint="rootwatch.yaml has the sections notifiers: and events:")
         section = data.get("notifiers") or {}
         if not isinstance(section, Mapping):
             raise ConfigError(f"{path}:{line_of(data, 'notifiers')}: notifiers must map names to settings")

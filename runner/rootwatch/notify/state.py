@@ -103,11 +103,13 @@ class StateFile:
             hint="point --state at another file, or move this one away to start afresh (every current alarm is then new)",
         )
 
-    def _read(self, selection: Mapping[str, Any]) -> State:
+    def _document(self, marker: str, version: int, kind: str) -> dict[str, Any] | None:
+        """The file's JSON object, checked to carry ``marker`` at ``version``; None when absent.
+        ``kind`` names the state in messages ("rootwatch state", "rootwatch events state")."""
         try:
             text = self.path.read_text("utf-8")
         except FileNotFoundError:
-            return State(dict(selection))
+            return None
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise self._problem(f"cannot read the state file: {reason}") from None
@@ -115,10 +117,16 @@ class StateFile:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise self._problem(f"corrupt state file: not valid JSON ({exc.msg}, column {exc.colno})", exc.lineno) from None
-        if not isinstance(data, dict) or MARKER not in data:
-            raise self._problem("not a rootwatch state file (no \"rootwatch_state\" marker)")
-        if data[MARKER] != FORMAT:
-            raise self._problem(f"state file format {data[MARKER]!r}; this rootwatch reads format {FORMAT}")
+        if not isinstance(data, dict) or marker not in data:
+            raise self._problem(f"not a {kind} file (no \"{marker}\" marker)")
+        if data[marker] != version:
+            raise self._problem(f"state file format {data[marker]!r}; this rootwatch reads format {version}")
+        return data
+
+    def _read(self, selection: Mapping[str, Any]) -> State:
+        data = self._document(MARKER, FORMAT, "rootwatch state")
+        if data is None:
+            return State(dict(selection))
         if data.get("selection") != dict(selection):
             raise self._problem(
                 f"written for {describe_selection(data.get('selection'))}, but this run is {describe_selection(selection)}; "
