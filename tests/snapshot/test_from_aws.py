@@ -156,11 +156,7 @@ def test_one_account_end_to_end(aws: str, tmp_path: Path, capsys) -> None:
     assert con.execute("SELECT account_id, organization_id FROM aws_account").fetchall() == [(MANAGEMENT, None)]
     con.close()
 
-    engine = DuckDBEngine.open(out)
-    try:
-        graded = {(control, resource): (status, reason) for control, resource, status, reason, _ in grade_root(engine)}
-    finally:
-        engine.close()
+    graded = _graded(out)
     root = f"arn:aws:iam::{MANAGEMENT}:root"
     # The whole CIS chain read from moto: trail -> log group -> filter -> alarm -> confirmed subscription.
     assert graded[("root_usage_monitored", root)][0] == "ok", graded[("root_usage_monitored", root)]
@@ -177,11 +173,7 @@ def test_filter_dimensions_are_read_and_an_alarm_without_them_misses_the_metric(
     con = _open(out)
     assert con.execute("SELECT metric_transformation_dimensions FROM aws_cloudwatch_log_metric_filter").fetchall() == [('["Account"]',)]
     con.close()
-    engine = DuckDBEngine.open(out)
-    try:
-        graded = {(c, r): (status, reason) for c, r, status, reason, _ in grade_root(engine)}
-    finally:
-        engine.close()
+    graded = _graded(out)
     status, reason = graded[("root_usage_monitored", f"arn:aws:iam::{MANAGEMENT}:root")]
     assert status == "alarm" and reason.startswith("CLOUDWATCH_ALARMS_NOT_PRESENT: no alarm in us-east-1 on metric CISBenchmark/RootUsage (dimensions Account)"), reason
 
@@ -342,6 +334,15 @@ def test_an_account_whose_region_botocore_refuses_is_recorded(aws: str, tmp_path
     assert [a.account_id for a in info.accounts] == [MANAGEMENT]
     (failed,) = [i for i in info.issues if i.source == "aws profile badregion: sts:GetCallerIdentity"]
     assert failed.kind == "error" and failed.message.startswith("InvalidRegionError: ") and "US_EAST_1" in failed.message
+
+
+def _graded(snapshot: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """(control, resource) -> (status, reason) of every control of the root benchmark on ``snapshot``."""
+    engine = DuckDBEngine.open(snapshot)
+    try:
+        return {(control, resource): (status, reason) for control, resource, status, reason, _ in grade_root(engine)}
+    finally:
+        engine.close()
 
 
 def _closed_port() -> int:

@@ -170,6 +170,14 @@ def _schema(schemas: tuple[Any, list[str]], rows: dict[str, list[dict[str, Any]]
     return schema
 
 
+def _drop_column(schemas: tuple[Any, list[str]], schema: str, table: str, column: str) -> None:
+    """Take ``column`` out of a schema's table, as an older plugin (or Steampipe itself) lacks it."""
+    connection, _ = schemas
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}".{table} DROP COLUMN {column}')
+    connection.commit()
+
+
 def _run(*args: str) -> int:
     return main(["snapshot", *args, "--no-progress"])
 
@@ -331,10 +339,7 @@ def test_failing_and_missing_tables_are_recorded(schemas, pg_dsn: str, tmp_path:
 
 def test_missing_column_is_an_error_unless_allowed(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
     schema = _schema(schemas, ROWS_A)
-    connection, _ = schemas
-    with connection.cursor() as cursor:
-        cursor.execute(f'ALTER TABLE "{schema}".aws_sns_topic_subscription DROP COLUMN pending_confirmation')
-    connection.commit()
+    _drop_column(schemas, schema, "aws_sns_topic_subscription", "pending_confirmation")
     out = tmp_path / "cols.duckdb"
     assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 3
     err = capsys.readouterr().err
@@ -573,10 +578,7 @@ def test_rootwatch_only_column_is_left_null_and_graded_as_not_captured(schemas, 
     from rootwatch.execution import missing_optional_columns
 
     schema = _schema(schemas, ROWS_A)
-    connection, _ = schemas
-    with connection.cursor() as cursor:
-        cursor.execute(f'ALTER TABLE "{schema}".aws_cloudwatch_log_metric_filter DROP COLUMN metric_transformation_dimensions')
-    connection.commit()
+    _drop_column(schemas, schema, "aws_cloudwatch_log_metric_filter", "metric_transformation_dimensions")
     out = tmp_path / "no-dims.duckdb"
     assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 0
     con = duckdb.connect(str(out), read_only=True)
