@@ -157,6 +157,11 @@ def test_control_show_sql_prints_the_expanded_text(run_cli_repo, mod) -> None:
     assert code == 0 and out.startswith("Root credential inventory") and "relations: accounts," in out
     code, out, _ = run_cli_repo("query", "show", "root_credential_inventory", "--sql")
     assert code == 0 and out.startswith("-- Root credential inventory") and "root_credentials as (" in out
+    # A benchmark item shows the SQL of the control grading it; one no control grades has none.
+    code, out, _ = run_cli_repo("control", "show", "cis_v700_2_4", "--sql")
+    assert code == 0 and out == expanded_text(mod.control("root_no_access_keys").source)
+    code, out, err = run_cli_repo("control", "show", "cis_v700_6_1_1", "--sql")
+    assert (code, out) == (3, "") and "benchmark item cis_v700_6_1_1 is graded by no rootwatch control" in err
 
 
 @pytest.fixture()
