@@ -143,7 +143,6 @@ def _start_local(target: SparkTarget) -> Any:
     (scratch / "tmp").mkdir()
     settings = {
         **_LOCAL_DEFAULTS,
-        "spark.local.dir": str(scratch / "local"),
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.driver.extraJavaOptions": java_options,
         "spark.sql.session.timeZone": "UTC",
