@@ -373,6 +373,27 @@ def to_char(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def distinct_string_agg(tree: exp.Expression) -> exp.Expression:
+    """``string_agg(DISTINCT x, sep ORDER BY x)`` -> the sorted set of x joined by sep (NULL when
+    there is none). Spark 4's ``listagg(DISTINCT ...) WITHIN GROUP`` fails at run time with a
+    ClassCastException once the group has rows; the set form means the same."""
+    for node in list(tree.find_all(exp.GroupConcat)):
+        order = node.this
+        if isinstance(order, exp.Distinct):
+            values, keys = order.expressions, None  # no order asked for: the sorted one will do
+        elif isinstance(order, exp.Order) and isinstance(order.this, exp.Distinct):
+            values, keys = order.this.expressions, order.expressions
+        else:
+            continue
+        if len(values) != 1 or keys is not None and (len(keys) != 1 or keys[0].this != values[0] or keys[0].args.get("desc")):
+            raise SqlError("string_agg(DISTINCT x ...) on Spark needs ORDER BY x (ascending) or no order")
+        members = _call("collect_set", values[0].copy())
+        joined = _call("array_join", _call("array_sort", members.copy()), node.args.get("separator").copy())
+        empty = exp.EQ(this=_call("size", members), expression=exp.Literal.number(0))
+        node.replace(exp.If(this=empty, true=exp.Null(), false=joined))
+    return tree
+
+
 def unsupported(tree: exp.Expression) -> exp.Expression:
     """Constructs with no faithful Spark form raise instead of changing meaning."""
     for kind, text in (
@@ -403,6 +424,7 @@ REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     epoch_of_interval,
     format_function,
     to_char,
+    distinct_string_agg,
     json_casts,
 )
 

@@ -196,8 +196,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     account_id,
     arn,
-    LISTAGG(DISTINCT read_write_type, ', ') WITHIN GROUP (ORDER BY
-      read_write_type NULLS LAST) AS types
+    IF(
+      SIZE(COLLECT_SET(read_write_type)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(read_write_type)), ', ')
+    ) AS types
   FROM classic_selectors
   WHERE
     includes_management
@@ -208,8 +211,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     c.account_id,
     c.arn,
-    LISTAGG(DISTINCT x.value, ', ') WITHIN GROUP (ORDER BY
-      x.value NULLS LAST) AS sources
+    IF(
+      SIZE(COLLECT_SET(x.value)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(x.value)), ', ')
+    ) AS sources
   FROM classic_selectors AS c
   LATERAL VIEW
   EXPLODE(
@@ -345,8 +351,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     f.account_id,
     f.arn,
-    LISTAGG(DISTINCT f.field, ', ') WITHIN GROUP (ORDER BY
-      f.field NULLS LAST) AS fields
+    IF(
+      SIZE(COLLECT_SET(f.field)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(f.field)), ', ')
+    ) AS fields
   FROM advanced_fields AS f
   JOIN advanced_selectors AS s
     ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector

@@ -68,8 +68,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
 ), features AS (
   SELECT
     organization_id,
-    LISTAGG(DISTINCT account_id, ', ') WITHIN GROUP (ORDER BY
-      account_id NULLS LAST) AS read_in,
+    IF(
+      SIZE(COLLECT_SET(account_id)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(account_id)), ', ')
+    ) AS read_in,
     BOOL_OR(
       (
         IF(

@@ -198,8 +198,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     a.account_id,
     COUNT(DISTINCT d.serial_number) AS devices,
-    LISTAGG(DISTINCT d.serial_number, ', ') WITHIN GROUP (ORDER BY
-      d.serial_number NULLS LAST) AS serials
+    IF(
+      SIZE(COLLECT_SET(d.serial_number)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(d.serial_number)), ', ')
+    ) AS serials
   FROM accounts AS a
   JOIN aws_iam_virtual_mfa_device AS d
     ON d.account_id = a.account_id AND GET_JSON_OBJECT(d.`user`, '$.Arn') = a.root_arn

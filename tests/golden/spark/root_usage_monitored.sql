@@ -207,10 +207,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     COALESCE(BOOL_OR(c.clause = '$.userIdentity.invokedBy NOT EXISTS'), FALSE) AS has_invoked_by,
     COALESCE(BOOL_OR(c.clause = '$.eventType!=AwsServiceEvent'), FALSE) AS has_event_type,
     COUNT(c.extra_clause) AS extra_count,
-    LISTAGG(DISTINCT c.extra_clause, ', ') WITHIN GROUP (ORDER BY
-      c.extra_clause NULLS LAST) AS extras,
-    LISTAGG(DISTINCT c.accepted_clause, ', ') WITHIN GROUP (ORDER BY
-      c.accepted_clause NULLS LAST) AS accepted_extras,
+    IF(
+      SIZE(COLLECT_SET(c.extra_clause)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.extra_clause)), ', ')
+    ) AS extras,
+    IF(
+      SIZE(COLLECT_SET(c.accepted_clause)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.accepted_clause)), ', ')
+    ) AS accepted_extras,
     COALESCE(BOOL_OR(c.refused_listing), FALSE) AS refused_listing
   FROM filters AS f
   LEFT JOIN classified_clauses AS c
@@ -536,8 +542,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     account_id,
     arn,
-    LISTAGG(DISTINCT read_write_type, ', ') WITHIN GROUP (ORDER BY
-      read_write_type NULLS LAST) AS types
+    IF(
+      SIZE(COLLECT_SET(read_write_type)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(read_write_type)), ', ')
+    ) AS types
   FROM classic_selectors
   WHERE
     includes_management
@@ -548,8 +557,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     c.account_id,
     c.arn,
-    LISTAGG(DISTINCT x.value, ', ') WITHIN GROUP (ORDER BY
-      x.value NULLS LAST) AS sources
+    IF(
+      SIZE(COLLECT_SET(x.value)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(x.value)), ', ')
+    ) AS sources
   FROM classic_selectors AS c
   LATERAL VIEW
   EXPLODE(
@@ -685,8 +697,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT
     f.account_id,
     f.arn,
-    LISTAGG(DISTINCT f.field, ', ') WITHIN GROUP (ORDER BY
-      f.field NULLS LAST) AS fields
+    IF(
+      SIZE(COLLECT_SET(f.field)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(f.field)), ', ')
+    ) AS fields
   FROM advanced_fields AS f
   JOIN advanced_selectors AS s
     ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
