@@ -40,6 +40,8 @@ SPARK_SAMPLES = {
     "string_agg_distinct": """select string_agg(distinct v, ', ' order by v) as a, string_agg(distinct v, ', ') as b,
                               (select string_agg(distinct v, ', ' order by v) from (values ('x')) as e(v) where false) as c
                               from (values ('b'), ('a'), ('b'), (null)) as t(v)""",
+    "distinct_on_keeps_order": """with t(k, v, w) as (values (1, 'b', 2), (1, 'a', 1), (2, 'c', 3), (3, null, 0))
+                                  select distinct on (k) k, v from t order by k desc, w""",
     "to_char_literal_letters": """select to_char(now(), 'YYYY "week of" Mon') as a, to_char(now(), 'HH24"h"MI') as b""",
 }
 

@@ -394,6 +394,52 @@ def distinct_string_agg(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def distinct_on(tree: exp.Expression) -> exp.Expression:
+    """The outermost ``SELECT DISTINCT ON (k) a, b ... ORDER BY o`` -> the first row of each k by
+    ``row_number()``, in the order ``o`` asks for. sqlglot's own rewrite, which the generator
+    applies to the others (CTEs, subqueries: their order does not reach the result), drops the
+    ORDER BY, and a query's rows would come out in no particular order."""
+    if isinstance(tree, exp.Select):
+        select = tree
+        distinct = select.args.get("distinct")
+        order = select.args.get("order")
+        if distinct is None or distinct.args.get("on") is None or order is None:
+            return tree
+        names = [projection.alias_or_name for projection in select.expressions]
+        if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star)) for p in select.expressions) or not all(names):
+            raise SqlError("DISTINCT ON with ORDER BY on Spark needs named columns, not *")
+        keys = [key.copy() for key in distinct.args["on"].expressions]
+        window = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=keys,
+            order=exp.Order(expressions=[item.copy() for item in order.expressions]),
+        )
+        inner = select.copy()
+        inner.set("distinct", None)
+        inner.set("order", None)
+        outer_order = []
+        for index, item in enumerate(order.expressions):
+            hidden = f"_order_{index}"
+            inner.append("expressions", exp.alias_(item.this.copy(), hidden))
+            ordered = item.copy()
+            ordered.set("this", exp.column(hidden))
+            outer_order.append(ordered)
+        inner.append("expressions", exp.alias_(window, "_row_number"))
+        outer = (
+            exp.select(*[exp.column(name, quoted=True) for name in names])
+            .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("_distinct_on"))))
+            .where(exp.EQ(this=exp.column("_row_number"), expression=exp.Literal.number(1)))
+        )
+        outer.set("order", exp.Order(expressions=outer_order))
+        for key in ("limit", "offset", "with"):
+            if select.args.get(key) is not None:
+                outer.set(key, select.args[key].copy())
+                inner.set(key, None)
+        outer.comments = select.comments
+        return outer
+    return tree
+
+
 def unsupported(tree: exp.Expression) -> exp.Expression:
     """Constructs with no faithful Spark form raise instead of changing meaning."""
     for kind, text in (
@@ -412,6 +458,7 @@ def unsupported(tree: exp.Expression) -> exp.Expression:
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     integer_division,
     unsupported,
+    distinct_on,
     element_functions_in_from,
     element_functions_in_select,
     json_operators,
