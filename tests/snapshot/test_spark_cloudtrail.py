@@ -38,6 +38,8 @@ def trail(tmp_path_factory) -> Path:
     # Not gzip, pretty-printed, and "Root" spelled with an escape: still read, still root.
     escaped = json.dumps({"Records": records("345678901234")[4:6]}, indent=2).replace('"type": "Root"', '"type": "\\u0052oot"')
     write_log(root, "345678901234", "eu-west-1", "2026-11-21", "c.json", escaped.encode())
+    # Not a log file, though in a day folder (and mentioning Root): never read.
+    write_log(root, "123456789012", "us-east-1", "2026-11-19", "notes.txt", b"Root was here, not JSON")
     # No root activity at all, and outside the window.
     write_log(root, "123456789012", "us-east-1", "2026-11-21", "d.json.gz", gzip_records(records()[6:]))
     write_log(root, "123456789012", "us-east-1", "2026-08-01", "e.json.gz", gzip_records(records()))

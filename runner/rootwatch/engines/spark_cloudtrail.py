@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from rootwatch.cloudtrail_layout import LogObject, list_log_files
+from rootwatch.cloudtrail_layout import LOG_SUFFIXES, LogObject, list_log_files
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.transforms.common import partition_of_region
 from rootwatch.snapshot.transforms.events import (
@@ -52,6 +52,8 @@ _SPARK_TYPES = {
     ColumnType.JSONB: "string",
     ColumnType.DOUBLE: "double",
 }
+_LOG_GLOB = "*.{" + ",".join(suffix.lstrip(".") for suffix in LOG_SUFFIXES) + "}"
+"""The log files of a day folder, as rootwatch.cloudtrail_layout lists them."""
 _KEY_PATTERN = r"^.*/(AWSLogs/(?:o-[a-z0-9]{10,32}/)?([0-9]{12})/CloudTrail/([a-z0-9-]+)/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+)$"
 """A file's URL → its key from ``AWSLogs/`` on (1), account (2) and region (3)."""
 # ``Root`` is in the text of every record the selection keeps; ``\u`` could hide it in an escape.
@@ -89,8 +91,10 @@ def events_view(session: Any, files: Sequence[LogObject]) -> Any:
         return session.createDataFrame([], schema)
     records = "from_json(value, 'Records array<string>', map('mode', 'FAILFAST')).Records"
     rows = (
-        # One row per file (text()'s own default would split it into lines).
-        session.read.text([f.url for f in files], wholetext=True)
+        # One row per file (text()'s default would split it into lines). Spark is handed the day
+        # folders, not each file: it lists a folder in one call, where it would look up each file
+        # on its own (one request per object on S3).
+        session.read.text(sorted({f.url.rsplit("/", 1)[0] for f in files}), wholetext=True, pathGlobFilter=_LOG_GLOB)
         .selectExpr("_metadata.file_path AS file_path", "value")
         .where(_MAY_BE_ROOT.format("value"))
         .selectExpr(
