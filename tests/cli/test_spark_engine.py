@@ -178,3 +178,26 @@ def test_spark_connect_server_grades_as_duckdb(run_cli, cli_mod: Path, cli_snaps
     document = json.loads(done.stdout)
     assert _results(document) == _results(duck)
     assert document["rootwatch"]["engine"] == "spark"
+
+
+def test_cloudtrail_read_where_it_lies(run_cli, tmp_path: Path, repo: Path, spark) -> None:
+    """--cloudtrail: root_activity reads the log files of the window (by the key layout's day), not
+    the snapshot's events."""
+    import gzip
+
+    from helpers.cloudtrail_records import ACCOUNT, records
+
+    day = tmp_path / "AWSLogs" / ACCOUNT / "CloudTrail" / "us-east-1" / "2026" / "11" / "19"
+    day.mkdir(parents=True)
+    name = f"{ACCOUNT}_CloudTrail_us-east-1_20261119T0815Z_abc.json.gz"
+    (day / name).write_bytes(gzip.compress(json.dumps({"Records": records()}).encode()))
+    snapshot = write_snapshot(tmp_path / "org.duckdb", {"aws_account": [{"account_id": ACCOUNT, "partition": "aws", "region": "global"}]})
+    common = ("query", "run", "root_activity", "--mod-location", str(repo), "--output", "json", *AS_OF,
+              "--snapshot", str(snapshot), *spark_cli_options(), "--cloudtrail", str(tmp_path / "AWSLogs"))
+    code, out, err = run_cli(*common, "--cloudtrail-days", "30")
+    assert code == 0, err
+    ids = [row["event_id"] for row in json.loads(out)]
+    assert ids == [f"{ACCOUNT}-e01", f"{ACCOUNT}-e02", f"{ACCOUNT}-e04", f"{ACCOUNT}-e05"]
+    code, out, err = run_cli(*common, "--cloudtrail-days", "3")  # 2026-11-23 to 25: the file's day is not read
+    assert code == 0, err
+    assert json.loads(out) == []
