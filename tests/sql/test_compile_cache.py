@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from rootwatch.checks import sample_values
+from rootwatch import diskcache
 from rootwatch.sql import compile_cache
 from rootwatch.sql.compile import _compile_cached, _compile_cold, compile_sql
 from rootwatch.sql.parsing import SqlSource
@@ -226,8 +227,8 @@ def test_another_sqlglot_version_misses(cache_dir, tmp_path, monkeypatch) -> Non
     compile_sql(source, "duckdb", {}, AS_OF)
     kept = {p.name for p in cache_dir.rglob("*.json")}
     _forget_in_process()
-    real = compile_cache.installed_version
-    monkeypatch.setattr(compile_cache, "installed_version", lambda name: "0.0.1" if name == "sqlglot" else real(name))
+    real = diskcache.installed_version
+    monkeypatch.setattr(diskcache, "installed_version", lambda name: "0.0.1" if name == "sqlglot" else real(name))
     compile_sql(source, "duckdb", {}, AS_OF)
     assert {p.name for p in cache_dir.rglob("*.json")} - kept, "the other version read the same entries"
 
@@ -235,9 +236,9 @@ def test_another_sqlglot_version_misses(cache_dir, tmp_path, monkeypatch) -> Non
 def test_the_installed_versions_are_found_without_importing(monkeypatch) -> None:
     import sqlglot
 
-    assert compile_cache.installed_version("sqlglot") == sqlglot.__version__
-    assert compile_cache.installed_version("duckdb") == duckdb.__version__.lstrip("v")
-    assert compile_cache.installed_version("surely_no_such_package_here") == "absent"
+    assert diskcache.installed_version("sqlglot") == sqlglot.__version__
+    assert diskcache.installed_version("duckdb") == duckdb.__version__.lstrip("v")
+    assert diskcache.installed_version("surely_no_such_package_here") == "absent"
 
 
 @pytest.mark.parametrize(

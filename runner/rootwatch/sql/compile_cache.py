@@ -27,11 +27,8 @@ never kept: they are found again, with their file and line, each time.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
-import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +36,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from rootwatch import diskcache
 from rootwatch.sql.parsing import SqlSource
 
 FORMAT = 1
@@ -48,49 +46,18 @@ DISABLE_ENV = "ROOTWATCH_NO_SQL_CACHE"
 """Set (to anything but empty) to compile everything afresh and keep nothing."""
 
 
-def cache_folder() -> Path:
-    from rootwatch.cachedir import cache_directory
-
-    return cache_directory() / "sql"
-
-
 def enabled() -> bool:
     return not os.environ.get(DISABLE_ENV)
 
 
-# ---- the store: one JSON file per key -------------------------------------------------------------
-
-
 def read_entry(key: str) -> Any:
-    """The value kept under ``key``, or None when there is none or it is unreadable."""
-    path = cache_folder() / key[:2] / f"{key}.json"
-    try:
-        entry = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None  # absent, partial or corrupt: rebuilt by the caller
-    if not isinstance(entry, dict) or entry.get("key") != key or "value" not in entry:
-        return None
-    return entry["value"]
+    """The value kept under ``key`` in ``sql/``, or None (see :func:`rootwatch.diskcache.read_entry`)."""
+    return diskcache.read_entry("sql", key)
 
 
 def write_entry(key: str, value: Any) -> None:
-    """Keep ``value`` under ``key``: written whole to a temporary file, then renamed into place."""
-    folder = cache_folder() / key[:2]
-    data = json.dumps({"key": key, "value": value}, separators=(",", ":")).encode("utf-8")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=folder)
-    except OSError:
-        return  # a read-only or full cache only costs the speed-up
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, folder / f"{key}.json")
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+    """Keep ``value`` under ``key`` in ``sql/`` (see :func:`rootwatch.diskcache.write_entry`)."""
+    diskcache.write_entry("sql", key, value)
 
 
 # ---- keys ----------------------------------------------------------------------------------------
@@ -113,29 +80,8 @@ def fingerprint() -> str:
         for path in sorted((package / folder).glob(pattern)):
             hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for distribution in ("sqlglot", "duckdb"):
-        hasher.update(f"{distribution}={installed_version(distribution)}\0".encode())
+        hasher.update(f"{distribution}={diskcache.installed_version(distribution)}\0".encode())
     return hasher.hexdigest()
-
-
-def installed_version(name: str) -> str:
-    """The installed version of package ``name``, found without importing it (importing sqlglot
-    costs more than a cached run): from its ``.dist-info`` folder, else the size and time of its
-    files."""
-    module = sys.modules.get(name)
-    spec = module.__spec__ if module is not None else importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        return "absent"
-    package = Path(spec.origin).parent
-    try:
-        names = os.listdir(package.parent)
-    except OSError:
-        names = []
-    prefix = f"{name}-"
-    versions = sorted(n[len(prefix):-len(".dist-info")] for n in names if n.startswith(prefix) and n.endswith(".dist-info"))
-    if versions:
-        return ",".join(versions)
-    stat = os.stat(spec.origin)
-    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @lru_cache(maxsize=1024)
