@@ -20,38 +20,16 @@ the benchmark run at most 3x ``--help``, ``check`` at most 1 s.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from side_by_side import REPO, base_worktree, default_base, run_rootwatch  # noqa: E402
+
 EXAMPLE = "examples/org"
-
-
-def run(command: list[str], checkout: Path, cache: Path) -> float:
-    """Wall seconds of ``python -m rootwatch COMMAND`` from ``checkout`` with ``cache``."""
-    env = {**os.environ, "PYTHONPATH": str(checkout / "runner"), "ROOTWATCH_CACHE_DIR": str(cache)}
-    env.pop("ROOTWATCH_NO_SQL_CACHE", None)
-    # As installed: bytecode compiled once and kept (a session that sets PYTHONDONTWRITEBYTECODE
-    # would otherwise compile every module from source in every run, on both sides).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "rootwatch", *command], cwd=checkout, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
-    seconds = time.perf_counter() - began
-    if done.returncode not in (0, 1):  # 1: the example organisation has alarms
-        raise SystemExit(f"{' '.join(command)} in {checkout} exited {done.returncode}: {done.stderr.strip()}")
-    return seconds
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def main() -> int:
@@ -59,21 +37,13 @@ def main() -> int:
     parser.add_argument("--base", help="git ref of the baseline (default: where this branch left main)")
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    if args.base is None:
-        merge_base = ["git", "-C", str(REPO), "merge-base", "HEAD", "main"]
-        args.base = subprocess.run(merge_base, capture_output=True, text=True, check=True).stdout.strip()[:12]
-    # A kill unwinds like Ctrl-C, so the temporary worktree is removed.
-    signal.signal(signal.SIGTERM, _interrupt)
+    base_ref = args.base or default_base()
 
     with tempfile.TemporaryDirectory(prefix="rootwatch-compile-once-") as tmp:
         work = Path(tmp)
-        base = work / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(base), args.base], check=True)
-        try:
+        with base_worktree(base_ref, work / "base") as base:
             snapshot = work / "example.duckdb"
-            env = {**os.environ, "PYTHONPATH": str(REPO / "runner"), "ROOTWATCH_CACHE_DIR": str(work / "build-cache")}
-            subprocess.run([sys.executable, "-m", "rootwatch", "snapshot", "from-files", EXAMPLE, "-o", str(snapshot)],
-                           cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run_rootwatch(["snapshot", "from-files", str(REPO / EXAMPLE), "-o", str(snapshot)], REPO, work / "build-cache")
             bench = ["benchmark", "run", "cis_v700", "--snapshot", str(snapshot)]
             cases: dict[str, tuple[list[str], Path, str]] = {
                 "--help": (["--help"], REPO, "warm"),
@@ -86,18 +56,16 @@ def main() -> int:
             }
             caches = {name: work / f"cache-{n}" for n, name in enumerate(cases)}
             for name, (command, checkout, _) in cases.items():  # warm caches, .pyc files, page cache
-                run(command, checkout, caches[name])
+                run_rootwatch(command, checkout, caches[name])
             samples: dict[str, list[float]] = {name: [] for name in cases}
-            for _ in range(args.runs):
+            for _ in range(args.runs):  # interleaved, so drift in machine load hits every command alike
                 for name, (command, checkout, temperature) in cases.items():
                     if temperature == "cold":
                         shutil.rmtree(caches[name], ignore_errors=True)
-                    samples[name].append(run(command, checkout, caches[name]))
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base)], check=False)
+                    samples[name].append(run_rootwatch(command, checkout, caches[name])[0])
 
     median = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"{args.runs} interleaved runs each, median wall seconds; baseline {args.base}")
+    print(f"{args.runs} interleaved runs each, median wall seconds; baseline {base_ref}")
     for name, value in median.items():
         print(f"  {name:<24}{value:>8.3f} s")
     help_time = median["--help"]
