@@ -17,7 +17,6 @@ Every kept record must have an ``eventTime``; every file must be ``{"Records": [
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
 import zlib
@@ -28,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import Problem
-from rootwatch.snapshot.transforms import Origin, Row, TransformError, log_file_records, trail_event_row
+from rootwatch.snapshot.transforms import (
+    Origin,
+    Row,
+    TransformError,
+    log_file_records,
+    trail_event_row,
+)
 from rootwatch.snapshot.transforms.common import partition_of_region
 from rootwatch.snapshot.transforms.events import (
     EVENT_JSON_FIELDS,
@@ -352,8 +357,3 @@ def load_log_files(
             connection.execute(f"SET memory_limit = '{previous['memory_limit']}'")
             connection.execute(f"SET preserve_insertion_order = {previous['preserve_insertion_order']}")
     return int(count)
-
-
-def gzip_records(records: list[Mapping[str, Any]]) -> bytes:
-    """A log file's bytes for ``records`` as CloudTrail writes them (used by tests and examples)."""
-    return gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode("utf-8"), mtime=0)
