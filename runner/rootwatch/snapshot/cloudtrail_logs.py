@@ -27,13 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import Problem
-from rootwatch.snapshot.transforms import (
-    Origin,
-    Row,
-    TransformError,
-    log_file_records,
-    trail_event_row,
-)
+from rootwatch.snapshot.transforms import Origin, Row, TransformError, log_file_records, trail_event_row
 from rootwatch.snapshot.transforms.common import partition_of_region
 from rootwatch.snapshot.transforms.events import (
     EVENT_JSON_FIELDS,
