@@ -115,10 +115,13 @@ def _compile_cold(
     from rootwatch.sql.binding import bind
     from rootwatch.sql.clock import pin_clock
     from rootwatch.sql.optional_tables import substitute_missing
+    from rootwatch.sql.side_effects import require_side_effect_free
 
     where = source.where()
     # Shared relations first: every later step (binding, the clock, dialect rewrites) sees one tree.
-    tree = parse_expanded(source).copy()
+    parsed = parse_expanded(source)
+    require_side_effect_free(parsed, where=where)
+    tree = parsed.copy()
     tree = bind(tree, values, where=where)
     tree = pin_clock(tree, clock)
     tree = substitute_missing(
