@@ -20,8 +20,8 @@ from rootwatch.sql.parsing import SqlSource, parse_expanded
 if TYPE_CHECKING:
     from rootwatch.sql.clock import ClockText
 
-Dialect = Literal["duckdb", "postgres"]
-DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres")
+Dialect = Literal["duckdb", "postgres", "spark"]
+DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "spark")
 
 
 _dialects_lock = threading.Lock()
@@ -136,6 +136,15 @@ def _compile_cold(
         except SqlError as exc:
             raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
         check_functions(tree, where=where)
+    elif dialect == "spark":
+        from rootwatch.sql.spark_rewrites import rewrite_for_spark
+        from rootwatch.sql.strict import check_spark_functions
+
+        try:
+            tree = rewrite_for_spark(tree)
+        except SqlError as exc:
+            raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
+        check_spark_functions(tree, where=where)
     try:
         return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except UnsupportedError as exc:
