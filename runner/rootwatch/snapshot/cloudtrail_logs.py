@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,7 +97,9 @@ def find_log_files(awslogs: Path) -> tuple[list[LogFile], list[Problem]]:
     found: list[LogFile] = []
     problems: list[Problem] = []
     base = awslogs.parent
-    for path in sorted(p for p in awslogs.rglob("*") if p.is_file()):
+    paths, unreadable = _files_under(awslogs)
+    problems += unreadable
+    for path in paths:
         key = path.relative_to(base).as_posix()
         parts = key.split("/")
         # AWSLogs/<account>/<service>/... or AWSLogs/<org>/<account>/<service>/...
@@ -112,6 +115,25 @@ def find_log_files(awslogs: Path) -> tuple[list[LogFile], list[Problem]]:
             continue
         found.append(LogFile(path, key, match["account"], match["region"], match["org"]))
     return found, problems
+
+
+def _files_under(folder: Path) -> tuple[list[Path], list[Problem]]:
+    """Every file under ``folder``, sorted, and a Problem for each folder that could not be listed.
+
+    A folder that cannot be read (permissions, an I/O error) holds logs nobody saw: it is a bad
+    input, named (and, with --skip-bad-files, recorded), never an empty folder.
+    """
+    problems: list[Problem] = []
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else folder
+        problems.append(Problem(where, None, f"cannot read this folder ({error.strerror or error}): "
+                                "the CloudTrail logs in it would be missed"))
+
+    paths = []
+    for directory, _, names in os.walk(folder, onerror=unreadable):
+        paths += [Path(directory) / name for name in names]
+    return sorted(p for p in paths if p.is_file()), problems
 
 
 def kept_row(log_file: LogFile, raw: bytes, index: int, selection: EventSelection) -> Row | None:
