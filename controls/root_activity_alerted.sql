@@ -61,7 +61,13 @@ hub_rules as (
   from root_event_rules as r
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
-  order by r.account_id, r.region, r.event_bus_name, case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end, r.name, t.target_arn
+  order by
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end,
+    r.name,
+    t.target_arn
 ),
 
 rule_regions as (
@@ -237,7 +243,8 @@ select
       'Root activity reaches no one through EventBridge: '
       || coalesce(
         g.gap_text,
-        'no CloudTrail trail of account ' || a.account_id || ' logs, and EventBridge receives CloudTrail events only from a logging trail'
+        'no CloudTrail trail of account ' || a.account_id
+        || ' logs, and EventBridge receives CloudTrail events only from a logging trail'
       )
       || '. Through the CIS chain: ' || v.reason
   end as reason,

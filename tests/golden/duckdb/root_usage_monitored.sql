@@ -688,6 +688,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
     END AS label
   FROM seen AS s
+), sns_topics /* shared relation sns_topics: relations/sns_topics.sql */ AS (
+  /* SNS topics that have subscriptions, one row per topic ARN. confirmed counts the subscriptions */
+  /* that deliver (a confirmed one has a real ARN; an unconfirmed one reads 'PendingConfirmation' and */
+  /* delivers nothing), pending the others, by protocol and endpoint. */
+  SELECT
+    topic_arn,
+    COUNT(
+      DISTINCT CASE
+        WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        THEN subscription_arn
+      END
+    ) AS confirmed,
+    COUNT(
+      DISTINCT CASE
+        WHEN NOT (
+          subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        )
+        THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
+      END
+    ) AS pending
+  FROM aws_sns_topic_subscription
+  GROUP BY
+    topic_arn
 ), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
   /* The CIS root-usage alarm chain of every trail each account sees, followed link by link as far as */
   /* it goes: trail -> CloudWatch Logs group -> root-usage metric filter on that group -> alarm on the */
@@ -730,26 +753,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       SELECT
         UNNEST(JSON_EXTRACT_STRING(a.alarm_actions, '$[*]')) AS value
     ) AS x(value)
-  ), topics /* Confirmed subscriptions have a real ARN; an unconfirmed one reads 'PendingConfirmation'. */ AS (
-    SELECT
-      topic_arn,
-      COUNT(
-        DISTINCT CASE
-          WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
-          THEN subscription_arn
-        END
-      ) AS confirmed,
-      COUNT(
-        DISTINCT CASE
-          WHEN NOT (
-            subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
-          )
-          THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
-        END
-      ) AS pending
-    FROM aws_sns_topic_subscription
-    GROUP BY
-      topic_arn
   ), linked AS (
     SELECT
       t.*,
@@ -790,7 +793,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       AND ac.account_id = al.account_id
       AND ac.region = al.region
       AND ac.alarm_name = al.name
-    LEFT JOIN topics AS tp
+    LEFT JOIN sns_topics AS tp
       ON tp.topic_arn = ac.action
   ), links AS (
     SELECT
