@@ -81,10 +81,13 @@ def _compile_cached(
     from rootwatch.sql.binding import bind
     from rootwatch.sql.clock import pin_clock
     from rootwatch.sql.optional_tables import substitute_missing
+    from rootwatch.sql.side_effects import require_side_effect_free
 
     where = source.where()
     # Shared relations first: every later step (binding, the clock, dialect rewrites) sees one tree.
-    tree = parse_expanded(source).copy()
+    parsed = parse_expanded(source)
+    require_side_effect_free(parsed, where=where)
+    tree = parsed.copy()
     tree = bind(tree, {k: list(v) if isinstance(v, tuple) else v for k, v in bound}, where=where)
     tree = pin_clock(tree, as_of)
     tree = substitute_missing(

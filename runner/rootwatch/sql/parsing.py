@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,8 +33,22 @@ def _parse_text(text: str):  # noqa: ANN202 - returns sqlglot Expression (lazy i
 
     from rootwatch.sql.dialect import READ_DIALECT
 
-    statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
+    # sqlglot logs a warning for a statement it keeps as a Command (DO, EXPLAIN); the SELECT check
+    # below reports it, once, in rootwatch's words.
+    with _quiet_sqlglot():
+        statements = [s for s in sqlglot.parse(text, read=READ_DIALECT) if s is not None]
     return statements
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    logger = logging.getLogger("sqlglot")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def parse(source: SqlSource):  # noqa: ANN201
@@ -58,7 +75,8 @@ def parse(source: SqlSource):  # noqa: ANN201
         )
     tree = statements[0]
     if not isinstance(tree, exp.Query):
-        kind = type(tree).__name__.upper()
+        # sqlglot keeps statements it does not model (DO, EXPLAIN, CALL) as a Command named by its keyword.
+        kind = str(tree.this).upper() if isinstance(tree, exp.Command) else type(tree).__name__.upper()
         raise SqlError(
             Problem(source.path, None, f"expected a SELECT statement, found {kind}"),
             hint="controls and queries only read; they never change data",
