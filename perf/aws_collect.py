@@ -69,6 +69,7 @@ def moto_server() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, str(REPO / "perf" / "moto_root.py"), str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    MOTO_PID[:] = [process.pid]
     try:
         url = process.stdout.readline().strip()  # type: ignore[union-attr]
         if not url:
@@ -160,11 +161,27 @@ class Run:
     seconds: float
     peak_mb: float
     code: int
+    cpu: float = 0.0
+    """User + system CPU seconds of the process itself."""
+    server_cpu: float = 0.0
+    """CPU seconds the moto server spent meanwhile (answering this run's calls)."""
+
+
+MOTO_PID: list[int] = []
+"""The moto server's process id, to read its CPU time around a run."""
+
+
+def _server_cpu() -> float:
+    if not MOTO_PID:
+        return 0.0
+    fields = Path(f"/proc/{MOTO_PID[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(command: Sequence[str], env: dict[str, str], *, cwd: Path | None = None, log: Path | None = None) -> Run:
     """Wall seconds, peak RSS (of the process itself) and exit code of ``command``."""
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    server_before = _server_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(list(command), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -172,7 +189,7 @@ def run(command: Sequence[str], env: dict[str, str], *, cwd: Path | None = None,
     process.returncode = os.waitstatus_to_exitcode(status)
     if log:
         out.close()  # type: ignore[union-attr]
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode)
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, usage.ru_utime + usage.ru_stime, _server_cpu() - server_before)
 
 
 @dataclass(frozen=True)
@@ -279,7 +296,7 @@ access, and the CIS root-usage metric filter and alarm."""
 def prowler_scan(binary: Path, url: str, accounts: list[str], regions: Sequence[str], work: Path, checks: Sequence[str] | None) -> tuple[Run, int]:
     """One Prowler run per account, one after the other: total seconds, max peak RSS, findings."""
     env = aws_environment(work, url)
-    seconds, peak, findings = 0.0, 0.0, 0
+    seconds, peak, findings, cpu = 0.0, 0.0, 0, 0.0
     for account in accounts:
         output = work / f"prowler-{account}"
         shutil.rmtree(output, ignore_errors=True)
@@ -292,10 +309,11 @@ def prowler_scan(binary: Path, url: str, accounts: list[str], regions: Sequence[
         if result.code not in (0, 3):  # 3: Prowler's exit when a check failed
             raise SystemExit(f"prowler exited {result.code}; see {work / f'prowler-{account}.log'}")
         seconds += result.seconds
+        cpu += result.cpu
         peak = max(peak, result.peak_mb)
         found = output / "out.ocsf.json"
         findings += len(json.loads(found.read_text())) if found.exists() else 0
-    return Run(seconds, peak, 0), findings
+    return Run(seconds, peak, 0, cpu), findings
 
 
 def rootwatch_end_to_end(checkout: Checkout, url: str, accounts: list[str], regions: Sequence[str], work: Path) -> tuple[Run, int]:
@@ -309,7 +327,7 @@ def rootwatch_end_to_end(checkout: Checkout, url: str, accounts: list[str], regi
     if grade.code not in (0, 1):
         raise SystemExit(f"{checkout.label}: benchmark run exited {grade.code}; see {work / 'race-grade.log'}")
     graded = _count_results(json.loads(export.read_text()))
-    return Run(collect.seconds + grade.seconds, max(collect.peak_mb, grade.peak_mb), 0), graded
+    return Run(collect.seconds + grade.seconds, max(collect.peak_mb, grade.peak_mb), 0, collect.cpu + grade.cpu), graded
 
 
 def _count_results(tree: object) -> int:
@@ -329,13 +347,13 @@ def race_rows(checkouts: list[Checkout], binary: Path | None, url: str, accounts
         for checkout in checkouts:
             reset_and_populate(url, scope_accounts)
             times[checkout.label] = rootwatch_end_to_end(checkout, url, scope_accounts, regions, work)
-        parts = [f"{label} {r.seconds:6.1f} s ({graded} results)" for label, (r, graded) in times.items()]
+        parts = [f"rootwatch {label} {r.seconds:6.1f} s, {r.cpu:.1f} s CPU ({graded} results)" for label, (r, graded) in times.items()]
         if binary is not None:
             reset_and_populate(url, scope_accounts)
             prowler, findings = prowler_scan(binary, url, scope_accounts, regions, work, PROWLER_ROOT_CHECKS)
             after = times[checkouts[-1].label][0].seconds
             before = times[checkouts[0].label][0].seconds
-            parts.append(f"prowler root checks {prowler.seconds:6.1f} s ({findings} findings)")
+            parts.append(f"prowler root checks {prowler.seconds:6.1f} s, {prowler.cpu:.1f} s CPU ({findings} findings)")
             parts.append(f"prowler/rootwatch now {prowler.seconds / before:5.1f}x, after {prowler.seconds / after:5.1f}x")
             if default_scope and regions == ("us-east-1",):
                 reset_and_populate(url, scope_accounts)
@@ -373,6 +391,9 @@ def main() -> int:
                 f"after {after.seconds:5.1f} s, RSS {peak['after']:4.0f} MB; {now.seconds / after.seconds:4.1f}x faster",
                 flush=True,
             )
+            for label, runs in results.items():
+                print(f"  {label}: " + ", ".join(f"{r.seconds:.1f} s wall / {r.cpu:.1f} s rootwatch CPU / {r.server_cpu:.1f} s moto CPU" for r in runs), flush=True)
+            print(f"  rootwatch CPU: now {now.cpu:.1f} s, after {after.cpu:.1f} s ({now.cpu / max(after.cpu, 0.01):.1f}x less)", flush=True)
             print(f"captured tables, base vs after on one moto state: {same_rows(checkouts, url, accounts, work)}", flush=True)
         if "race" in rows:
             if binary is not None:
