@@ -135,3 +135,23 @@ def test_a_construct_spark_cannot_run_is_a_problem_naming_spark(run_cli, tmp_pat
         f"{controls / 'unknown_table.sql'}: spark: {controls / 'unknown_table.sql'}: regexp_replace() without the 'g' flag "
         "(first match only) has no Spark translation"
     ]
+
+
+def test_a_second_check_reads_the_cache_and_an_edit_is_checked_again(run_cli, tmp_path: Path, monkeypatch) -> None:
+    """The outcome of checking each SQL file is kept (rootwatch.checks): the same problems come back
+    without compiling, and a file fixed or broken since is checked afresh."""
+    from rootwatch.sql import compile_cache
+
+    monkeypatch.setenv("ROOTWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    compile_cache.source_key.cache_clear()
+    compile_cache.source_facts.cache_clear()
+    root = broken_mod(tmp_path / "mod")
+    first = run_cli("check", "--mod-location", str(root))
+    assert list((tmp_path / "cache" / "sql").rglob("*.json")), "nothing was kept"
+    assert run_cli("check", "--mod-location", str(root)) == first
+    controls = root / "controls"
+    (controls / "unknown_table.sql").write_text(CONTROLS["bad_severity"])
+    (controls / "bad_severity.sql").write_text(CONTROLS["unknown_table"])
+    code, out, err = run_cli("check", "--mod-location", str(root))
+    assert f"{controls / 'bad_severity.sql'}:2: unknown table aws_acount (did you mean aws_account?)" in out
+    assert "unknown_table.sql" not in out
