@@ -15,9 +15,8 @@ from rootwatch.errors import SqlError
 from rootwatch.sql.compile import compile_sql
 from rootwatch.sql.parsing import SqlSource
 
-# Spark translates @> only with a literal array of scalars on the right (see the untranslatable list).
 SPARK_SAMPLES = {
-    **{name: sql for name, sql in SAME_ON_BOTH.items() if name != "contains"},
+    **SAME_ON_BOTH,
     "regex_back_reference": r"""select regexp_replace('a = b and c != d', ' ?(!=|=) ?', '\1', 'g') as r,
                                 regexp_replace('cost $5', 'cost', '\& of', 'g') as s,
                                 regexp_replace('ABC abc', 'b', 'x', 'gi') as t""",
@@ -34,6 +33,10 @@ SPARK_SAMPLES = {
                                  '{"a b": {"c": true}}'::jsonb -> 'a b' ->> 'c' as spaced""",
     "contains_scalars": """select '["x", "y"]'::jsonb @> '["y"]'::jsonb as yes, '["x"]'::jsonb @> '["x", "z"]'::jsonb as no,
                            '{"x": 1}'::jsonb @> '["x"]'::jsonb as object, '[1, "1"]'::jsonb @> '[1]'::jsonb as number""",
+    "contains_objects": """select '[{"prefix": "aws.", "n": 1}, "x"]'::jsonb @> '[{"prefix": "aws."}]'::jsonb as yes,
+                           '[{"exists": true}]'::jsonb @> '[{"exists": false}]'::jsonb as no,
+                           '{"a": {"b": [1, 2]}, "c": 3}'::jsonb @> '{"a": {"b": [2]}}'::jsonb as nested,
+                           '[{"a": 1}]'::jsonb @> '[{"b": 1}]'::jsonb as missing_key, null::jsonb @> '[1]'::jsonb as null_left""",
     "elements_chained": """select s.value ->> 'n' as n, f.value as f
                            from (select '[{"n": "a", "fs": ["p", "q"]}, {"n": "b", "fs": []}]'::jsonb as x) as t,
                            jsonb_array_elements(t.x) as s, jsonb_array_elements_text(s.value -> 'fs') as f order by 1, 2""",
@@ -75,7 +78,7 @@ def test_translation_means_the_same(name: str, pg_dsn: str, spark) -> None:
         ("select '{}'::jsonb ? 'a'", "no Spark translation"),
         ("select jsonb_build_object('a', 1)", "no Spark translation"),
         ("select regexp_replace('aa', 'a', 'b')", "without the 'g' flag"),
-        ("select '[]'::jsonb @> '[{\"a\": 1}]'::jsonb", "literal array of scalars"),
+        ("select x @> y from (select '[]'::jsonb as x, '[]'::jsonb as y) as t", "literal JSON value"),
         ("select to_char(now(), 'Q')", "does not translate"),
         ("select 1 from t, jsonb_array_elements('[]'::jsonb) with ordinality as e", "ORDINALITY"),
         ("select extract(epoch from interval '1 day')", "difference of two timestamps"),

@@ -70,16 +70,21 @@ def _element_texts(json_text: exp.Expression, as_json: bool) -> exp.Expression:
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _key_step(key: str) -> str:
+    """One key of a JSON path: ``.key``, or ``['a key']`` for any other name."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f".{key}"
+    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
+
 def _json_path(path: exp.JSONPath) -> str:
     """A JSONPath of keys and subscripts: ``$.key[0]``, other keys as ``$['a key']``."""
     parts = ["$"]
     for part in path.expressions:
         if isinstance(part, exp.JSONPathRoot):
             continue
-        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str) and _PLAIN_KEY.fullmatch(part.this):
-            parts.append(f".{part.this}")
-        elif isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
-            parts.append("['" + part.this.replace("\\", "\\\\").replace("'", "\\'") + "']")
+        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
+            parts.append(_key_step(part.this))
         elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int) and part.this >= 0:
             parts.append(f"[{part.this}]")
         else:
@@ -150,8 +155,9 @@ def json_array_length(tree: exp.Expression) -> exp.Expression:
 
 
 def jsonb_contains(tree: exp.Expression) -> exp.Expression:
-    """jsonb ``a @> '["x", "y"]'`` -> every literal element is an element of a (JSON arrays of
-    scalars, the form controls use); any other right side raises."""
+    """jsonb ``a @> '<literal JSON>'`` -> Postgres's containment, spelled out for the literal: an
+    array contains each element of the literal array somewhere among its own, an object each key
+    with a containing value, a scalar an equal one. Any other right side raises."""
     import json
 
     for node in list(tree.find_all(exp.ArrayContainsAll)):
@@ -163,26 +169,47 @@ def jsonb_contains(tree: exp.Expression) -> exp.Expression:
             continue
         if isinstance(right, exp.Cast) and right.to.is_type(exp.DataType.Type.JSON, exp.DataType.Type.JSONB):
             right = right.this
-        literal = right if isinstance(right, exp.Literal) else None
         try:
-            wanted = json.loads(literal.this) if literal is not None and literal.is_string else None
+            wanted = json.loads(right.this) if isinstance(right, exp.Literal) and right.is_string else _NOT_JSON
         except ValueError:
-            wanted = None
-        if not isinstance(wanted, list) or any(isinstance(v, (dict, list)) for v in wanted):
+            wanted = _NOT_JSON
+        if wanted is _NOT_JSON:
             raise SqlError(
-                "jsonb @> has a Spark translation only for a literal array of scalars on the right",
+                "jsonb @> has a Spark translation only for a literal JSON value on the right",
                 hint="""for example x @> '["Management"]'::jsonb""",
             )
-        left = node.this.copy()
-        elements = _element_texts(left, as_json=True)
-        checks: list[exp.Expression] = [
-            _call("array_contains", elements.copy(), _string(json.dumps(value, separators=(",", ":"), ensure_ascii=False))) for value in wanted
-        ]
-        condition: exp.Expression = exp.and_(*checks) if checks else exp.true()
-        # Postgres: an object or scalar on the left contains no array: false, not an error.
-        is_array = _call("startswith", _call("schema_of_variant", _variant(left.copy())), _string("ARRAY"))
-        node.replace(exp.Paren(this=exp.If(this=is_array, true=condition, false=exp.false())))
+        node.replace(exp.Paren(this=_contains(_variant(node.this.copy()), wanted, depth=0)))
     return tree
+
+
+_NOT_JSON = object()
+
+
+def _kind_is(variant: exp.Expression, kind: str) -> exp.Expression:
+    return _call("startswith", _call("schema_of_variant", variant), _string(kind))
+
+
+def _contains(variant: exp.Expression, wanted: object, *, depth: int) -> exp.Expression:
+    """Whether the VARIANT ``variant`` contains the JSON value ``wanted`` (jsonb ``@>``)."""
+    import json
+
+    if isinstance(wanted, dict):
+        checks = [_kind_is(variant.copy(), "OBJECT")]
+        for key, value in wanted.items():
+            path = "$" + _key_step(key)
+            member = _call("variant_get", variant.copy(), _string(path), _string("variant"))
+            checks.append(_call("coalesce", _contains(member, value, depth=depth + 1), exp.false()))
+        return exp.and_(*checks)
+    if isinstance(wanted, list):
+        checks = [_kind_is(variant.copy(), "ARRAY")]
+        name = exp.to_identifier(f"element_{depth}")
+        # NULL for a non-array: Spark need not stop at the kind check before reading the elements.
+        elements = _call("try_variant_get", variant.copy(), _string("$"), _string("array<variant>"))
+        for item in wanted:
+            test = _contains(exp.column(name), item, depth=depth + 1)
+            checks.append(_call("exists", elements.copy(), exp.Lambda(this=test, expressions=[name])))
+        return exp.and_(*checks)
+    return exp.EQ(this=_call("to_json", variant), expression=_string(json.dumps(wanted, separators=(",", ":"), ensure_ascii=False)))
 
 
 def element_functions_in_from(tree: exp.Expression) -> exp.Expression:

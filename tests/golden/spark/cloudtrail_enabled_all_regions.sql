@@ -294,13 +294,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     BOOL_OR(
       field = 'eventCategory'
       AND (
-        IF(
-          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY'),
-          ARRAY_CONTAINS(
-            TRANSFORM(CAST(PARSE_JSON(equals) AS ARRAY<VARIANT>), element -> TO_JSON(element)),
-            '"Management"'
-          ),
-          FALSE
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"Management"'
         )
       )
     ) AS management,
@@ -308,26 +305,20 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     BOOL_AND(
       field <> 'readOnly'
       OR (
-        IF(
-          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY'),
-          ARRAY_CONTAINS(
-            TRANSFORM(CAST(PARSE_JSON(equals) AS ARRAY<VARIANT>), element -> TO_JSON(element)),
-            '"true"'
-          ),
-          FALSE
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"true"'
         )
       )
     ) AS reads,
     BOOL_AND(
       field <> 'readOnly'
       OR (
-        IF(
-          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY'),
-          ARRAY_CONTAINS(
-            TRANSFORM(CAST(PARSE_JSON(equals) AS ARRAY<VARIANT>), element -> TO_JSON(element)),
-            '"false"'
-          ),
-          FALSE
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"false"'
         )
       )
     ) AS writes

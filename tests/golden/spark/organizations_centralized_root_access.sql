@@ -75,25 +75,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ) AS read_in,
     BOOL_OR(
       (
-        IF(
-          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(enabled_features)), 'ARRAY'),
-          ARRAY_CONTAINS(
-            TRANSFORM(CAST(PARSE_JSON(enabled_features) AS ARRAY<VARIANT>), element -> TO_JSON(element)),
-            '"RootCredentialsManagement"'
-          ),
-          FALSE
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(enabled_features)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(enabled_features), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"RootCredentialsManagement"'
         )
       )
     ) AS root_credentials_management,
     BOOL_OR(
       (
-        IF(
-          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(enabled_features)), 'ARRAY'),
-          ARRAY_CONTAINS(
-            TRANSFORM(CAST(PARSE_JSON(enabled_features) AS ARRAY<VARIANT>), element -> TO_JSON(element)),
-            '"RootSessions"'
-          ),
-          FALSE
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(enabled_features)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(enabled_features), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"RootSessions"'
         )
       )
     ) AS root_sessions
