@@ -467,6 +467,31 @@ def distinct_on(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def unique_cte_names(tree: exp.Expression) -> exp.Expression:
+    """Nested CTEs renamed apart (``best`` -> ``best_2``): sqlglot moves every CTE to the top-level
+    WITH for Spark, where two relations that each name a CTE ``best`` would clash."""
+    seen: set[str] = set()
+    for with_ in list(tree.find_all(exp.With)):
+        owner = with_.parent
+        for cte in with_.expressions:
+            name = cte.alias_or_name
+            if name not in seen:
+                seen.add(name)
+                continue
+            number = 2
+            while f"{name}_{number}" in seen:
+                number += 1
+            new = f"{name}_{number}"
+            seen.add(new)
+            for table in owner.find_all(exp.Table):
+                if not table.args.get("db") and table.name == name and isinstance(table.this, exp.Identifier):
+                    if table.alias is None or not table.alias:
+                        table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                    table.set("this", exp.to_identifier(new))
+            cte.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
+    return tree
+
+
 def unsupported(tree: exp.Expression) -> exp.Expression:
     """Constructs with no faithful Spark form raise instead of changing meaning."""
     for kind, text in (
@@ -500,6 +525,7 @@ REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     to_char,
     distinct_string_agg,
     json_casts,
+    unique_cte_names,
 )
 
 

@@ -1000,13 +1000,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
     ) AS preference
   FROM chains AS c
-), best AS (
+), best_2 AS (
   SELECT
     *
   FROM ranked
   WHERE
     preference = 1
-), described AS (
+), described_2 AS (
   SELECT
     b.*,
     b.group_name || ' in ' || b.group_region || CASE
@@ -1044,7 +1044,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN ' confirmed subscription'
       ELSE ' confirmed subscriptions'
     END AS subscriptions_text
-  FROM best AS b
+  FROM best_2 AS b
 ), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
   SELECT
     a.root_arn AS resource,
@@ -1098,7 +1098,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     a.account_id,
     CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
   FROM accounts AS a
-  LEFT JOIN described AS d
+  LEFT JOIN described_2 AS d
     ON d.account_id = a.account_id
 ), rules AS (
   SELECT
