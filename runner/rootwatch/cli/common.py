@@ -99,6 +99,7 @@ def _spark_source(args: argparse.Namespace, snapshot: str | None, database: str 
     if args.spark is None:
         option = "--cloudtrail" if args.cloudtrail else "--spark-conf"
         raise UsageError(f"{option} needs --spark", hint="for example --spark local[*]")
+    target = parse_target(args.spark, args.spark_conf)
     if database is not None or args.search_path:
         raise UsageError("--spark reads a snapshot, not --database or --search-path")
     if not snapshot:
@@ -114,7 +115,7 @@ def _spark_source(args: argparse.Namespace, snapshot: str | None, database: str 
     return DataSource(
         snapshot=Path(snapshot),
         query_timeout=args.query_timeout,
-        spark=parse_target(args.spark, args.spark_conf),
+        spark=target,
         cloudtrail=cloudtrail,
     )
 
