@@ -13,6 +13,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -75,6 +76,7 @@ class SparkEngine:
         self._info = info
         self._cleanup = cleanup
         self._tag = f"rootwatch-{uuid.uuid4().hex[:12]}"
+        self._cancelled = threading.Event()
         self._tables: set[str] = set()
         self._previous_sigint: Any = None
         self._install_interrupt()
@@ -184,30 +186,38 @@ class SparkEngine:
         return frozenset(self._tables)
 
     def execute(self, sql: str) -> QueryResult:
-        """Run one statement; its Spark jobs carry this engine's tag and one of their own, so that a
-        timeout cancels them and Ctrl-C or close() cancels every job of the engine."""
+        """Run one statement; its Spark jobs carry this engine's tag and one of their own. A
+        watchdog interrupts them once the timeout passes or the engine is cancelled, again and
+        again until the statement ends (a job that had not started yet is caught too)."""
+        if self._cancelled.is_set():
+            raise QueryFailed("cancelled")
         session = self._session
         query_tag = f"{self._tag}-{uuid.uuid4().hex[:8]}"
+        done = threading.Event()
         timed_out = threading.Event()
 
-        def time_out() -> None:
-            timed_out.set()
-            with contextlib.suppress(Exception):
-                session.interruptTag(query_tag)
+        def watchdog() -> None:
+            deadline = time.monotonic() + self._query_timeout
+            while not done.wait(0.25):
+                if self._cancelled.is_set() or time.monotonic() >= deadline:
+                    if not self._cancelled.is_set():
+                        timed_out.set()
+                    with contextlib.suppress(Exception):
+                        session.interruptTag(query_tag)
 
-        timer = threading.Timer(self._query_timeout, time_out)
-        timer.daemon = True
         session.addTag(self._tag)
         session.addTag(query_tag)
-        timer.start()
+        threading.Thread(target=watchdog, daemon=True).start()
         try:
             table = session.sql(sql).toArrow()
         except Exception as exc:  # noqa: BLE001 - Spark raises analysis, runtime and Py4J/gRPC errors
             if timed_out.is_set():
                 raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
+            if self._cancelled.is_set():
+                raise QueryFailed("cancelled") from None
             raise QueryFailed(first_line(exc)) from None
         finally:
-            timer.cancel()
+            done.set()
             with contextlib.suppress(Exception):
                 session.removeTag(query_tag)
                 session.removeTag(self._tag)
@@ -216,7 +226,8 @@ class SparkEngine:
         return QueryResult(columns, list(zip(*values)) if values else [])
 
     def cancel(self) -> None:
-        """Cancel every Spark job this engine started (Ctrl-C, close)."""
+        """Cancel every Spark job this engine started or starts from now on (Ctrl-C, close)."""
+        self._cancelled.set()
         with contextlib.suppress(Exception):
             self._session.interruptTag(self._tag)
 
