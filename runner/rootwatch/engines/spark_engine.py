@@ -196,17 +196,30 @@ class SparkEngine:
         done = threading.Event()
         timed_out = threading.Event()
 
+        context = _classic_context(session)
+
+        def interrupt() -> None:
+            with contextlib.suppress(Exception):
+                if context is not None:
+                    context.cancelJobGroup(query_tag)
+                else:
+                    session.interruptTag(query_tag)
+
         def watchdog() -> None:
             deadline = time.monotonic() + self._query_timeout
             while not done.wait(0.25):
                 if self._cancelled.is_set() or time.monotonic() >= deadline:
                     if not self._cancelled.is_set():
                         timed_out.set()
-                    with contextlib.suppress(Exception):
-                        session.interruptTag(query_tag)
+                    interrupt()
 
-        session.addTag(self._tag)
-        session.addTag(query_tag)
+        if context is not None:
+            # Embedded Spark: a job group of this thread (PySpark pins each Python thread to a JVM
+            # thread), which another thread can cancel.
+            context.setJobGroup(query_tag, "rootwatch", interruptOnCancel=True)
+        else:
+            session.addTag(self._tag)
+            session.addTag(query_tag)
         threading.Thread(target=watchdog, daemon=True).start()
         try:
             table = session.sql(sql).toArrow()
@@ -219,17 +232,21 @@ class SparkEngine:
         finally:
             done.set()
             with contextlib.suppress(Exception):
-                session.removeTag(query_tag)
-                session.removeTag(self._tag)
+                if context is not None:
+                    context.clearJobGroup()
+                else:
+                    session.removeTag(query_tag)
+                    session.removeTag(self._tag)
         columns = tuple(table.column_names)
         values = [table.column(i).to_pylist() for i in range(table.num_columns)]
         return QueryResult(columns, list(zip(*values)) if values else [])
 
     def cancel(self) -> None:
         """Cancel every Spark job this engine started or starts from now on (Ctrl-C, close)."""
-        self._cancelled.set()
-        with contextlib.suppress(Exception):
-            self._session.interruptTag(self._tag)
+        self._cancelled.set()  # each running statement's watchdog now interrupts it
+        if _classic_context(self._session) is None:
+            with contextlib.suppress(Exception):
+                self._session.interruptTag(self._tag)
 
     def close(self) -> None:
         self.cancel()
@@ -267,6 +284,16 @@ class SparkEngine:
         if signal.getsignal(signal.SIGINT) is self._handler:
             signal.signal(signal.SIGINT, self._previous_sigint)
         self._previous_sigint = None
+
+
+def _classic_context(session: Any) -> Any:
+    """The SparkContext of an embedded session; None for Spark Connect (which has none)."""
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return None
+    try:
+        return session.sparkContext
+    except Exception:  # noqa: BLE001 - a session without a context cancels by tag
+        return None
 
 
 CLOUDTRAIL_VIEW = "aws_cloudtrail_trail_event"
