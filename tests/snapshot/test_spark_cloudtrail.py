@@ -16,7 +16,8 @@ from helpers.spark_local import local_spark
 from rootwatch.cloudtrail_layout import LogObject, list_log_files
 from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
 from rootwatch.schema.tables import ColumnType, table_named
-from rootwatch.snapshot.cloudtrail_logs import LogFile, gzip_records, load_log_files
+from helpers.cloudtrail import gzip_records
+from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files
 
 TABLE = table_named(VIEW)
 ORG = "o-a1b2c3d4e5"
