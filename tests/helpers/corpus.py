@@ -123,14 +123,14 @@ def content(spec: Any) -> bytes:
     if isinstance(spec, Mapping):
         if "parts" in spec:  # [[text, times], ...]: 100,000-deep nesting in three lines
             return b"".join(str(text).encode("utf-8") * int(times) for text, times in spec["parts"])
-        if "json" in spec:
-            return json.dumps(spec["json"]).encode("utf-8")
         if "gzip" in spec:
             return gzip.compress(content(spec["gzip"]), mtime=0)
         if "base64" in spec:
             return base64.b64decode(spec["base64"])
         if "credential_report" in spec:
             return _credential_report(spec)
+        if "json" in spec:
+            return json.dumps(spec["json"]).encode("utf-8")
     raise ValueError(f"unknown file content {spec!r}")
 
 

@@ -46,7 +46,7 @@ def org(tmp_path: Path) -> Path:
     account = root / ACCOUNT
     dump(account / "get-credential-report.json", {"Content": base64.b64encode(REPORT.encode()).decode(),
                                                   "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T08:41:12+00:00"})
-    dump(account / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountPasswordPresent": 1}})
+    dump(account / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountPasswordPresent": 1, "AccountSigningCertificatesPresent": 0}})
     dump(account / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
     dump(account / "describe-organization.json", {"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999999999999"}})
     (account / "README.md").write_text("notes are ignored\n")
