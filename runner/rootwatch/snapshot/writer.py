@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rootwatch.atomic import publish, require_replaceable
 from rootwatch.errors import UsageError
 from rootwatch.schema.tables import load_tables
 from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb_typed, typed_batches
@@ -116,13 +117,15 @@ class SnapshotWriter:
         source_detail: str | None = None,
         overwrite: bool = True,
     ) -> None:
-        if output.exists() and not overwrite:
-            raise UsageError(f"{output} exists", hint="pass --force to replace it")
         if output.is_dir():
             raise UsageError(f"{output} is a directory", hint="-o names the snapshot file to write")
+        if os.path.lexists(output) and not overwrite:
+            raise UsageError(f"{output} exists", hint="pass --force to replace it")
+        require_replaceable(output)
         self.output = output
         self.source = source
         self.source_detail = source_detail
+        self.overwrite = overwrite
         self.captured_at = captured_at or datetime.now(timezone.utc)
         self._temp = output.with_name(f".{output.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._alias = f"rootwatch_{uuid.uuid4().hex}"
@@ -332,9 +335,10 @@ class SnapshotWriter:
             raise
         finally:
             self._detach()
-            if published:
-                os.replace(self._temp, self.output)
-            else:
+            try:
+                if published:
+                    publish(self._temp, self.output, replace=self.overwrite)
+            finally:
                 self._discard_temp()
 
     def _detach(self) -> None:

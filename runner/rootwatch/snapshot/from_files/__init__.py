@@ -13,6 +13,7 @@ metadata as a ``skipped_file`` issue.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -85,6 +86,18 @@ def _bad_input(problems: list[Problem], *, skippable: bool = True) -> InputError
     return InputError(f"{count} bad input files:\n" + "\n".join(f"  {p}" for p in problems), hint=hint)
 
 
+def _refuse_output_among_inputs(output: Path, source: Path) -> None:
+    """UsageError when ``-o`` names an existing file that is ``source`` or lies under it: with
+    ``--force`` the build would replace the evidence it reads (``-o r.csv --credential-report r.csv``)."""
+    if not os.path.lexists(output):
+        return
+    target, origin = output.resolve(), source.resolve()
+    if target == origin or (origin.is_dir() and origin in target.parents):
+        raise UsageError(f"-o {output} is one of the inputs (it is {'in ' if target != origin else ''}{source}): "
+                         "writing the snapshot there would destroy the evidence it is built from",
+                         hint="write the snapshot outside the capture, e.g. -o snapshot.duckdb")
+
+
 def _capture_time(layout: Layout, problems: list[Problem]) -> datetime | None:
     if layout.capture_file is None:
         return None
@@ -115,6 +128,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
     """Build ``output`` from the from-files layout under ``source``."""
     if not source.is_dir():
         raise UsageError(f"{source} is not a directory", hint="from-files reads a folder laid out as docs/snapshot-files.md describes")
+    _refuse_output_among_inputs(output, source)
     layout = scan(source)
     problems = list(layout.problems)
     explicit_time = options.captured_at or _capture_time(layout, problems)
@@ -339,6 +353,7 @@ def build_from_credential_report(
 
     if not report.is_file():
         raise UsageError(f"--credential-report {report}: no such file")
+    _refuse_output_among_inputs(output, report)
     capture, folder = single_account(report, account_id, options.captured_at, account_alias)
     if capture.problems:
         # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.
