@@ -42,7 +42,7 @@ from rootwatch.snapshot.from_files.reading import BadFile, read_json
 from rootwatch.snapshot.metadata import NOT_CAPTURED, SnapshotIssue
 from rootwatch.snapshot.transforms import TransformError
 from rootwatch.snapshot.transforms.common import timestamp
-from rootwatch.snapshot.writer import SnapshotWriter
+from rootwatch.snapshot.writer import SnapshotWriter, write_failure
 
 SOURCE = "files"
 
@@ -250,6 +250,8 @@ def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesO
             _load_all_or_nothing(writer, chunk, options)
             continue
         except duckdb.Error as exc:
+            if write_failure(writer.output, exc):
+                raise  # the snapshot cannot be written (disk full): no log is to blame
             failure = str(exc).strip().splitlines()[0]
         bad = find_bad_log_files(chunk, options.events)
         if not bad:
