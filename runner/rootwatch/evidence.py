@@ -8,7 +8,9 @@ table (one it reads, directly or through the shared relations it reads, that is 
 ``optional_evidence``), that account's rows become ``skip`` with a reason naming what is missing.
 The exception is an ``alarm`` graded without a table whose rows could only have added alarms
 (``alarms_stand_without``): a credential report that says MFA is off proves "no hardware MFA"
-whether or not the virtual MFA devices were listed.
+whether or not the virtual MFA devices were listed. Its mirror is an ``ok`` graded without a table
+whose rows could only have added passes (``oks_stand_without``): a region whose trail list was not
+captured can hide another trail, never undo the good multi-region trail another region shows.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def mask_uncaptured(control: Control, rows: tuple[ResultRow, ...], uncaptured: M
         missing = sorted(needed & uncaptured.get(account or "", frozenset()))
         if row.status is Status.ALARM:
             missing = [table for table in missing if table not in control.alarms_stand_without]
+        elif row.status is Status.OK:
+            missing = [table for table in missing if table not in control.oks_stand_without]
         if not missing:
             masked.append(row)
             continue

@@ -149,6 +149,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
         raise _bad_input(problems + _find_bad_logs(log_files, options))
     captured_at = explicit_time or _default_capture_time(captures)
     not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
+    not_captured += _region_files_not_read(layout.accounts, {p.path for p in problems}, source)
     not_captured += rules_not_captured(layout.accounts, {p.path for p in problems}, source)
     # source_detail says where the snapshot came from when read later, elsewhere: a path relative
     # to the build's working directory would mean nothing there.
@@ -176,6 +177,35 @@ def _account_files_not_read(accounts: list[AccountFiles], skipped: set[Path], ro
             why = "skipped as a bad file" if path is not None else "no such file"
             issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
                                         message=f"{_relative(account.path / name, root)}: {why}"))
+    return tuple(issues)
+
+
+REGION_EVIDENCE_FILES = {
+    "describe-trails.json": "aws_cloudtrail_trail",
+    "list-subscriptions.json": "aws_sns_topic_subscription",
+}
+"""Regional files whose absence in a region folder must not read as "none there": no trail list is
+not "no trail" (cloudtrail_enabled_all_regions alarmed on it), no subscription list is not "no
+subscriber". Recorded per region as EventBridge rules are (eventbridge.rules_not_captured); an
+empty list that was captured is evidence."""
+
+
+def _region_files_not_read(accounts: list[AccountFiles], skipped: set[Path], root: Path) -> tuple[SnapshotIssue, ...]:
+    """A ``not_captured`` issue per account region (or account without region folders) and
+    regional evidence file that is missing or was skipped as bad."""
+    issues = []
+    for account in accounts:
+        for name, table in REGION_EVIDENCE_FILES.items():
+            if not account.regions:
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
+                                            message=f"{_relative(account.path, root)}: no region folder, so no {name}"))
+            for region_name, region in sorted(account.regions.items()):
+                path = region.files.get(name)
+                if path is not None and path not in skipped and region.path not in skipped:
+                    continue
+                why = "skipped as a bad file" if path is not None else "no such file"
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, region=region_name,
+                                            source=table, message=f"{_relative(region.path / name, root)}: {why}"))
     return tuple(issues)
 
 
