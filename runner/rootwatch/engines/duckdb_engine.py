@@ -45,18 +45,15 @@ class DuckDBEngine:
 
     @classmethod
     def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
-        """Open the snapshot at ``path`` read-only."""
-        import duckdb
-
+        """Open the snapshot at ``path`` read-only, without external access (its header checked first)."""
         if not path.exists():
             raise ConnectionFailed(
                 f"snapshot {path} does not exist",
                 hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
             )
-        try:
-            connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise ConnectionFailed(f"cannot open snapshot {path}: {_first_line(exc)}") from None
+        from rootwatch.engines.duckdb_config import connect_snapshot
+
+        connection = connect_snapshot(path)
         return cls(connection, f"snapshot {path}", query_timeout=query_timeout)
 
     @classmethod

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
 from rootwatch.errors import UsageError
 from rootwatch.schema.tables import load_tables
 from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb_typed, typed_batches
@@ -57,7 +58,7 @@ def _shared_instance() -> tuple[Any, Path]:
 
     with _instance_lock:
         if _instance.get("pid") != os.getpid():
-            database = duckdb.connect()
+            database = duckdb.connect(config=dict(NO_EXTENSION_DOWNLOADS))
             database.execute("SET TimeZone = 'UTC'")
             directory = Path(tempfile.mkdtemp(prefix="rootwatch-snapshot-"))
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
