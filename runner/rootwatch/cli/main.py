@@ -53,6 +53,11 @@ def build_parser():  # noqa: ANN201 - argparse parser
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    with _masked_stderr(sys.argv[1:] if argv is None else argv):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from rootwatch.errors import RootwatchError
     from rootwatch.exitcodes import ExitCode
 
@@ -82,6 +87,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
         )
         return int(ExitCode.INTERNAL)
+
+
+@contextlib.contextmanager
+def _masked_stderr(argv: Sequence[str]) -> Iterator[None]:
+    """Every message on stderr, rootwatch's or a library's, goes through one masking function
+    (:mod:`rootwatch.masking`): passwords, tokens and what the arguments hold that looks secret."""
+    from rootwatch.engines.dsn import DATABASE_ENV
+    from rootwatch.masking import masked_stderr
+
+    previous = sys.stderr
+    sys.stderr = masked_stderr([*argv, os.environ.get(DATABASE_ENV, "")])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stderr = previous
 
 
 @contextlib.contextmanager
