@@ -80,6 +80,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if _is_interrupt(exc):
             sys.stderr.write("rootwatch: interrupted\n")
             return int(ExitCode.INTERRUPTED)
+        if type(exc).__name__ == "ConfigParseError":  # botocore: a malformed ~/.aws/config or credentials
+            sys.stderr.write(f"rootwatch: error: {exc}\n  hint: fix the AWS config or credentials file\n")
+            return int(ExitCode.USAGE)
         if os.environ.get("ROOTWATCH_DEBUG"):
             raise
         sys.stderr.write(

@@ -78,13 +78,7 @@ def from_files(args: argparse.Namespace) -> int:
         )
     captured_at = None
     if args.captured_at is not None:
-        try:
-            captured_at = parse_as_of(args.captured_at)
-        except UsageError:
-            raise UsageError(
-                f"--captured-at {args.captured_at!r} is not an ISO 8601 date or timestamp",
-                hint="for example --captured-at 2026-11-25T09:30:00Z",
-            ) from None
+        captured_at = parse_as_of(args.captured_at, "--captured-at")
     options = FromFilesOptions(
         overwrite=args.force,
         skip_bad_files=args.skip_bad_files,

@@ -210,10 +210,12 @@ def _check_endpoint(url: str, name: str) -> None:
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
         return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except ConfigParseError as exc:
+        raise UsageError(str(exc), hint="fix the AWS config or credentials file ('aws configure list' reads it too)") from None
     except ProfileNotFound:
         hint = "see ~/.aws/config or 'aws configure list-profiles'"
         if profile:
