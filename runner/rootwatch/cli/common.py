@@ -240,7 +240,9 @@ def render_options(args: argparse.Namespace) -> RenderOptions:
 
 def report_written(path: Path, what: str) -> None:
     """Say on stderr what was written, one line per file, the same way for every command."""
-    sys.stderr.write(f"rootwatch: wrote {path}: {what}\n")
+    from rootwatch.output.style import printable
+
+    sys.stderr.write(printable(f"rootwatch: wrote {path}: {what}") + "\n")
 
 
 def report_snapshot(path: Path, accounts: int, rows: int, captured_at: datetime, *details: str) -> None:

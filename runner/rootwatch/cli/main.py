@@ -67,7 +67,10 @@ def _main(argv: Sequence[str] | None) -> int:
         with _terminate_as_interrupt():
             return int(args.handler(args))
     except RootwatchError as exc:
-        sys.stderr.write(f"rootwatch: error: {exc}\n")
+        from rootwatch.output.style import printable_lines
+
+        # Messages quote file names and data: control characters are shown, not sent to the terminal.
+        sys.stderr.write(f"rootwatch: error: {printable_lines(str(exc))}\n")
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("rootwatch: interrupted\n")
