@@ -42,6 +42,7 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self._info: SnapshotInfo | None = None
         self._info_read = False
+        self._interrupted = False
 
     @classmethod
     def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
@@ -98,6 +99,8 @@ class DuckDBEngine:
     def execute(self, sql: str) -> QueryResult:
         import duckdb
 
+        if self._interrupted:
+            raise QueryFailed("interrupted")
         cursor = self._cursor()
         timer = threading.Timer(self._query_timeout, cursor.interrupt)
         timer.daemon = True
@@ -108,12 +111,22 @@ class DuckDBEngine:
             columns = tuple(d[0] for d in description)
             rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
         except duckdb.InterruptException:
+            if self._interrupted:
+                raise QueryFailed("interrupted") from None
             raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
         except duckdb.Error as exc:
             raise QueryFailed(_first_line(exc)) from None
         finally:
             timer.cancel()
         return QueryResult(columns, rows)
+
+    def interrupt(self) -> None:
+        """Interrupt the statement each worker's cursor is running."""
+        self._interrupted = True
+        with self._lock:
+            cursors = list(self._cursors)
+        for cursor in cursors:
+            cursor.interrupt()
 
     def close(self) -> None:
         with self._lock:
