@@ -10,13 +10,12 @@ from typing import Any
 
 import duckdb
 import pytest
-
+from helpers.cloudtrail import gzip_records
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
     find_bad_log_files,
     find_log_files,
-    gzip_records,
     load_log_files,
     log_file_rows,
 )

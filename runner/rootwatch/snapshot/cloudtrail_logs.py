@@ -17,7 +17,6 @@ Every kept record must have an ``eventTime``; every file must be ``{"Records": [
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
 import zlib
@@ -352,8 +351,3 @@ def load_log_files(
             connection.execute(f"SET memory_limit = '{previous['memory_limit']}'")
             connection.execute(f"SET preserve_insertion_order = {previous['preserve_insertion_order']}")
     return int(count)
-
-
-def gzip_records(records: list[Mapping[str, Any]]) -> bytes:
-    """A log file's bytes for ``records`` as CloudTrail writes them (used by tests and examples)."""
-    return gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode("utf-8"), mtime=0)
