@@ -34,6 +34,7 @@ def snapshot_info(args: argparse.Namespace) -> int:
     from rootwatch.accounts import account_names, display_account
     from rootwatch.engines.duckdb_engine import DuckDBEngine
     from rootwatch.errors import InputError
+    from rootwatch.output.style import printable
     from rootwatch.schema.tables import load_tables
 
     engine = DuckDBEngine.open(Path(args.snapshot))
@@ -77,5 +78,6 @@ def snapshot_info(args: argparse.Namespace) -> int:
     lines.append("rows")
     for name, count in counts.items():
         lines.append(f"  {name:<36} {count}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    # Sources, issue messages and file names come from the captured data: no raw control characters.
+    sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")
     return 0

@@ -49,21 +49,19 @@ class DuckDBEngine:
         self.capture_time_missing: str | None = None
         """Why this database has no capture time to grade as of (None when it has one)."""
         self._fallback_said = False
+        self._interrupted = False
 
     @classmethod
     def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
-        """Open the snapshot at ``path`` read-only."""
-        import duckdb
-
+        """Open the snapshot at ``path`` read-only, without external access (its header checked first)."""
         if not path.exists():
             raise ConnectionFailed(
                 f"snapshot {path} does not exist",
                 hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
             )
-        try:
-            connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise ConnectionFailed(f"cannot open snapshot {path}: {_first_line(exc)}") from None
+        from rootwatch.engines.duckdb_config import connect_snapshot
+
+        connection = connect_snapshot(path)  # header checked, no network, no other file
         engine = cls(connection, f"snapshot {path}", query_timeout=query_timeout)
         try:
             _require_whole_file(connection, path)
@@ -139,6 +137,8 @@ class DuckDBEngine:
     def execute(self, sql: str) -> QueryResult:
         import duckdb
 
+        if self._interrupted:
+            raise QueryFailed("interrupted")
         cursor = self._cursor()
         timer = threading.Timer(self._query_timeout, cursor.interrupt)
         timer.daemon = True
@@ -149,12 +149,22 @@ class DuckDBEngine:
             columns = tuple(d[0] for d in description)
             rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
         except duckdb.InterruptException:
+            if self._interrupted:
+                raise QueryFailed("interrupted") from None
             raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
         except duckdb.Error as exc:
             raise QueryFailed(_first_line(exc)) from None
         finally:
             timer.cancel()
         return QueryResult(columns, rows)
+
+    def interrupt(self) -> None:
+        """Interrupt the statement each worker's cursor is running."""
+        self._interrupted = True
+        with self._lock:
+            cursors = list(self._cursors)
+        for cursor in cursors:
+            cursor.interrupt()
 
     def close(self) -> None:
         with self._lock:

@@ -364,7 +364,7 @@ class _OnePathLoader:
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
         shared = _botocore_session()
@@ -372,6 +372,8 @@ def _session(profile: str | None) -> Any:
         # boto3 finds an unknown profile while making its own loader; with the shared one, ask.
         shared.get_scoped_config()
         return session
+    except ConfigParseError as exc:
+        raise UsageError(str(exc), hint="fix the AWS config or credentials file ('aws configure list' reads it too)") from None
     except ProfileNotFound:
         hint = "see ~/.aws/config or 'aws configure list-profiles'"
         if profile:

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from rootwatch.atomic import publish, require_replaceable
+from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
 from rootwatch.errors import UsageError
 from rootwatch.schema.tables import load_tables, quote_identifier
 from rootwatch.schema.values import RowValueError
@@ -68,13 +69,13 @@ def _shared_instance() -> tuple[Any, Path]:
 
     with _instance_lock:
         if _instance.get("pid") != os.getpid():
-            sweep_stale_template_folders(Path(tempfile.gettempdir()))
-            database = duckdb.connect()
-            database.execute("SET TimeZone = 'UTC'")
             try:
+                sweep_stale_template_folders(Path(tempfile.gettempdir()))
                 directory = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
             except FileNotFoundError as exc:  # tempfile's "No usable temporary directory found"
                 raise OSError(errno.ENOSPC, f"no usable temporary folder ({exc.strerror})") from None
+            database = duckdb.connect(config=dict(NO_EXTENSION_DOWNLOADS))
+            database.execute("SET TimeZone = 'UTC'")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
             template = directory / "empty.duckdb"
             try:

@@ -270,12 +270,13 @@ def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Prob
     """
     import duckdb
 
+    from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
     from rootwatch.schema.tables import load_tables
 
     if not files:
         return []
     with tempfile.TemporaryDirectory(prefix="rootwatch-log-check-") as directory:
-        connection = duckdb.connect(str(Path(directory) / "check.duckdb"))
+        connection = duckdb.connect(str(Path(directory) / "check.duckdb"), config=dict(NO_EXTENSION_DOWNLOADS))
         try:
             connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
             connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
