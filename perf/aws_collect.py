@@ -340,8 +340,16 @@ def _count_results(tree: object) -> int:
     return 0
 
 
-def race_rows(checkouts: list[Checkout], binary: Path | None, url: str, accounts: list[str], work: Path, default_scope: bool) -> list[str]:
-    scopes = [("1 account, all regions", accounts[:1], ()), ("1 account, us-east-1", accounts[:1], ("us-east-1",)), (f"{len(accounts)} accounts, all regions", accounts, ())]
+SCOPES = ("one-all", "one-us-east-1", "many-all")
+
+
+def race_rows(checkouts: list[Checkout], binary: Path | None, url: str, accounts: list[str], work: Path, default_scope: bool, chosen: Sequence[str] = SCOPES) -> list[str]:
+    every = {
+        "one-all": ("1 account, all regions", accounts[:1], ()),
+        "one-us-east-1": ("1 account, us-east-1", accounts[:1], ("us-east-1",)),
+        "many-all": (f"{len(accounts)} accounts, all regions", accounts, ()),
+    }
+    scopes = [every[name] for name in chosen]
     lines = []
     for name, scope_accounts, regions in scopes:
         times: dict[str, tuple[Run, int]] = {}
@@ -371,6 +379,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--rows", default="collect,race", help="comma-separated: collect, race")
     parser.add_argument("--repeat", type=int, default=2, help="timed captures per checkout in the collect row (best counts)")
+    parser.add_argument("--scopes", default=",".join(SCOPES), help=f"race rows, comma-separated: {', '.join(SCOPES)}")
     parser.add_argument("--prowler-version", default="5.46.*")
     parser.add_argument("--no-prowler", action="store_true", help="race rootwatch before/after only")
     parser.add_argument("--prowler-default", action="store_true", help="also Prowler's default scope (every check), 1 account in us-east-1")
@@ -399,7 +408,7 @@ def main() -> int:
         if "race" in rows:
             if binary is not None:
                 print(f"prowler {prowler_version()} ({PROWLER_VENV}), checks: {' '.join(PROWLER_ROOT_CHECKS)}", flush=True)
-            race_rows(checkouts, binary, url, accounts, work, args.prowler_default)
+            race_rows(checkouts, binary, url, accounts, work, args.prowler_default, args.scopes.split(","))
     return 0
 
 
