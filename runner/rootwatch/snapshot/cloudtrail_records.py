@@ -178,11 +178,7 @@ class _RawParts:
         elements); a cut inside a string or a nested object fails at the cut itself. A failure
         before the cut is in the file, not the cut: the file is invalid there.
         """
-        position = len(self.buffer)
-        for _ in range(_CUT_TRIES):
-            position = self.buffer.rfind(b"},", 0, position)
-            if position < 0:
-                return None
+        for position in _cut_points(self.buffer):
             candidate = b"[" + self.buffer[: position + 1] + b"]"
             try:
                 raws = _RECORDS.decode(candidate)
@@ -255,6 +251,29 @@ class _RawParts:
         column = at - (self.buffer.rfind(b"\n", 0, at) + 1) + 1
         reason = _BYTE.sub("", message.replace("JSON is malformed: ", "")).strip()
         raise BadLogFile(Problem(self.path, line, f"invalid JSON at column {column}: {reason}"))
+
+
+_CUT_PATTERNS = (b'},{"eventVersion"', b"},{", b"},")
+"""Where a record most likely ends, most likely first: CloudTrail starts every record with its
+eventVersion; ``},{`` inside a record is rare (arrays of objects), ``},`` common (any nested
+object followed by a key)."""
+
+
+def _cut_points(buffer: bytes) -> Iterator[int]:
+    """Positions of a ``}`` after which the window may be cut, the likeliest first."""
+    tried = set()
+    for pattern in _CUT_PATTERNS:
+        position = buffer.rfind(pattern)
+        if position >= 0 and position not in tried:
+            tried.add(position)
+            yield position
+    position = len(buffer)
+    for _ in range(_CUT_TRIES):
+        position = buffer.rfind(b"},", 0, position)
+        if position < 0:
+            return
+        if position not in tried:
+            yield position
 
 
 def read_documents(path: Path, data: bytes) -> list[Any]:
