@@ -1,7 +1,8 @@
 """``rootwatch snapshot ...``: inspect and build snapshots.
 
-``info`` lives here; each way of building a snapshot registers its own subcommands from the
-modules in ``BUILDER_MODULES`` (one module per source, so they evolve independently).
+``info`` lives here; each way of building a snapshot (and ``export``, which writes one out as
+Parquet) registers its own subcommands from the modules in ``BUILDER_MODULES`` (one module per
+source or target, so they evolve independently).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-BUILDER_MODULES: tuple[str, ...] = ("rootwatch.cli.snapshot_live", "rootwatch.cli.snapshot_files")
+BUILDER_MODULES: tuple[str, ...] = ("rootwatch.cli.snapshot_live", "rootwatch.cli.snapshot_files", "rootwatch.cli.snapshot_export")
 
 
 def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None:
