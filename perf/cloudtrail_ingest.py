@@ -218,6 +218,27 @@ def timed(command: list[str], cpus: set[int], env: dict[str, str] | None = None,
     return Run(elapsed, usage.ru_utime + usage.ru_stime, max(peak[0], usage.ru_maxrss * 1024), size)
 
 
+def same_rows(before: Path, after: Path) -> str:
+    """Whether two snapshots hold the same aws_cloudtrail_trail_event rows, every column compared as text."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{before}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{after}' AS b (READ_ONLY)")
+        columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'a' "
+                                             "AND table_name = 'aws_cloudtrail_trail_event' ORDER BY column_index").fetchall()]
+        select = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+        counts = []
+        for x, y in (("a", "b"), ("b", "a")):
+            counts.append(con.execute(f"SELECT count(*) FROM (SELECT {select} FROM {x}.aws_cloudtrail_trail_event EXCEPT ALL "
+                                      f"SELECT {select} FROM {y}.aws_cloudtrail_trail_event)").fetchone()[0])
+        total = con.execute("SELECT count(*) FROM a.aws_cloudtrail_trail_event").fetchone()[0]
+    finally:
+        con.close()
+    return f"identical ({total:,} rows)" if counts == [0, 0] else f"DIFFER: {counts[0]} only now, {counts[1]} only after"
+
+
 def base_tree(revision: str, into: Path) -> Path:
     """The ``runner/`` folder of ``revision``, checked out in a temporary git worktree."""
     repo = Path(__file__).resolve().parents[1]
@@ -293,6 +314,7 @@ def main() -> int:
         print("\nafter/now:")
         for selection in selections:
             now, after = summary[f"{selection} now"], summary[f"{selection} after"]
+            print(f"  {selection}: rows {same_rows(work / f'now-{selection}.duckdb', work / f'after-{selection}.duckdb')}")
             print(f"  {selection}: {now[0] / after[0]:.1f}x faster, per core {now[1]:.2f} -> {after[1]:.2f}, "
                   f"RSS {now[2] / 1e6:,.0f} -> {after[2] / 1e6:,.0f} MB, file {now[3] / 1e6:,.1f} -> {after[3] / 1e6:,.1f} MB")
         return 0
