@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from rootwatch.errors import InputError, Problem, UsageError
 from rootwatch.results import MOD_PREFIX, RunResult
+from rootwatch.snapshot import strict_json
 from rootwatch.status import Status
 
 CONTROL_PREFIX = f"{MOD_PREFIX}.control."
@@ -118,9 +119,10 @@ def _read_json(path: Path) -> Any:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(Problem(path, None, f"cannot read: {reason}")) from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(Problem(path, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")) from None
+        return strict_json.loads(text)
+    except strict_json.StrictJsonError as exc:
+        column = f" (column {exc.column})" if exc.column is not None else ""
+        raise InputError(Problem(path, exc.line, f"not valid JSON: {exc.message}{column}")) from None
 
 
 def _malformed(path: Path, where: str, what: str) -> InputError:

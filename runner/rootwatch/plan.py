@@ -81,7 +81,8 @@ def plan_run(targets: Sequence[Target], options: RunOptions, *, activity: SqlSou
 
     Raises UsageError when ``--tag``/``--where`` leave nothing (an empty run would exit 0, and a CI
     gate with a typo in its filter would pass forever), and VariableError when a selected control
-    uses a variable without a value.
+    uses a variable without a value, and SqlError when a selected control calls a function not
+    known to be free of side effects (:mod:`rootwatch.sql.side_effects`).
     """
     selected = select_targets(targets, options)
     if not selected and (options.tags or options.select is not None):
@@ -92,6 +93,7 @@ def plan_run(targets: Sequence[Target], options: RunOptions, *, activity: SqlSou
     nodes = tuple(node for target in selected for node in nodes_of(target))
     controls = {node.control.id: node.control for node in nodes if node.control is not None}
     _check_variables(controls, options)
+    _check_side_effects(controls)
     return RunPlan(tuple(selected), nodes, controls, options, activity)
 
 
@@ -117,3 +119,18 @@ def _check_variables(controls: dict[str, Control], options: RunOptions) -> None:
         except SqlError:
             continue
         require_values(f"control {control.id}", used, options.variables)
+
+
+def _check_side_effects(controls: dict[str, Control]) -> None:
+    """SqlError, before anything runs, when a control (with the relations it reads) could change
+    something: the whole run is refused rather than that control graded ``error``, since running the
+    others on an endpoint a control tried to write to is not what anyone asked for."""
+    from rootwatch.sql.parsing import parse_expanded
+    from rootwatch.sql.side_effects import require_side_effect_free
+
+    for control in controls.values():
+        try:
+            tree = parse_expanded(control.source)
+        except SqlError:
+            continue  # fails on its own, as an ``error`` row
+        require_side_effect_free(tree, where=f"control {control.id} ({control.source.where()})")

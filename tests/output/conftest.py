@@ -201,7 +201,7 @@ def build_sample_result() -> RunResult:
 @contextlib.contextmanager
 def golden_environment() -> Iterator[None]:
     """Environment every golden rendering uses: no colour, no findings-region override."""
-    from rootwatch.output.asff import REGION_ENV
+    from rootwatch.output.finding_scope import REGION_ENV
 
     saved = {name: os.environ.get(name) for name in ("NO_COLOR", REGION_ENV)}
     os.environ["NO_COLOR"] = "1"

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from rootwatch.errors import UsageError
-from rootwatch.output import asff
+from rootwatch.output import asff, finding_scope
 from rootwatch.results import ROOT_GROUP_ID, ControlRun, GroupRun, ResultRow, RunResult
 from rootwatch.status import Status
 
@@ -92,7 +92,7 @@ def test_region_dimension_and_arn_partition_are_used(sample_result, render) -> N
 
 
 def test_home_region_comes_from_the_environment(sample_result, monkeypatch) -> None:
-    monkeypatch.setenv(asff.REGION_ENV, "eu-central-1")
+    monkeypatch.setenv(finding_scope.REGION_ENV, "eu-central-1")
     findings = asff.findings(sample_result)
     assert all(":securityhub:eu-central-1:" in f["ProductArn"] for f in findings)
     regions = {f["Resources"][0]["Region"] for f in findings}
@@ -100,7 +100,7 @@ def test_home_region_comes_from_the_environment(sample_result, monkeypatch) -> N
 
 
 def test_a_bad_home_region_is_a_usage_error(sample_result, monkeypatch) -> None:
-    monkeypatch.setenv(asff.REGION_ENV, "Frankfurt")
+    monkeypatch.setenv(finding_scope.REGION_ENV, "Frankfurt")
     with pytest.raises(UsageError) as caught:
         asff.findings(sample_result)
     assert caught.value.message == "ROOTWATCH_FINDINGS_REGION='Frankfurt' is not an AWS region"
@@ -155,6 +155,16 @@ def test_cis_items_carry_their_requirement(sample_result, render) -> None:
     assert finding["Title"] == "2.4 Ensure no 'root' user account access key exists"
 
 
+def test_security_hub_control_id_comes_from_the_control_tag(sample_result, render) -> None:
+    node = _node(sample_result, "root_no_access_keys")
+    tagged = replace(node, tags={**node.tags, "securityhub_control_id": "IAM.4"})
+    row = ResultRow("arn:aws:iam::111111111111:root", Status.ALARM, "why", (("account_id", "111111111111"),))
+    other = ResultRow("arn:aws:iam::222222222222:root", Status.ALARM, "why", (("account_id", "222222222222"),))
+    findings = _findings(render, _only(sample_result, ControlRun(tagged, (row,)), ControlRun(node, (other,))))
+    assert [f["Compliance"].get("SecurityControlId") for f in findings] == ["IAM.4", None]
+    jsonschema.Draft202012Validator(SCHEMA).validate(findings)
+
+
 def test_long_text_is_cut_to_asff_limits(sample_result, render) -> None:
     node = _node(sample_result, "root_no_access_keys")
     row = ResultRow("arn:aws:iam::111111111111:root", Status.ALARM, "x" * 5000, (("account_id", "111111111111"),))
@@ -174,4 +184,4 @@ def test_long_text_is_cut_to_asff_limits(sample_result, render) -> None:
     ],
 )
 def test_resource_types(resource: str, kind: str) -> None:
-    assert asff.resource_type(resource) == kind
+    assert finding_scope.resource_type(resource) == kind

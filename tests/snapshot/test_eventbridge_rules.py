@@ -195,12 +195,15 @@ def test_the_example_organisation_shows_the_design(tmp_path: Path, repo: Path) -
     build_from_directory(repo / "examples" / "org", out)
     rows = query(out, """select account_id, event_bus_name, name, state, targets->>'$[0].Arn'
                          from aws_eventbridge_rule where event_pattern->>'$.detail.userIdentity.type[0]' = 'Root'
-                         order by 1, 2""")
+                         order by 1, 2, 3, 5""")
     assert rows == [
         ("222222222222", "default", "rootwatch-root-activity-spoke", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", HUB_BUS),
         (HUB, "default", "rootwatch-root-activity-spoke", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", HUB_BUS),
         (HUB, "rootwatch-root-activity", "rootwatch-root-activity-to-queue", "ENABLED",
          f"arn:aws:sqs:us-east-1:{HUB}:rootwatch-root-activity"),
+        # A standalone account's own rules, to SNS topics in us-east-1 and eu-west-1.
+        ("666666666666", "default", "root-activity-to-sns", "ENABLED", "arn:aws:sns:eu-west-1:666666666666:root-activity-eu"),
+        ("666666666666", "default", "root-activity-to-sns", "ENABLED", "arn:aws:sns:us-east-1:666666666666:root-activity"),
     ]
     # Captured in every region folder: the other accounts' rule lists are evidence, not gaps.
     assert query(out, "select count(*) from rootwatch_snapshot_issues") == [(0,)]

@@ -40,7 +40,6 @@ class Format:
     module: str
     description: str
     extensions: tuple[str, ...] = ()
-    binary: bool = False
     printable: bool = True
     """False for formats that only make sense as a file (``--export`` only)."""
     needs_cis_benchmark: bool = False
@@ -106,17 +105,11 @@ FORMATS: dict[str, Format] = {
             "rootwatch.output.cis_table_xlsx",
             "the CIS table for auditors, an Excel workbook (one sheet per CIS version)",
             (".xlsx", ".cis.xlsx"),
-            binary=True,
             printable=False,
             needs_cis_benchmark=True,
         ),
     )
 }
-
-
-def register(fmt: Format) -> None:
-    """Add a format (used by format modules that ship as extras)."""
-    FORMATS[fmt.name] = fmt
 
 
 def printable_formats(*, cis: bool = True) -> list[str]:

@@ -12,7 +12,7 @@ rule of a standard" (Detection Finding, 2004, is for threats). Mapping decisions
   that belongs to the system that ingests the events.
 - time is when the run ended (the finding's creation); finding_info.first_seen_time/last_seen_time
   are the as-of instant the evidence describes.
-- The account, partition, region and finding uid come from :mod:`rootwatch.output.asff`, so an ASFF
+- The account, partition, region and finding uid come from :mod:`rootwatch.output.finding_scope`, so an ASFF
   finding and its OCSF event carry the same ids; global (account-level) findings get the same home
   region.
 """
@@ -24,7 +24,15 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from rootwatch.output.asff import Assessed, FindingScope, assessed_records, cis_requirement, finding_uid, is_failing, utc
+from rootwatch.output.finding_scope import (
+    Assessed,
+    FindingScope,
+    assessed_records,
+    cis_requirement,
+    finding_uid,
+    is_failing,
+    utc,
+)
 from rootwatch.results import RunResult
 from rootwatch.status import Status
 

@@ -27,10 +27,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value.strip())  # Python 3.11 reads a trailing "Z" as UTC
     else:
         raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}")
     if parsed.tzinfo is None:

@@ -102,6 +102,26 @@ class SnapshotInfo:
                 found.setdefault(issue.account_id, set()).add(FAILED_CALL_TABLES[issue.source])
         return {account: frozenset(tables) for account, tables in found.items()}
 
+    def uncaptured_regions(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Per account and table, the regions a table was not captured in, for a table that was missed
+        only region by region (every ``not_captured`` issue of it for that account names a region).
+        A table missing for the whole account is left out: :meth:`uncaptured_tables` covers it."""
+        regions: dict[tuple[str, str], set[str]] = {}
+        whole: set[tuple[str, str]] = set()
+        for issue in self.issues:
+            if issue.kind != NOT_CAPTURED or not issue.account_id or not issue.source:
+                continue
+            key = (issue.account_id, issue.source)
+            if issue.region:
+                regions.setdefault(key, set()).add(issue.region)
+            else:
+                whole.add(key)
+        found: dict[str, dict[str, frozenset[str]]] = {}
+        for (account, table), names in regions.items():
+            if (account, table) not in whole:
+                found.setdefault(account, {})[table] = frozenset(names)
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dictionary (``snapshot info --output json``)."""
         return {

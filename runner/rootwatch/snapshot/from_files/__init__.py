@@ -23,7 +23,6 @@ from rootwatch.snapshot.cloudtrail_logs import TABLE as EVENT_TABLE
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
     LogFile,
-    find_bad_log_files,
     find_log_files,
     load_log_files,
 )
@@ -202,70 +201,28 @@ def _write(
     return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), loaded)
 
 
-LOG_CHUNK_BYTES = 64 * 1024 * 1024
-"""Compressed bytes of CloudTrail logs loaded per statement and transaction. DuckDB holds a
-transaction's new rows and a statement's reader state in memory, so one statement over gigabytes of
-logs grows with them; chunks keep peak memory flat. The snapshot is still all or nothing: it is a
-temporary file until the build succeeds."""
-
-
-def _log_chunks(files: list[LogFile]) -> list[list[LogFile]]:
-    chunks: list[list[LogFile]] = [[]]
-    size = 0
-    for log_file in files:
-        if size >= LOG_CHUNK_BYTES:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(log_file)
-        try:
-            size += log_file.path.stat().st_size
-        except OSError:
-            pass  # the load names an unreadable file
-    return [chunk for chunk in chunks if chunk]
-
-
 def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
-    """Bulk-load the logs chunk by chunk; where a chunk fails, find its bad files, then stop naming
-    every bad file (this chunk's and the rest's) or, skipping, load the chunk without them."""
-    import duckdb
-
-    skipped: list[Problem] = []
-    chunks = _log_chunks(files)
-    for index, chunk in enumerate(chunks):
-        try:
-            _load_all_or_nothing(writer, chunk, options)
-            continue
-        except duckdb.Error as exc:
-            failure = str(exc).strip().splitlines()[0]
-        bad = find_bad_log_files(chunk, options.events)
-        if not bad:
-            raise InputError(f"loading the CloudTrail logs failed: {failure}")
-        if not options.skip_bad_files:
-            later = [log_file for rest in chunks[index + 1:] for log_file in rest]
-            raise _bad_input(bad + _find_bad_logs(later, options))
-        bad_paths = {p.path for p in bad}
-        try:
-            _load_all_or_nothing(writer, [f for f in chunk if f.path not in bad_paths], options)
-        except duckdb.Error as exc:
-            raise InputError(f"loading the CloudTrail logs failed: {str(exc).strip().splitlines()[0]}") from None
-        skipped += bad
-    return skipped
+    """Load the logs; stop naming every bad file or, skipping, load the good ones and return the bad."""
+    result = load_log_files(writer.connection, files, options.events, skip_bad_files=options.skip_bad_files)
+    _raise_unexplained(result.problems)
+    if result.problems and not options.skip_bad_files:
+        raise _bad_input(result.problems)
+    writer.record_rows(EVENT_TABLE, result.rows)
+    return result.problems
 
 
-def _load_all_or_nothing(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> None:
-    with writer.transaction():
-        count = load_log_files(writer.connection, files, options.events)
-    writer.record_rows(EVENT_TABLE, count)
+def _raise_unexplained(problems: list[Problem]) -> None:
+    """DuckDB rejected records that the Python reference accepts: no file to name or skip."""
+    for problem in problems:
+        if problem.path is None:
+            raise InputError(problem.message)
 
 
 def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
     """Every bad file of ``files``, found as a build would find it, without writing a snapshot.
 
-    Each chunk is bulk-loaded by DuckDB into a scratch database and rolled back; only a chunk that
-    fails is read again file by file in Python to name its bad files. Reading every log in Python
-    would take minutes on gigabytes of good logs just to report, say, a bad JSON file elsewhere. The
-    scratch database is a file (in a temporary folder) so a large chunk spills to disk as the
-    snapshot's own load does, rather than growing in memory.
+    The logs are loaded into a scratch database that is thrown away (a file in a temporary
+    folder, so a large load spills to disk as the snapshot's own does).
     """
     import duckdb
 
@@ -273,26 +230,14 @@ def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Prob
 
     if not files:
         return []
-    problems: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="rootwatch-log-check-") as directory:
         connection = duckdb.connect(str(Path(directory) / "check.duckdb"))
         try:
             connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
             connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
-            for chunk in _log_chunks(files):
-                connection.execute("BEGIN TRANSACTION")
-                try:
-                    load_log_files(connection, chunk, options.events)
-                except duckdb.Error as exc:
-                    bad = find_bad_log_files(chunk, options.events)
-                    # A chunk DuckDB rejects but Python accepts file by file would fail the build too.
-                    problems += bad or [Problem(None, None, "loading the CloudTrail logs failed: "
-                                                + str(exc).strip().splitlines()[0])]
-                finally:
-                    connection.execute("ROLLBACK")  # nothing is kept: this only checks
+            return load_log_files(connection, files, options.events).problems
         finally:
             connection.close()
-    return problems
 
 
 def _scope(relative: str) -> tuple[str | None, str | None]:

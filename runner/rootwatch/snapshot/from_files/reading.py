@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from rootwatch.errors import Problem
+from rootwatch.snapshot import strict_json
 from rootwatch.snapshot.transforms import TransformError
 
 T = TypeVar("T")
@@ -34,15 +34,17 @@ def read_text(path: Path) -> str:
 
 
 def read_json(path: Path, command: str | None = None) -> Any:
-    """The parsed JSON of ``path``; an empty file or invalid JSON is a BadFile naming the line."""
+    """The parsed JSON of ``path``; an empty file or invalid JSON (strictly: no duplicate keys, no
+    NaN, see :mod:`rootwatch.snapshot.strict_json`) is a BadFile naming the line."""
     text = read_text(path)
     if not text.strip():
         what = f" (expected the output of {command})" if command else ""
         raise BadFile(Problem(path, None, f"empty file{what}"))
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadFile(Problem(path, exc.lineno, f"invalid JSON at column {exc.colno}: {exc.msg}")) from None
+        return strict_json.loads(text)
+    except strict_json.StrictJsonError as exc:
+        column = f" at column {exc.column}" if exc.column is not None else ""
+        raise BadFile(Problem(path, exc.line, f"invalid JSON{column}: {exc.message}")) from None
 
 
 def transformed(path: Path, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

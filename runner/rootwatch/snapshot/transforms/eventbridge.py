@@ -14,10 +14,10 @@ tags, which stay NULL here: no control reads them, and two more calls per rule a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from rootwatch.snapshot import strict_json
 from rootwatch.snapshot.transforms.common import Origin, Row, TransformError, items, mapping, plain
 
 DEFAULT_BUS = "default"
@@ -98,8 +98,8 @@ def _pattern(value: Any, what: str) -> Any:
     if not isinstance(value, str):
         raise TransformError(f"{what}: expected JSON text, got {value!r}")
     try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise TransformError(f"{what}: not JSON text ({exc.msg})") from None
+        parsed = strict_json.loads(value)
+    except strict_json.StrictJsonError as exc:
+        raise TransformError(f"{what}: not JSON text ({exc.message})") from None
     mapping(parsed, what)
     return parsed

@@ -5,10 +5,10 @@ An unconfirmed subscription's ARN is the literal ``PendingConfirmation``; it del
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from rootwatch.snapshot import strict_json
 from rootwatch.snapshot.transforms.common import Origin, Row, TransformError, flag, items, mapping
 
 PENDING_CONFIRMATION = "PendingConfirmation"
@@ -74,6 +74,6 @@ def _policy(value: Any, what: str) -> Any:
     if value is None or not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        return strict_json.loads(value)
+    except strict_json.StrictJsonError:
         raise TransformError(f"{what}: not JSON text") from None
