@@ -235,8 +235,11 @@ def child(engine: str, logs: Path, days: int) -> dict:
         listed = time.perf_counter() - started
         connection = duckdb.connect()
         connection.execute(table_named("aws_cloudtrail_trail_event").ddl("duckdb"))
-        # The snapshot builder's own load, with its own bounds (2 threads, 512 MB).
-        events = load_log_files(connection, [LogFile(Path(f.url), f.key, f.account_id, f.region, f.organization_id) for f in files])
+        # The snapshot builder's own load, with its own bounds (2 workers and threads, 512 MB).
+        loaded = load_log_files(connection, [LogFile(Path(f.url), f.key, f.account_id, f.region, f.organization_id) for f in files])
+        if loaded.problems:
+            raise SystemExit("\n".join(str(p) for p in loaded.problems))
+        events = loaded.rows
         run = api.run_query(mod, DuckDBEngine.from_connection(connection), "root_activity", api.RunOptions(variables=variables, as_of=as_of))
         columns, rows = run.columns, run.rows
         seconds = time.perf_counter() - started
