@@ -7,7 +7,7 @@ records (those of ``perf/cloudtrail_ingest.py``) with a small share made by root
 with and without MFA, root access keys, centralized root sessions and their ``sts:AssumeRoot``
 calls, and calls a service made on root's behalf (which ``root_activity`` leaves out).
 
-Then, in this one run, it answers ``query run root_activity`` over the last 90 days with both
+Then, in this one run, it answers ``query run root_activity`` over the last 90 days (``--compare-days``) with both
 engines started together, each in a fresh process limited to two threads:
 
 * DuckDB: the snapshot builder's bulk load of the 90 days' files (root events only) and the query;
@@ -354,6 +354,7 @@ def main() -> int:
     parser.add_argument("--root-share", type=float, default=0.0002, help="share of root (and AssumeRoot) records (default: 0.0002)")
     parser.add_argument("--workers", type=int, default=2, help="generator processes (default: 2)")
     parser.add_argument("--generate-only", action="store_true", help="generate the logs and stop")
+    parser.add_argument("--compare-days", type=int, default=90, help="days both engines read side by side (default: 90)")
     parser.add_argument("--windows", default="1,7,30,90", help="days Spark reads, for the pruning series (default: 1,7,30,90)")
     parser.add_argument("--child", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
     parser.add_argument("--window", type=int, default=90, help=argparse.SUPPRESS)
@@ -368,7 +369,8 @@ def main() -> int:
           f"{summary['days']} days (generated in {summary['seconds']:.0f} s)", flush=True)
     if args.generate_only:
         return 0
-    print(f"\nroot_activity over the last 90 days, both engines at once (CPUs: {os.cpu_count()}, load now {os.getloadavg()[0]:.1f})", flush=True)
+    compare = args.compare_days
+    print(f"\nroot_activity over the last {compare} days, both engines at once (CPUs: {os.cpu_count()}, load now {os.getloadavg()[0]:.1f})", flush=True)
     from concurrent.futures import ThreadPoolExecutor
 
     record = REPO / "build" / "spark-cloudtrail-results.json"
@@ -380,9 +382,9 @@ def main() -> int:
     # Side by side: both start together, so both meet the same machine (CPU seconds are the figure
     # that a busy machine distorts least; wall time is given as measured).
     with ThreadPoolExecutor(2) as pool:
-        duck_future, spark_future = pool.submit(measured, "duckdb", logs, 90), pool.submit(measured, "spark", logs, 90)
+        duck_future, spark_future = pool.submit(measured, "duckdb", logs, compare), pool.submit(measured, "spark", logs, compare)
         duck, spark = duck_future.result(), spark_future.result()
-    results["duckdb"], results["spark"][90] = duck, spark
+    results["duckdb"], results["spark"][compare] = duck, spark
     save()
     print(f"{'engine':<8} {'files':>7} {'GB gzip':>8} {'GB JSON':>8} {'events':>7} {'rows':>6} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}")
     for result in (duck, spark):
