@@ -411,6 +411,7 @@ def test_credential_report_alone_grades_what_it_holds_and_skips_the_rest(run_cli
         "root_hardware_mfa_enabled": "skip",
         "cloudtrail_enabled_all_regions": "skip",
         "root_usage_monitored": "skip",
+        "root_activity_alerted": "skip",
         "organizations_centralized_root_access": "skip",
     })
     hardware = next(row for row in rows if row["control_id"].endswith(".root_hardware_mfa_enabled"))
