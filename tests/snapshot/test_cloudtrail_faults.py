@@ -159,3 +159,45 @@ def test_a_syntax_error_far_into_a_long_log_is_located(tmp_path: Path, monkeypat
         json.loads(broken)
     assert caught.value.problem.line == python.value.lineno > 1000
     assert caught.value.problem.message.startswith(f"invalid JSON at column {python.value.colno}: ")
+
+
+def test_a_long_log_broken_at_its_end_leaves_none_of_its_rows(tmp_path: Path, monkeypatch) -> None:
+    """Its first records were committed before the break was read: they are taken out again, and
+    the good file holding the same key elsewhere (a second AWSLogs/ folder) is read again."""
+    from rootwatch.snapshot import cloudtrail_load, cloudtrail_logs, cloudtrail_scan
+
+    for module, name in ((cloudtrail_records, "WINDOW"), (cloudtrail_scan, "PART_BYTES"), (cloudtrail_logs, "BATCH_BYTES"),
+                         (cloudtrail_load, "COMMIT_BYTES")):
+        monkeypatch.setattr(module, name, 1024)
+    text = json.dumps({"Records": [root_record(n) for n in range(100)]})
+    long_log = _one_line_log(tmp_path / "a" / KEY, [])
+    long_log.write_bytes(gzip.compress(text[:-3].encode() + b"}"))  # the last record's end is lost
+    twin = _one_line_log(tmp_path / "b" / KEY, [root_record(500)])
+    files = find_log_files(tmp_path / "a" / "AWSLogs")[0] + find_log_files(tmp_path / "b" / "AWSLogs")[0]
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
+        rows = writer.connection.execute("select event_id from aws_cloudtrail_trail_event").fetchall()
+        assert ([p.path for p in result.problems], result.rows, rows) == ([long_log], 1, [("e00500",)])
+    with SnapshotWriter(tmp_path / "t.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL)  # not skipping: no row stays
+        assert ([p.path for p in result.problems], result.rows) == ([long_log], 0)
+        assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (0,)
+    assert twin.exists()
+
+
+def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path, monkeypatch) -> None:
+    """Every record (not parsed in Python): a bad eventTime fails DuckDB's batch; the reference
+    names the file and record, and the batch goes in again without it."""
+    from rootwatch.snapshot import cloudtrail_logs
+
+    monkeypatch.setattr(cloudtrail_logs, "BATCH_BYTES", 1 << 30)  # both files in one batch
+    good = _one_line_log(tmp_path / KEY.replace("_a.json", "_b.json"), [other_record(1), root_record(2)])
+    bad = _one_line_log(tmp_path / KEY, [other_record(3), {**other_record(4), "eventTime": "yesterday"}])
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
+        assert writer.connection.execute("select event_id from aws_cloudtrail_trail_event order by 1").fetchall() == [
+            ("e00002",), ("o00001",)]
+    assert result.rows == 2 and good != bad
+    (problem,) = result.problems
+    assert (problem.path, problem.message.split(":")[0]) == (bad, "Records[1]")

@@ -12,12 +12,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from helpers.cloudtrail import gzip_records
 from helpers.cloudtrail_records import records
 from helpers.spark_local import local_spark
 from rootwatch.cloudtrail_layout import LogObject, list_log_files
 from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
 from rootwatch.schema.tables import ColumnType, table_named
-from rootwatch.snapshot.cloudtrail_logs import LogFile, gzip_records, load_log_files
+from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files
 
 TABLE = table_named(VIEW)
 ORG = "o-a1b2c3d4e5"
@@ -51,7 +52,8 @@ def duckdb_rows(files: list[LogObject]) -> list[dict[str, Any]]:
     """The snapshot builder's rows of ``files``: the reference."""
     con = duckdb.connect()
     con.execute(TABLE.ddl("duckdb"))
-    load_log_files(con, [LogFile(Path(f.url), f.key, f.account_id, f.region, f.organization_id) for f in files])
+    loaded = load_log_files(con, [LogFile(Path(f.url), f.key, f.account_id, f.region, f.organization_id) for f in files])
+    assert loaded.problems == []
     cursor = con.execute(f"SELECT * FROM {VIEW}")
     names = [d[0] for d in cursor.description]
     return sorted((normalized(dict(zip(names, row))) for row in cursor.fetchall()), key=lambda r: (r["account_id"], r["event_id"]))

@@ -86,6 +86,11 @@ class Engine(Protocol):
         """Run one read-only statement; raise QueryFailed with the database's message."""
         ...
 
+    def interrupt(self) -> None:
+        """Stop every statement running on any thread, now (called on Ctrl-C); later statements
+        fail at once with QueryFailed. Safe to call from any thread."""
+        ...
+
     def close(self) -> None:
         """Release every connection."""
         ...

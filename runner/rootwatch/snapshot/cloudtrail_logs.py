@@ -282,10 +282,12 @@ def load_log_files(
     threads: int = 2,
     memory_limit: str = "512MB",
 ) -> LoadResult:
-    """Load ``files`` into ``aws_cloudtrail_trail_event`` on a DuckDB connection, in one transaction.
+    """Load ``files`` into ``aws_cloudtrail_trail_event`` on a DuckDB connection (a transaction per
+    batch: see :mod:`cloudtrail_load`).
 
     Every file is read to its end whatever happens, so every bad file is named at once. When one
-    is bad, nothing is loaded unless ``skip_bad_files``, in which case exactly the good files are.
+    is bad, no row of these files stays unless ``skip_bad_files``, in which case exactly the good
+    files' rows do.
     ``threads`` bounds the worker processes and DuckDB's threads; ``memory_limit`` is DuckDB's.
     Both (and the storage settings the load uses) are restored afterwards.
     """
@@ -297,22 +299,9 @@ def load_log_files(
     from rootwatch.snapshot.cloudtrail_load import Loader
 
     settings = _LoadSettings(connection, threads, memory_limit)
-    sql = _insert_sql(selection)
-    excluded: set[int] = set()
-    problems: list[Problem] = []
     try:
-        while True:
-            attempt = Loader(connection, files, excluded, sql).run(selection, _workers(files, threads))
-            problems += attempt.problems
-            # Skipping, a bad file whose records never reached the table costs nothing more.
-            clean = skip_bad_files and not attempt.unexplained and not attempt.inserted_bad
-            if not attempt.problems or clean:
-                connection.execute("COMMIT")
-                return LoadResult(attempt.rows, problems)
-            connection.execute("ROLLBACK")
-            if not skip_bad_files or attempt.unexplained or attempt.bad <= excluded:
-                return LoadResult(0, problems)
-            excluded |= attempt.bad  # some of a bad file's rows went in: load again without it
+        attempt = Loader(connection, files, set(), _insert_sql(selection)).run(selection, _workers(files, threads), skip_bad_files)
+        return LoadResult(attempt.rows, attempt.problems)
     except duckdb.InterruptException:
         # Ctrl-C (or SIGTERM) stopped the load: an interruption, not a bad file to go looking for.
         raise KeyboardInterrupt from None

@@ -38,8 +38,8 @@ STRICT_WHOLE_FILE_LIMIT = 256 * 1024 * 1024
 """A file of another shape, or with a syntax error to locate, is read whole by the strict reader
 up to this size (decompressed); a larger one is reported from the streaming cut alone."""
 _CUT_TRIES = 4
-_HEAD = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*\[')
-_TAIL = re.compile(rb'\][ \t\r\n]*\}[ \t\r\n]*\Z')
+_HEAD = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*(?=\[)')
+_BLANKS = b" \t\r\n"
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _RECORDS = msgspec.json.Decoder(list[msgspec.Raw])
 
@@ -125,7 +125,12 @@ def record_parts(path: Path) -> Iterator[Part]:
 
 
 class _RawParts:
-    """The cutting of one file; ``consumed`` and ``line`` locate the start of ``buffer``."""
+    """The cutting of one file; ``consumed`` and ``line`` locate the start of ``buffer``.
+
+    ``buffer`` always starts with a ``[``: the array's own, or, after a cut, one standing in for
+    the comma that followed the last record cut, so each window parses as an array with a single
+    copy of the bytes.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -144,10 +149,10 @@ class _RawParts:
         self.buffer += chunk
         return True
 
-    def _advance(self, end: int) -> None:
+    def _advance(self, end: int, opening: bytes = b"") -> None:
         self.line += self.buffer.count(b"\n", 0, end)
         self.consumed += end
-        self.buffer = self.buffer[end:]
+        self.buffer = opening + self.buffer[end + len(opening):]
 
     def parts(self) -> Iterator[Part]:
         while len(self.buffer) < 64 and self._read():
@@ -178,46 +183,46 @@ class _RawParts:
         elements); a cut inside a string or a nested object fails at the cut itself. A failure
         before the cut is in the file, not the cut: the file is invalid there.
         """
-        position = len(self.buffer)
-        for _ in range(_CUT_TRIES):
-            position = self.buffer.rfind(b"},", 0, position)
-            if position < 0:
-                return None
-            candidate = b"[" + self.buffer[: position + 1] + b"]"
+        for position in _cut_points(self.buffer):
+            candidate = self.buffer[: position + 1] + b"]"
             try:
                 raws = _RECORDS.decode(candidate)
             except msgspec.DecodeError as exc:
                 at = _error_byte(exc)
-                if at is not None and at < position:  # at counts the "[" in front
-                    self._invalid(at - 1, str(exc))
+                if at is not None and at < position:
+                    self._invalid(at, str(exc))
                 continue
             self._check_utf8(candidate)
             part = Part([bytes(raw) for raw in raws], b"\\u" in candidate)
             self.yielded += len(part.records)
-            self._advance(position + 2)
+            self._advance(position + 1, b"[")  # the comma after the cut becomes the next "["
             return part
         return None
 
     def _last_part(self) -> Iterator[Part]:
         """The records of the array's last window, which must close ``Records`` and the file."""
-        tail = _TAIL.search(self.buffer)
-        if tail is not None:
-            candidate = b"[" + self.buffer[: tail.start() + 1]
+        end = _closing(self.buffer)
+        if end is not None:
+            candidate = memoryview(self.buffer)[: end + 1]
             try:
                 raws = _RECORDS.decode(candidate)
             except msgspec.DecodeError:
                 pass  # located by the strict reader (or another shape: a key after Records)
             else:
                 self._check_utf8(candidate)
-                yield Part([bytes(raw) for raw in raws], b"\\u" in candidate)
+                yield Part([bytes(raw) for raw in raws], b"\\u" in self.buffer)
                 return
         yield from self._whole_file()
 
-    def _check_utf8(self, candidate: bytes) -> None:
+    def _check_utf8(self, candidate: bytes | memoryview) -> None:
+        if isinstance(candidate, memoryview):
+            candidate = candidate.obj  # type: ignore[assignment]  # the whole buffer: no copy
+        if candidate.isascii():  # type: ignore[union-attr]
+            return
         try:
-            candidate.decode("utf-8")
+            bytes(candidate).decode("utf-8")
         except UnicodeDecodeError as exc:
-            at = self.consumed + exc.start - 1
+            at = self.consumed + exc.start
             raise BadLogFile(Problem(self.path, None, f"not UTF-8 text (byte {at} of the decompressed file)")) from None
 
     def _whole_file(self) -> Iterator[Part]:
@@ -238,11 +243,11 @@ class _RawParts:
 
     def _locate_syntax_error(self) -> None:
         try:
-            _RECORDS.decode(b"[" + self.buffer)
+            _RECORDS.decode(self.buffer)
         except msgspec.DecodeError as exc:
             at = _error_byte(exc)
             if at is not None:
-                self._invalid(at - 1, str(exc))
+                self._invalid(at, str(exc))
 
     def _invalid(self, at: int, message: str) -> None:
         """Raise the BadLogFile of a syntax error at ``buffer[at]``: the strict reader's words
@@ -255,6 +260,46 @@ class _RawParts:
         column = at - (self.buffer.rfind(b"\n", 0, at) + 1) + 1
         reason = _BYTE.sub("", message.replace("JSON is malformed: ", "")).strip()
         raise BadLogFile(Problem(self.path, line, f"invalid JSON at column {column}: {reason}"))
+
+
+_CUT_PATTERNS = (b'},{"eventVersion"', b"},{", b"},")
+"""Where a record most likely ends, most likely first: CloudTrail starts every record with its
+eventVersion; ``},{`` inside a record is rare (arrays of objects), ``},`` common (any nested
+object followed by a key)."""
+
+
+def _closing(buffer: bytes) -> int | None:
+    """Where the ``]`` closing Records is when the buffer ends ``] }`` (blanks aside), else None."""
+    end = _last_non_blank(buffer, len(buffer))
+    if end is None or buffer[end] != ord("}"):
+        return None
+    end = _last_non_blank(buffer, end)
+    return end if end is not None and buffer[end] == ord("]") else None
+
+
+def _last_non_blank(buffer: bytes, before: int) -> int | None:
+    """The index of the last byte before ``before`` that is not JSON white space (without copying)."""
+    index = before - 1
+    while index >= 0 and buffer[index] in _BLANKS:
+        index -= 1
+    return index if index >= 0 else None
+
+
+def _cut_points(buffer: bytes) -> Iterator[int]:
+    """Positions of a ``}`` after which the window may be cut, the likeliest first."""
+    tried = set()
+    for pattern in _CUT_PATTERNS:
+        position = buffer.rfind(pattern)
+        if position >= 0 and position not in tried:
+            tried.add(position)
+            yield position
+    position = len(buffer)
+    for _ in range(_CUT_TRIES):
+        position = buffer.rfind(b"},", 0, position)
+        if position < 0:
+            return
+        if position not in tried:
+            yield position
 
 
 def read_documents(path: Path, data: bytes) -> list[Any]:
