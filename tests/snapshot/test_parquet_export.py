@@ -154,7 +154,8 @@ def test_force_never_replaces_a_folder_that_is_not_an_export(run_cli, snapshot: 
     ("make", "message"),
     [
         (lambda d: d / "missing.duckdb", "does not exist"),
-        (lambda d: _write(d / "notes.duckdb", b"not a database"), "cannot open snapshot"),
+        (lambda d: _write(d / "notes.duckdb", b"not a database"), "is not a rootwatch snapshot"),
+        (lambda d: _write(d / "app.duckdb", b"SQLite format 3\x00" + bytes(4080)), "is not a rootwatch snapshot (it is a SQLite database)"),
         (lambda d: _plain_duckdb(d / "plain.duckdb"), "without rootwatch snapshot metadata"),
     ],
 )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rootwatch.errors import InputError, UsageError
+from rootwatch.errors import ConnectionFailed, InputError, UsageError
 from rootwatch.snapshot.metadata import SnapshotInfo, read_snapshot_info
 
 MANIFEST = "rootwatch-export.json"
@@ -158,8 +158,15 @@ def _open_snapshot(snapshot_path: Path) -> Any:
             f"snapshot {snapshot_path} does not exist" if not snapshot_path.exists() else f"snapshot {snapshot_path} is not a file",
             hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
         )
+    from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS, check_snapshot_header
+
     try:
-        return duckdb.connect(str(snapshot_path), read_only=True)
+        check_snapshot_header(snapshot_path)  # a SQLite file or random bytes never reach DuckDB
+    except ConnectionFailed as exc:
+        raise InputError(exc.message, hint=exc.hint) from None
+    try:
+        # Writing Parquet needs file access, so not the grading reader's configuration; no downloads.
+        return duckdb.connect(str(snapshot_path), read_only=True, config=dict(NO_EXTENSION_DOWNLOADS))
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot open snapshot {snapshot_path}: {first_line}") from None

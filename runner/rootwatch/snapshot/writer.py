@@ -74,7 +74,9 @@ def _shared_instance() -> tuple[Any, Path]:
                 directory = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
             except FileNotFoundError as exc:  # tempfile's "No usable temporary directory found"
                 raise OSError(errno.ENOSPC, f"no usable temporary folder ({exc.strerror})") from None
-            database = duckdb.connect(config=dict(NO_EXTENSION_DOWNLOADS))
+            # DuckDB spills an in-memory database to ".tmp" in the working directory by default:
+            # keep the spill beside the template, where the exit handler and the sweep find it.
+            database = duckdb.connect(config={**NO_EXTENSION_DOWNLOADS, "temp_directory": str(directory / "spill")})
             database.execute("SET TimeZone = 'UTC'")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
             template = directory / "empty.duckdb"
