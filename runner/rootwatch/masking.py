@@ -31,6 +31,13 @@ _KEY_VALUE = re.compile(
 _SECRET_PARTS = ("pass", "pasw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "private_key", "signature")
 _NOT_SECRET = frozenset({"passed", "passes", "passing", "bypass", "bypassed", "author", "authors"})
 _PASSWORD_LIKE = re.compile(r"^p\w{0,4}w\w{0,3}r?d$")
+_ABOUT_A_SECRET = re.compile(
+    r"(enabled|lastused|lastchanged|nextrotation|present|policy|resetrequired|length|reuseprevention|maxage|"
+    r"expires?|status|active|count)$"
+)
+"""Keys that describe a secret rather than hold one (the credential report's ``password_last_used``,
+``access_key_1_active``; the password policy's ``MinimumPasswordLength``): their values are evidence
+rootwatch must show, so they are never masked."""
 _MIN_KNOWN = 4
 """Shorter fragments are not replaced on their own: masking every "p" would garble the message."""
 
@@ -38,7 +45,7 @@ _MIN_KNOWN = 4
 def is_secret_key(key: str) -> bool:
     """Whether a setting named ``key`` (any case, misspelt) probably holds a secret."""
     name = key.strip("\"'").lower()
-    if name in _NOT_SECRET:
+    if name in _NOT_SECRET or _ABOUT_A_SECRET.search(re.sub(r"[_.-]", "", name)):
         return False
     return (
         any(part in name for part in _SECRET_PARTS)
