@@ -54,10 +54,7 @@ hub_rules as (
     r.region,
     r.event_bus_name,
     r.name as rule_name,
-    t.kind,
-    t.target_arn,
-    t.confirmed,
-    t.topic_seen
+    t.target_text
   from root_event_rules as r
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
@@ -93,11 +90,9 @@ combos as (
     t.target_account_id,
     t.target_region,
     t.target_bus,
+    t.target_text,
     h.rule_name as hub_rule,
-    h.kind as hub_kind,
-    h.target_arn as hub_target,
-    h.confirmed as hub_confirmed,
-    h.topic_seen as hub_topic_seen,
+    h.target_text as hub_target_text,
     ha.account_id is not null as hub_in_data,
     hr.account_id is not null as hub_rules_seen,
     case
@@ -184,21 +179,8 @@ described as (
         || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
       when b.kind = 'event bus' then
         b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule
-        || ' delivers to ' || b.hub_kind || ' ' || b.hub_target
-        || case
-          when b.hub_kind <> 'SNS topic' then ''
-          when not b.hub_topic_seen then ' (its account is not in the snapshot, so its subscriptions were not checked)'
-          when b.hub_confirmed = 1 then ' (1 confirmed subscription)'
-          else ' (' || b.hub_confirmed || ' confirmed subscriptions)'
-        end
-      else
-        b.rule_text || b.state_note || ' delivers to ' || b.kind || ' ' || b.target_arn
-        || case
-          when b.kind <> 'SNS topic' then ''
-          when not b.topic_seen then ' (its account is not in the snapshot, so its subscriptions were not checked)'
-          when b.confirmed = 1 then ' (1 confirmed subscription)'
-          else ' (' || b.confirmed || ' confirmed subscriptions)'
-        end
+        || ' delivers to ' || b.hub_target_text
+      else b.rule_text || b.state_note || ' delivers to ' || b.target_text
     end as delivery_text
   from best as b
 ),

@@ -49,9 +49,9 @@ def main() -> int:
             peaks: dict[tuple[str, str], int] = {case: 0 for case in cases}
             for _ in range(args.runs):  # interleaved
                 for (side, size), (command, checkout) in cases.items():
-                    seconds, rss = run_rootwatch(command, checkout, work / f"cache-{side}")
-                    walls[(side, size)].append(seconds)
-                    peaks[(side, size)] = max(peaks[(side, size)], rss)
+                    measured = run_rootwatch(command, checkout, work / f"cache-{side}")
+                    walls[(side, size)].append(measured.wall)
+                    peaks[(side, size)] = max(peaks[(side, size)], measured.rss_mb)
 
     median = {case: statistics.median(values) for case, values in walls.items()}
     print(f"benchmark run root, {args.runs} interleaved runs each; large snapshot {large}; baseline {base_ref}")

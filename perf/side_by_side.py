@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,8 +41,18 @@ def base_worktree(ref: str, directory: Path) -> Iterator[Path]:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(directory)], check=False)
 
 
-def run_rootwatch(command: list[str], checkout: Path, cache: Path, *, ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MB) of ``python -m rootwatch COMMAND`` from ``checkout``.
+class Measured(NamedTuple):
+    wall: float
+    """Seconds from start to exit."""
+    cpu: float
+    """User and system seconds of the process and its threads: what the command itself costs,
+    whatever else the machine is doing at the time."""
+    rss_mb: int
+    """Peak resident memory."""
+
+
+def run_rootwatch(command: list[str], checkout: Path, cache: Path, *, ok: tuple[int, ...] = (0, 1)) -> Measured:
+    """Wall seconds, CPU seconds and peak RSS of ``python -m rootwatch COMMAND`` from ``checkout``.
 
     Exit codes outside ``ok`` stop the script (1 is alarms: the example organisation has some).
     """
@@ -59,4 +70,4 @@ def run_rootwatch(command: list[str], checkout: Path, cache: Path, *, ok: tuple[
     process.returncode = code
     if code not in ok:
         raise SystemExit(f"{' '.join(command)} in {checkout} exited {code}: {process.stderr.read().strip()}")
-    return seconds, usage.ru_maxrss // 1024
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024)

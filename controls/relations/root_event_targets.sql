@@ -8,6 +8,7 @@
 --   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a
 --               confirmed subscription (or one whose account is not in the data); an event bus
 --               delivers through the rules of the bus it forwards to
+--   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)")
 with targets as (
   select
     r.account_id,
@@ -41,7 +42,14 @@ select
   coalesce(s.pending, 0) as pending,
   a.account_id is not null as topic_seen,
   k.kind in ('SQS queue', 'Lambda function')
-  or k.kind = 'SNS topic' and (coalesce(s.confirmed, 0) > 0 or a.account_id is null) as delivers
+  or k.kind = 'SNS topic' and (coalesce(s.confirmed, 0) > 0 or a.account_id is null) as delivers,
+  coalesce(k.kind, 'target') || ' ' || k.target_arn
+  || case
+    when coalesce(k.kind, '') <> 'SNS topic' then ''
+    when a.account_id is null then ' (its account is not in the snapshot, so its subscriptions were not checked)'
+    when coalesce(s.confirmed, 0) = 1 then ' (1 confirmed subscription)'
+    else ' (' || coalesce(s.confirmed, 0) || ' confirmed subscriptions)'
+  end as target_text
 from kinds as k
 left join sns_topics as s on k.kind = 'SNS topic' and s.topic_arn = k.target_arn
 left join accounts as a on k.kind = 'SNS topic' and a.account_id = k.target_account_id

@@ -330,6 +330,40 @@ def run_case_duckdb(case: Case, mod: Any) -> tuple[tuple[ResultRow, ...], str | 
         engine.close()
 
 
+def spark_engine_with_rows(session: Any, given: Mapping[str, Iterable[Mapping[str, Any]]]) -> Any:
+    """A Spark engine on ``session`` with a view of every table, holding ``given`` rows.
+
+    The rows go through DuckDB first, so that each value is typed exactly as in a snapshot, and
+    reach Spark as Arrow (JSON as its text, as in a Parquet export).
+    """
+    from rootwatch.engines.spark_engine import SparkEngine, ddl_schema
+    from rootwatch.schema.tables import load_tables, quote_identifier
+
+    engine = SparkEngine(session, "Spark (case rows)")
+    con = duckdb_with_rows(given)
+    try:
+        for table in load_tables().values():
+            columns = [(c.name, c.type.duckdb) for c in table.columns]
+            select = ", ".join(
+                f"CAST({quote_identifier(n)} AS VARCHAR) AS {quote_identifier(n)}" if kind == "JSON" else quote_identifier(n)
+                for n, kind in columns
+            )
+            rows = con.execute(f"SELECT {select} FROM {quote_identifier(table.name)}").to_arrow_table()
+            engine.register(table.name, session.createDataFrame(rows, schema=ddl_schema(columns)))
+    finally:
+        con.close()
+    return engine
+
+
+def run_case_spark(case: Case, mod: Any, session: Any) -> tuple[tuple[ResultRow, ...], str | None]:
+    """Run the case on Spark (``session``: a SparkSession, local or Connect) with its rows as views."""
+    engine = spark_engine_with_rows(session, case.given)
+    try:
+        return run_case_on(engine, case, mod)
+    finally:
+        engine.close()
+
+
 def run_case_postgres(case: Case, mod: Any, dsn: str) -> tuple[tuple[ResultRow, ...], str | None]:
     """Load the case into a fresh schema of the database at ``dsn``, run it, drop the schema."""
     import psycopg

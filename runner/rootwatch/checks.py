@@ -208,10 +208,11 @@ def _check_source(source: SqlSource, context: _SqlCheck, con: Any, broken: set[s
 
 
 def _check_translation(source: SqlSource, context: _SqlCheck, con: Any) -> list[Problem]:
-    """Problems translating ``source`` to each dialect, and DuckDB binding the translation."""
-    from rootwatch.sql.compile import compile_sql
+    """Problems translating ``source`` to each dialect (Postgres, DuckDB, Spark SQL), and DuckDB
+    binding its translation. A construct one engine cannot run is a problem naming that engine."""
+    from rootwatch.sql.compile import DIALECTS, compile_sql
 
-    for dialect in ("postgres", "duckdb"):
+    for dialect in DIALECTS:
         try:
             sql = compile_sql(source, dialect, dict(context.values), CHECK_AS_OF)
         except RootwatchError as exc:

@@ -12,9 +12,14 @@ new errors
 still failing
     ``alarm`` in both, or ``error`` in both;
 resolved
-    ``alarm`` or ``error`` before, and now ``ok``, ``info``, ``skip`` or no longer reported.
+    ``alarm`` or ``error`` before, and now ``ok`` or ``info``;
+no longer assessed
+    ``alarm`` or ``error`` before, and now ``skip`` or no longer reported: the evidence is gone,
+    which says nothing about the finding. Counting it as resolved would let losing evidence turn a
+    CI gate green.
 
-:func:`should_fail` turns a diff into a CI verdict under a ``--fail-on`` policy.
+:func:`should_fail` turns a diff into a CI verdict under a ``--fail-on`` policy; every policy but
+``never`` also fails on a result no longer assessed, unless ``allow_unassessed``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from rootwatch.status import Status
 
 CONTROL_PREFIX = f"{MOD_PREFIX}.control."
 FAILING = (Status.ALARM, Status.ERROR)
+RESOLVED = (Status.OK, Status.INFO)
+"""What a failing result must become to count as resolved (skip or absent: no longer assessed)."""
 
 FAIL_ON_POLICIES: dict[str, str] = {
     "new": "a new alarm or a new error (default)",
@@ -208,9 +215,11 @@ class RunDiff:
     new_errors: tuple[Change, ...] = ()
     still_failing: tuple[Change, ...] = ()
     resolved: tuple[Change, ...] = ()
+    no_longer_assessed: tuple[Change, ...] = ()
+    """Failing before; skipped or no longer reported now."""
     unchanged: int = 0
     """Keys in neither category (passing in both, or not failing now and not before)."""
-    categories: ClassVar[tuple[str, ...]] = ("new_alarms", "new_errors", "still_failing", "resolved")
+    categories: ClassVar[tuple[str, ...]] = ("new_alarms", "new_errors", "still_failing", "resolved", "no_longer_assessed")
 
     def as_dict(self) -> dict[str, Any]:
         """The comparison as JSON-ready data (``rootwatch diff --output json``)."""
@@ -224,7 +233,7 @@ class RunDiff:
 
 def diff_results(old: ResultSet, new: ResultSet) -> RunDiff:
     """Compare ``old`` and ``new``; every list is sorted by key."""
-    buckets: dict[str, list[Change]] = {"new_alarms": [], "new_errors": [], "still_failing": [], "resolved": []}
+    buckets: dict[str, list[Change]] = {name: [] for name in RunDiff.categories}
     unchanged = 0
     for key in sorted(set(old.outcomes) | set(new.outcomes)):
         before, now = old.outcomes.get(key), new.outcomes.get(key)
@@ -237,8 +246,10 @@ def diff_results(old: ResultSet, new: ResultSet) -> RunDiff:
             buckets["new_alarms"].append(change)
         elif status is Status.ERROR:
             buckets["new_errors"].append(change)
-        elif was in FAILING:
+        elif was in FAILING and status in RESOLVED:
             buckets["resolved"].append(change)
+        elif was in FAILING:
+            buckets["no_longer_assessed"].append(change)
         else:
             unchanged += 1
     return RunDiff(
@@ -248,14 +259,18 @@ def diff_results(old: ResultSet, new: ResultSet) -> RunDiff:
         new_errors=tuple(buckets["new_errors"]),
         still_failing=tuple(buckets["still_failing"]),
         resolved=tuple(buckets["resolved"]),
+        no_longer_assessed=tuple(buckets["no_longer_assessed"]),
         unchanged=unchanged,
     )
 
 
-def should_fail(diff: RunDiff, policy: str) -> bool:
-    """Whether ``diff`` fails the ``--fail-on`` policy (see :data:`FAIL_ON_POLICIES`)."""
+def should_fail(diff: RunDiff, policy: str, *, allow_unassessed: bool = False) -> bool:
+    """Whether ``diff`` fails the ``--fail-on`` policy (see :data:`FAIL_ON_POLICIES`). A finding no
+    longer assessed fails every policy but ``never`` unless ``allow_unassessed``."""
     if policy not in FAIL_ON_POLICIES:
         raise UsageError(f"--fail-on {policy!r} is not a policy", hint=f"one of {', '.join(FAIL_ON_POLICIES)}")
+    if policy != "never" and diff.no_longer_assessed and not allow_unassessed:
+        return True
     return {
         "new": bool(diff.new_alarms or diff.new_errors),
         "new-alarms": bool(diff.new_alarms),
@@ -270,6 +285,7 @@ _HEADINGS = {
     "new_errors": "New errors",
     "still_failing": "Still failing",
     "resolved": "Resolved",
+    "no_longer_assessed": "No longer assessed",
 }
 
 

@@ -120,13 +120,23 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
         return control.id, graded, time.perf_counter() - began
 
-    with ThreadPoolExecutor(max_workers=max(1, options.max_parallel)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, options.max_parallel))
+    try:
         futures = [pool.submit(work, control) for control in controls.values()]
         for done, future in enumerate(as_completed(futures), start=1):
             control_id, graded, seconds = future.result()
             outcomes[control_id] = (graded, seconds)
             if options.progress is not None:
                 options.progress(done, total, control_id)
+    except BaseException:
+        # Ctrl-C or SIGTERM (KeyboardInterrupt here, on the main thread): the workers' statements
+        # would run to their end (minutes on a slow endpoint) before the pool let go. Drop what has
+        # not started and stop what runs, on the server.
+        pool.shutdown(wait=False, cancel_futures=True)
+        engine.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
     def build(target: Target) -> GroupRun | ControlRun:
         if isinstance(target, ControlNode):

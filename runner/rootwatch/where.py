@@ -82,6 +82,7 @@ def parse_where(text: str) -> WhereExpression:
     """Parse and check ``text``; raises :class:`UsageError` naming the problem."""
     if not text.strip():
         raise UsageError("--where is empty", hint="for example --where \"severity = 'critical'\"")
+    _check_size(text)
     try:
         statements = sqlglot.parse(text, read="postgres")
     except (ParseError, TokenError) as exc:
@@ -92,6 +93,41 @@ def parse_where(text: str) -> WhereExpression:
         raise UsageError(f"--where {text!r} must be one expression (no ';')", hint=_WHERE_HINT)
     _check(trees[0], text)
     return WhereExpression(text, _short_ids(trees[0]))
+
+
+MAX_WHERE_DEPTH = 32
+"""Brackets nested deeper than this in one ``--where`` are refused (the parser recurses on them)."""
+MAX_WHERE_TERMS = 256
+"""``and``/``or`` operators beyond this in one ``--where`` are refused (a tree that deep exhausts
+Python's recursion limit when it is parsed or evaluated)."""
+
+
+def _check_size(text: str) -> None:
+    """UsageError, before the parser recurses, for an expression nested too deep or too long."""
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(text, read="postgres")
+    except TokenError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UsageError(f"--where is not a valid expression: {first}", hint=_WHERE_HINT) from None
+    depth = deepest = terms = 0
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type in (TokenType.AND, TokenType.OR):
+            terms += 1
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if deepest > MAX_WHERE_DEPTH:
+        raise UsageError(f"--where {shown!r} nests brackets {deepest} deep; at most {MAX_WHERE_DEPTH} are allowed", hint=_WHERE_HINT)
+    if terms > MAX_WHERE_TERMS:
+        raise UsageError(
+            f"--where {shown!r} has {terms} and/or operators; at most {MAX_WHERE_TERMS} are allowed",
+            hint="select by tag (--tag) or use 'in (...)', e.g. --where \"control_id in ('a', 'b')\"",
+        )
 
 
 def where_predicate(expressions: Sequence[str]) -> WhereExpression | WhereAll | None:

@@ -48,7 +48,7 @@ Resolved (1)
   alarm -> ok  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]
       Root user has no access keys.
 
-Summary  new alarms 2  new errors 0  still failing 0  resolved 1  unchanged 3
+Summary  new alarms 2  new errors 0  still failing 0  resolved 1  no longer assessed 0  unchanged 3
 """
 
 
@@ -72,7 +72,7 @@ def test_json_output_and_export(run_cli, runs, tmp_path: Path) -> None:
     assert code == 1
     document = json.loads(out)
     assert export.read_text() == out
-    assert document["summary"] == {"new_alarms": 2, "new_errors": 0, "still_failing": 0, "resolved": 1, "unchanged": 3}
+    assert document["summary"] == {"new_alarms": 2, "new_errors": 0, "still_failing": 0, "resolved": 1, "no_longer_assessed": 0, "unchanged": 3}
     assert document["new_alarms"][1] == {
         "control_id": "root_no_access_keys",
         "resource": "arn:aws:iam::333333333333:root",
@@ -104,7 +104,7 @@ def test_the_same_run_twice_passes_unless_failing_is_gated(run_cli, runs) -> Non
         "  alarm -> alarm  root_no_access_keys  arn:aws:iam::222222222222:root  [222222222222]",
         "      Root user has 1 access key (account summary); no credential report to say which (run aws iam generate-credential-report).",
         "",
-        "Summary  new alarms 0  new errors 0  still failing 1  resolved 0  unchanged 3",
+        "Summary  new alarms 0  new errors 0  still failing 1  resolved 0  no longer assessed 0  unchanged 3",
     ]
     assert run_cli("diff", old, old, "--fail-on", "failing")[0] == 1
 
@@ -197,6 +197,7 @@ def test_categories_cover_every_transition() -> None:
     assert [c.key.resource for c in diff.still_failing] == ["a"]
     assert [c.key.resource for c in diff.new_alarms] == ["b"]  # error -> alarm is a new alarm
     assert [c.key.resource for c in diff.new_errors] == ["c", "g"]  # alarm -> error, absent -> error
-    assert [c.key.resource for c in diff.resolved] == ["e"]  # alarm -> gone
+    assert [c.key.resource for c in diff.resolved] == []
+    assert [c.key.resource for c in diff.no_longer_assessed] == ["e"]  # alarm -> gone: not resolved
     assert diff.unchanged == 2  # d (ok -> info) and f (skip -> ok)
     assert should_fail(diff, "new") and should_fail(diff, "new-errors") and not should_fail(diff, "never")

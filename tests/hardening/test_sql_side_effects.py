@@ -33,7 +33,6 @@ ATTACKS = {
     "select * from dblink('host=x', 'select 1') as t(a int)": "dblink",
     "select nextval('s')": "nextval",
     "select setval('s', 1)": "setval",
-    "select pg_sleep(1)": "pg_sleep",
     "select txid_current()": "txid_current",
     "select pg_catalog.lo_export(1, '/tmp/x')": "lo_export",
     "select * from pg_catalog.pg_ls_dir('.')": "pg_ls_dir",

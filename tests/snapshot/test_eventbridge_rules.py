@@ -90,7 +90,7 @@ def capture(tmp_path: Path) -> Path:
     root = tmp_path / "capture"
     east = root / ACCOUNT / "us-east-1"
     dump(root / ACCOUNT / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
-    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1}})
+    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}})
     dump(east / "list-rules.json", {"Rules": [SPOKE]})
     dump(east / "list-targets-by-rule" / "spoke.json", SPOKE_TARGETS)
     hub_rule = {"Name": "to-queue", "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/hub/to-queue",
@@ -181,7 +181,7 @@ def test_rules_not_read_in_a_region_are_not_captured(capsys, capture: Path, tmp_
 def test_an_account_without_region_folders_is_not_captured(capsys, tmp_path: Path) -> None:
     root = tmp_path / "capture"
     dump(root / ACCOUNT / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
-    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1}})
+    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}})
     out = tmp_path / "s.duckdb"
     assert _build(capsys, root, out)[0] == 0
     con_info = query(out, "select account_id, region, source, message from rootwatch_snapshot_issues")

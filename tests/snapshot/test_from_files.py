@@ -46,7 +46,7 @@ def org(tmp_path: Path) -> Path:
     account = root / ACCOUNT
     dump(account / "get-credential-report.json", {"Content": base64.b64encode(REPORT.encode()).decode(),
                                                   "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T08:41:12+00:00"})
-    dump(account / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountPasswordPresent": 1}})
+    dump(account / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountPasswordPresent": 1, "AccountSigningCertificatesPresent": 0}})
     dump(account / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
     dump(account / "describe-organization.json", {"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999999999999"}})
     (account / "README.md").write_text("notes are ignored\n")
@@ -60,6 +60,9 @@ def org(tmp_path: Path) -> Path:
                                                            "ActionsEnabled": True, "AlarmActions": [f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"]}]})
     dump(east / "list-subscriptions.json", {"Subscriptions": [{"SubscriptionArn": "PendingConfirmation", "TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"}]})
     dump(account / "eu-west-1" / "describe-alarms.json", {"MetricAlarms": []})
+    # Captured and empty (a missing list would be recorded as not captured for the region).
+    dump(account / "eu-west-1" / "describe-trails.json", {"trailList": []})
+    dump(account / "eu-west-1" / "list-subscriptions.json", {"Subscriptions": []})
     for region in ("us-east-1", "eu-west-1"):  # captured, and empty: no EventBridge rule there
         dump(account / region / "list-rules.json", {"Rules": []})
     log = root / LOG_KEY
@@ -249,11 +252,16 @@ def test_skip_bad_files_builds_the_rest_and_records_each(run_cli, org: Path, tmp
     region_part = parts[3] if parts[0] == "AWSLogs" else parts[1]
     region = region_part if region_part in ("us-east-1", "eu-west-1") else None
     # A skipped account summary is also evidence not captured (the controls needing it then skip).
-    uncaptured = [("not_captured", ACCOUNT, None, "aws_iam_account_summary", f"{ACCOUNT}/get-account-summary.json: skipped as a bad file")]
+    # So is a skipped trail list, for its region.
+    uncaptured = {
+        "get-account-summary.json": [("not_captured", ACCOUNT, None, "aws_iam_account_summary",
+                                      f"{ACCOUNT}/get-account-summary.json: skipped as a bad file")],
+        "describe-trails.json": [("not_captured", ACCOUNT, region, "aws_cloudtrail_trail",
+                                  f"{relative}: skipped as a bad file")],
+    }
     # The line is in the source (path:line) only, not repeated in the message.
     assert query(out, "select kind, account_id, region, source, message from rootwatch_snapshot_issues order by kind desc") == [
-        ("skipped_file", ACCOUNT, region, relative, message),
-        *(uncaptured if bad.name == "get-account-summary.json" else [])]
+        ("skipped_file", ACCOUNT, region, relative, message), *uncaptured.get(bad.name if (bad.name == "describe-trails.json") == bool(region) else "", [])]
     assert query(out, "select count(*) from aws_account") == [(1,)]
 
 
@@ -411,6 +419,7 @@ def test_credential_report_alone_grades_what_it_holds_and_skips_the_rest(run_cli
         "root_hardware_mfa_enabled": "skip",
         "cloudtrail_enabled_all_regions": "skip",
         "root_usage_monitored": "skip",
+        "root_activity_alerted": "skip",
         "organizations_centralized_root_access": "skip",
     })
     hardware = next(row for row in rows if row["control_id"].endswith(".root_hardware_mfa_enabled"))

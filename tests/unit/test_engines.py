@@ -71,7 +71,7 @@ def test_missing_or_invalid_snapshot_is_a_connection_error(tmp_path: Path) -> No
         DuckDBEngine.open(tmp_path / "nope.duckdb")
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database")
-    with pytest.raises(ConnectionFailed, match="cannot open snapshot"):
+    with pytest.raises(ConnectionFailed, match="is not a rootwatch snapshot"):
         DuckDBEngine.open(junk)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,30 @@ if TYPE_CHECKING:
     from rootwatch.sql.parsing import SqlSource
 
 SNAPSHOT_ENV = "ROOTWATCH_SNAPSHOT"
+MAX_QUERY_TIMEOUT = 7 * 24 * 3600.0
+"""Longer is surely a typo (and Postgres's statement_timeout stops at about 24 days)."""
+_SCHEMA_NAME = re.compile(r'^(?:[A-Za-z_][\w$]*|"[^"]+"|\$user)$')
+
+
+def check_query_timeout(seconds: float) -> None:
+    """UsageError unless ``--query-timeout`` is a positive, finite number of seconds, at most a week."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(
+            f"--query-timeout must be a positive number of seconds, not {seconds:g}",
+            hint=f"at most {MAX_QUERY_TIMEOUT:g} (one week)",
+        )
+    if seconds > MAX_QUERY_TIMEOUT:
+        raise UsageError(f"--query-timeout {seconds:g} is more than a week ({MAX_QUERY_TIMEOUT:g} s)")
+
+
+def check_search_path(text: str) -> None:
+    """UsageError unless ``--search-path`` is a comma-separated list of schema names."""
+    for part in text.split(","):
+        if not _SCHEMA_NAME.match(part.strip()):
+            raise UsageError(
+                f"--search-path {text!r}: {part.strip()!r} is not a schema name",
+                hint="separate Steampipe connections with commas, e.g. --search-path aws_prod,aws_dev",
+            )
 
 
 def load_mod(args: argparse.Namespace) -> Mod:
@@ -57,8 +83,9 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
     from rootwatch.engines.base import DataSource
     from rootwatch.engines.dsn import DATABASE_ENV, default_dsn, duckdb_path
 
-    if args.query_timeout <= 0:
-        raise UsageError("--query-timeout must be a positive number of seconds")
+    check_query_timeout(args.query_timeout)
+    if args.search_path:
+        check_search_path(args.search_path)
     if args.snapshot and args.database is not None:
         raise UsageError("--snapshot and --database are exclusive", hint="grade either a snapshot or a live endpoint")
     snapshot, database = args.snapshot, None
@@ -73,6 +100,9 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
         snapshot, database = duckdb_path(database), None
         if not snapshot:
             raise UsageError("--database duckdb: names no file", hint="for example --database duckdb:///path/to/org.duckdb")
+    spark = getattr(args, "spark", None)
+    if spark is not None or getattr(args, "cloudtrail", None) or getattr(args, "spark_conf", None):
+        return _spark_source(args, snapshot, database)
     if snapshot:
         if args.search_path:
             raise UsageError("--search-path applies to a live --database only, not to a snapshot")
@@ -87,18 +117,52 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
     )
 
 
-def parse_as_of(text: str | None) -> datetime | None:
-    """``--as-of``: an ISO 8601 date or timestamp; naive values are UTC."""
+def _spark_source(args: argparse.Namespace, snapshot: str | None, database: str | None) -> DataSource:
+    """``--spark`` with a snapshot (a DuckDB file or a Parquet export folder), ``--spark-conf`` and
+    ``--cloudtrail``."""
+    from rootwatch.engines.base import CloudTrailInput, DataSource
+    from rootwatch.engines.spark_session import parse_target
+
+    if args.spark is None:
+        option = "--cloudtrail" if args.cloudtrail else "--spark-conf"
+        raise UsageError(f"{option} needs --spark", hint="for example --spark local[*]")
+    target = parse_target(args.spark, args.spark_conf)
+    if database is not None or args.search_path:
+        raise UsageError("--spark reads a snapshot, not --database or --search-path")
+    if not snapshot:
+        raise UsageError(
+            "--spark needs --snapshot: a DuckDB snapshot file or a Parquet export folder",
+            hint="write an export with 'rootwatch snapshot export DIR --format parquet --snapshot FILE'",
+        )
+    if args.cloudtrail_days < 1:
+        raise UsageError("--cloudtrail-days must be a positive number of days")
+    cloudtrail = None
+    if args.cloudtrail:
+        cloudtrail = CloudTrailInput(args.cloudtrail, args.cloudtrail_days, parse_as_of(getattr(args, "as_of", None)))
+    return DataSource(
+        snapshot=Path(snapshot),
+        query_timeout=args.query_timeout,
+        spark=target,
+        cloudtrail=cloudtrail,
+    )
+
+
+def parse_as_of(text: str | None, option: str = "--as-of") -> datetime | None:
+    """``--as-of`` (or ``option``): an ISO 8601 date or timestamp, in UTC; naive values are UTC."""
     if text is None:
         return None
     from rootwatch.schema.values import parse_timestamp
 
     try:
-        return parse_timestamp(text)
+        # In UTC at once: 9999-12-31T23:59:59-12:00 is a valid ISO string but no instant a datetime holds.
+        parsed = parse_timestamp(text)
+        return parsed.astimezone(timezone.utc) if parsed is not None else None
+    except OverflowError:
+        raise UsageError(f"{option} {text!r} is out of range: in UTC it falls outside the years 1 to 9999", hint="for example 2026-11-25T09:30:00Z") from None
     except ValueError:
         raise UsageError(
-            f"--as-of {text!r} is not an ISO 8601 date or timestamp",
-            hint="for example --as-of 2026-11-25 or --as-of 2026-11-25T09:30:00Z",
+            f"{option} {text!r} is not an ISO 8601 date or timestamp",
+            hint=f"for example {option} 2026-11-25 or {option} 2026-11-25T09:30:00Z",
         ) from None
 
 
@@ -209,7 +273,9 @@ def render_options(args: argparse.Namespace) -> RenderOptions:
 
 def report_written(path: Path, what: str) -> None:
     """Say on stderr what was written, one line per file, the same way for every command."""
-    sys.stderr.write(f"rootwatch: wrote {path}: {what}\n")
+    from rootwatch.output.style import printable
+
+    sys.stderr.write(printable(f"rootwatch: wrote {path}: {what}") + "\n")
 
 
 def report_snapshot(path: Path, accounts: int, rows: int, captured_at: datetime, *details: str) -> None:

@@ -15,7 +15,8 @@ from rootwatch.cli.parser import add_mod_location, add_variable_options
 EPILOG = """\
 exit codes:
   0  nothing fails the --fail-on policy
-  1  something fails it (default: a new alarm or a new error)
+  1  something fails it (default: a new alarm or a new error), or a finding is no longer assessed
+     (unless --allow-unassessed)
   3  bad input or usage: an unreadable file, a JSON file that is not a rootwatch export, a mix of
      JSON and snapshot, snapshots without --benchmark; the message names the file
   4  internal error
@@ -25,7 +26,8 @@ exit codes:
 
 Results are matched by (control id, resource, dimensions). 'new alarm': alarm now and not before;
 'new error': error now and not before; 'still failing': alarm (or error) in both; 'resolved':
-alarm or error before, and ok/info/skip or gone now.
+alarm or error before, and ok/info now; 'no longer assessed': alarm or error before, and skip or
+gone now (the evidence was lost, which resolves nothing).
 """
 
 DUCKDB_MAGIC = b"DUCK"
@@ -51,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
         default="new",
         choices=list(FAIL_ON_POLICIES),
         help="what makes the exit code 1 (default: new, i.e. a new alarm or a new error)",
+    )
+    parser.add_argument(
+        "--allow-unassessed",
+        action="store_true",
+        help="do not fail on a finding that is no longer assessed (alarm or error before, skip or gone now)",
     )
     parser.add_argument("--output", default="text", choices=("text", "json"), help="what to print on stdout (default: text)")
     parser.add_argument("--export", metavar="FILE", action="append", default=[], help="also write the comparison as JSON to FILE")
@@ -106,7 +113,7 @@ def _graded(path: Path, args: argparse.Namespace):  # noqa: ANN202 - a ResultSet
 
 def diff_command(args: argparse.Namespace) -> int:
     from rootwatch.atomic import write_atomic
-    from rootwatch.cli.common import report_written
+    from rootwatch.cli.common import check_query_timeout, report_written
     from rootwatch.diff import ResultSet, diff_results, render_json, render_text, should_fail
     from rootwatch.errors import UsageError
 
@@ -120,8 +127,7 @@ def diff_command(args: argparse.Namespace) -> int:
     if kinds == {"snapshot"}:
         if not args.benchmark:
             raise UsageError("comparing two snapshots needs --benchmark NAME", hint="e.g. --benchmark cis_v700")
-        if args.query_timeout <= 0:
-            raise UsageError("--query-timeout must be a positive number of seconds")
+        check_query_timeout(args.query_timeout)
         old, new = _graded(old_path, args), _graded(new_path, args)
     else:
         run_flags = (
@@ -134,7 +140,7 @@ def diff_command(args: argparse.Namespace) -> int:
             raise UsageError(f"{', '.join(ignored)} {verb} only to snapshots; JSON exports are compared as they are")
         old, new = ResultSet.from_json_file(old_path), ResultSet.from_json_file(new_path)
     comparison = diff_results(old, new)
-    failing = should_fail(comparison, args.fail_on)
+    failing = should_fail(comparison, args.fail_on, allow_unassessed=args.allow_unassessed)
     for target in args.export:
         write_atomic(Path(target), render_json(comparison))
         report_written(Path(target), "json, the comparison")

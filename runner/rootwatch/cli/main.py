@@ -67,6 +67,11 @@ def _command_module(argv: Sequence[str] | None) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    with _masked_stderr(sys.argv[1:] if argv is None else argv):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from rootwatch.errors import RootwatchError
     from rootwatch.exitcodes import ExitCode
 
@@ -78,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _terminate_as_interrupt():
             return int(args.handler(args))
     except RootwatchError as exc:
-        sys.stderr.write(f"rootwatch: error: {exc}\n")
+        from rootwatch.output.style import printable_lines
+
+        # Messages quote file names and data: control characters are shown, not sent to the terminal.
+        sys.stderr.write(f"rootwatch: error: {printable_lines(str(exc))}\n")
         return int(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("rootwatch: interrupted\n")
@@ -91,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _is_interrupt(exc):
             sys.stderr.write("rootwatch: interrupted\n")
             return int(ExitCode.INTERRUPTED)
+        if type(exc).__name__ == "ConfigParseError":  # botocore: a malformed ~/.aws/config or credentials
+            sys.stderr.write(f"rootwatch: error: {exc}\n  hint: fix the AWS config or credentials file\n")
+            return int(ExitCode.USAGE)
         if os.environ.get("ROOTWATCH_DEBUG"):
             raise
         sys.stderr.write(
@@ -98,6 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
         )
         return int(ExitCode.INTERNAL)
+
+
+@contextlib.contextmanager
+def _masked_stderr(argv: Sequence[str]) -> Iterator[None]:
+    """Every message on stderr, rootwatch's or a library's, goes through one masking function
+    (:mod:`rootwatch.masking`): passwords, tokens and what the arguments hold that looks secret."""
+    from rootwatch.engines.dsn import DATABASE_ENV
+    from rootwatch.masking import masked_stderr
+
+    previous = sys.stderr
+    sys.stderr = masked_stderr([*argv, os.environ.get(DATABASE_ENV, "")])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stderr = previous
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ def snapshot_info(args: argparse.Namespace) -> int:
     from rootwatch.accounts import account_names, display_account
     from rootwatch.engines.duckdb_engine import DuckDBEngine
     from rootwatch.errors import InputError
+    from rootwatch.output.style import printable
     from rootwatch.schema.tables import load_tables
 
     engine = DuckDBEngine.open(Path(args.snapshot))
@@ -41,6 +42,9 @@ def snapshot_info(args: argparse.Namespace) -> int:
         info = engine.snapshot_info()
         if info is None:
             raise InputError(f"{args.snapshot} is a DuckDB file without rootwatch snapshot metadata")
+        if engine.capture_time_missing:
+            raise InputError(f"{args.snapshot} {engine.capture_time_missing}: it was damaged or edited",
+                             hint="rebuild it; to grade it anyway, pass --as-of to benchmark run")
         available = engine.available_tables()
         names = account_names(engine, info.captured_at)
         counts = {
@@ -74,5 +78,6 @@ def snapshot_info(args: argparse.Namespace) -> int:
     lines.append("rows")
     for name, count in counts.items():
         lines.append(f"  {name:<36} {count}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    # Sources, issue messages and file names come from the captured data: no raw control characters.
+    sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")
     return 0

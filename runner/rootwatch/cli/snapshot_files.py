@@ -56,6 +56,7 @@ def from_files(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rootwatch.cli.common import parse_as_of, report_snapshot
+    from rootwatch.output.style import printable
     from rootwatch.wording import plural
     from rootwatch.errors import UsageError
     from rootwatch.snapshot.cloudtrail_logs import EventSelection
@@ -78,13 +79,7 @@ def from_files(args: argparse.Namespace) -> int:
         )
     captured_at = None
     if args.captured_at is not None:
-        try:
-            captured_at = parse_as_of(args.captured_at)
-        except UsageError:
-            raise UsageError(
-                f"--captured-at {args.captured_at!r} is not an ISO 8601 date or timestamp",
-                hint="for example --captured-at 2026-11-25T09:30:00Z",
-            ) from None
+        captured_at = parse_as_of(args.captured_at, "--captured-at")
     options = FromFilesOptions(
         overwrite=args.force,
         skip_bad_files=args.skip_bad_files,
@@ -107,7 +102,7 @@ def from_files(args: argparse.Namespace) -> int:
     )
     lines = []
     for problem in summary.skipped:
-        lines.append(f"rootwatch: skipped {problem}")
+        lines.append(printable(f"rootwatch: skipped {problem}"))  # a file name can hold escape sequences
     if args.credential_report and captured_at is None and not is_json_report(Path(args.credential_report)):
         # The report's age is graded (credential_report_fresh): say where its date came from.
         lines.append(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
+
+from rootwatch.masking import mask_secrets, secrets_in
 
 STEAMPIPE_DSN = "postgres://steampipe@127.0.0.1:9193/steampipe"
 DATABASE_ENV = "ROOTWATCH_DATABASE"
@@ -33,15 +34,16 @@ def mask_dsn(dsn: str) -> str:
         from psycopg.conninfo import conninfo_to_dict
 
         params = conninfo_to_dict(dsn)
-    except Exception:  # noqa: BLE001 - an unparsable DSN is still masked by pattern below
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", re.sub(r"password=\S+", "password=***", dsn))
+    except Exception:  # noqa: BLE001 - an unparsable DSN is still masked by pattern
+        return mask_secrets(dsn)
     user = params.get("user", "")
     secret = ":***" if params.get("password") else ""
     host = params.get("host", "")
     port = f":{params['port']}" if params.get("port") else ""
     database = params.get("dbname", "")
     auth = f"{user}{secret}@" if user or secret else ""
-    return f"postgres://{auth}{host}{port}/{database}"
+    # A password holding "@" leaves its tail in the host: mask the result as any message is.
+    return mask_secrets(f"postgres://{auth}{host}{port}/{database}", secrets_in([dsn]))
 
 
 def hide_password(message: str, dsn: str) -> str:
@@ -50,7 +52,8 @@ def hide_password(message: str, dsn: str) -> str:
         from psycopg.conninfo import conninfo_to_dict
 
         password = conninfo_to_dict(dsn).get("password")
-    except Exception:  # noqa: BLE001 - an unparsable DSN: fall back to the URL pattern
-        found = re.search(r"://[^:/@]*:([^@]*)@", dsn)
-        password = found.group(1) if found else None
-    return message.replace(str(password), "***") if password else message
+    except Exception:  # noqa: BLE001 - an unparsable DSN: whatever in it looks secret
+        password = None
+    if password:
+        message = message.replace(str(password), "***")
+    return mask_secrets(message, secrets_in([dsn]))

@@ -33,6 +33,7 @@ class PostgresEngine:
         self._connections: list[psycopg.Connection] = []
         self._lock = threading.Lock()
         self._as_of = datetime.now(timezone.utc)
+        self._interrupted = threading.Event()
 
     @classmethod
     def open(cls, dsn: str, *, search_path: str | None = None, query_timeout: float = 300.0) -> PostgresEngine:
@@ -102,6 +103,8 @@ class PostgresEngine:
         import psycopg
         from psycopg import errors
 
+        if self._interrupted.is_set():
+            raise QueryFailed("interrupted")
         connection = self._connection()
         try:
             with connection.transaction(), connection.cursor() as cursor:
@@ -110,6 +113,8 @@ class PostgresEngine:
                 columns = tuple(d.name for d in cursor.description or ())
                 rows = cursor.fetchall()
         except errors.QueryCanceled:
+            if self._interrupted.is_set():
+                raise QueryFailed("interrupted") from None
             raise QueryFailed(f"query timed out after {self._timeout_ms / 1000:g} s (--query-timeout)") from None
         except psycopg.OperationalError as exc:
             connection.close()  # the next call reconnects
@@ -117,6 +122,20 @@ class PostgresEngine:
         except psycopg.Error as exc:
             raise QueryFailed(error_message(exc)) from None
         return QueryResult(columns, rows)
+
+    def interrupt(self) -> None:
+        """Ask the server to cancel each connection's running statement (a cancel request on its own
+        socket, bounded by a timeout), so worker threads return at once."""
+        self._interrupted.set()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            if connection.closed:
+                continue
+            try:
+                connection.cancel_safe(timeout=5.0)
+            except Exception:  # noqa: BLE001 - best effort: the statement timeout still bounds it
+                continue
 
     def close(self) -> None:
         with self._lock:

@@ -114,6 +114,12 @@ def events_view(session: Any, files: Sequence[LogObject]) -> Any:
             "get_json_object(r, '$.userIdentity.type') = 'Root' OR (get_json_object(r, '$.eventName') = 'AssumeRoot' "
             "AND get_json_object(r, '$.eventSource') = 'sts.amazonaws.com')"
         )
+        # Checked in a filter, which every query runs (a column's check would run only when the
+        # query reads the column): a kept record without eventTime fails the read, as in the builder.
+        .where(
+            f"CASE WHEN get_json_object(r, '{_path(EVENT_TIME_PATH)}') IS NULL "
+            "THEN raise_error(concat('a record without eventTime in ', file_path)) ELSE true END"
+        )
     )
     expressions = _column_expressions(sorted({f.region for f in files}))
     return rows.selectExpr(*(f"CAST({expressions[c.name]} AS {_SPARK_TYPES[c.type]}) AS `{c.name}`" for c in table.columns))
@@ -141,8 +147,7 @@ def _column_expressions(regions: Sequence[str]) -> dict[str, str]:
             "filter": "NULL",
             "log_group_name": "NULL",
             "log_stream_name": "key",
-            "event_time": f"CAST(CASE WHEN {time} IS NULL THEN raise_error(concat('a record without eventTime in ', file_path)) "
-            f"ELSE {time} END AS TIMESTAMP)",
+            "event_time": f"CAST({time} AS TIMESTAMP)",
             "timestamp": f"CAST({time} AS TIMESTAMP)",
             "timestamp_ms": f"unix_millis(CAST({time} AS TIMESTAMP))",
             "cloudtrail_event": "r",

@@ -109,8 +109,18 @@ def _import_pyspark() -> Any:
     return SparkSession
 
 
+def _quiet_client_logs() -> None:
+    """PySpark's client logs every failed query with its whole SQL and JVM stack trace; rootwatch
+    reports the failure itself, in one line."""
+    import logging
+
+    for name in ("pyspark", "SQLQueryContextLogger", "py4j"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _connect(target: SparkTarget) -> Any:
     session_class = _import_pyspark()
+    _quiet_client_logs()
     try:
         builder = session_class.builder.remote(target.master)
         for key, value in target.conf:
@@ -135,6 +145,7 @@ def log4j_properties() -> Path:
 
 def _start_local(target: SparkTarget) -> Any:
     session_class = _import_pyspark()
+    _quiet_client_logs()
     if shutil.which("java") is None and not _java_home_set():
         raise ConnectionFailed("the spark engine needs Java 17 or newer, and no java is on PATH", hint=INSTALL_HINT)
     scratch = Path(tempfile.mkdtemp(prefix="rootwatch-spark-"))
@@ -143,7 +154,6 @@ def _start_local(target: SparkTarget) -> Any:
     (scratch / "tmp").mkdir()
     settings = {
         **_LOCAL_DEFAULTS,
-        "spark.local.dir": str(scratch / "local"),
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),
         "spark.driver.extraJavaOptions": java_options,
         "spark.sql.session.timeZone": "UTC",

@@ -49,6 +49,7 @@ class ActivityQuery:
     def __init__(self, mod: Mod, variables: Mapping[str, Any]) -> None:
         import duckdb
 
+        from rootwatch.engines.duckdb_config import SNAPSHOT_READER
         from rootwatch.errors import UnknownNameError
         from rootwatch.schema.tables import table_named
         from rootwatch.sql.compile import compile_sql
@@ -58,7 +59,8 @@ class ActivityQuery:
         # The query reads no clock; the instant only keys the compile cache.
         self.sql = compile_sql(mod.queries[QUERY].source, "duckdb", variables, datetime.now(timezone.utc))
         self._table = table_named(TABLE)
-        self._connection = duckdb.connect()
+        # Rows are inserted from Python: no file, network or extension is ever needed here.
+        self._connection = duckdb.connect(config=dict(SNAPSHOT_READER))
         self._connection.execute("SET TimeZone = 'UTC'")
         self._connection.execute("SET threads = 1")  # batches are small: threads only cost here
         self._connection.execute(self._table.ddl("duckdb"))

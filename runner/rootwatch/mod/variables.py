@@ -51,6 +51,9 @@ def coerce_value(variable: Variable, raw: Any, *, from_text: bool) -> Any:
         value = _number(raw, integer=kind == "integer", from_text=from_text)
         if value is None:
             raise VariableError(_type_error(variable, raw))
+        if isinstance(value, int) and not -_INT64 <= value < _INT64:
+            shown = str(raw).strip() if len(str(raw).strip()) <= _MAX_DIGITS else f"a number of {len(str(raw).strip())} characters"
+            raise VariableError(f"variable {variable.name} is out of range: {shown} does not fit a 64-bit integer")
         if variable.minimum is not None and value < variable.minimum:
             raise VariableError(f"variable {variable.name} must be at least {variable.minimum}, got {value}")
         if variable.maximum is not None and value > variable.maximum:
@@ -93,6 +96,10 @@ def _json_list(text: str) -> list | None:
     return value if isinstance(value, list) else None
 
 
+_MAX_DIGITS = 40
+_TOO_BIG = 2**64
+_INT64 = 2**63
+"""Both engines bind integers as 64-bit; a larger value would fail inside a control, after the run began."""
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -108,6 +115,8 @@ def _number(raw: Any, *, integer: bool, from_text: bool) -> int | float | None:
         return int(raw) if integer else (raw if math.isfinite(raw) else None)
     if from_text and isinstance(raw, str):
         text = raw.strip()
+        if len(text) > _MAX_DIGITS and _INTEGER.match(text):
+            return _TOO_BIG  # int() refuses 4,300 digits; nothing near this length fits anyway
         if _INTEGER.match(text):
             return int(text)
         if not integer and _DECIMAL.match(text):

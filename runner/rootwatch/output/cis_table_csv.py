@@ -13,16 +13,8 @@ import csv
 import io
 
 from rootwatch.output.cis_table import FLAT_COLUMNS, cis_report, prerequisite_text
+from rootwatch.output.style import spreadsheet_safe
 from rootwatch.results import RunResult
-
-# A cell starting with one of these is a formula to a spreadsheet; the CSV is meant to be opened
-# in one, and evidence carries text from the audited accounts.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """``text``, with a leading apostrophe when a spreadsheet would evaluate it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def render(result: RunResult) -> str:

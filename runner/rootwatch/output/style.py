@@ -35,6 +35,21 @@ def bold(text: str, enabled: bool) -> str:
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+# A cell starting with one of these is a formula to a spreadsheet; CSV files are opened in one, and
+# evidence and query rows carry text from the audited accounts.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text``, with a leading apostrophe when a spreadsheet would evaluate it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def printable_lines(text: str) -> str:
+    """``text`` with each line made :func:`printable` (the line breaks kept)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def printable(text: str) -> str:
     """``text`` safe for a terminal line: control characters (newlines, escape sequences that
     could restyle or rewrite the terminal) shown as visible escapes such as ``\\n``."""

@@ -86,7 +86,7 @@ class FreshState:
     """One re-read of some accounts: the graded rows and the tables behind them."""
 
     def __init__(self, path: Path | None, grades: Grades, captured: Collection[str], problems: Mapping[str, str], refreshed_at: datetime | None) -> None:
-        import duckdb
+        from rootwatch.engines.duckdb_config import connect_snapshot
 
         self.path = path
         self.grades = grades
@@ -94,7 +94,7 @@ class FreshState:
         self.problems = dict(problems)
         """Account → why it could not be re-read (it is then not in ``captured``)."""
         self.refreshed_at = refreshed_at
-        self._con = duckdb.connect(str(path), read_only=True) if path is not None else None
+        self._con = connect_snapshot(path) if path is not None else None
 
     def close(self) -> None:
         if self._con is not None:

@@ -153,10 +153,11 @@ WORK_PER_ACCOUNT = 32
 """Upper bound of the steps of one account that can run at once (its regions): with few accounts,
 ``max_parallel`` is still worth that many threads."""
 
-ACCOUNTS_IN_FLIGHT_PER_WORKER = 2
-"""Accounts opened ahead of the workers: enough that their credential reports are built while
-other accounts' regions are read, few enough that an organization of thousands is not opened at
-once (an assumed role's credentials last an hour; a report asked for hours early is stale)."""
+ACCOUNTS_IN_FLIGHT = 32
+"""Accounts open at once (at least; twice the workers when there are more): every one of them has
+its credential report requested before any region is read, and fetched after its regions, so the
+reports are built while regions are read. Bounded so that an organization of thousands is not
+opened at once: an assumed role's credentials last an hour, and each open account holds a session."""
 
 _OPEN, _REGION, _REPORT, _QUIT = range(4)
 """Step kinds, in the order the workers prefer them: open accounts (asking for their credential
@@ -169,13 +170,13 @@ class _Schedule:
     An account is opened (``AccountReader.open``: identity, credential report request, account-level
     sources, regions), its regions become steps of their own, and its credential report is fetched
     after them; when its last step ends the account's capture is put on ``done``. At most
-    ``ACCOUNTS_IN_FLIGHT_PER_WORKER`` accounts per worker are open at once; the next is opened as
+    ``ACCOUNTS_IN_FLIGHT`` accounts are open at once; the next is opened as
     one completes.
     """
 
     def __init__(self, targets: list[_Target], settings: ReadSettings, tick: Tick, workers: int) -> None:
         self._targets = targets
-        self._in_flight = ACCOUNTS_IN_FLIGHT_PER_WORKER * workers
+        self._in_flight = max(ACCOUNTS_IN_FLIGHT, 2 * workers)
         self._settings = settings
         self._tick = tick
         self._steps: queue.PriorityQueue[tuple[int, int, int, Callable[[], None] | None]] = queue.PriorityQueue()
@@ -364,7 +365,7 @@ class _OnePathLoader:
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
-    from botocore.exceptions import ProfileNotFound
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
         shared = _botocore_session()
@@ -372,6 +373,8 @@ def _session(profile: str | None) -> Any:
         # boto3 finds an unknown profile while making its own loader; with the shared one, ask.
         shared.get_scoped_config()
         return session
+    except ConfigParseError as exc:
+        raise UsageError(str(exc), hint="fix the AWS config or credentials file ('aws configure list' reads it too)") from None
     except ProfileNotFound:
         hint = "see ~/.aws/config or 'aws configure list-profiles'"
         if profile:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rootwatch.errors import InputError, Problem
+from rootwatch.engines.duckdb_config import check_snapshot_header
+from rootwatch.errors import ConnectionFailed, InputError, Problem
 from rootwatch.schema.tables import EVENT_TABLES, load_tables, quote_identifier
 from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, SnapshotInfo, read_snapshot_infos
 
@@ -43,6 +44,11 @@ def attached(connection: Any, batch: Sequence[tuple[str, Path]]) -> Iterator[Non
     done: list[str] = []
     try:
         for alias, path in batch:
+            # Checked before ATTACH: DuckDB would fetch an extension to read a SQLite file.
+            try:
+                check_snapshot_header(path)
+            except ConnectionFailed:
+                raise InputError(Problem(path, None, "not a DuckDB snapshot (not a rootwatch snapshot file)")) from None
             try:
                 connection.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(path)])
             except duckdb.Error as exc:

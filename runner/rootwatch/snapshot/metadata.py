@@ -156,6 +156,37 @@ class SnapshotInfo:
         }
 
 
+def snapshot_info_from_dict(data: Mapping[str, Any]) -> SnapshotInfo:
+    """The SnapshotInfo that :meth:`SnapshotInfo.as_dict` gave ``data`` (a Parquet export's manifest
+    carries it, so an engine reading the export knows the capture time and what was not captured)."""
+
+    def instant(value: Any) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    return SnapshotInfo(
+        captured_at=datetime.fromisoformat(data["captured_at"]),
+        source=str(data["source"]),
+        tool_version=str(data.get("tool_version") or ""),
+        created_at=datetime.fromisoformat(data["created_at"]),
+        source_detail=data.get("source_detail"),
+        format_version=int(data.get("format_version") or FORMAT_VERSION),
+        accounts=tuple(
+            AccountInfo(
+                str(a["account_id"]),
+                tuple(a.get("regions") or ()),
+                instant(a.get("credential_report_generated_at")),
+                a.get("source"),
+                instant(a.get("captured_at")),
+            )
+            for a in data.get("accounts") or ()
+        ),
+        issues=tuple(
+            SnapshotIssue(str(i["kind"]), str(i["message"]), i.get("account_id"), i.get("region"), i.get("source"))
+            for i in data.get("issues") or ()
+        ),
+    )
+
+
 def read_snapshot_info(cursor: Any) -> SnapshotInfo | None:
     """The metadata of the DuckDB database behind ``cursor``, or None when it has none."""
     (database,) = cursor.execute("SELECT current_database()").fetchone()

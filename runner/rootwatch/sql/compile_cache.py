@@ -76,7 +76,7 @@ def fingerprint() -> str:
 
     package = Path(rootwatch.__file__).resolve().parent
     hasher = hashlib.sha256(f"{FORMAT}:{rootwatch.__version__}".encode())
-    for folder, pattern in (("sql", "*.py"), ("schema", "*.py"), ("schema", "*.yaml")):
+    for folder, pattern in (("sql", "*.py"), ("sql", "*.txt"), ("schema", "*.py"), ("schema", "*.yaml")):
         for path in sorted((package / folder).glob(pattern)):
             hasher.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for distribution in ("sqlglot", "duckdb"):

@@ -52,10 +52,11 @@ PURE_FUNCTIONS: frozenset[str] = frozenset(
     coalesce nullif num_nulls num_nonnulls generate_series generate_subscripts
     host masklen netmask network family
     current_database current_schema current_schemas current_user session_user pg_typeof
+    pg_sleep
     """.split()
 )
 """Postgres functions (lower case) that only compute a value: no write, no lock, no message, no
-setting, no file or network access. A call sqlglot does not model keeps its name and is checked
+setting, no file or network access. ``pg_sleep`` only waits (the statement timeout bounds it). A call sqlglot does not model keeps its name and is checked
 against this list; the test suite checks that each name here parses to an allowed node."""
 
 PURE_EXPRESSIONS: frozenset[str] = frozenset(

@@ -70,16 +70,21 @@ def _element_texts(json_text: exp.Expression, as_json: bool) -> exp.Expression:
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _key_step(key: str) -> str:
+    """One key of a JSON path: ``.key``, or ``['a key']`` for any other name."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f".{key}"
+    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
+
 def _json_path(path: exp.JSONPath) -> str:
     """A JSONPath of keys and subscripts: ``$.key[0]``, other keys as ``$['a key']``."""
     parts = ["$"]
     for part in path.expressions:
         if isinstance(part, exp.JSONPathRoot):
             continue
-        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str) and _PLAIN_KEY.fullmatch(part.this):
-            parts.append(f".{part.this}")
-        elif isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
-            parts.append("['" + part.this.replace("\\", "\\\\").replace("'", "\\'") + "']")
+        if isinstance(part, exp.JSONPathKey) and isinstance(part.this, str):
+            parts.append(_key_step(part.this))
         elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int) and part.this >= 0:
             parts.append(f"[{part.this}]")
         else:
@@ -150,8 +155,9 @@ def json_array_length(tree: exp.Expression) -> exp.Expression:
 
 
 def jsonb_contains(tree: exp.Expression) -> exp.Expression:
-    """jsonb ``a @> '["x", "y"]'`` -> every literal element is an element of a (JSON arrays of
-    scalars, the form controls use); any other right side raises."""
+    """jsonb ``a @> '<literal JSON>'`` -> Postgres's containment, spelled out for the literal: an
+    array contains each element of the literal array somewhere among its own, an object each key
+    with a containing value, a scalar an equal one. Any other right side raises."""
     import json
 
     for node in list(tree.find_all(exp.ArrayContainsAll)):
@@ -163,26 +169,47 @@ def jsonb_contains(tree: exp.Expression) -> exp.Expression:
             continue
         if isinstance(right, exp.Cast) and right.to.is_type(exp.DataType.Type.JSON, exp.DataType.Type.JSONB):
             right = right.this
-        literal = right if isinstance(right, exp.Literal) else None
         try:
-            wanted = json.loads(literal.this) if literal is not None and literal.is_string else None
+            wanted = json.loads(right.this) if isinstance(right, exp.Literal) and right.is_string else _NOT_JSON
         except ValueError:
-            wanted = None
-        if not isinstance(wanted, list) or any(isinstance(v, (dict, list)) for v in wanted):
+            wanted = _NOT_JSON
+        if wanted is _NOT_JSON:
             raise SqlError(
-                "jsonb @> has a Spark translation only for a literal array of scalars on the right",
+                "jsonb @> has a Spark translation only for a literal JSON value on the right",
                 hint="""for example x @> '["Management"]'::jsonb""",
             )
-        left = node.this.copy()
-        elements = _element_texts(left, as_json=True)
-        checks: list[exp.Expression] = [
-            _call("array_contains", elements.copy(), _string(json.dumps(value, separators=(",", ":"), ensure_ascii=False))) for value in wanted
-        ]
-        condition: exp.Expression = exp.and_(*checks) if checks else exp.true()
-        # Postgres: an object or scalar on the left contains no array: false, not an error.
-        is_array = _call("startswith", _call("schema_of_variant", _variant(left.copy())), _string("ARRAY"))
-        node.replace(exp.Paren(this=exp.If(this=is_array, true=condition, false=exp.false())))
+        node.replace(exp.Paren(this=_contains(_variant(node.this.copy()), wanted, depth=0)))
     return tree
+
+
+_NOT_JSON = object()
+
+
+def _kind_is(variant: exp.Expression, kind: str) -> exp.Expression:
+    return _call("startswith", _call("schema_of_variant", variant), _string(kind))
+
+
+def _contains(variant: exp.Expression, wanted: object, *, depth: int) -> exp.Expression:
+    """Whether the VARIANT ``variant`` contains the JSON value ``wanted`` (jsonb ``@>``)."""
+    import json
+
+    if isinstance(wanted, dict):
+        checks = [_kind_is(variant.copy(), "OBJECT")]
+        for key, value in wanted.items():
+            path = "$" + _key_step(key)
+            member = _call("variant_get", variant.copy(), _string(path), _string("variant"))
+            checks.append(_call("coalesce", _contains(member, value, depth=depth + 1), exp.false()))
+        return exp.and_(*checks)
+    if isinstance(wanted, list):
+        checks = [_kind_is(variant.copy(), "ARRAY")]
+        name = exp.to_identifier(f"element_{depth}")
+        # NULL for a non-array: Spark need not stop at the kind check before reading the elements.
+        elements = _call("try_variant_get", variant.copy(), _string("$"), _string("array<variant>"))
+        for item in wanted:
+            test = _contains(exp.column(name), item, depth=depth + 1)
+            checks.append(_call("exists", elements.copy(), exp.Lambda(this=test, expressions=[name])))
+        return exp.and_(*checks)
+    return exp.EQ(this=_call("to_json", variant), expression=_string(json.dumps(wanted, separators=(",", ":"), ensure_ascii=False)))
 
 
 def element_functions_in_from(tree: exp.Expression) -> exp.Expression:
@@ -373,6 +400,98 @@ def to_char(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def distinct_string_agg(tree: exp.Expression) -> exp.Expression:
+    """``string_agg(DISTINCT x, sep ORDER BY x)`` -> the sorted set of x joined by sep (NULL when
+    there is none). Spark 4's ``listagg(DISTINCT ...) WITHIN GROUP`` fails at run time with a
+    ClassCastException once the group has rows; the set form means the same."""
+    for node in list(tree.find_all(exp.GroupConcat)):
+        order = node.this
+        if isinstance(order, exp.Distinct):
+            values, keys = order.expressions, None  # no order asked for: the sorted one will do
+        elif isinstance(order, exp.Order) and isinstance(order.this, exp.Distinct):
+            values, keys = order.this.expressions, order.expressions
+        else:
+            continue
+        if len(values) != 1 or keys is not None and (len(keys) != 1 or keys[0].this != values[0] or keys[0].args.get("desc")):
+            raise SqlError("string_agg(DISTINCT x ...) on Spark needs ORDER BY x (ascending) or no order")
+        members = _call("collect_set", values[0].copy())
+        joined = _call("array_join", _call("array_sort", members.copy()), node.args.get("separator").copy())
+        empty = exp.EQ(this=_call("size", members), expression=exp.Literal.number(0))
+        node.replace(exp.If(this=empty, true=exp.Null(), false=joined))
+    return tree
+
+
+def distinct_on(tree: exp.Expression) -> exp.Expression:
+    """The outermost ``SELECT DISTINCT ON (k) a, b ... ORDER BY o`` -> the first row of each k by
+    ``row_number()``, in the order ``o`` asks for. sqlglot's own rewrite, which the generator
+    applies to the others (CTEs, subqueries: their order does not reach the result), drops the
+    ORDER BY, and a query's rows would come out in no particular order."""
+    if isinstance(tree, exp.Select):
+        select = tree
+        distinct = select.args.get("distinct")
+        order = select.args.get("order")
+        if distinct is None or distinct.args.get("on") is None or order is None:
+            return tree
+        names = [projection.alias_or_name for projection in select.expressions]
+        if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star)) for p in select.expressions) or not all(names):
+            raise SqlError("DISTINCT ON with ORDER BY on Spark needs named columns, not *")
+        keys = [key.copy() for key in distinct.args["on"].expressions]
+        window = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=keys,
+            order=exp.Order(expressions=[item.copy() for item in order.expressions]),
+        )
+        inner = select.copy()
+        inner.set("distinct", None)
+        inner.set("order", None)
+        outer_order = []
+        for index, item in enumerate(order.expressions):
+            hidden = f"_order_{index}"
+            inner.append("expressions", exp.alias_(item.this.copy(), hidden))
+            ordered = item.copy()
+            ordered.set("this", exp.column(hidden))
+            outer_order.append(ordered)
+        inner.append("expressions", exp.alias_(window, "_row_number"))
+        outer = (
+            exp.select(*[exp.column(name, quoted=True) for name in names])
+            .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("_distinct_on"))))
+            .where(exp.EQ(this=exp.column("_row_number"), expression=exp.Literal.number(1)))
+        )
+        outer.set("order", exp.Order(expressions=outer_order))
+        for key in ("limit", "offset", "with"):
+            if select.args.get(key) is not None:
+                outer.set(key, select.args[key].copy())
+                inner.set(key, None)
+        outer.comments = select.comments
+        return outer
+    return tree
+
+
+def unique_cte_names(tree: exp.Expression) -> exp.Expression:
+    """Nested CTEs renamed apart (``best`` -> ``best_2``): sqlglot moves every CTE to the top-level
+    WITH for Spark, where two relations that each name a CTE ``best`` would clash."""
+    seen: set[str] = set()
+    for with_ in list(tree.find_all(exp.With)):
+        owner = with_.parent
+        for cte in with_.expressions:
+            name = cte.alias_or_name
+            if name not in seen:
+                seen.add(name)
+                continue
+            number = 2
+            while f"{name}_{number}" in seen:
+                number += 1
+            new = f"{name}_{number}"
+            seen.add(new)
+            for table in owner.find_all(exp.Table):
+                if not table.args.get("db") and table.name == name and isinstance(table.this, exp.Identifier):
+                    if table.alias is None or not table.alias:
+                        table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                    table.set("this", exp.to_identifier(new))
+            cte.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
+    return tree
+
+
 def unsupported(tree: exp.Expression) -> exp.Expression:
     """Constructs with no faithful Spark form raise instead of changing meaning."""
     for kind, text in (
@@ -391,6 +510,7 @@ def unsupported(tree: exp.Expression) -> exp.Expression:
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     integer_division,
     unsupported,
+    distinct_on,
     element_functions_in_from,
     element_functions_in_select,
     json_operators,
@@ -403,7 +523,9 @@ REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     epoch_of_interval,
     format_function,
     to_char,
+    distinct_string_agg,
     json_casts,
+    unique_cte_names,
 )
 
 

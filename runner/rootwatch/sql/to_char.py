@@ -35,16 +35,15 @@ class Formatter:
 
 
 def _spark_literal(text: str) -> str:
-    # Java's DateTimeFormatter: ASCII letters are fields and must be quoted; '' is a quote.
-    out = []
-    for char in text:
-        if char == "'":
-            out.append("''")
-        elif char.isascii() and char.isalpha():
-            out.append(f"'{char}'")
-        else:
-            out.append(char)
-    return "".join(out)
+    # Java's DateTimeFormatter: ASCII letters are fields, so runs of them are quoted ('week');
+    # a quote is written ''.
+    import re
+
+    def quote(match: re.Match[str]) -> str:
+        return f"'{match.group(0)}'"
+
+    return re.sub(r"[A-Za-z]+", quote, text.replace("'", "''"))
+
 
 # Numeric tokens, longest first.
 _NUMERIC_TOKENS = ("YYYY", "HH24", "HH12", "DDD", "YY", "MM", "DD", "HH", "MI", "SS", "MS", "US")

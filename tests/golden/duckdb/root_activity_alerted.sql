@@ -1281,6 +1281,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
   /*               confirmed subscription (or one whose account is not in the data); an event bus */
   /*               delivers through the rules of the bus it forwards to */
+  /*   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)") */
   WITH targets AS (
     SELECT
       r.account_id,
@@ -1324,7 +1325,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     OR k.kind = 'SNS topic'
     AND (
       COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
+    ) AS delivers,
+    COALESCE(k.kind, 'target') || ' ' || k.target_arn || CASE
+      WHEN COALESCE(k.kind, '') <> 'SNS topic'
+      THEN ''
+      WHEN a.account_id IS NULL
+      THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+      WHEN COALESCE(s.confirmed, 0) = 1
+      THEN ' (1 confirmed subscription)'
+      ELSE ' (' || COALESCE(s.confirmed, 0) || ' confirmed subscriptions)'
+    END AS target_text
   FROM kinds AS k
   LEFT JOIN sns_topics AS s
     ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
@@ -1378,10 +1388,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     r.region,
     r.event_bus_name,
     r.name AS rule_name,
-    t.kind,
-    t.target_arn,
-    t.confirmed,
-    t.topic_seen
+    t.target_text
   FROM root_event_rules AS r
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
@@ -1418,11 +1425,9 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.target_account_id,
     t.target_region,
     t.target_bus,
+    t.target_text,
     h.rule_name AS hub_rule,
-    h.kind AS hub_kind,
-    h.target_arn AS hub_target,
-    h.confirmed AS hub_confirmed,
-    h.topic_seen AS hub_topic_seen,
+    h.target_text AS hub_target_text,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1526,24 +1531,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
       THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
       WHEN b.kind = 'event bus'
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_kind || ' ' || b.hub_target || CASE
-        WHEN b.hub_kind <> 'SNS topic'
-        THEN ''
-        WHEN NOT b.hub_topic_seen
-        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        WHEN b.hub_confirmed = 1
-        THEN ' (1 confirmed subscription)'
-        ELSE ' (' || b.hub_confirmed || ' confirmed subscriptions)'
-      END
-      ELSE b.rule_text || b.state_note || ' delivers to ' || b.kind || ' ' || b.target_arn || CASE
-        WHEN b.kind <> 'SNS topic'
-        THEN ''
-        WHEN NOT b.topic_seen
-        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        WHEN b.confirmed = 1
-        THEN ' (1 confirmed subscription)'
-        ELSE ' (' || b.confirmed || ' confirmed subscriptions)'
-      END
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
+      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
     END AS delivery_text
   FROM best AS b
 ), event_path AS (

@@ -13,6 +13,7 @@ metadata as a ``skipped_file`` issue.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -84,6 +85,18 @@ def _bad_input(problems: list[Problem], *, skippable: bool = True) -> InputError
     return InputError(f"{count} bad input files:\n" + "\n".join(f"  {p}" for p in problems), hint=hint)
 
 
+def _refuse_output_among_inputs(output: Path, source: Path) -> None:
+    """UsageError when ``-o`` names an existing file that is ``source`` or lies under it: with
+    ``--force`` the build would replace the evidence it reads (``-o r.csv --credential-report r.csv``)."""
+    if not os.path.lexists(output):
+        return
+    target, origin = output.resolve(), source.resolve()
+    if target == origin or (origin.is_dir() and origin in target.parents):
+        raise UsageError(f"-o {output} is one of the inputs (it is {'in ' if target != origin else ''}{source}): "
+                         "writing the snapshot there would destroy the evidence it is built from",
+                         hint="write the snapshot outside the capture, e.g. -o snapshot.duckdb")
+
+
 def _capture_time(layout: Layout, problems: list[Problem]) -> datetime | None:
     if layout.capture_file is None:
         return None
@@ -114,6 +127,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
     """Build ``output`` from the from-files layout under ``source``."""
     if not source.is_dir():
         raise UsageError(f"{source} is not a directory", hint="from-files reads a folder laid out as docs/snapshot-files.md describes")
+    _refuse_output_among_inputs(output, source)
     layout = scan(source)
     problems = list(layout.problems)
     explicit_time = options.captured_at or _capture_time(layout, problems)
@@ -134,6 +148,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
         raise _bad_input(problems + _find_bad_logs(log_files, options))
     captured_at = explicit_time or _default_capture_time(captures)
     not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
+    not_captured += _region_files_not_read(layout.accounts, {p.path for p in problems}, source)
     not_captured += rules_not_captured(layout.accounts, {p.path for p in problems}, source)
     # source_detail says where the snapshot came from when read later, elsewhere: a path relative
     # to the build's working directory would mean nothing there.
@@ -161,6 +176,35 @@ def _account_files_not_read(accounts: list[AccountFiles], skipped: set[Path], ro
             why = "skipped as a bad file" if path is not None else "no such file"
             issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
                                         message=f"{_relative(account.path / name, root)}: {why}"))
+    return tuple(issues)
+
+
+REGION_EVIDENCE_FILES = {
+    "describe-trails.json": "aws_cloudtrail_trail",
+    "list-subscriptions.json": "aws_sns_topic_subscription",
+}
+"""Regional files whose absence in a region folder must not read as "none there": no trail list is
+not "no trail" (cloudtrail_enabled_all_regions alarmed on it), no subscription list is not "no
+subscriber". Recorded per region as EventBridge rules are (eventbridge.rules_not_captured); an
+empty list that was captured is evidence."""
+
+
+def _region_files_not_read(accounts: list[AccountFiles], skipped: set[Path], root: Path) -> tuple[SnapshotIssue, ...]:
+    """A ``not_captured`` issue per account region (or account without region folders) and
+    regional evidence file that is missing or was skipped as bad."""
+    issues = []
+    for account in accounts:
+        for name, table in REGION_EVIDENCE_FILES.items():
+            if not account.regions:
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
+                                            message=f"{_relative(account.path, root)}: no region folder, so no {name}"))
+            for region_name, region in sorted(account.regions.items()):
+                path = region.files.get(name)
+                if path is not None and path not in skipped and region.path not in skipped:
+                    continue
+                why = "skipped as a bad file" if path is not None else "no such file"
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, region=region_name,
+                                            source=table, message=f"{_relative(region.path / name, root)}: {why}"))
     return tuple(issues)
 
 
@@ -226,12 +270,13 @@ def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Prob
     """
     import duckdb
 
+    from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
     from rootwatch.schema.tables import load_tables
 
     if not files:
         return []
     with tempfile.TemporaryDirectory(prefix="rootwatch-log-check-") as directory:
-        connection = duckdb.connect(str(Path(directory) / "check.duckdb"))
+        connection = duckdb.connect(str(Path(directory) / "check.duckdb"), config=dict(NO_EXTENSION_DOWNLOADS))
         try:
             connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
             connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
@@ -284,6 +329,7 @@ def build_from_credential_report(
 
     if not report.is_file():
         raise UsageError(f"--credential-report {report}: no such file")
+    _refuse_output_among_inputs(output, report)
     capture, folder = single_account(report, account_id, options.captured_at, account_alias)
     if capture.problems:
         # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.
