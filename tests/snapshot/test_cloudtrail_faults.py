@@ -201,3 +201,15 @@ def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path
     assert result.rows == 2 and good != bad
     (problem,) = result.problems
     assert (problem.path, problem.message.split(":")[0]) == (bad, "Records[1]")
+
+
+def test_root_spelt_with_escapes_is_still_root_activity(tmp_path: Path) -> None:
+    """The byte pre-filter looks for "Root"; a record that spells it with \\u escapes is parsed too."""
+    path = tmp_path / KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(b'{"Records": [{"eventTime": "2026-11-19T08:00:00Z", "eventID": "x1", '
+                                   b'"userIdentity": {"type": "\\u0052oot"}}, ' + json.dumps(other_record(1)).encode() + b"]}"))
+    (log_file,), _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, [log_file])
+    assert (result.rows, [r["event_id"] for r in log_file_rows(log_file)]) == (1, ["x1"])
