@@ -125,12 +125,11 @@ def _check_side_effects(controls: dict[str, Control]) -> None:
     """SqlError, before anything runs, when a control (with the relations it reads) could change
     something: the whole run is refused rather than that control graded ``error``, since running the
     others on an endpoint a control tried to write to is not what anyone asked for."""
-    from rootwatch.sql.parsing import parse_expanded
-    from rootwatch.sql.side_effects import require_side_effect_free
+    from rootwatch.sql.compile_cache import source_facts
 
     for control in controls.values():
         try:
-            tree = parse_expanded(control.source)
+            facts = source_facts(control.source)  # kept on disk: a cached run parses nothing
         except SqlError:
             continue  # fails on its own, as an ``error`` row
-        require_side_effect_free(tree, where=f"control {control.id} ({control.source.where()})")
+        facts.require_side_effect_free(f"control {control.id} ({control.source.where()})")

@@ -101,6 +101,21 @@ class SourceFacts:
     placeholders: frozenset[str]
     tables: frozenset[str]
     value_sensitive: frozenset[str]
+    side_effect: tuple[str, str | None] | None = None
+    """Why the SQL could change something (message with :data:`WHERE` for where it is, hint), or
+    None when it only reads (:mod:`rootwatch.sql.side_effects`)."""
+
+    def require_side_effect_free(self, where: str) -> None:
+        """Raise the SqlError :func:`rootwatch.sql.side_effects.require_side_effect_free` raises."""
+        if self.side_effect is not None:
+            from rootwatch.errors import SqlError
+
+            message, hint = self.side_effect
+            raise SqlError(message.replace(WHERE, where), hint=hint)
+
+
+WHERE = "\x00where\x00"
+"""Stands for the location in a kept side-effect message."""
 
 
 @lru_cache(maxsize=1024)
@@ -110,17 +125,28 @@ def source_facts(source: SqlSource) -> SourceFacts:
     kept = read_entry(key) if key else None
     if isinstance(kept, dict):
         try:
-            return SourceFacts(*(frozenset(kept[f]) for f in ("placeholders", "tables", "value_sensitive")))
-        except (KeyError, TypeError):
+            side_effect = kept["side_effect"]
+            return SourceFacts(
+                *(frozenset(kept[f]) for f in ("placeholders", "tables", "value_sensitive")),
+                (str(side_effect[0]), side_effect[1]) if side_effect else None,
+            )
+        except (KeyError, TypeError, IndexError):
             pass  # an entry of another shape: rebuilt below
+    from rootwatch.errors import SqlError
     from rootwatch.sql.parsing import placeholder_names, parse_expanded, table_names
+    from rootwatch.sql.side_effects import require_side_effect_free
     from rootwatch.sql.template import value_sensitive
 
     tree = parse_expanded(source)
-    facts = SourceFacts(placeholder_names(tree), table_names(tree), value_sensitive(tree))
+    try:
+        require_side_effect_free(tree, where=WHERE)
+        side_effect = None
+    except SqlError as exc:
+        side_effect = (exc.message, exc.hint)
+    facts = SourceFacts(placeholder_names(tree), table_names(tree), value_sensitive(tree), side_effect)
     if key:
         write_entry(key, {"placeholders": sorted(facts.placeholders), "tables": sorted(facts.tables),
-                          "value_sensitive": sorted(facts.value_sensitive)})
+                          "value_sensitive": sorted(facts.value_sensitive), "side_effect": side_effect})
     return facts
 
 
