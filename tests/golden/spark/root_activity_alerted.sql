@@ -1461,7 +1461,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     OR k.kind = 'SNS topic'
     AND (
       COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
+    ) AS delivers,
+    COALESCE(k.kind, 'target') || ' ' || k.target_arn || CASE
+      WHEN COALESCE(k.kind, '') <> 'SNS topic'
+      THEN ''
+      WHEN a.account_id IS NULL
+      THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+      WHEN COALESCE(s.confirmed, 0) = 1
+      THEN ' (1 confirmed subscription)'
+      ELSE ' (' || COALESCE(s.confirmed, 0) || ' confirmed subscriptions)'
+    END AS target_text
   FROM kinds AS k
   LEFT JOIN sns_topics AS s
     ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
@@ -1515,20 +1524,14 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     region,
     event_bus_name,
     rule_name,
-    kind,
-    target_arn,
-    confirmed,
-    topic_seen
+    target_text
   FROM (
     SELECT
       r.account_id AS account_id,
       r.region AS region,
       r.event_bus_name AS event_bus_name,
       r.name AS rule_name,
-      t.kind AS kind,
-      t.target_arn AS target_arn,
-      t.confirmed AS confirmed,
-      t.topic_seen AS topic_seen,
+      t.target_text AS target_text,
       ROW_NUMBER() OVER (
         PARTITION BY r.account_id, r.region, r.event_bus_name
         ORDER BY r.account_id NULLS LAST, r.region NULLS LAST, r.event_bus_name NULLS LAST, CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END NULLS LAST, r.name NULLS LAST, t.target_arn NULLS LAST
@@ -1565,11 +1568,9 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.target_account_id,
     t.target_region,
     t.target_bus,
+    t.target_text,
     h.rule_name AS hub_rule,
-    h.kind AS hub_kind,
-    h.target_arn AS hub_target,
-    h.confirmed AS hub_confirmed,
-    h.topic_seen AS hub_topic_seen,
+    h.target_text AS hub_target_text,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1675,24 +1676,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
       THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
       WHEN b.kind = 'event bus'
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_kind || ' ' || b.hub_target || CASE
-        WHEN b.hub_kind <> 'SNS topic'
-        THEN ''
-        WHEN NOT b.hub_topic_seen
-        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        WHEN b.hub_confirmed = 1
-        THEN ' (1 confirmed subscription)'
-        ELSE ' (' || b.hub_confirmed || ' confirmed subscriptions)'
-      END
-      ELSE b.rule_text || b.state_note || ' delivers to ' || b.kind || ' ' || b.target_arn || CASE
-        WHEN b.kind <> 'SNS topic'
-        THEN ''
-        WHEN NOT b.topic_seen
-        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        WHEN b.confirmed = 1
-        THEN ' (1 confirmed subscription)'
-        ELSE ' (' || b.confirmed || ' confirmed subscriptions)'
-      END
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
+      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
     END AS delivery_text
   FROM best AS b
 ), event_path AS (
