@@ -39,6 +39,9 @@ KEPT = [
     "3 passed: 2 ok, 1 info",
     "at 10:30 the run ended",
     "https://sqs.eu-west-1.amazonaws.com/555555555555/queue",
+    "report.csv:3: column password_last_used: unknown value 'never'",
+    "password_enabled: true",
+    "aws default credentials: sts:GetCallerIdentity: NoCredentialsError",
 ]
 
 
