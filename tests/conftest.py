@@ -115,3 +115,15 @@ def cli_snapshot(tmp_path: Path) -> Path:
 
     return write_snapshot(tmp_path / "org.duckdb", CLI_ROWS)
 
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The test process's embedded Spark session (local[2]), started once and shared by every
+    Spark test; skips where PySpark or Java is missing (fails under CI=true)."""
+    from helpers.spark import require_spark, spark_test_target
+
+    from rootwatch.engines.spark_session import session_for
+
+    require_spark()
+    return session_for(spark_test_target())

@@ -36,18 +36,6 @@ alarm_actions as (
   from metric_alarms as a, jsonb_array_elements_text(a.alarm_actions) as x
 ),
 
--- Confirmed subscriptions have a real ARN; an unconfirmed one reads 'PendingConfirmation'.
-topics as (
-  select
-    topic_arn,
-    count(distinct case when subscription_arn like 'arn:%' and not coalesce(pending_confirmation, false)
-      then subscription_arn end) as confirmed,
-    count(distinct case when not (subscription_arn like 'arn:%' and not coalesce(pending_confirmation, false))
-      then coalesce(protocol, '') || ':' || coalesce(endpoint, '') end) as pending
-  from aws_sns_topic_subscription
-  group by topic_arn
-),
-
 linked as (
   select
     t.*,
@@ -78,7 +66,7 @@ linked as (
     and (al.dimension_names = f.dimension_names or f.dimension_names is null)
   left join alarm_actions as ac
     on al.actions_enabled and ac.account_id = al.account_id and ac.region = al.region and ac.alarm_name = al.name
-  left join topics as tp on tp.topic_arn = ac.action
+  left join sns_topics as tp on tp.topic_arn = ac.action
 ),
 
 links as (

@@ -29,7 +29,7 @@ from typing import Any
 
 from rootwatch.activity import activity_query
 from rootwatch.engines.base import DataSource, Engine, QueryFailed
-from rootwatch.errors import Problem, RootwatchError, SqlError
+from rootwatch.errors import Problem, RootwatchError
 from rootwatch.execution import run_plan, run_targets
 from rootwatch.exitcodes import ExitCode
 from rootwatch.mod.ids import benchmark_targets, control_targets, resolve_query, split_name
@@ -158,11 +158,6 @@ def check_mod(location: Path | None = None) -> list[Problem]:
     The SQL of whatever loaded is checked even when loading found problems, so one call lists them
     all, by file and line.
     """
-    from rootwatch.checks import check_partly_loaded_mod, sorted_problems
-    from rootwatch.mod.loader import find_mod_location, load_mod_partly
+    from rootwatch.checks import check_mod_at
 
-    try:
-        loaded = load_mod_partly(find_mod_location(location))
-    except SqlError as exc:
-        return [Problem(None, None, exc.message)]
-    return sorted_problems([*loaded.problems, *check_partly_loaded_mod(loaded)])
+    return check_mod_at(location)[0]

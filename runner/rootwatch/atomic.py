@@ -3,16 +3,71 @@
 A reader never sees a half-written export, and a failed write leaves the previous file intact.
 Several files are written together: every temporary file first, then every rename, so a run whose
 third export cannot be written leaves none of them changed.
+
+An output path is either absent or a regular file (:func:`require_replaceable`): a rename onto a
+device node, a FIFO or a symbolic link would put a regular file in its place (run as root,
+``--export /dev/null`` replaced the machine's ``/dev/null``). Where the caller must not replace
+anything (a snapshot without ``--force``), :func:`publish` links the finished file to its name,
+which fails if a file appeared there in the meantime, instead of renaming over it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from rootwatch.errors import UsageError
+
+
+def require_replaceable(path: Path) -> None:
+    """UsageError unless ``path`` is absent or a regular file (not a link, FIFO, device, folder)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode)
+            else "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+    raise UsageError(f"{path} is {kind}, not a regular file: rootwatch replaces only regular files",
+                     hint="name a regular file or a new one")
+
+
+def publish(temp: str | Path, path: Path, *, replace: bool) -> None:
+    """Give the finished file ``temp`` the name ``path``: replacing a regular file there when
+    ``replace``, else only if nothing is there, checked by the link itself (no window in which a
+    file that appeared since a check is overwritten). ``temp`` is gone afterwards either way."""
+    if replace:
+        require_replaceable(path)
+        try:
+            os.replace(temp, path)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise UsageError(f"{path} appeared while rootwatch was writing it; it was left as it is",
+                         hint="pass --force to replace it, or choose another name") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise _cannot_write(path, exc) from None
+        # A file system without hard links: check, then rename (the small window is unavoidable).
+        if os.path.lexists(path):
+            raise UsageError(f"{path} exists", hint="pass --force to replace it") from None
+        try:
+            os.replace(temp, path)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        return
+    os.unlink(temp)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -27,10 +82,7 @@ def write_all_atomic(files: Sequence[tuple[Path, str | bytes]]) -> None:
         for path, data in files:
             staged.append((_stage(path, data), path))
         for temp, path in staged:
-            try:
-                os.replace(temp, path)
-            except OSError as exc:
-                raise _cannot_write(path, exc) from None
+            publish(temp, path, replace=True)
     finally:
         for temp, _path in staged:
             if os.path.exists(temp):
@@ -39,6 +91,7 @@ def write_all_atomic(files: Sequence[tuple[Path, str | bytes]]) -> None:
 
 def _stage(path: Path, data: str | bytes) -> str:
     """``data`` in a complete, synced temporary file beside ``path``; returns its name."""
+    require_replaceable(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"cannot write {path}: directory {directory} does not exist")

@@ -22,6 +22,7 @@ A case file (``tests/cases/<control>.yaml`` in this repository) looks like::
 A case may name tables as ``not_captured: [aws_iam_virtual_mfa_device]``: the engine then presents
 itself as a snapshot that did not capture them for any account of ``aws_account``, so the case sees
 the runner's evidence rule at work (a control that needs such a table grades the account ``skip``).
+``"aws_eventbridge_rule in eu-west-1"`` stands for a table missed in one region only.
 
 ``expect`` lists every row the control must return (order does not matter). The file's shape is
 checked against ``rootwatch/schemas/case.schema.json``. The loader and runner
@@ -88,12 +89,20 @@ class Case:
     path: Path
     line: int | None
     not_captured: frozenset[str] = frozenset()
-    """Tables the case's data stands for a snapshot that did not capture (for every account)."""
+    """Tables the case's data stands for a snapshot that did not capture (for every account);
+    ``"TABLE in REGION"`` for one region only."""
 
     @property
     def id(self) -> str:
         """``<control>_<case>``, the pytest id."""
         return f"{self.control}_{self.name}"
+
+
+def uncaptured_entry(entry: str) -> tuple[str, str | None]:
+    """A ``not_captured`` entry of a case as (table, region): ``"aws_eventbridge_rule in eu-west-1"``
+    names one region, a bare table name the whole account."""
+    table, _, region = entry.partition(" in ")
+    return table.strip(), (region.strip() or None)
 
 
 def _as_of(value: Any, path: Path, line: int | None) -> datetime:
@@ -147,7 +156,8 @@ def load_cases(path: Path) -> list[Case]:
                 if unknown:
                     raise InputError(Problem(path, line_of(row), f"table {table} has no column {unknown[0]}"))
         not_captured = raw.get("not_captured") or []  # a list of strings (the schema says so)
-        for table in not_captured:
+        for entry in not_captured:
+            table = uncaptured_entry(entry)[0]
             if table not in tables:
                 raise InputError(Problem(path, line_of(raw, "not_captured"), f"not_captured: unknown table {table}"))
         expect = []
@@ -297,9 +307,9 @@ class UncapturedEvidence:
             tool_version="",
             created_at=case.as_of,
             issues=tuple(
-                SnapshotIssue(NOT_CAPTURED, f"{table} not captured in case {case.name}", account, None, table)
+                SnapshotIssue(NOT_CAPTURED, f"{table} not captured in case {case.name}", account, region, table)
                 for account in accounts
-                for table in sorted(case.not_captured)
+                for table, region in sorted(map(uncaptured_entry, case.not_captured), key=str)
             ),
         )
 
@@ -314,6 +324,40 @@ def run_case_duckdb(case: Case, mod: Any) -> tuple[tuple[ResultRow, ...], str | 
     from rootwatch.engines.duckdb_engine import DuckDBEngine
 
     engine = DuckDBEngine.from_connection(duckdb_with_rows(case.given))
+    try:
+        return run_case_on(engine, case, mod)
+    finally:
+        engine.close()
+
+
+def spark_engine_with_rows(session: Any, given: Mapping[str, Iterable[Mapping[str, Any]]]) -> Any:
+    """A Spark engine on ``session`` with a view of every table, holding ``given`` rows.
+
+    The rows go through DuckDB first, so that each value is typed exactly as in a snapshot, and
+    reach Spark as Arrow (JSON as its text, as in a Parquet export).
+    """
+    from rootwatch.engines.spark_engine import SparkEngine, ddl_schema
+    from rootwatch.schema.tables import load_tables, quote_identifier
+
+    engine = SparkEngine(session, "Spark (case rows)")
+    con = duckdb_with_rows(given)
+    try:
+        for table in load_tables().values():
+            columns = [(c.name, c.type.duckdb) for c in table.columns]
+            select = ", ".join(
+                f"CAST({quote_identifier(n)} AS VARCHAR) AS {quote_identifier(n)}" if kind == "JSON" else quote_identifier(n)
+                for n, kind in columns
+            )
+            rows = con.execute(f"SELECT {select} FROM {quote_identifier(table.name)}").to_arrow_table()
+            engine.register(table.name, session.createDataFrame(rows, schema=ddl_schema(columns)))
+    finally:
+        con.close()
+    return engine
+
+
+def run_case_spark(case: Case, mod: Any, session: Any) -> tuple[tuple[ResultRow, ...], str | None]:
+    """Run the case on Spark (``session``: a SparkSession, local or Connect) with its rows as views."""
+    engine = spark_engine_with_rows(session, case.given)
     try:
         return run_case_on(engine, case, mod)
     finally:

@@ -16,6 +16,8 @@ from rootwatch.errors import Problem, RootwatchError, SqlError
 from rootwatch.mod.model import Mod, Variable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rootwatch.mod.loader import LoadedMod
     from rootwatch.schema.tables import Table
     from rootwatch.sql.parsing import SqlSource
@@ -69,14 +71,14 @@ def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
         values=sample_values(mod.variables),
     )
     problems: list[Problem] = []
-    con = _empty_duckdb()
+    con = _LazyDuckDB()
     try:
         # Shared relations first, each on its own: their mistakes are reported in their own files
         # (also for a relation nothing reads yet), and not restated for every control reading them.
         shared = tuple(mod.relations.values())
         broken: set[str] = set()
         for relation in shared:
-            found = _check_source(with_relations(relation, shared), context, con, broken)
+            found = _check_source_cached(with_relations(relation, shared), context, con, broken)
             if found:
                 broken.add(relation.name)
                 problems.extend(found)
@@ -84,12 +86,24 @@ def check_partly_loaded_mod(loaded: LoadedMod) -> list[Problem]:
         sources = [c.source for c in mod.controls.values() if c.sql.strip()]
         sources += [q.source for q in mod.queries.values()]
         for source in sources:
-            problems.extend(_check_source(source, context, con, broken))
+            problems.extend(_check_source_cached(source, context, con, broken))
     finally:
         con.close()
     if loaded.benchmarks_known:
         problems.extend(_unreachable_controls(mod))
     return problems
+
+
+def check_mod_at(location: Path | None) -> tuple[list[Problem], LoadedMod | None]:
+    """Every problem in the mod at ``location`` (found as the loader finds it), sorted, and the mod
+    as far as it loaded (None when not even that). See :func:`rootwatch.api.check_mod`."""
+    from rootwatch.mod.loader import find_mod_location, load_mod_partly
+
+    try:
+        loaded = load_mod_partly(find_mod_location(location))
+    except SqlError as exc:
+        return [Problem(None, None, exc.message)], None
+    return sorted_problems([*loaded.problems, *check_partly_loaded_mod(loaded)]), loaded
 
 
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
@@ -110,6 +124,58 @@ class _SqlCheck:
     declared: frozenset[str] | None
     """Variable names mod.yaml declares, or None when they could not be read."""
     values: Mapping[str, Any]
+
+
+class _LazyDuckDB:
+    """The empty DuckDB database translations are bound against, made on first use: a check whose
+    every source is in the cache needs none (nor DuckDB's import)."""
+
+    def __init__(self) -> None:
+        self._con: Any = None
+
+    def execute(self, sql: str) -> Any:
+        if self._con is None:
+            self._con = _empty_duckdb()
+        return self._con.execute(sql)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+
+
+def _check_source_cached(source: SqlSource, context: _SqlCheck, con: Any, broken: set[str]) -> list[Problem]:
+    """:func:`_check_source`, its outcome kept on disk with the compiled SQL
+    (:mod:`rootwatch.sql.compile_cache`): keyed by the source and the relations it may read, the
+    variables, the relations found broken, this module's code and the compiler's fingerprint
+    (rootwatch, its table definitions, sqlglot and DuckDB)."""
+    from pathlib import Path
+
+    from rootwatch.sql import compile_cache
+
+    if not compile_cache.enabled():
+        return _check_source(source, context, con, broken)
+    declared = sorted(context.declared) if context.declared is not None else None
+    variables = sorted((name, repr(variable)) for name, variable in context.variables.items())
+    key = compile_cache.digest(
+        "check", _checker_digest(), compile_cache.source_key(source), declared, variables,
+        sorted(context.values.items()), sorted(broken),
+    )
+    kept = compile_cache.read_entry(key)
+    if isinstance(kept, list):
+        try:
+            return [Problem(Path(path) if path is not None else None, line, message) for path, line, message in kept]
+        except (TypeError, ValueError):
+            pass  # an entry of another shape: checked again below
+    problems = _check_source(source, context, con, broken)
+    compile_cache.write_entry(key, [[str(p.path) if p.path is not None else None, p.line, p.message] for p in problems])
+    return problems
+
+
+def _checker_digest() -> str:
+    from hashlib import sha256
+    from pathlib import Path
+
+    return sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _check_source(source: SqlSource, context: _SqlCheck, con: Any, broken: set[str]) -> list[Problem]:
@@ -142,10 +208,11 @@ def _check_source(source: SqlSource, context: _SqlCheck, con: Any, broken: set[s
 
 
 def _check_translation(source: SqlSource, context: _SqlCheck, con: Any) -> list[Problem]:
-    """Problems translating ``source`` to each dialect, and DuckDB binding the translation."""
-    from rootwatch.sql.compile import compile_sql
+    """Problems translating ``source`` to each dialect (Postgres, DuckDB, Spark SQL), and DuckDB
+    binding its translation. A construct one engine cannot run is a problem naming that engine."""
+    from rootwatch.sql.compile import DIALECTS, compile_sql
 
-    for dialect in ("postgres", "duckdb"):
+    for dialect in DIALECTS:
         try:
             sql = compile_sql(source, dialect, dict(context.values), CHECK_AS_OF)
         except RootwatchError as exc:

@@ -8,7 +8,10 @@ table (one it reads, directly or through the shared relations it reads, that is 
 ``optional_evidence``), that account's rows become ``skip`` with a reason naming what is missing.
 The exception is an ``alarm`` graded without a table whose rows could only have added alarms
 (``alarms_stand_without``): a credential report that says MFA is off proves "no hardware MFA"
-whether or not the virtual MFA devices were listed.
+whether or not the virtual MFA devices were listed. Its mirror is ``passes_stand_without``, for a
+table whose rows could only have added passes: an ``ok`` stands without it, and where it was missed
+only in some regions (EventBridge rules are read region by region), a verdict whose ``region``
+dimension names a captured region stands too.
 """
 
 from __future__ import annotations
@@ -28,24 +31,56 @@ def required_tables(control: Control) -> frozenset[str]:
     return tables_read(control.source) - control.optional_evidence - {"aws_account"}
 
 
-def mask_uncaptured(control: Control, rows: tuple[ResultRow, ...], uncaptured: Mapping[str, frozenset[str]]) -> tuple[ResultRow, ...]:
-    """``rows`` with each account that lacks a required table graded ``skip`` instead."""
+def mask_uncaptured(
+    control: Control,
+    rows: tuple[ResultRow, ...],
+    uncaptured: Mapping[str, frozenset[str]],
+    uncaptured_regions: Mapping[str, Mapping[str, frozenset[str]]] | None = None,
+) -> tuple[ResultRow, ...]:
+    """``rows`` with each account that lacks a required table graded ``skip`` instead.
+
+    ``uncaptured_regions`` (per account and table, see ``SnapshotInfo.uncaptured_regions``) tells a
+    table missed only in some regions apart from one missed for the whole account; it matters only
+    for the control's ``passes_stand_without`` tables.
+    """
     if not uncaptured:
         return rows
     needed = required_tables(control)
     masked: list[ResultRow] = []
     for row in rows:
-        account = row.dimension("account_id")
-        missing = sorted(needed & uncaptured.get(account or "", frozenset()))
+        account = row.dimension("account_id") or ""
+        missing = sorted(needed & uncaptured.get(account, frozenset()))
         if row.status is Status.ALARM:
             missing = [table for table in missing if table not in control.alarms_stand_without]
+        if row.status is Status.OK:
+            missing = [table for table in missing if table not in control.passes_stand_without]
+        regions = (uncaptured_regions or {}).get(account, {})
+        missing = [table for table in missing if not _captured_where_row_looks(control, table, row, regions)]
         if not missing:
             masked.append(row)
             continue
+        what = ", ".join(_named(table, regions) for table in missing)
         reason = (
-            f"Not assessed: the snapshot did not capture {', '.join(missing)} for account {account}, "
+            f"Not assessed: the snapshot did not capture {what} for account {account}, "
             f"so {control.id} cannot grade it; rebuild the snapshot with that evidence "
             "(rootwatch snapshot from-aws, or from-files with the account's AWS CLI outputs)."
         )
         masked.append(ResultRow(row.resource, Status.SKIP, reason, row.dimensions))
     return tuple(dict.fromkeys(masked))
+
+
+def _captured_where_row_looks(
+    control: Control, table: str, row: ResultRow, regions: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether ``row`` rests only on a region where ``table`` was captured: the table is one of the
+    control's ``passes_stand_without``, it was missed only in some regions, and the row's region
+    dimension names another one."""
+    region = row.dimension("region")
+    return table in control.passes_stand_without and table in regions and bool(region) and region not in regions[table]
+
+
+def _named(table: str, regions: Mapping[str, frozenset[str]]) -> str:
+    """The table, with the regions it was missed in when it was missed only there."""
+    if table not in regions:
+        return table
+    return f"{table} in {', '.join(sorted(regions[table]))}"

@@ -108,6 +108,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
     missing = missing_optional_tables(engine) if controls else frozenset()
     missing_columns = missing_optional_columns(engine) if controls else frozenset()
     uncaptured = info.uncaptured_tables() if info is not None else {}
+    uncaptured_regions = info.uncaptured_regions() if info is not None else {}
 
     outcomes: dict[str, tuple[Graded, float]] = {}
     total = len(controls)
@@ -116,7 +117,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         began = time.perf_counter()
         graded = run_control_sql(control, engine, options, as_of, missing, missing_columns)
         if uncaptured and graded.error is None:
-            graded = Graded(mask_uncaptured(control, graded.rows, uncaptured))
+            graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
         return control.id, graded, time.perf_counter() - began
 
     pool = ThreadPoolExecutor(max_workers=max(1, options.max_parallel))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -93,11 +92,9 @@ def collect_document(path: Path, name: str, problems: list[Problem]) -> Any:
 def cache_file() -> Path:
     """Where digests of documents that passed are kept: ``$ROOTWATCH_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/rootwatch``, else ``~/.cache/rootwatch``; a file named ``valid-documents``."""
-    directory = os.environ.get("ROOTWATCH_CACHE_DIR")
-    if not directory:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        directory = os.path.join(base, "rootwatch")
-    return Path(directory) / "valid-documents"
+    from rootwatch.cachedir import cache_directory
+
+    return cache_directory() / "valid-documents"
 
 
 @cache

@@ -115,3 +115,43 @@ def test_fixing_every_listed_problem_leaves_a_valid_mod(run_cli, tmp_path: Path)
     code, out, err = run_cli("check", "--mod-location", str(root))
     assert (code, err) == (0, "")
     assert out == "mod broken is valid: 5 controls, 0 queries, 1 benchmark\n"
+
+
+def test_a_construct_spark_cannot_run_is_a_problem_naming_spark(run_cli, tmp_path: Path) -> None:
+    """regexp_replace without 'g' replaces the first match on Postgres and DuckDB; Spark always
+    replaces every match, so the control cannot run there unchanged."""
+    root = broken_mod(tmp_path / "mod")
+    controls = root / "controls"
+    for name in ("bad_severity", "unknown_table", "unknown_variable", "parse_error", "unknown_columns"):
+        (controls / f"{name}.yaml").write_text(META.format(severity="low"))
+        (controls / f"{name}.sql").write_text(CONTROLS["bad_severity"])
+    (controls / "unknown_table.sql").write_text(
+        "select account_id as resource, 'ok' as status, regexp_replace(account_id, '1', 'x') as reason from aws_account"
+    )
+    (root / "mod.yaml").write_text(MOD_YAML.replace("      - control: no_such_control\n", ""))
+    code, out, _ = run_cli("check", "--mod-location", str(root))
+    assert code == 3
+    assert out.splitlines() == [
+        f"{controls / 'unknown_table.sql'}: spark: {controls / 'unknown_table.sql'}: regexp_replace() without the 'g' flag "
+        "(first match only) has no Spark translation"
+    ]
+
+
+def test_a_second_check_reads_the_cache_and_an_edit_is_checked_again(run_cli, tmp_path: Path, monkeypatch) -> None:
+    """The outcome of checking each SQL file is kept (rootwatch.checks): the same problems come back
+    without compiling, and a file fixed or broken since is checked afresh."""
+    from rootwatch.sql import compile_cache
+
+    monkeypatch.setenv("ROOTWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    compile_cache.source_key.cache_clear()
+    compile_cache.source_facts.cache_clear()
+    root = broken_mod(tmp_path / "mod")
+    first = run_cli("check", "--mod-location", str(root))
+    assert list((tmp_path / "cache" / "sql").rglob("*.json")), "nothing was kept"
+    assert run_cli("check", "--mod-location", str(root)) == first
+    controls = root / "controls"
+    (controls / "unknown_table.sql").write_text(CONTROLS["bad_severity"])
+    (controls / "bad_severity.sql").write_text(CONTROLS["unknown_table"])
+    code, out, err = run_cli("check", "--mod-location", str(root))
+    assert f"{controls / 'bad_severity.sql'}:2: unknown table aws_acount (did you mean aws_account?)" in out
+    assert "unknown_table.sql" not in out

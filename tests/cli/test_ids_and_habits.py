@@ -110,7 +110,7 @@ def test_benchmark_run_all_and_dry_run(run_cli, example: Path) -> None:
     code, out, err = run_cli("benchmark", "run", "all", "--dry-run", "--snapshot", str(example))
     assert code == 0 and err == ""
     assert out.splitlines()[-1] == (
-        "Would grade 634 controls (84 assessed, 550 not assessed), executing 10 SQL controls "
+        "Would grade 635 controls (85 assessed, 550 not assessed), executing 11 SQL controls "
         f"on snapshot {example}; nothing was run."
     )
     code, out, err = run_cli("benchmark", "run", "all", "--snapshot", str(example), "--output", "json")
@@ -136,14 +136,14 @@ def test_exports_say_what_they_wrote_on_stderr(run_cli, example: Path, tmp_path:
     )  # fmt: skip
     assert (code, out) == (1, "")
     assert err == (
-        f"rootwatch: wrote {tmp_path / 'r.json'}: json, 103 results\n"
-        f"rootwatch: wrote {tmp_path / 'r.nunit3.xml'}: nunit3, 103 results\n"
+        f"rootwatch: wrote {tmp_path / 'r.json'}: json, 111 results\n"
+        f"rootwatch: wrote {tmp_path / 'r.nunit3.xml'}: nunit3, 111 results\n"
     )
     code, out, err = run_cli("query", "run", "root_activity", "--snapshot", str(example), "--export", str(tmp_path / "a.csv"))
     assert code == 0 and err == f"rootwatch: wrote {tmp_path / 'a.csv'}: csv, 5 rows\n"
     code, out, err = run_cli("snapshot", "merge", str(example), "-o", str(tmp_path / "m.duckdb"))
     assert code == 0 and out == ""
-    assert err.startswith(f"rootwatch: wrote {tmp_path / 'm.duckdb'}: 5 accounts, ")
+    assert err.startswith(f"rootwatch: wrote {tmp_path / 'm.duckdb'}: 6 accounts, ")
 
 
 def test_control_run_offers_no_cis_table(run_cli, example: Path) -> None:
@@ -158,7 +158,7 @@ def test_counts_agree_between_list_run_and_cis_table(run_cli, example: Path, tmp
     row = next(r for r in csv.DictReader(io.StringIO(listing)) if r["benchmark"] == "cis_v700")
     assert (row["controls"], row["assessed"], row["not assessed"]) == ("71", "8", "63")
     _, text, _ = run_cli("benchmark", "run", "cis_v700", "--snapshot", str(example), "--export", str(tmp_path / "t.cis.md"))
-    assert "103 results, 71 controls (8 assessed, 63 not assessed)" in text
+    assert "111 results, 71 controls (8 assessed, 63 not assessed)" in text
     table = (tmp_path / "t.cis.md").read_text()
     assert "70 items (7 assessed, 63 not assessed) and 1 evidence prerequisite" in table
     _, checked, _ = run_cli("check")
@@ -204,5 +204,5 @@ def test_the_html_report_draws_the_example_organisations_pictures(run_cli, examp
     # the five root events of examples/org: one dot per account, day and credential, one failed
     counts = [int(n) for n in re.findall(r'<circle class="event[^"]*" [^>]*data-count="(\d+)"', page)]
     assert (len(counts), sum(counts), page.count('class="event failed"')) == (4, 5, 1)
-    assert page.count('<svg class="alert-chain"') == 5 and 'data-missing=""' in page
+    assert page.count('<svg class="alert-chain"') == 6 and 'data-missing=""' in page
     assert "2026-11-20 09:00 UTC" in page and "333333333333 (example-legacy)" in page

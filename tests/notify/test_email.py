@@ -64,11 +64,11 @@ def test_starttls_login_two_recipients_and_csv(run_cli, example: Path, smtp_star
     config = _config(tmp_path / "rootwatch.yaml", smtp_starttls.port, "starttls", certificate, attach_csv="true")
     code, _out, err = run_cli("benchmark", "run", "root", "--snapshot", str(example), "--output", "none", "--notify-config", str(config))
     assert code == 1, err
-    assert "rootwatch: notified mail: 10 items" in err
+    assert "rootwatch: notified mail: 12 items" in err
     assert smtp_starttls.logins == [(USER, "PLAIN")] or smtp_starttls.logins[0][0] == USER
     ((sender, recipients, mail),) = smtp_starttls.messages
     assert sender == "rootwatch@example.com" and recipients == ["secops@example.com", "cloud@example.com"]
-    assert mail["Subject"].startswith("rootwatch: 10 alarms in 3 accounts: root access key")
+    assert mail["Subject"].startswith("rootwatch: 12 alarms in 4 accounts: root access key")
     assert mail["To"] == "secops@example.com, cloud@example.com"
     assert mail["Auto-Submitted"] == "auto-generated"
     text, html, attachments = _parts(mail)
@@ -77,12 +77,12 @@ def test_starttls_login_two_recipients_and_csv(run_cli, example: Path, smtp_star
     parser = _Cells()
     parser.feed(html)
     rows = [r for r in parser.rows if r]
-    assert len(rows) == 10
+    assert len(rows) == 12
     assert ["ALARM", "333333333333 (example-legacy)", "Root user has no access keys"] == rows[0][:3]
     assert all(r[4] == "2026-11-20T09:00:00+00:00" for r in rows)
     assert "<script" not in html and "<style" not in html  # mail clients drop both: inline styles only
     table = list(csv.DictReader(io.StringIO(attachments["rootwatch-findings.csv"])))
-    assert len(table) == 10
+    assert len(table) == 12
     recent = next(r for r in table if r["control_id"] == "root_not_used_recently" and r["account_id"] == "333333333333")
     assert (recent["days_since_last_use"], recent["password_last_used"], recent["access_key_1_last_used"], recent["access_key_2_last_used"]) == (
         "1", "2026-11-19", "2026-11-18", "")
@@ -103,9 +103,9 @@ def test_implicit_tls_from_the_command_line_with_a_row_cap(run_cli, example: Pat
     text, html, attachments = _parts(mail)
     lines = [line for line in text.splitlines() if line.startswith(("ALARM", "OK", "SKIP", "ERROR", "INFO"))]
     assert len(lines) == 3
-    assert "... and 47 more (every item is in the attached CSV)" in text
-    assert "... and 47 more" in html
-    assert len(list(csv.DictReader(io.StringIO(attachments["rootwatch-findings.csv"])))) == 50
+    assert "... and 63 more (every item is in the attached CSV)" in text
+    assert "... and 63 more" in html
+    assert len(list(csv.DictReader(io.StringIO(attachments["rootwatch-findings.csv"])))) == 66
     assert PASSWORD not in err
 
 

@@ -40,11 +40,11 @@ def test_sns_publish_read_back_through_sqs(run_cli, example: Path, moto_url: str
     received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2)["Messages"]
     (message,) = received
     envelope = json.loads(message["Body"])
-    assert envelope["Subject"].startswith("rootwatch: 10 alarms in 3 accounts: root access key")
+    assert envelope["Subject"].startswith("rootwatch: 12 alarms in 4 accounts: root access key")
     assert len(envelope["Subject"]) < 100
     payload = json.loads(envelope["Message"])  # the sqs protocol gets the JSON payload
     assert payload["schema"] == "rootwatch.notification/1"
-    assert {item["account_name"] for item in payload["items"]} == {"example-legacy", "example-sandbox", "example-workloads"}
+    assert {item["account_name"] for item in payload["items"]} == {"example-acquired", "example-legacy", "example-sandbox", "example-workloads"}
 
 
 def test_sns_message_structure() -> None:

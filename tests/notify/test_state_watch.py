@@ -197,8 +197,8 @@ def test_watch_the_bundled_example(run_cli, example: Path, http_sink, tmp_path: 
     code, out, err = run_cli(*args)
     assert code == 1 and out == "", err
     (request,) = http_sink.received
-    assert request.json()["kind"] == "changes" and request.json()["counts"] == {"alarm": 10}
-    assert "rootwatch watch" in err and "run 1: 10 alarm, 0 error" in err
+    assert request.json()["kind"] == "changes" and request.json()["counts"] == {"alarm": 12}
+    assert "rootwatch watch" in err and "run 1: 12 alarm, 0 error" in err
     http_sink.received.clear()
     assert run_cli(*args)[0] == 1 and http_sink.received == []
 

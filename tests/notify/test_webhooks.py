@@ -21,13 +21,13 @@ def test_slack_payload(run_cli, example: Path, http_sink, monkeypatch) -> None:
     monkeypatch.setenv("SLACK_URL", http_sink.url + SECRET_PATH)
     code, out, err = _run_example(run_cli, example, "--notify", "slack:env:SLACK_URL")
     assert code == 1, err  # alarms, delivered
-    assert "rootwatch: notified slack:env:SLACK_URL: 10 items" in err
+    assert "rootwatch: notified slack:env:SLACK_URL: 12 items" in err
     (request,) = http_sink.received
     assert request.path == SECRET_PATH
     assert request.headers["Content-Type"].startswith("application/json")
     body = request.json()
     subject = body["blocks"][0]["text"]["text"]
-    assert subject.startswith("rootwatch: 10 alarms in 3 accounts: root access key")
+    assert subject.startswith("rootwatch: 12 alarms in 4 accounts: root access key")
     assert len(subject) <= 100
     assert body["text"].startswith(f"*{subject}*\n")
     sections = "\n".join(block["text"]["text"] for block in body["blocks"][1:])
@@ -52,9 +52,9 @@ def test_teams_adaptive_card(run_cli, example: Path, http_sink, monkeypatch) -> 
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     texts = [block["text"] for block in card["body"]]
-    assert texts[0].startswith("rootwatch: 10 alarms in 3 accounts")
+    assert texts[0].startswith("rootwatch: 12 alarms in 4 accounts")
     alarms = [block for block in card["body"] if block.get("color") == "Attention"]
-    assert len(alarms) == 10
+    assert len(alarms) == 12
 
 
 def test_json_webhook_schema_and_signature(run_cli, example: Path, http_sink, tmp_path: Path, monkeypatch) -> None:
@@ -158,7 +158,7 @@ def test_dry_run_sends_nothing_and_shows_no_secret(run_cli, example: Path, http_
     assert code == 1 and out == ""
     assert http_sink.received == []
     assert "rootwatch: dry run: would send to webhook:env:HOOK (json webhook " in err
-    assert "subject: rootwatch: 10 alarms in 3 accounts" in err
+    assert "subject: rootwatch: 12 alarms in 4 accounts" in err
     assert "attachment" not in err  # a webhook carries no files
     assert "very-secret-token" not in err
 

@@ -1,4 +1,4 @@
-"""Every analyst query runs on both engines and returns the same rows."""
+"""Every analyst query runs on every engine (DuckDB, Postgres, Spark) and returns the same rows."""
 
 from __future__ import annotations
 
@@ -70,6 +70,25 @@ def test_query_runs_alike_on_both_engines(name: str, mod, pg_dsn: str) -> None:
             drop_postgres_schema(con, schema)
     assert duck_result.columns == pg_result.columns
     assert duck_result.rows == pg_result.rows
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("name", QUERIES)
+def test_query_runs_alike_on_spark(name: str, mod, spark) -> None:
+    from rootwatch.cases import spark_engine_with_rows
+
+    duck = DuckDBEngine.from_connection(duckdb_with_rows(ROWS))
+    try:
+        duck_result = _run(duck, mod, name)
+    finally:
+        duck.close()
+    engine = spark_engine_with_rows(spark, ROWS)
+    try:
+        spark_result = _run(engine, mod, name)
+    finally:
+        engine.close()
+    assert spark_result.columns == duck_result.columns
+    assert spark_result.rows == duck_result.rows
 
 
 def test_inventory_tells_hardware_from_virtual_mfa(mod) -> None:

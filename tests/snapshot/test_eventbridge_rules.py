@@ -90,7 +90,7 @@ def capture(tmp_path: Path) -> Path:
     root = tmp_path / "capture"
     east = root / ACCOUNT / "us-east-1"
     dump(root / ACCOUNT / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
-    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1}})
+    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}})
     dump(east / "list-rules.json", {"Rules": [SPOKE]})
     dump(east / "list-targets-by-rule" / "spoke.json", SPOKE_TARGETS)
     hub_rule = {"Name": "to-queue", "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/hub/to-queue",
@@ -181,7 +181,7 @@ def test_rules_not_read_in_a_region_are_not_captured(capsys, capture: Path, tmp_
 def test_an_account_without_region_folders_is_not_captured(capsys, tmp_path: Path) -> None:
     root = tmp_path / "capture"
     dump(root / ACCOUNT / "list-virtual-mfa-devices.json", {"VirtualMFADevices": []})
-    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1}})
+    dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}})
     out = tmp_path / "s.duckdb"
     assert _build(capsys, root, out)[0] == 0
     con_info = query(out, "select account_id, region, source, message from rootwatch_snapshot_issues")
@@ -195,12 +195,15 @@ def test_the_example_organisation_shows_the_design(tmp_path: Path, repo: Path) -
     build_from_directory(repo / "examples" / "org", out)
     rows = query(out, """select account_id, event_bus_name, name, state, targets->>'$[0].Arn'
                          from aws_eventbridge_rule where event_pattern->>'$.detail.userIdentity.type[0]' = 'Root'
-                         order by 1, 2""")
+                         order by 1, 2, 3, 5""")
     assert rows == [
         ("222222222222", "default", "rootwatch-root-activity-spoke", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", HUB_BUS),
         (HUB, "default", "rootwatch-root-activity-spoke", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", HUB_BUS),
         (HUB, "rootwatch-root-activity", "rootwatch-root-activity-to-queue", "ENABLED",
          f"arn:aws:sqs:us-east-1:{HUB}:rootwatch-root-activity"),
+        # A standalone account's own rules, to SNS topics in us-east-1 and eu-west-1.
+        ("666666666666", "default", "root-activity-to-sns", "ENABLED", "arn:aws:sns:eu-west-1:666666666666:root-activity-eu"),
+        ("666666666666", "default", "root-activity-to-sns", "ENABLED", "arn:aws:sns:us-east-1:666666666666:root-activity"),
     ]
     # Captured in every region folder: the other accounts' rule lists are evidence, not gaps.
     assert query(out, "select count(*) from rootwatch_snapshot_issues") == [(0,)]

@@ -17,6 +17,7 @@ from helpers.snapshots import query
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "org"
 MANAGEMENT, CLEAN, KEYS, NO_MFA, REMOVED = "111111111111", "222222222222", "333333333333", "444444444444", "555555555555"
+STANDALONE = "666666666666"  # outside the organisation, watched by EventBridge rules of its own
 AS_OF = "2026-11-20T09:00:00Z"
 
 
@@ -43,14 +44,14 @@ def test_the_demo_command_builds_it(capsys, tmp_path: Path) -> None:
     out.write_text("an older build")
     code, stdout, stderr = run(capsys, "snapshot", "from-files", str(EXAMPLE), "-o", str(out), "--force")
     assert (code, stdout) == (0, "")
-    assert stderr == f"rootwatch: wrote {out}: 5 accounts, 48 rows, 6 CloudTrail log files, captured at 2026-11-20 09:00 UTC\n"
+    assert stderr == f"rootwatch: wrote {out}: 6 accounts, 57 rows, 6 CloudTrail log files, captured at 2026-11-20 09:00 UTC\n"
 
 
 def test_metadata(example: Path) -> None:
     assert query(example, "select captured_at::varchar, source from rootwatch_snapshot") == [("2026-11-20 09:00:00+00", "files")]
     assert query(example, "select account_id, regions::varchar from rootwatch_snapshot_accounts order by 1") == [
         (MANAGEMENT, '["eu-west-1", "us-east-1"]'), (CLEAN, '["us-east-1"]'), (KEYS, '["us-east-1"]'),
-        (NO_MFA, '["us-east-1"]'), (REMOVED, '["us-east-1"]')]
+        (NO_MFA, '["us-east-1"]'), (REMOVED, '["us-east-1"]'), (STANDALONE, '["eu-west-1", "us-east-1"]')]
     assert query(example, "select count(*) from rootwatch_snapshot_issues") == [(0,)]
 
 
@@ -63,7 +64,7 @@ def test_accounts_and_organization(example: Path) -> None:
     assert query(example, "select account_id, title, organization_id, organization_master_account_id from aws_account order by 1") == [
         (MANAGEMENT, "example-management", "o-a1b2c3d4e5", MANAGEMENT), (CLEAN, "example-workloads", "o-a1b2c3d4e5", MANAGEMENT),
         (KEYS, "example-legacy", "o-a1b2c3d4e5", MANAGEMENT), (NO_MFA, "example-sandbox", "o-a1b2c3d4e5", MANAGEMENT),
-        (REMOVED, "example-security", "o-a1b2c3d4e5", MANAGEMENT)]
+        (REMOVED, "example-security", "o-a1b2c3d4e5", MANAGEMENT), (STANDALONE, "example-acquired", None, None)]
     assert query(example, "select account_id, enabled_features::varchar from rootwatch_organizations_features") == [
         (MANAGEMENT, '["RootCredentialsManagement","RootSessions"]')]
     assert query(example, "select count(*) from aws_organizations_account where account_id = '111111111111'") == [(5,)]
@@ -81,6 +82,7 @@ def test_root_credentials_scenario(example: Path) -> None:
         (KEYS, True, "used", True, True, 1, True, True),  # a root access key, used recently
         (NO_MFA, True, "used", False, False, 0, False, True),  # no root MFA
         (REMOVED, False, "not_set", False, False, 0, False, False),  # root credentials removed centrally
+        (STANDALONE, True, "used", True, False, 0, True, True),
     ]
     # Only 333's root has a virtual MFA device; the other MFA-enabled roots use hardware.
     assert query(example, """select account_id, serial_number from aws_iam_virtual_mfa_device
@@ -92,12 +94,13 @@ def test_root_usage_chain_in_the_management_account(example: Path) -> None:
     assert query(example, """select account_id, region, is_logging, is_organization_trail from aws_cloudtrail_trail
                              order by account_id, region""") == [
         (MANAGEMENT, "eu-west-1", True, True), (MANAGEMENT, "us-east-1", True, True),
-        (CLEAN, "us-east-1", None, True), (KEYS, "us-east-1", None, True), (NO_MFA, "us-east-1", None, True), (REMOVED, "us-east-1", None, True)]
+        (CLEAN, "us-east-1", None, True), (KEYS, "us-east-1", None, True), (NO_MFA, "us-east-1", None, True), (REMOVED, "us-east-1", None, True),
+        (STANDALONE, "eu-west-1", True, False), (STANDALONE, "us-east-1", True, False)]
     assert query(example, "select log_group_name, metric_transformation_namespace, metric_transformation_name from aws_cloudwatch_log_metric_filter") == [
         ("aws-cloudtrail-logs-org", "CISBenchmark", "RootAccountUsageCount")]
     assert query(example, "select actions_enabled, alarm_actions::varchar from aws_cloudwatch_alarm") == [
         (True, '["arn:aws:sns:us-east-1:111111111111:root-activity-alerts"]')]
-    assert query(example, "select pending_confirmation, endpoint from aws_sns_topic_subscription order by 2") == [
+    assert query(example, "select pending_confirmation, endpoint from aws_sns_topic_subscription where account_id = '111111111111' order by 2") == [
         (True, "oncall@example.com"), (False, "security-team@example.com")]
 
 
@@ -136,6 +139,11 @@ def test_the_demo_benchmark_grades_without_errors(capsys, example: Path) -> None
     assert statuses[("root_no_access_keys", KEYS)] == "alarm" and statuses[("root_no_access_keys", CLEAN)] == "ok"
     assert statuses[("root_mfa_enabled", NO_MFA)] == "alarm"
     assert statuses[("root_usage_monitored", MANAGEMENT)] == "ok"
+    # Root activity alerted on: by the CIS chain everywhere in the organisation (and by the hub-and-spoke
+    # EventBridge monitor too in 222 and 555); the standalone account's EventBridge rule in eu-west-1
+    # targets a topic whose subscription is still pending.
+    assert {a: statuses[("root_activity_alerted", a)] for a in (MANAGEMENT, CLEAN, KEYS, NO_MFA, REMOVED, STANDALONE)} == {
+        MANAGEMENT: "ok", CLEAN: "ok", KEYS: "ok", NO_MFA: "ok", REMOVED: "ok", STANDALONE: "alarm"}
 
 
 ACTIVITY = ["query", "run", "root_activity", "--mod-location", str(REPO), "--output", "json", "--as-of", AS_OF]
@@ -262,7 +270,7 @@ def test_accounts_are_named_for_people(example: Path) -> None:
         engine.close()
     assert names == {
         MANAGEMENT: "example-management", CLEAN: "example-workloads", KEYS: "example-legacy",
-        NO_MFA: "example-sandbox", REMOVED: "example-security",
+        NO_MFA: "example-sandbox", REMOVED: "example-security", STANDALONE: "example-acquired",
     }
     assert display_account(KEYS, names) == "333333333333 (example-legacy)"
     assert display_account("999999999999", names) == "999999999999"

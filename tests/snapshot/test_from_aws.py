@@ -374,3 +374,88 @@ def test_no_account_read_writes_nothing(aws: str, tmp_path: Path, monkeypatch, c
     assert "aws profile badregion: sts:GetCallerIdentity: " in err
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+MEMBERS = ("210987654321", "310987654321", "410987654321")
+REGIONAL_CALLS = {"DescribeTrails", "DescribeMetricFilters", "DescribeAlarms", "ListSubscriptions", "ListEventBuses", "ListRules"}
+
+
+def _record_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(account id, operation) of every call the capture's readers make, in the order they were sent."""
+    from rootwatch.snapshot import from_aws_account
+
+    calls: list[tuple[str, str]] = []
+    made = from_aws_account.client
+
+    def recording(session: Any, service: str, region: str, settings: Any) -> Any:
+        found = made(session, service, region, settings)
+        key = session.get_credentials().access_key
+
+        def note(model: Any, **_: Any) -> None:
+            calls.append((key, model.name))
+
+        found.meta.events.register("before-call", note)
+        return found
+
+    monkeypatch.setattr(from_aws_account, "client", recording)
+    return calls
+
+
+def _all_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted; without the trail times moto's GetTrailStatus sets to "now"."""
+    con = _open(path)
+    try:
+        names = [n for (n,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_name NOT LIKE 'rootwatch_snapshot%'").fetchall()]
+        return {n: sorted(con.execute(f'SELECT COLUMNS(lambda c: NOT starts_with(c, \'latest_\')) FROM "{n}"').fetchall(), key=repr) for n in names}
+    finally:
+        con.close()
+
+
+def test_credential_reports_are_requested_first_and_fetched_last(aws: str, tmp_path: Path, monkeypatch) -> None:
+    """Every account's report is asked for before any region is read and fetched after all of them,
+    so AWS builds it meanwhile: moto answers the first GenerateCredentialReport with STARTED (a
+    fetch right away would have to wait), yet the capture asks for no wait at all."""
+    from rootwatch.snapshot.from_aws_account import AccountReader
+
+    for account in MEMBERS:
+        _monitored_account(aws, _session(aws, account), account)
+    waits: list[float] = []
+    monkeypatch.setattr(AccountReader, "_sleep", lambda self, seconds: waits.append(seconds))
+    calls = _record_calls(monkeypatch)
+    out = tmp_path / "three.duckdb"
+    accounts = [arg for account in MEMBERS for arg in ("--account-id", account)]
+    # One worker: the order of the steps is then the schedule's own, not a race between threads.
+    code = _cli("--endpoint-url", aws, "--role-name", "Audit", *accounts, "--region", "us-east-1", "--region", "eu-west-1", "--max-parallel", "1", "-o", str(out))
+    assert code == 0
+    operations = [operation for _, operation in calls]
+    regional = [i for i, operation in enumerate(operations) if operation in REGIONAL_CALLS]
+    generated = [i for i, operation in enumerate(operations) if operation == "GenerateCredentialReport"]
+    fetched = [i for i, operation in enumerate(operations) if operation == "GetCredentialReport"]
+    assert len({key for key, operation in calls if operation == "GenerateCredentialReport"}) == 3, "one per account"
+    assert len(generated) == len(fetched) == 3, operations
+    assert max(generated) < min(regional) and max(regional) < min(fetched), operations
+    assert waits == [], "the reports were built while the regions were read"
+    assert len(_all_rows(out)["aws_iam_credential_report"]) == 3 * 2  # alice and bob of each account
+    # A fresh account's first request is answered STARTED: fetched at once, it would need a wait.
+    iam = _session(aws, "510987654321").client("iam", endpoint_url=aws)
+    assert iam.generate_credential_report()["State"] == "STARTED"
+
+
+def test_parallel_steps_write_the_same_rows_as_one_worker(aws: str, tmp_path: Path) -> None:
+    """Regions of several accounts read at once by many workers give the rows one worker gives, and
+    a failing region is still an error issue of each account (exit 2)."""
+    for account in MEMBERS:
+        _monitored_account(aws, _session(aws, account), account)
+    accounts = [arg for account in MEMBERS for arg in ("--account-id", account)]
+    regions = ("--region", "us-east-1", "--region", "eu-west-1", "--region", "ap-south-1", "--region", "xx-fake-1")
+    serial, parallel = tmp_path / "serial.duckdb", tmp_path / "parallel.duckdb"
+    assert _cli("--endpoint-url", aws, "--role-name", "Audit", *accounts, *regions, "--max-parallel", "1", "-o", str(serial)) == 2
+    assert _cli("--endpoint-url", aws, "--role-name", "Audit", *accounts, *regions, "--max-parallel", "8", "-o", str(parallel)) == 2
+    assert _all_rows(serial) == _all_rows(parallel)
+    for path in (serial, parallel):
+        con = _open(path)
+        info = read_snapshot_info(con)
+        con.close()
+        assert sorted(a.account_id for a in info.accounts) == sorted(MEMBERS)
+        failed = {(i.account_id, i.source) for i in info.issues if i.kind == "error" and i.region == "xx-fake-1"}
+        assert {(a, "cloudtrail:DescribeTrails") for a in MEMBERS} <= failed

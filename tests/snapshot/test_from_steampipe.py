@@ -16,7 +16,6 @@ import pytest
 
 from rootwatch.cli.main import main
 from rootwatch.schema.tables import ColumnType, load_tables
-from rootwatch.snapshot import from_steampipe
 from rootwatch.snapshot.metadata import read_snapshot_info
 from helpers.snapshots import grade_root
 
@@ -287,10 +286,9 @@ def test_several_connections_and_an_aggregator(schemas, pg_dsn: str, tmp_path: P
     }
 
 
-def test_default_search_path_and_small_fetches(schemas, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_search_path(schemas, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
-    monkeypatch.setattr(from_steampipe, "FETCH_ROWS", 3)  # many round trips of the server-side cursor
     schema = _schema(schemas, ROWS_A)
     params = psycopg.conninfo.conninfo_to_dict(pg_dsn)
     params["options"] = f"-c search_path={schema}"
@@ -598,3 +596,35 @@ def test_rootwatch_only_column_is_left_null_and_graded_as_not_captured(schemas, 
     finally:
         snapshot.close()
         live.close()
+
+
+def test_awkward_values_arrive_exactly_with_their_types(schemas, pg_dsn: str, tmp_path: Path) -> None:
+    """Rows travel as CSV (COPY ... TO STDOUT): separators, quotes, newlines, an empty string next to
+    NULL, non-ASCII text, JSON strings holding quotes, timestamps with other offsets and fractions,
+    doubles needing every digit and large integers must all come back as the same typed values."""
+    rows = json.loads(json.dumps(ROWS_A))
+    report = rows["aws_iam_credential_report"][1]
+    report.update(user_name='dev,"quoted"\nnext line', password_status="", password_last_used="2026-11-01T08:00:00.123456+05:30")
+    rows["aws_iam_credential_report"][2]["password_status"] = None
+    alarm = rows["aws_cloudwatch_alarm"][0]
+    alarm.update(name="ålarm ☃ \\N", threshold=0.1 + 0.2, period=2**62, alarm_actions=['a "quoted", \\ action\nx'])
+    schema = _schema(schemas, rows)
+    out = tmp_path / "awkward.duckdb"
+    assert _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out)) == 0
+    connection, _ = schemas
+    for table in ("aws_iam_credential_report", "aws_cloudwatch_alarm"):
+        assert _duck_rows(out, table) == _pg_rows(connection, schema, table), table
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("SELECT threshold, period, alarm_actions->>'$[0]' FROM aws_cloudwatch_alarm WHERE name LIKE 'ålarm%'").fetchone() == (
+            0.1 + 0.2,
+            2**62,
+            'a "quoted", \\ action\nx',
+        )
+        statuses = con.execute("SELECT user_name, password_status FROM aws_iam_credential_report WHERE user_name <> '<root_account>' ORDER BY user_name").fetchall()
+        assert statuses[0] == ('dev,"quoted"\nnext line', "") and statuses[1][1] is None
+        assert con.execute("SELECT password_last_used FROM aws_iam_credential_report WHERE user_name LIKE 'dev,%'").fetchone() == (
+            datetime(2026, 11, 1, 2, 30, 0, 123456, tzinfo=timezone.utc),
+        )
+    finally:
+        con.close()

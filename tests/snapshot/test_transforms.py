@@ -132,14 +132,15 @@ def test_response_content_as_cli_base64_or_boto3_bytes() -> None:
 def test_account_summary_snake_case_and_booleans() -> None:
     row = t.account_summary_row(
         {"SummaryMap": {"AccountMFAEnabled": 0, "AccountPasswordPresent": 1, "AccountAccessKeysPresent": 2,
-                        "MFADevicesInUse": 3, "SomeFutureKey": 9}},
+                        "AccountSigningCertificatesPresent": 0, "MFADevicesInUse": 3, "SomeFutureKey": 9}},
         origin=ORIGIN,
     )
     assert row["account_mfa_enabled"] is False and row["account_password_present"] is True
     assert row["account_access_keys_present"] == 2 and row["mfa_devices_in_use"] == 3
     assert "some_future_key" not in row and row["region"] == "global"
     with pytest.raises(t.TransformError, match="SummaryMap.AccountMFAEnabled: expected an integer"):
-        t.account_summary_row({"SummaryMap": {"AccountMFAEnabled": "1"}}, origin=ORIGIN)
+        t.account_summary_row({"SummaryMap": {"AccountMFAEnabled": "1", "AccountAccessKeysPresent": 0,
+                                              "AccountSigningCertificatesPresent": 0}}, origin=ORIGIN)
 
 
 def test_virtual_mfa_devices() -> None:

@@ -91,3 +91,59 @@ def test_failed_report_and_summary(tmp_path: Path, capsys, control: str, status:
     graded = _graded(_snapshot(tmp_path / "s.duckdb", issues, iam_of_failed=False), control, capsys)
     assert graded[FINE][0] == "ok"
     assert graded[FAILED][0] == status and graded[FAILED][1].startswith(reason_start), graded[FAILED]
+
+
+def test_a_table_missed_in_some_regions_is_told_apart_from_one_missed_everywhere() -> None:
+    info = SnapshotInfo(CAPTURED, "test", "0", CAPTURED, issues=(
+        SnapshotIssue(NOT_CAPTURED, "no list-rules.json", FAILED, "eu-west-1", "aws_eventbridge_rule"),
+        SnapshotIssue(NOT_CAPTURED, "no list-rules.json", FAILED, "ap-south-1", "aws_eventbridge_rule"),
+        SnapshotIssue(NOT_CAPTURED, "no region folder", FINE, None, "aws_eventbridge_rule"),
+        SnapshotIssue(NOT_CAPTURED, "bad file", FINE, "eu-west-1", "aws_eventbridge_rule"),
+    ))
+    assert info.uncaptured_tables() == {FAILED: frozenset({"aws_eventbridge_rule"}), FINE: frozenset({"aws_eventbridge_rule"})}
+    # FINE missed the table for the whole account, so it has no per-region entry.
+    assert info.uncaptured_regions() == {FAILED: {"aws_eventbridge_rule": frozenset({"eu-west-1", "ap-south-1"})}}
+
+
+def _eventbridge_snapshot(path: Path, uncaptured_region: str) -> Path:
+    """FAILED and FINE: a multi-region trail listed in us-east-1 and eu-west-1 and no CIS chain; a root
+    rule to a confirmed topic in us-east-1 only. FAILED's rules of ``uncaptured_region`` were not read."""
+    with SnapshotWriter(path, source="test", captured_at=CAPTURED) as writer:
+        for account in (FAILED, FINE):
+            writer.add_rows("aws_account", [{"account_id": account, "partition": "aws", "region": "global"}])
+            writer.add_rows("aws_cloudtrail_trail", [{
+                "account_id": account, "partition": "aws", "region": region, "name": "main", "home_region": "us-east-1",
+                "arn": f"arn:aws:cloudtrail:us-east-1:{account}:trail/main", "is_multi_region_trail": True,
+                "is_logging": True, "is_organization_trail": False,
+                "event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+            } for region in ("us-east-1", "eu-west-1")])
+            topic = f"arn:aws:sns:us-east-1:{account}:root-alerts"
+            writer.add_rows("aws_eventbridge_rule", [{
+                "account_id": account, "partition": "aws", "region": "us-east-1", "name": "root-activity",
+                "arn": f"arn:aws:events:us-east-1:{account}:rule/root-activity", "event_bus_name": "default",
+                "state": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                "event_pattern": {"detail": {"userIdentity": {"type": ["Root"]}}}, "targets": [{"Id": "t", "Arn": topic}],
+            }])
+            writer.add_rows("aws_sns_topic_subscription", [{
+                "account_id": account, "partition": "aws", "region": "us-east-1", "topic_arn": topic,
+                "subscription_arn": f"{topic}:0c1d", "protocol": "email", "endpoint": "a@example.com", "pending_confirmation": False,
+            }])
+        writer.add_issue(SnapshotIssue(NOT_CAPTURED, "no list-rules.json", FAILED, uncaptured_region, "aws_eventbridge_rule"))
+    return path
+
+
+def test_rules_not_captured_in_the_region_a_verdict_rests_on_make_it_skip(tmp_path: Path, capsys) -> None:
+    graded = _graded(_eventbridge_snapshot(tmp_path / "s.duckdb", "eu-west-1"), "root_activity_alerted", capsys)
+    # Both lack a rule in eu-west-1, where the trail logs: FINE's rules there were read (an alarm),
+    # FAILED's were not (no evidence either way).
+    assert graded[FINE][0] == "alarm" and "no EventBridge rule for root activity in eu-west-1" in graded[FINE][1]
+    assert graded[FAILED] == ("skip", (
+        f"Not assessed: the snapshot did not capture aws_eventbridge_rule in eu-west-1 for account {FAILED}, so "
+        "root_activity_alerted cannot grade it; rebuild the snapshot with that evidence "
+        "(rootwatch snapshot from-aws, or from-files with the account's AWS CLI outputs)."))
+
+
+def test_rules_not_captured_in_a_region_the_verdict_does_not_rest_on_leave_it(tmp_path: Path, capsys) -> None:
+    graded = _graded(_eventbridge_snapshot(tmp_path / "s.duckdb", "ap-south-1"), "root_activity_alerted", capsys)
+    assert graded[FAILED] == (graded[FINE][0], graded[FINE][1].replace(FINE, FAILED))
+    assert graded[FAILED][0] == "alarm" and "no EventBridge rule for root activity in eu-west-1" in graded[FAILED][1]

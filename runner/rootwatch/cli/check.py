@@ -22,19 +22,20 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 def check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rootwatch import api
+    from rootwatch.checks import check_mod_at
     from rootwatch.exitcodes import ExitCode
     from rootwatch.wording import plural
 
-    location = Path(args.mod_location) if args.mod_location else None
-    problems = api.check_mod(location)
+    # What api.check_mod runs, without rootwatch.api: the mod is loaded once, no engine code imported.
+    problems, loaded = check_mod_at(Path(args.mod_location) if args.mod_location else None)
     if problems:
         for problem in problems:
             sys.stdout.write(f"{problem}\n")
         count = len(problems)
         sys.stderr.write(f"rootwatch check: {count} problem{'s' if count != 1 else ''}\n")
         return int(ExitCode.USAGE)
-    mod = api.load_mod(location)
+    assert loaded is not None  # None only with a problem
+    mod = loaded.mod
     nested = len(mod.all_benchmarks()) - len(mod.benchmarks)
     sections = f" (and {plural(nested, 'nested benchmark')}, such as CIS sections)" if nested else ""
     relations = f"{plural(len(mod.relations), 'shared relation')}, " if mod.relations else ""

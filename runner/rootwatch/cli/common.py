@@ -100,6 +100,9 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
         snapshot, database = duckdb_path(database), None
         if not snapshot:
             raise UsageError("--database duckdb: names no file", hint="for example --database duckdb:///path/to/org.duckdb")
+    spark = getattr(args, "spark", None)
+    if spark is not None or getattr(args, "cloudtrail", None) or getattr(args, "spark_conf", None):
+        return _spark_source(args, snapshot, database)
     if snapshot:
         if args.search_path:
             raise UsageError("--search-path applies to a live --database only, not to a snapshot")
@@ -111,6 +114,36 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
     raise UsageError(
         "no data source: pass --snapshot PATH (a DuckDB snapshot) or --database [DSN] (a live Steampipe endpoint)",
         hint="the README's first command builds the example snapshot build/example.duckdb",
+    )
+
+
+def _spark_source(args: argparse.Namespace, snapshot: str | None, database: str | None) -> DataSource:
+    """``--spark`` with a snapshot (a DuckDB file or a Parquet export folder), ``--spark-conf`` and
+    ``--cloudtrail``."""
+    from rootwatch.engines.base import CloudTrailInput, DataSource
+    from rootwatch.engines.spark_session import parse_target
+
+    if args.spark is None:
+        option = "--cloudtrail" if args.cloudtrail else "--spark-conf"
+        raise UsageError(f"{option} needs --spark", hint="for example --spark local[*]")
+    target = parse_target(args.spark, args.spark_conf)
+    if database is not None or args.search_path:
+        raise UsageError("--spark reads a snapshot, not --database or --search-path")
+    if not snapshot:
+        raise UsageError(
+            "--spark needs --snapshot: a DuckDB snapshot file or a Parquet export folder",
+            hint="write an export with 'rootwatch snapshot export DIR --format parquet --snapshot FILE'",
+        )
+    if args.cloudtrail_days < 1:
+        raise UsageError("--cloudtrail-days must be a positive number of days")
+    cloudtrail = None
+    if args.cloudtrail:
+        cloudtrail = CloudTrailInput(args.cloudtrail, args.cloudtrail_days, parse_as_of(getattr(args, "as_of", None)))
+    return DataSource(
+        snapshot=Path(snapshot),
+        query_timeout=args.query_timeout,
+        spark=target,
+        cloudtrail=cloudtrail,
     )
 
 

@@ -30,7 +30,10 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser():  # noqa: ANN201 - argparse parser
+def build_parser(argv: Sequence[str] | None = None):  # noqa: ANN201 - argparse parser
+    """The command line's parser. Given ``argv``, only the command it names is registered (each
+    command's module, and what its help text needs, is imported only when used); without one, or
+    when it names no command (``--help``, a typo), every command is."""
     from rootwatch import __version__
     from rootwatch.cli.parser import Parser
     from rootwatch.output import printable_formats
@@ -46,9 +49,20 @@ def build_parser():  # noqa: ANN201 - argparse parser
     parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     formats = printable_formats()
-    for module in COMMAND_MODULES:
+    named = _command_module(argv)
+    for module in (named,) if named else COMMAND_MODULES:
         importlib.import_module(module).register(commands, formats)
     return parser
+
+
+def _command_module(argv: Sequence[str] | None) -> str | None:
+    """The module of the command ``argv`` names (the top-level options take no value, so the
+    command is the first word not starting with a dash), or None."""
+    if argv is None:
+        return None
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    module = f"rootwatch.cli.{word}"
+    return module if module in COMMAND_MODULES else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +75,9 @@ def _main(argv: Sequence[str] | None) -> int:
     from rootwatch.errors import RootwatchError
     from rootwatch.exitcodes import ExitCode
 
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         with _terminate_as_interrupt():

@@ -54,6 +54,32 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="Postgres search path: the Steampipe connection(s) or aggregator to read, e.g. aws_all",
     )
     group.add_argument(
+        "--spark",
+        metavar="MASTER",
+        help="run on Apache Spark: local[*] or local[N] (embedded), or sc://HOST:PORT (Spark Connect); "
+        "--snapshot is then a DuckDB file or a Parquet export folder (needs rootwatch[spark])",
+    )
+    group.add_argument(
+        "--spark-conf",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a Spark setting (repeatable), e.g. spark.driver.memory=4g",
+    )
+    group.add_argument(
+        "--cloudtrail",
+        metavar="LOCATION",
+        help="with --spark: read CloudTrail log files where they lie (s3://bucket/AWSLogs/ or a local folder) "
+        "instead of the snapshot's trail events",
+    )
+    group.add_argument(
+        "--cloudtrail-days",
+        metavar="N",
+        type=int,
+        default=90,
+        help="with --cloudtrail: the days of logs read, up to the as-of instant (default: 90)",
+    )
+    group.add_argument(
         "--query-timeout",
         metavar="SECONDS",
         type=float,

@@ -42,6 +42,9 @@ def snapshot_info(args: argparse.Namespace) -> int:
         info = engine.snapshot_info()
         if info is None:
             raise InputError(f"{args.snapshot} is a DuckDB file without rootwatch snapshot metadata")
+        if engine.capture_time_missing:
+            raise InputError(f"{args.snapshot} {engine.capture_time_missing}: it was damaged or edited",
+                             hint="rebuild it; to grade it anyway, pass --as-of to benchmark run")
         available = engine.available_tables()
         names = account_names(engine, info.captured_at)
         counts = {

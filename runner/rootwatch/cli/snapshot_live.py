@@ -161,7 +161,7 @@ def _register_from_aws(commands: argparse._SubParsersAction) -> None:
     reading = parser.add_argument_group("reading")
     reading.add_argument("--region", metavar="NAME", action="append", default=[], help="region to read, e.g. us-east-1 (repeatable; default: every enabled region of each account)")
     add_endpoint_option(reading)
-    reading.add_argument("--max-parallel", metavar="N", type=int, default=4, help="accounts read at once (default: 4)")
+    reading.add_argument("--max-parallel", metavar="N", type=int, default=8, help="worker threads reading at once, across accounts and regions (default: 8)")
     add_report_options(reading)
     _add_output(parser)
     parser.set_defaults(handler=from_aws)

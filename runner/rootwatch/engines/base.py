@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 if TYPE_CHECKING:
+    from rootwatch.engines.spark_session import SparkTarget
     from rootwatch.snapshot.metadata import SnapshotInfo
 
-EngineKind = Literal["duckdb", "postgres"]
+EngineKind = Literal["duckdb", "postgres", "spark"]
 
 
 class QueryFailed(Exception):
@@ -30,16 +31,31 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class CloudTrailInput:
+    """``--cloudtrail``: CloudTrail log files read where they lie (Spark only), ``days`` days up to
+    the as-of instant."""
+
+    location: str
+    days: int = 90
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DataSource:
-    """Where controls read from: exactly one of a snapshot file or a database DSN."""
+    """Where controls read from: exactly one of a snapshot file or a database DSN; with ``spark``,
+    the snapshot (a DuckDB file or a Parquet export folder) is read by Spark."""
 
     snapshot: Path | None = None
     database: str | None = None
     search_path: str | None = None
     query_timeout: float = 300.0
+    spark: SparkTarget | None = None
+    cloudtrail: CloudTrailInput | None = None
 
     @property
     def kind(self) -> EngineKind:
+        if self.spark is not None:
+            return "spark"
         return "postgres" if self.database is not None else "duckdb"
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rootwatch.engines.base import EngineKind, QueryFailed, QueryResult
 from rootwatch.errors import ConnectionFailed
+from rootwatch.snapshot.metadata import FORMAT_VERSION
 
 if TYPE_CHECKING:
     import duckdb
@@ -42,6 +46,9 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self._info: SnapshotInfo | None = None
         self._info_read = False
+        self.capture_time_missing: str | None = None
+        """Why this database has no capture time to grade as of (None when it has one)."""
+        self._fallback_said = False
         self._interrupted = False
 
     @classmethod
@@ -54,8 +61,25 @@ class DuckDBEngine:
             )
         from rootwatch.engines.duckdb_config import connect_snapshot
 
-        connection = connect_snapshot(path)
-        return cls(connection, f"snapshot {path}", query_timeout=query_timeout)
+        connection = connect_snapshot(path)  # header checked, no network, no other file
+        engine = cls(connection, f"snapshot {path}", query_timeout=query_timeout)
+        try:
+            _require_whole_file(connection, path)
+            info = engine.snapshot_info()  # read now: a damaged file fails here, not as exit 4 later
+        except duckdb.Error as exc:
+            engine.close()
+            raise _damaged(path, _first_line(exc)) from None
+        except ConnectionFailed:
+            engine.close()
+            raise
+        if info is not None and info.format_version > FORMAT_VERSION:
+            engine.close()
+            raise ConnectionFailed(
+                f"snapshot {path} has format version {info.format_version}; this rootwatch reads format version "
+                f"{FORMAT_VERSION} and older: it was written by a newer rootwatch ({info.tool_version})",
+                hint="upgrade rootwatch to read it, or rebuild the snapshot with this version",
+            )
+        return engine
 
     @classmethod
     def from_connection(
@@ -72,14 +96,28 @@ class DuckDBEngine:
         if not self._info_read:
             from rootwatch.snapshot.metadata import read_snapshot_info
 
-            self._info = read_snapshot_info(self._cursor())
+            info = read_snapshot_info(self._cursor())
+            if info is None:
+                self.capture_time_missing = "has no rootwatch metadata (no rootwatch_snapshot table)"
+            elif info.captured_at is None:
+                # Its issues (what was not captured) still count: only the instant is unknown.
+                self.capture_time_missing = "has no capture time (rootwatch_snapshot.captured_at is NULL)"
+                info = replace(info, captured_at=datetime.now(timezone.utc))
+            self._info = info
             self._info_read = True
         return self._info
 
     def default_as_of(self) -> datetime:
+        """The capture time; without one, now, said once on stderr: an age graded against the wall
+        clock changes from run to run, which the reader of the results must know."""
         info = self.snapshot_info()
-        if info is not None:
+        if self.capture_time_missing is None and info is not None:
             return info.captured_at
+        if not self._fallback_said:
+            self._fallback_said = True
+            sys.stderr.write(f"rootwatch: warning: {self._description} {self.capture_time_missing}: grading as of "
+                             "now (the wall clock), so ages and freshness change from run to run; pass --as-of "
+                             "to grade as of the capture\n")
         return datetime.now(timezone.utc)
 
     def available_tables(self) -> frozenset[str]:
@@ -149,6 +187,29 @@ def _decode_json(rows: list[tuple[Any, ...]], json_columns: list[int]) -> list[t
                 values[index] = json.loads(values[index])
         decoded.append(tuple(values))
     return decoded
+
+
+_HEADER_BYTES = 3 * 4096
+"""A DuckDB file starts with its main header and two database headers of 4 KiB each, then blocks."""
+
+
+def _require_whole_file(connection: Any, path: Path) -> None:
+    """ConnectionFailed when ``path`` is shorter than the blocks DuckDB's header says it holds (a
+    truncated copy or download): DuckDB opens it and fails only on the first query that reads a
+    missing block, with an I/O error that looked like a rootwatch bug."""
+    row = connection.execute("SELECT block_size, total_blocks FROM pragma_database_size() LIMIT 1").fetchone()
+    if row is None:
+        return
+    block_size, total_blocks = row
+    expected = _HEADER_BYTES + int(block_size) * int(total_blocks)
+    actual = os.path.getsize(path)
+    if actual < expected:
+        raise _damaged(path, f"{actual} bytes where its header says {expected}; it was cut short")
+
+
+def _damaged(path: Path, detail: str) -> ConnectionFailed:
+    return ConnectionFailed(f"snapshot {path} is damaged: {detail}",
+                            hint="rebuild it, or copy it again from where it was made")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,9 +23,17 @@ def _open_postgres(source: DataSource) -> Engine:
     )
 
 
+def _open_spark(source: DataSource) -> Engine:
+    from rootwatch.engines.spark_engine import SparkEngine
+
+    assert source.spark is not None and source.snapshot is not None
+    return SparkEngine.open(source.spark, source.snapshot, query_timeout=source.query_timeout, cloudtrail=source.cloudtrail)
+
+
 ENGINES: dict[EngineKind, Callable[[DataSource], Engine]] = {
     "duckdb": _open_duckdb,
     "postgres": _open_postgres,
+    "spark": _open_spark,
 }
 
 

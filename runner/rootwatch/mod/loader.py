@@ -232,6 +232,7 @@ def _load_control(stem: str, sql_path: Path, meta_path: Path, problems: list[Pro
         sql=sql,
         optional_evidence=_table_list(meta, "optional_evidence", meta_path, problems),
         alarms_stand_without=_table_list(meta, "alarms_stand_without", meta_path, problems),
+        passes_stand_without=_table_list(meta, "passes_stand_without", meta_path, problems),
         headline=text_of(meta, "headline"),
     )
 
@@ -258,7 +259,8 @@ def _control_without_metadata(stem: str, sql_path: Path, meta_path: Path, sql: s
 
 def _table_list(meta: Mapping, key: str, meta_path: Path, problems: list[Problem]) -> frozenset[str]:
     """A list of table names under ``key``: ``optional_evidence`` (tables the control grades
-    without; its SQL says what is missing) or ``alarms_stand_without`` (see Control)."""
+    without; its SQL says what is missing), ``alarms_stand_without`` or ``passes_stand_without``
+    (see Control)."""
     value = meta.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         return frozenset()  # absent, or its shape already reported by the schema

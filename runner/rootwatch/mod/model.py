@@ -59,6 +59,12 @@ class Control:
     its YAML): where a snapshot did not capture one, an ``alarm`` the control gave without it still
     stands (no virtual MFA device list cannot turn "no MFA at all" into hardware MFA), while its
     other verdicts are ``skip``."""
+    passes_stand_without: frozenset[str] = frozenset()
+    """Required tables whose rows can only turn a verdict into a pass (``passes_stand_without`` in
+    its YAML): where a snapshot did not capture one, an ``ok`` the control gave without it still
+    stands (more EventBridge rules cannot undo a pass); another verdict is ``skip``, unless the
+    table was missed only in some regions of the account and the row's ``region`` dimension names
+    a region that was captured (the verdict rests on that region's rows alone)."""
     relations: tuple[SqlSource, ...] = field(default=(), repr=False)
     """The mod's shared relations, which the SQL may read by name."""
 

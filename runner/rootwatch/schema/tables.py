@@ -114,10 +114,11 @@ _CONNECTION_COLUMNS = (
 @cache
 def load_tables() -> dict[str, Table]:
     """Every table definition, keyed by name (parsed once per process)."""
-    import yaml
+    from rootwatch.yamlio import load_yaml_text
 
+    # Through yamlio's cache of parsed documents: a run that finds it there imports no PyYAML.
     text = resources.files("rootwatch.schema").joinpath("steampipe_tables.yaml").read_text("utf-8")
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw = load_yaml_text(text, None)
     tables: dict[str, Table] = {}
     for name, spec in raw.items():
         own = tuple(Column(col, ColumnType(typ)) for col, typ in spec["columns"].items())

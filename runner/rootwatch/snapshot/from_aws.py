@@ -10,8 +10,12 @@ Accounts come from, in this order of precedence:
 * ``profiles``: one account per named profile;
 * otherwise the default credential chain (one account).
 
-Accounts are read in parallel worker threads (AWS calls only); rows are written by the calling
-thread as each account completes. An account whose credentials or role fail, and every API call
+One pool of worker threads (AWS calls only) reads every account and region (see ``_Schedule``):
+an account is opened first (identity, its credential report requested, account-level sources,
+its regions), its regions are read as separate steps, and its credential report is fetched last,
+so that AWS builds the reports while regions are read. Every account has one boto3 session; all
+sessions share one botocore data loader, so service models are parsed once per process. Rows are
+written by the calling thread as each account completes. An account whose credentials or role fail, and every API call
 that fails, is recorded in the snapshot as an ``error`` issue with the AWS error code and message;
 the rest is read and written. A suspended account of the organization is recorded as skipped.
 When no account at all could be read, nothing is written: the capture fails (exit 3) with every
@@ -26,6 +30,7 @@ without waiting for a worker stuck in a read.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import re
@@ -75,7 +80,8 @@ class AwsCaptureOptions:
     endpoint_url: str | None = None
     """One endpoint for every service (a test server); None: AWS (or $AWS_ENDPOINT_URL)."""
     external_id: str | None = None
-    max_parallel: int = 4
+    max_parallel: int = 8
+    """Worker threads of the one pool that reads every account and region."""
     backoff: Backoff = Backoff()
     overwrite: bool = False
     progress: Callable[[int, int, str], None] | None = None
@@ -119,37 +125,142 @@ def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
 
 
 def _read_all(targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> Iterator[AccountCapture]:
-    """Each target's capture, as it completes, read by up to ``max_parallel`` daemon threads.
+    """Each target's capture, as it completes, read by one pool of ``max_parallel`` daemon threads.
 
     The calling thread only waits on a queue, so Ctrl-C reaches it at once; the caller sets
     ``settings.stop`` when it stops iterating. A worker's unexpected exception is re-raised here.
     """
-    pending: queue.SimpleQueue[_Target] = queue.SimpleQueue()
-    for target in targets:
-        pending.put(target)
-    done: queue.SimpleQueue[AccountCapture | BaseException] = queue.SimpleQueue()
+    count = max(1, min(max_parallel, len(targets) * WORK_PER_ACCOUNT))
+    schedule = _Schedule(targets, settings, tick, count)
+    workers = [
+        # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
+        threading.Thread(target=schedule.work, name=f"rootwatch-aws-{number}", daemon=True)
+        for number in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in targets:
+            result = schedule.done.get()
+            if isinstance(result, BaseException):
+                raise result
+            yield result
+    finally:
+        schedule.close(len(workers))
 
-    def work() -> None:
-        while not settings.stop.is_set():
-            try:
-                target = pending.get_nowait()
-            except queue.Empty:
+
+WORK_PER_ACCOUNT = 32
+"""Upper bound of the steps of one account that can run at once (its regions): with few accounts,
+``max_parallel`` is still worth that many threads."""
+
+ACCOUNTS_IN_FLIGHT = 32
+"""Accounts open at once (at least; twice the workers when there are more): every one of them has
+its credential report requested before any region is read, and fetched after its regions, so the
+reports are built while regions are read. Bounded so that an organization of thousands is not
+opened at once: an assumed role's credentials last an hour, and each open account holds a session."""
+
+_OPEN, _REGION, _REPORT, _QUIT = range(4)
+"""Step kinds, in the order the workers prefer them: open accounts (asking for their credential
+report), read regions, fetch the reports last so that AWS builds them in the meantime."""
+
+
+class _Schedule:
+    """The steps of every account on one priority queue, run by a pool of worker threads.
+
+    An account is opened (``AccountReader.open``: identity, credential report request, account-level
+    sources, regions), its regions become steps of their own, and its credential report is fetched
+    after them; when its last step ends the account's capture is put on ``done``. At most
+    ``ACCOUNTS_IN_FLIGHT`` accounts are open at once; the next is opened as
+    one completes.
+    """
+
+    def __init__(self, targets: list[_Target], settings: ReadSettings, tick: Tick, workers: int) -> None:
+        self._targets = targets
+        self._in_flight = max(ACCOUNTS_IN_FLIGHT, 2 * workers)
+        self._settings = settings
+        self._tick = tick
+        self._steps: queue.PriorityQueue[tuple[int, int, int, Callable[[], None] | None]] = queue.PriorityQueue()
+        self._sequence = itertools.count()
+        self._lock = threading.Lock()
+        self._outstanding: dict[int, int] = {}
+        self._readers: dict[int, AccountReader] = {}
+        self._next_target = 0
+        self.done: queue.SimpleQueue[AccountCapture | BaseException] = queue.SimpleQueue()
+
+    def work(self) -> None:
+        """A worker thread: run steps until told to quit or the capture is abandoned."""
+        self._open_more()
+        while True:
+            _kind, _account, _seq, step = self._steps.get()
+            if step is None or self._settings.stop.is_set():
                 return
             try:
-                done.put(_read(target, settings, tick))
+                step()
             except CaptureStopped:
                 return  # abandoned: nobody waits for this result
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, which raises it
-                done.put(exc)
+                self.done.put(exc)
+                return
 
-    for number in range(min(max_parallel, len(targets))):
-        # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
-        threading.Thread(target=work, name=f"rootwatch-aws-{number}", daemon=True).start()
-    for _ in targets:
-        result = done.get()
-        if isinstance(result, BaseException):
-            raise result
-        yield result
+    def close(self, workers: int) -> None:
+        """Wake every idle worker so it ends (a busy one ends at its next call: ``stop`` is set)."""
+        self._settings.stop.set()
+        for _ in range(workers):
+            self._put(_QUIT, len(self._targets), None)
+
+    def _put(self, kind: int, account: int, step: Callable[[], None] | None) -> None:
+        self._steps.put((kind, account, next(self._sequence), step))
+
+    def _open_more(self) -> None:
+        """Queue the opening of further accounts, up to the in-flight limit."""
+        with self._lock:
+            while self._next_target < len(self._targets) and len(self._outstanding) < self._in_flight:
+                index = self._next_target
+                self._next_target += 1
+                self._outstanding[index] = 1
+                self._put(_OPEN, index, lambda index=index: self._open(index))
+
+    def _open(self, index: int) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        target = self._targets[index]
+        capture = AccountCapture(target.account_id, target.label)
+        if self._settings.stop.is_set():
+            raise CaptureStopped()
+        try:
+            session = target.open_session()
+        except (ClientError, BotoCoreError) as exc:  # a failed AssumeRole is recorded, not fatal
+            code, message = aws_error(exc)
+            capture.issues.append(SnapshotIssue("error", f"{code}: {message}", target.account_id, None, f"{target.source}: sts:AssumeRole"))
+            self._tick.step(target.label)
+            self._finish(index, capture)
+            return
+        reader = AccountReader(session, capture, self._settings, self._tick, target.source)
+        regions = reader.open()
+        if regions is None:
+            self._finish(index, reader.finish())
+            return
+        with self._lock:
+            self._readers[index] = reader
+            self._outstanding[index] = len(regions) + 1
+        for region in regions:
+            self._put(_REGION, index, lambda region=region: self._step(index, lambda: reader.read_region(region)))
+        self._put(_REPORT, index, lambda: self._step(index, reader.collect_report))
+
+    def _step(self, index: int, action: Callable[[], None]) -> None:
+        action()
+        with self._lock:
+            self._outstanding[index] -= 1
+            last = self._outstanding[index] == 0
+            reader = self._readers.pop(index) if last else None
+        if reader is not None:
+            self._finish(index, reader.finish())
+
+    def _finish(self, index: int, capture: AccountCapture) -> None:
+        with self._lock:
+            self._outstanding.pop(index, None)
+        self.done.put(capture)
+        self._open_more()
 
 
 def _nothing_read(targets: list[_Target], failures: list[SnapshotIssue]) -> ConnectionFailed:
@@ -207,13 +318,61 @@ def _check_endpoint(url: str, name: str) -> None:
         raise UsageError(f"{name} {url!r} is not an http:// or https:// URL with a host", hint="for example http://127.0.0.1:5000")
 
 
+_shared_lock = threading.Lock()
+_shared: dict[str, Any] = {}
+
+
+def _botocore_session() -> Any:
+    """A new botocore session that shares this process's data loader with every other one.
+
+    Each botocore session otherwise parses the service models and ``endpoints.json`` again (the
+    EC2 model alone is tens of MB of Python objects): with one session per account, making clients
+    was 41 % of a 10-account capture and its memory grew with every account in flight. The loader
+    only reads the installed JSON files and caches what it parsed, so sharing it is safe; the
+    session's credentials, configuration and event handlers stay its own.
+    """
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    with _shared_lock:
+        loader = _shared.get("loader")
+        if loader is None:
+            loader = botocore.loaders.create_loader()
+            # boto3.Session appends its own data directory to the loader it is given: once is enough.
+            loader.search_paths.append(os.path.join(os.path.dirname(boto3.__file__), "data"))
+            _shared["loader"] = loader
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _OnePathLoader(loader))
+    return session
+
+
+class _OnePathLoader:
+    """The shared loader, seen by a session without its search paths growing per session.
+
+    ``boto3.Session`` appends its data directory to ``loader.search_paths`` each time one is made;
+    this view hands it a throwaway list, and delegates everything else to the shared loader.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self.search_paths = list(loader.search_paths)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
     from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
-        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+        shared = _botocore_session()
+        session = boto3.Session(profile_name=profile, botocore_session=shared)
+        # boto3 finds an unknown profile while making its own loader; with the shared one, ask.
+        shared.get_scoped_config()
+        return session
     except ConfigParseError as exc:
         raise UsageError(str(exc), hint="fix the AWS config or credentials file ('aws configure list' reads it too)") from None
     except ProfileNotFound:
@@ -301,24 +460,8 @@ def _assume(sts: Any, role_arn: str, external_id: str | None) -> Any:
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
+        botocore_session=_botocore_session(),
     )
-
-
-def _read(target: _Target, settings: ReadSettings, tick: Tick) -> AccountCapture:
-    """Runs in a worker thread: open the session, read the account (failures become issues)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    capture = AccountCapture(target.account_id, target.label)
-    if settings.stop.is_set():
-        raise CaptureStopped()
-    try:
-        session = target.open_session()
-    except (ClientError, BotoCoreError) as exc:  # a failed AssumeRole is recorded, not fatal
-        code, message = aws_error(exc)
-        capture.issues.append(SnapshotIssue("error", f"{code}: {message}", target.account_id, None, f"{target.source}: sts:AssumeRole"))
-        tick.step(target.label)
-        return capture
-    return AccountReader(session, capture, settings, tick, target.source).read()
 
 
 def _write(writer: SnapshotWriter, capture: AccountCapture, written: dict[str, str]) -> None:

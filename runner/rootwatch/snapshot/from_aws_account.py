@@ -30,7 +30,7 @@ from typing import Any
 
 from rootwatch.snapshot.from_aws_eventbridge import TABLE as EVENT_RULE_TABLE
 from rootwatch.snapshot.from_aws_eventbridge import read_event_rules
-from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report
+from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report, request_credential_report
 from rootwatch.snapshot.metadata import AccountInfo, SnapshotIssue
 from rootwatch.snapshot.transforms import (
     PENDING_CONFIRMATION,
@@ -180,7 +180,18 @@ def client(session: Any, service: str, region: str, settings: ReadSettings) -> A
 
 
 class AccountReader:
-    """Reads one account with one boto3 session (used from one worker thread)."""
+    """Reads one account with one boto3 session, in steps that worker threads run concurrently.
+
+    :meth:`open` (identity, the credential report's request, the account-level sources and the
+    list of regions) comes first; then :meth:`read_region` for each region, in any order and from
+    several threads at once; then :meth:`collect_report`; :meth:`finish` assembles the capture.
+    Each step records into a part of its own, and ``finish`` joins the parts in a fixed order
+    (report, account-level, regions sorted), so the rows and issues written do not depend on which
+    thread ran first.
+
+    Clients are made once per (service, region) and shared by the steps; a region's clients are
+    dropped when its step ends, the rest when the account is finished.
+    """
 
     def __init__(self, session: Any, capture: AccountCapture, settings: ReadSettings, tick: Tick, source: str) -> None:
         self._session = session
@@ -188,16 +199,117 @@ class AccountReader:
         self._settings = settings
         self._tick = tick
         self._source = source
+        self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
+        self._kept_regions: set[str] = set()
+        """Regions whose clients outlive a region step (the global services' and the trails' home)."""
         self._trail_details_by_arn: dict[str, tuple[Any, Any, Any]] = {}
+        self._trail_locks: dict[str, threading.Lock] = {}
+        self._parts: dict[str, AccountCapture] = {}
+        self._origin: Origin | None = None
+        self._home = "us-east-1"
+        self._regions: list[str] = []
+        self._report_requested = False
+        self._report_time: datetime | None = None
+        self._started = datetime.now(timezone.utc)
+
+    # ---- steps -----------------------------------------------------------------------------
+
+    def open(self) -> list[str] | None:
+        """Identity, report request, account-level sources; the regions to read (None: no credentials)."""
+        capture = self._capture
+        part = self._part("global")
+        # Credentials are resolved when the first client is made: inside the recorded call, so a
+        # profile that cannot get credentials is an issue naming it, not a crash.
+        source = f"{self._source}: sts:GetCallerIdentity"
+        identity = self._call(part, source, None, lambda: self._client("sts", self._session.region_name or "us-east-1").get_caller_identity())
+        if identity is None:  # no usable credentials: nothing else can be read
+            self._tick.step(capture.label)
+            return None
+        capture.account_id = identity["Account"]
+        partition = identity["Arn"].split(":")[1]
+        self._origin = Origin(capture.account_id, partition, capture.label)
+        self._home = GLOBAL_SERVICE_REGION.get(partition, "us-east-1")
+        self._kept_regions = {self._home, self._session.region_name or self._home}
+        # Asked now, fetched last: AWS builds the report while the regions are read.
+        self._check_stop()
+        try:
+            self._report_requested = request_credential_report(self._client("iam", self._home))
+        except ClientUnavailable:
+            pass  # collect_report makes the client again and records why it cannot
+        self._read_global(part, self._origin, self._home)
+        self._regions = self._list_regions(part, self._home)
+        self._release("ec2")
+        self._tick.grow(len(self._regions))
+        self._tick.step(f"{capture.account_id} global")
+        return list(self._regions)
+
+    def read_region(self, region: str) -> None:
+        """Every regional source of ``region`` (thread-safe against the account's other regions)."""
+        assert self._origin is not None, "open() first"
+        part = self._part(region)
+        try:
+            self._read_region(part, self._origin, region)
+        finally:
+            if region not in self._kept_regions:
+                self._release(region=region)
+        self._tick.step(f"{self._capture.account_id} {region}")
+
+    def collect_report(self) -> None:
+        """Fetch the credential report requested in :meth:`open` (waiting for it if still building)."""
+        assert self._origin is not None, "open() first"
+        part = self._part("report")
+        origin, settings = self._origin, self._settings
+        report = self._call(
+            part,
+            "iam:GetCredentialReport",
+            "global",
+            lambda: fetch_credential_report(self._client("iam", self._home), settings.backoff, sleep=self._sleep, requested=self._report_requested),
+        )
+        if report is not None:
+            rows = self._call(part, "iam:GetCredentialReport", "global", lambda: credential_report_rows_from_response(report, origin=origin))
+            if rows is not None:
+                part.add("aws_iam_credential_report", rows)
+                self._report_time = credential_report_generated_time(report)
+
+    def finish(self) -> AccountCapture:
+        """The account's capture, parts joined in a fixed order; every client is released."""
+        capture = self._capture
+        with self._lock:
+            self._clients.clear()
+        order = ["report", "global", *sorted(self._regions)]
+        for name in order:
+            part = self._parts.get(name)
+            if part is None:
+                continue
+            for table, rows in part.rows.items():
+                capture.add(table, rows)
+            capture.issues.extend(part.issues)
+        if self._origin is not None:
+            capture.info = AccountInfo(
+                self._origin.account_id, tuple(sorted(self._regions)), self._report_time, self._source, self._started
+            )
+        return capture
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    def _part(self, name: str) -> AccountCapture:
+        with self._lock:
+            return self._parts.setdefault(name, AccountCapture(self._capture.account_id, self._capture.label))
 
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)
-        if key not in self._clients:
-            self._clients[key] = client(self._session, service, region, self._settings)
-        return self._clients[key]
+        with self._lock:  # botocore's client creation is CPU work under the GIL: no loss in serialising it
+            if key not in self._clients:
+                self._clients[key] = client(self._session, service, region, self._settings)
+            return self._clients[key]
 
-    def _call(self, source: str, region: str | None, action: Callable[[], Any]) -> Any:
+    def _release(self, service: str | None = None, region: str | None = None) -> None:
+        with self._lock:
+            for key in [k for k in self._clients if (service is None or k[0] == service) and (region is None or k[1] == region)]:
+                del self._clients[key]
+
+    def _call(self, part: AccountCapture, source: str, region: str | None, action: Callable[[], Any]) -> Any:
         """``action()``, or None with the failure recorded as an issue of this account.
 
         ``action`` makes its clients itself (``self._client`` inside it), so that a client botocore
@@ -216,7 +328,7 @@ class AccountReader:
             message = f"{code}: {text}"
         except TransformError as exc:
             message = f"unexpected response: {exc}"
-        self._capture.issues.append(SnapshotIssue("error", message, self._capture.account_id, region, source))
+        part.issues.append(SnapshotIssue("error", message, self._capture.account_id, region, source))
         return None
 
     def _check_stop(self) -> None:
@@ -228,59 +340,30 @@ class AccountReader:
         if self._settings.stop.wait(seconds):
             raise CaptureStopped()
 
-    def read(self) -> AccountCapture:
-        started = datetime.now(timezone.utc)
-        capture = self._capture
-        # Credentials are resolved when the first client is made: inside the recorded call, so a
-        # profile that cannot get credentials is an issue naming it, not a crash.
-        source = f"{self._source}: sts:GetCallerIdentity"
-        identity = self._call(source, None, lambda: self._client("sts", self._session.region_name or "us-east-1").get_caller_identity())
-        if identity is None:  # no usable credentials: nothing else can be read
-            self._tick.step(capture.label)
-            return capture
-        capture.account_id = identity["Account"]
-        partition = identity["Arn"].split(":")[1]
-        origin = Origin(capture.account_id, partition, capture.label)
-        home = GLOBAL_SERVICE_REGION.get(partition, "us-east-1")
-        report_time = self._read_global(origin, home)
-        regions = self._regions(home)
-        self._tick.grow(len(regions))
-        self._tick.step(f"{capture.account_id} global")
-        for region in regions:
-            self._read_region(origin, region, regions)
-            self._tick.step(f"{capture.account_id} {region}")
-        capture.info = AccountInfo(capture.account_id, tuple(sorted(regions)), report_time, self._source, started)
-        return capture
+    def _transform(self, part: AccountCapture, source: str, table: str, build: Callable[[], list[Row]]) -> None:
+        rows = self._call(part, source, None, build)
+        if rows is not None:
+            part.add(table, rows)
 
     # ---- account-level sources ------------------------------------------------------------
 
-    def _read_global(self, origin: Origin, home: str) -> datetime | None:
-        capture = self._capture
-
+    def _read_global(self, part: AccountCapture, origin: Origin, home: str) -> None:
         def iam() -> Any:
             return self._client("iam", home)
 
-        report = self._call("iam:GetCredentialReport", "global", lambda: fetch_credential_report(iam(), self._settings.backoff, sleep=self._sleep))
-        generated = None
-        if report is not None:
-            rows = self._call("iam:GetCredentialReport", "global", lambda: credential_report_rows_from_response(report, origin=origin))
-            if rows is not None:
-                capture.add("aws_iam_credential_report", rows)
-                generated = credential_report_generated_time(report)
-        summary = self._call("iam:GetAccountSummary", "global", lambda: iam().get_account_summary())
+        summary = self._call(part, "iam:GetAccountSummary", "global", lambda: iam().get_account_summary())
         if summary is not None:
-            self._transform("iam:GetAccountSummary", "aws_iam_account_summary", lambda: [account_summary_row(summary, origin=origin)])
-        devices = self._call("iam:ListVirtualMFADevices", "global", lambda: _pages(iam(), "list_virtual_mfa_devices", "VirtualMFADevices"))
+            self._transform(part, "iam:GetAccountSummary", "aws_iam_account_summary", lambda: [account_summary_row(summary, origin=origin)])
+        devices = self._call(part, "iam:ListVirtualMFADevices", "global", lambda: _pages(iam(), "list_virtual_mfa_devices", "VirtualMFADevices"))
         if devices is not None:
-            self._transform("iam:ListVirtualMFADevices", "aws_iam_virtual_mfa_device", lambda: virtual_mfa_device_rows(devices, origin=origin))
-        aliases = self._call("iam:ListAccountAliases", "global", lambda: _pages(iam(), "list_account_aliases", "AccountAliases"))
-        organization = self._organization(home)
-        self._transform("aws_account", "aws_account", lambda: [account_row(origin=origin, aliases=aliases, organization=organization)])
+            self._transform(part, "iam:ListVirtualMFADevices", "aws_iam_virtual_mfa_device", lambda: virtual_mfa_device_rows(devices, origin=origin))
+        aliases = self._call(part, "iam:ListAccountAliases", "global", lambda: _pages(iam(), "list_account_aliases", "AccountAliases"))
+        organization = self._organization(part, home)
+        self._transform(part, "aws_account", "aws_account", lambda: [account_row(origin=origin, aliases=aliases, organization=organization)])
         if organization and organization.get("Organization", {}).get("MasterAccountId") == origin.account_id:
-            self._read_management(origin, home)
-        return generated
+            self._read_management(part, origin, home)
 
-    def _organization(self, home: str) -> dict[str, Any] | None:
+    def _organization(self, part: AccountCapture, home: str) -> dict[str, Any] | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         self._check_stop()
@@ -289,61 +372,57 @@ class AccountReader:
         except (ClientError, BotoCoreError, ClientUnavailable) as exc:
             code, text = aws_error(exc)
             if code not in _NO_ORGANIZATION:  # not in an organization is no error: the columns stay NULL
-                self._capture.issues.append(
-                    SnapshotIssue("error", f"{code}: {text}", self._capture.account_id, "global", "organizations:DescribeOrganization")
-                )
+                part.issues.append(SnapshotIssue("error", f"{code}: {text}", self._capture.account_id, "global", "organizations:DescribeOrganization"))
             return None
 
-    def _read_management(self, origin: Origin, home: str) -> None:
+    def _read_management(self, part: AccountCapture, origin: Origin, home: str) -> None:
         """Organization membership and centralized root access, readable from the management account."""
-        accounts = self._call("organizations:ListAccounts", "global", lambda: _pages(self._client("organizations", home), "list_accounts", "Accounts"))
+        accounts = self._call(part, "organizations:ListAccounts", "global", lambda: _pages(self._client("organizations", home), "list_accounts", "Accounts"))
         if accounts is not None:
-            self._transform("organizations:ListAccounts", "aws_organizations_account", lambda: organizations_account_rows(accounts, origin=origin))
-        features = self._call("iam:ListOrganizationsFeatures", "global", lambda: self._client("iam", home).list_organizations_features())
+            self._transform(part, "organizations:ListAccounts", "aws_organizations_account", lambda: organizations_account_rows(accounts, origin=origin))
+        features = self._call(part, "iam:ListOrganizationsFeatures", "global", lambda: self._client("iam", home).list_organizations_features())
         if features is not None:
-            self._transform("iam:ListOrganizationsFeatures", "rootwatch_organizations_features", lambda: [organizations_features_row(features, origin=origin)])
+            self._transform(part, "iam:ListOrganizationsFeatures", "rootwatch_organizations_features", lambda: [organizations_features_row(features, origin=origin)])
 
-    def _regions(self, home: str) -> list[str]:
+    def _list_regions(self, part: AccountCapture, home: str) -> list[str]:
         if self._settings.regions:
             return list(dict.fromkeys(self._settings.regions))
         where = self._session.region_name or home
-        found = self._call("ec2:DescribeRegions", None, lambda: self._client("ec2", where).describe_regions())  # enabled regions only
+        found = self._call(part, "ec2:DescribeRegions", None, lambda: self._client("ec2", where).describe_regions())  # enabled regions only
         if found is None:
             return [where]  # recorded; read at least one region
         return sorted(region["RegionName"] for region in found.get("Regions", []))
 
-    def _transform(self, source: str, table: str, build: Callable[[], list[Row]]) -> None:
-        rows = self._call(source, None, build)
-        if rows is not None:
-            self._capture.add(table, rows)
-
     # ---- regional sources -----------------------------------------------------------------
 
-    def _read_region(self, origin: Origin, region: str, regions: list[str]) -> None:
-        self._trails(origin, region)
-        filters = self._call("logs:DescribeMetricFilters", region, lambda: _pages(self._client("logs", region), "describe_metric_filters", "metricFilters"))
+    def _read_region(self, part: AccountCapture, origin: Origin, region: str) -> None:
+        self._trails(part, origin, region)
+        filters = self._call(part, "logs:DescribeMetricFilters", region, lambda: _pages(self._client("logs", region), "describe_metric_filters", "metricFilters"))
         if filters is not None:
-            self._transform("logs:DescribeMetricFilters", "aws_cloudwatch_log_metric_filter", lambda: metric_filter_rows(filters, origin=origin, region=region))
-        alarms = self._call("cloudwatch:DescribeAlarms", region, lambda: _pages(self._client("cloudwatch", region), "describe_alarms", "MetricAlarms"))
+            self._transform(part, "logs:DescribeMetricFilters", "aws_cloudwatch_log_metric_filter", lambda: metric_filter_rows(filters, origin=origin, region=region))
+        alarms = self._call(part, "cloudwatch:DescribeAlarms", region, lambda: _pages(self._client("cloudwatch", region), "describe_alarms", "MetricAlarms"))
         if alarms is not None:
-            self._transform("cloudwatch:DescribeAlarms", "aws_cloudwatch_alarm", lambda: alarm_rows(alarms, origin=origin, region=region))
+            self._transform(part, "cloudwatch:DescribeAlarms", "aws_cloudwatch_alarm", lambda: alarm_rows(alarms, origin=origin, region=region))
         topics = {
             action
             for alarm in (alarms or {}).get("MetricAlarms", [])
             for action in alarm.get("AlarmActions") or []
             if action.split(":")[2:5] == ["sns", region, origin.account_id]
         }
-        self._subscriptions(origin, region, topics)
-        self._event_rules(origin, region)
+        self._subscriptions(part, origin, region, topics)
+        self._event_rules(part, origin, region)
 
-    def _event_rules(self, origin: Origin, region: str) -> None:
-        read = read_event_rules(self._call, lambda: self._client("events", region), origin, region)
-        self._capture.add(EVENT_RULE_TABLE, read.rows)
+    def _event_rules(self, part: AccountCapture, origin: Origin, region: str) -> None:
+        def call(source: str, where: str | None, action: Callable[[], Any]) -> Any:
+            return self._call(part, source, where, action)
+
+        read = read_event_rules(call, lambda: self._client("events", region), origin, region)
+        part.add(EVENT_RULE_TABLE, read.rows)
         if (issue := read.not_captured(origin.account_id, region)) is not None:
-            self._capture.issues.append(issue)
+            part.issues.append(issue)
 
-    def _trails(self, origin: Origin, region: str) -> None:
-        listed = self._call("cloudtrail:DescribeTrails", region, lambda: self._client("cloudtrail", region).describe_trails(includeShadowTrails=True))
+    def _trails(self, part: AccountCapture, origin: Origin, region: str) -> None:
+        listed = self._call(part, "cloudtrail:DescribeTrails", region, lambda: self._client("cloudtrail", region).describe_trails(includeShadowTrails=True))
         if listed is None:
             return
         statuses: dict[str, Any] = {}
@@ -353,39 +432,50 @@ class AccountReader:
             arn = trail.get("TrailARN", "")
             if arn.split(":")[4:5] != [origin.account_id]:
                 continue  # an organization trail of another account: Steampipe leaves these NULL too
-            status, selector, insight = self._trail_details(trail)
+            status, selector, insight = self._trail_details(part, trail)
             statuses[arn], selectors[arn] = status, selector
             if insight is not None:
                 insights[arn] = insight
         self._transform(
+            part,
             "cloudtrail:DescribeTrails",
             "aws_cloudtrail_trail",
             lambda: trail_rows(listed, origin=origin, region=region, statuses=statuses, event_selectors=selectors, insight_selectors=insights),
         )
 
-    def _trail_details(self, trail: dict[str, Any]) -> tuple[Any, Any, Any]:
-        """(status, event selectors, insight selectors) of an own trail, asked once in its home region."""
+    def _trail_details(self, part: AccountCapture, trail: dict[str, Any]) -> tuple[Any, Any, Any]:
+        """(status, event selectors, insight selectors) of an own trail, asked once in its home region.
+
+        Regions of one account are read at once: the first to meet a trail asks, the others wait
+        for its answer (a lock per trail), so each trail is still asked about once.
+        """
         arn = trail["TrailARN"]
-        if arn in self._trail_details_by_arn:
-            return self._trail_details_by_arn[arn]
+        with self._lock:
+            lock = self._trail_locks.setdefault(arn, threading.Lock())
+        with lock:
+            if arn in self._trail_details_by_arn:
+                return self._trail_details_by_arn[arn]
+            home_region = trail.get("HomeRegion") or "us-east-1"
+            with self._lock:
+                self._kept_regions.add(home_region)  # its cloudtrail client serves every region's copy
 
-        def home() -> Any:  # a HomeRegion botocore refuses is recorded by _call, not raised
-            return self._client("cloudtrail", trail.get("HomeRegion") or "us-east-1")
+            def home() -> Any:  # a HomeRegion botocore refuses is recorded by _call, not raised
+                return self._client("cloudtrail", home_region)
 
-        status = self._call("cloudtrail:GetTrailStatus", trail.get("HomeRegion"), lambda: home().get_trail_status(Name=arn))
-        selector = self._call("cloudtrail:GetEventSelectors", trail.get("HomeRegion"), lambda: home().get_event_selectors(TrailName=arn))
-        insight = None
-        if trail.get("HasInsightSelectors"):
-            insight = self._call("cloudtrail:GetInsightSelectors", trail.get("HomeRegion"), lambda: home().get_insight_selectors(TrailName=arn))
-        self._trail_details_by_arn[arn] = (status, selector, insight)
-        return status, selector, insight
+            status = self._call(part, "cloudtrail:GetTrailStatus", trail.get("HomeRegion"), lambda: home().get_trail_status(Name=arn))
+            selector = self._call(part, "cloudtrail:GetEventSelectors", trail.get("HomeRegion"), lambda: home().get_event_selectors(TrailName=arn))
+            insight = None
+            if trail.get("HasInsightSelectors"):
+                insight = self._call(part, "cloudtrail:GetInsightSelectors", trail.get("HomeRegion"), lambda: home().get_insight_selectors(TrailName=arn))
+            self._trail_details_by_arn[arn] = (status, selector, insight)
+            return status, selector, insight
 
-    def _subscriptions(self, origin: Origin, region: str, alarm_topics: set[str]) -> None:
+    def _subscriptions(self, part: AccountCapture, origin: Origin, region: str, alarm_topics: set[str]) -> None:
 
         def sns() -> Any:
             return self._client("sns", region)
 
-        listed = self._call("sns:ListSubscriptions", region, lambda: _pages(sns(), "list_subscriptions", "Subscriptions"))
+        listed = self._call(part, "sns:ListSubscriptions", region, lambda: _pages(sns(), "list_subscriptions", "Subscriptions"))
         if listed is None:
             return
         subscriptions = list(listed["Subscriptions"])
@@ -393,7 +483,7 @@ class AccountReader:
         attributes: dict[str, Any] = {}
         for topic in sorted(alarm_topics):
             # ListSubscriptions shows only what this account created; the topic owner sees all.
-            by_topic = self._call("sns:ListSubscriptionsByTopic", region, lambda: _pages(sns(), "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic))
+            by_topic = self._call(part, "sns:ListSubscriptionsByTopic", region, lambda: _pages(sns(), "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic))
             for subscription in (by_topic or {}).get("Subscriptions", []):
                 if _subscription_key(subscription) not in keys:
                     keys.add(_subscription_key(subscription))
@@ -401,10 +491,11 @@ class AccountReader:
         for subscription in subscriptions:
             arn = subscription.get("SubscriptionArn")
             if subscription.get("TopicArn") in alarm_topics and arn and arn != PENDING_CONFIRMATION:
-                found = self._call("sns:GetSubscriptionAttributes", region, lambda: sns().get_subscription_attributes(SubscriptionArn=arn))
+                found = self._call(part, "sns:GetSubscriptionAttributes", region, lambda: sns().get_subscription_attributes(SubscriptionArn=arn))
                 if found is not None:
                     attributes[arn] = found
         self._transform(
+            part,
             "sns:ListSubscriptions",
             "aws_sns_topic_subscription",
             lambda: subscription_rows({"Subscriptions": subscriptions}, origin=origin, region=region, attributes=attributes),

@@ -53,18 +53,21 @@ def fetch_credential_report(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    requested: bool = False,
 ) -> Mapping[str, Any]:
     """A GetCredentialReport response for the account behind ``iam`` (a boto3 IAM client).
 
     Generates the report when needed (AWS serves a cached one for 4 hours, so asking is cheap).
-    Raises :class:`ReportUnavailable` when it is not COMPLETE within ``backoff.timeout`` or AWS
-    refuses (AccessDenied and other errors pass through with their code).
+    ``requested``: :func:`request_credential_report` already asked for it, so the report is
+    fetched first and generated again only if AWS says it is gone. Raises
+    :class:`ReportUnavailable` when it is not COMPLETE within ``backoff.timeout`` or AWS refuses
+    (AccessDenied and other errors pass through with their code).
     """
     from botocore.exceptions import ClientError
 
     deadline = clock() + backoff.timeout
     delay = backoff.initial_delay
-    generate = True
+    generate = not requested
     last = ("Timeout", "the report was not ready")
 
     def wait() -> None:
@@ -103,6 +106,23 @@ def fetch_credential_report(
                 raise ReportUnavailable(code, message) from None
             last = (code, message)
             wait()
+
+
+def request_credential_report(iam: Any) -> bool:
+    """Ask AWS to start building the report, without waiting for it; whether it was asked.
+
+    A capture asks for every account's report before reading anything else, and fetches it last
+    with :func:`fetch_credential_report` (``requested=True``), so that AWS builds it while the
+    regions are read. A refusal (AccessDenied, throttling) is not recorded here: the fetch asks
+    again, and records what it then gets.
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        iam.generate_credential_report()
+    except ClientError:
+        return False
+    return True
 
 
 def _error(exc: Any) -> tuple[str, str]:

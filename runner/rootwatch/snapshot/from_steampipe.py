@@ -2,8 +2,9 @@
 
 Every table of the one table definition is read from each source (a Steampipe connection is a
 schema; several connections or an aggregator may be named; by default the endpoint's search path
-picks the tables) and streamed into the DuckDB file through a server-side cursor, a batch at a
-time, so no table is ever held whole in memory.
+picks the tables) and copied in bulk: ``COPY (SELECT ...) TO STDOUT`` in CSV, streamed to a
+temporary file that DuckDB reads and casts itself, so no table is ever held whole in memory and no
+Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
 
 What does not make it is recorded in the snapshot rather than stopping the copy:
 
@@ -39,6 +40,7 @@ they are left NULL, which the controls read as "not captured".
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -52,9 +54,6 @@ from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.schema.tables import EVENT_TABLES, ColumnType, Table, load_tables, quote_identifier
 from rootwatch.snapshot.metadata import NOT_CAPTURED, AccountInfo, SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
-
-FETCH_ROWS = 2000
-"""Rows per round trip of the server-side cursor."""
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``, called as each table of each source is finished."""
@@ -374,41 +373,63 @@ def _stream(
     where: str,
     source: _SourceCopy,
 ) -> str | None:
-    """Stream one SELECT into the snapshot; the database's message if it failed (nothing kept)."""
+    """Copy one SELECT into the snapshot; the database's message if it failed (nothing kept).
+
+    The rows travel as CSV: ``COPY (SELECT ...) TO STDOUT`` streamed into a temporary file, which
+    DuckDB reads and casts itself (:meth:`SnapshotWriter.staged_csv`); no Python object is made per
+    value. Accounts, regions, connections, report times and trail log groups are then read from
+    the staged rows with SQL.
+    """
     import psycopg
 
-    account_at = names.index("account_id") if "account_id" in names else None
-    region_at = names.index("region") if "region" in names and table.scope == "regional" else None
-    connection_at = names.index("sp_connection_name") if "sp_connection_name" in names else None
-    report_at = names.index("generated_time") if table.name == "aws_iam_credential_report" else None
-    group_at = names.index("log_group_arn") if table.name == "aws_cloudtrail_trail" and "log_group_arn" in names else None
-    try:
-        with writer.transaction(), connection.cursor(name="rootwatch_copy") as cursor:
-            cursor.execute(statement, params)
-            while batch := cursor.fetchmany(FETCH_ROWS):
-                writer.add_typed_rows(table.name, names, batch)
-                for row in batch:
-                    if account_at is None or row[account_at] is None:
-                        continue
-                    account_id = row[account_at]
-                    seen.account(account_id, (row[connection_at] if connection_at is not None else None) or resolved)
-                    source.accounts.add(account_id)
-                    if region_at is not None and row[region_at]:
-                        seen.regions[account_id].add(row[region_at])
-                    if report_at is not None and row[report_at] is not None:
-                        known = seen.reports.get(account_id)
-                        seen.reports[account_id] = max(known, row[report_at]) if known else row[report_at]
-                    if group_at is not None and row[group_at]:
-                        # arn:partition:logs:region:account:log-group:NAME[:*]
-                        parts = row[group_at].split(":")
-                        if len(parts) >= 7:
-                            log_groups.add(parts[6])
-        connection.commit()
-    except psycopg.Error as exc:
-        if connection.broken:
-            raise ConnectionFailed(f"lost the connection while copying {where}: {error_message(exc)}") from None
-        connection.rollback()
-        message = error_message(exc)
-        writer.add_issue(SnapshotIssue("error", f"{table.name}: {message}", source=where))
-        return message
+    with tempfile.TemporaryDirectory(prefix="rootwatch-copy-") as directory:
+        path = Path(directory) / "rows.csv"
+        try:
+            with connection.cursor() as cursor:
+                # Text forms DuckDB reads back exactly: ISO timestamps with their offset, every
+                # digit of a double, UTF-8. LOCAL: the session's own settings return at COMMIT.
+                for setting in ("datestyle TO 'ISO, YMD'", "timezone TO 'UTC'", "extra_float_digits TO 3", "client_encoding TO 'UTF8'"):
+                    cursor.execute(f"SET LOCAL {setting}")
+                with cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)", params or None) as copy, open(path, "wb") as file:
+                    for chunk in copy:
+                        file.write(chunk)
+            connection.commit()
+        except psycopg.Error as exc:
+            if connection.broken:
+                raise ConnectionFailed(f"lost the connection while copying {where}: {error_message(exc)}") from None
+            connection.rollback()
+            message = error_message(exc)
+            writer.add_issue(SnapshotIssue("error", f"{table.name}: {message}", source=where))
+            return message
+        with writer.transaction(), writer.staged_csv(table.name, names, path) as stage:
+            _observe(writer.connection, stage, table, names, seen, log_groups, resolved, source)
     return None
+
+
+def _observe(
+    duck: Any, stage: str, table: Table, names: list[str], seen: _Seen, log_groups: set[str], resolved: str, source: _SourceCopy
+) -> None:
+    """Record what the staged rows of one table say about accounts, regions and log groups."""
+    if "account_id" not in names:
+        return
+    connection_name = "sp_connection_name" if "sp_connection_name" in names else "NULL"
+    region = "region" if "region" in names and table.scope == "regional" else "NULL"
+    report = "generated_time" if table.name == "aws_iam_credential_report" else "NULL"
+    rows = duck.execute(
+        f"SELECT account_id, {connection_name}, {region}, max({report}) FROM temp.{stage} "
+        "WHERE account_id IS NOT NULL GROUP BY ALL"
+    ).fetchall()
+    for account_id, connection, row_region, generated in rows:
+        seen.account(account_id, connection or resolved)
+        source.accounts.add(account_id)
+        if row_region:
+            seen.regions[account_id].add(row_region)
+        if generated is not None:
+            known = seen.reports.get(account_id)
+            seen.reports[account_id] = max(known, generated) if known else generated
+    if table.name == "aws_cloudtrail_trail" and "log_group_arn" in names:
+        # arn:partition:logs:region:account:log-group:NAME[:*]
+        for (arn,) in duck.execute(f"SELECT DISTINCT log_group_arn FROM temp.{stage} WHERE log_group_arn IS NOT NULL").fetchall():
+            parts = arn.split(":")
+            if len(parts) >= 7:
+                log_groups.add(parts[6])

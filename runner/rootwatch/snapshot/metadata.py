@@ -102,6 +102,26 @@ class SnapshotInfo:
                 found.setdefault(issue.account_id, set()).add(FAILED_CALL_TABLES[issue.source])
         return {account: frozenset(tables) for account, tables in found.items()}
 
+    def uncaptured_regions(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Per account and table, the regions a table was not captured in, for a table that was missed
+        only region by region (every ``not_captured`` issue of it for that account names a region).
+        A table missing for the whole account is left out: :meth:`uncaptured_tables` covers it."""
+        regions: dict[tuple[str, str], set[str]] = {}
+        whole: set[tuple[str, str]] = set()
+        for issue in self.issues:
+            if issue.kind != NOT_CAPTURED or not issue.account_id or not issue.source:
+                continue
+            key = (issue.account_id, issue.source)
+            if issue.region:
+                regions.setdefault(key, set()).add(issue.region)
+            else:
+                whole.add(key)
+        found: dict[str, dict[str, frozenset[str]]] = {}
+        for (account, table), names in regions.items():
+            if (account, table) not in whole:
+                found.setdefault(account, {})[table] = frozenset(names)
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dictionary (``snapshot info --output json``)."""
         return {
@@ -134,6 +154,37 @@ class SnapshotInfo:
                 for i in self.issues
             ],
         }
+
+
+def snapshot_info_from_dict(data: Mapping[str, Any]) -> SnapshotInfo:
+    """The SnapshotInfo that :meth:`SnapshotInfo.as_dict` gave ``data`` (a Parquet export's manifest
+    carries it, so an engine reading the export knows the capture time and what was not captured)."""
+
+    def instant(value: Any) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    return SnapshotInfo(
+        captured_at=datetime.fromisoformat(data["captured_at"]),
+        source=str(data["source"]),
+        tool_version=str(data.get("tool_version") or ""),
+        created_at=datetime.fromisoformat(data["created_at"]),
+        source_detail=data.get("source_detail"),
+        format_version=int(data.get("format_version") or FORMAT_VERSION),
+        accounts=tuple(
+            AccountInfo(
+                str(a["account_id"]),
+                tuple(a.get("regions") or ()),
+                instant(a.get("credential_report_generated_at")),
+                a.get("source"),
+                instant(a.get("captured_at")),
+            )
+            for a in data.get("accounts") or ()
+        ),
+        issues=tuple(
+            SnapshotIssue(str(i["kind"]), str(i["message"]), i.get("account_id"), i.get("region"), i.get("source"))
+            for i in data.get("issues") or ()
+        ),
+    )
 
 
 def read_snapshot_info(cursor: Any) -> SnapshotInfo | None:

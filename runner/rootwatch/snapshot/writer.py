@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -29,9 +30,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rootwatch.atomic import publish, require_replaceable
 from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
 from rootwatch.errors import UsageError
-from rootwatch.schema.tables import load_tables
+from rootwatch.schema.tables import load_tables, quote_identifier
+from rootwatch.schema.values import RowValueError
 from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb_typed, typed_batches
 from rootwatch.snapshot.metadata import (
     FORMAT_VERSION,
@@ -40,6 +43,14 @@ from rootwatch.snapshot.metadata import (
     SnapshotIssue,
 )
 
+
+TEMP_PREFIX = "rootwatch-snapshot-"
+"""Prefix of the per-process folder in the temporary directory holding the empty-snapshot template
+(``rootwatch-snapshot-<pid>-<random>``: the pid lets a later run remove it once the process is gone)."""
+
+CSV_MAX_LINE = 256 * 1024 * 1024
+"""Longest CSV line :meth:`SnapshotWriter.staged_csv` reads (DuckDB's default, 2 MB, is less
+than one large policy document or event selector list can take)."""
 
 BLOCK_SIZE = 16384
 """Bytes per storage block of the snapshot files this writer makes."""
@@ -58,9 +69,13 @@ def _shared_instance() -> tuple[Any, Path]:
 
     with _instance_lock:
         if _instance.get("pid") != os.getpid():
+            try:
+                sweep_stale_template_folders(Path(tempfile.gettempdir()))
+                directory = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+            except FileNotFoundError as exc:  # tempfile's "No usable temporary directory found"
+                raise OSError(errno.ENOSPC, f"no usable temporary folder ({exc.strerror})") from None
             database = duckdb.connect(config=dict(NO_EXTENSION_DOWNLOADS))
             database.execute("SET TimeZone = 'UTC'")
-            directory = Path(tempfile.mkdtemp(prefix="rootwatch-snapshot-"))
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
             template = directory / "empty.duckdb"
             try:
@@ -117,13 +132,15 @@ class SnapshotWriter:
         source_detail: str | None = None,
         overwrite: bool = True,
     ) -> None:
-        if output.exists() and not overwrite:
-            raise UsageError(f"{output} exists", hint="pass --force to replace it")
         if output.is_dir():
             raise UsageError(f"{output} is a directory", hint="-o names the snapshot file to write")
+        if os.path.lexists(output) and not overwrite:
+            raise UsageError(f"{output} exists", hint="pass --force to replace it")
+        require_replaceable(output)
         self.output = output
         self.source = source
         self.source_detail = source_detail
+        self.overwrite = overwrite
         self.captured_at = captured_at or datetime.now(timezone.utc)
         self._temp = output.with_name(f".{output.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._alias = f"rootwatch_{uuid.uuid4().hex}"
@@ -140,17 +157,21 @@ class SnapshotWriter:
         if not self.output.parent.exists():
             raise UsageError(f"directory {self.output.parent} does not exist", hint="create it or choose another -o")
         sweep_stale_temps(self.output)
-        self._discard_temp()
-        database, template = _shared_instance()
-        shutil.copyfile(template, self._temp)
+        try:
+            self._discard_temp()
+            database, template = _shared_instance()
+            shutil.copyfile(template, self._temp)
+        except BaseException as exc:
+            self._discard_temp()
+            raise write_failure(self.output, exc) or exc from None
         connection = database.cursor()  # a connection of its own to the shared instance
         try:
             connection.execute(f"ATTACH ? AS {self._alias}", [str(self._temp)])
             connection.execute(f"USE {self._alias}")
-        except BaseException:
+        except BaseException as exc:
             connection.close()
             self._discard_temp()
-            raise
+            raise write_failure(self.output, exc) or exc from None
         self._connection = connection
         return self
 
@@ -213,6 +234,42 @@ class SnapshotWriter:
         count = insert_duckdb_typed(self._connection, load_tables()[table_name], columns, rows)
         self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
         return count
+
+    @contextlib.contextmanager
+    def staged_csv(self, table_name: str, columns: Sequence[str], path: Path) -> Iterator[str]:
+        """Rows of a CSV file (as PostgreSQL's ``COPY ... TO STDOUT (FORMAT csv)`` writes them) for
+        ``columns`` of ``table_name``: yields the name of a temporary table holding them, typed as
+        the table declares, to look at; leaving the block normally appends them to the table.
+
+        Every value is parsed as text and cast by DuckDB, with PostgreSQL's CSV conventions: an
+        unquoted empty field is NULL, a quoted one an empty string. Loading a file this way is the
+        fast path for copying a typed source (no Python object per value).
+        """
+        table = load_tables()[table_name]
+        by_name = {column.name: column.type for column in table.columns}
+        unknown = [name for name in columns if name not in by_name]
+        if unknown:
+            raise RowValueError(f"table {table_name} has no column {unknown[0]!r}")
+        self._flush()
+        stage = f"rootwatch_stage_{uuid.uuid4().hex}"
+        fields = {f"c{index}": "VARCHAR" for index in range(len(columns))}
+        casts = ", ".join(
+            f"CAST(c{index} AS {by_name[name].duckdb}) AS {quote_identifier(name)}" for index, name in enumerate(columns)
+        )
+        spec = ", ".join(f"'{key}': '{value}'" for key, value in fields.items())
+        self._connection.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT {casts} FROM read_csv(?, header = false, auto_detect = false, "
+            f"columns = {{{spec}}}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, "
+            f"max_line_size = {CSV_MAX_LINE})",
+            [str(path)],
+        )
+        try:
+            yield stage
+            target = ", ".join(quote_identifier(name) for name in columns)
+            count = self._connection.execute(f"INSERT INTO {quote_identifier(table_name)} ({target}) SELECT {target} FROM temp.{stage}").fetchone()[0]
+            self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
+        finally:
+            self._connection.execute(f"DROP TABLE IF EXISTS temp.{stage}")
 
     def record_rows(self, table_name: str, count: int) -> None:
         """Count rows inserted through :attr:`connection` directly (bulk ``INSERT ... SELECT``)."""
@@ -328,15 +385,22 @@ class SnapshotWriter:
                 self._write_metadata()
                 self._connection.execute("COMMIT")
                 self._connection.execute(f"CHECKPOINT {self._alias}")
-        except BaseException:
+        except BaseException as failure:
             published = False
-            raise
+            exc = failure
+            raise write_failure(self.output, failure) or failure from None
         finally:
             self._detach()
-            if published:
-                os.replace(self._temp, self.output)
-            else:
+            try:
+                if published:
+                    publish(self._temp, self.output, replace=self.overwrite)
+            finally:
                 self._discard_temp()
+        # The build itself failed: a full disk or a folder turned read-only surfaces as whatever
+        # the build was doing (an INSERT, a log load); it is the output that cannot be written.
+        translated = write_failure(self.output, exc) if exc is not None else None
+        if translated is not None:
+            raise translated from None
 
     def _detach(self) -> None:
         """Close this writer's connection and release its file from the shared instance."""
@@ -357,6 +421,32 @@ class SnapshotWriter:
                 path.unlink()
 
 
+_WRITE_FAILURES = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large (a file size limit, ulimit -f, or the file system's)",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_DUCKDB_WRITE_FAILURES = {os.strerror(code): reason for code, reason in _WRITE_FAILURES.items()}
+
+
+def write_failure(output: Path, exc: BaseException) -> UsageError | None:
+    """The UsageError for ``exc`` when it says the snapshot could not be written (disk full, file
+    too large, permissions): the user's to fix, not a bug. None for any other exception."""
+    reason = None
+    if isinstance(exc, OSError):
+        reason = _WRITE_FAILURES.get(exc.errno or 0)
+    elif type(exc).__module__.startswith(("duckdb", "_duckdb")):
+        text = str(exc)
+        reason = next((why for message, why in _DUCKDB_WRITE_FAILURES.items() if message in text), None)
+    if reason is None:
+        return None
+    return UsageError(f"cannot write {output}: {reason}",
+                      hint="free space or choose another -o; nothing was written and the previous file, if any, is unchanged")
+
+
 def sweep_stale_temps(output: Path) -> list[Path]:
     """Remove temporary files that an earlier build of ``output`` left when it was killed
     (SIGKILL, power loss: nothing ran to clean up), and return them.
@@ -375,6 +465,45 @@ def sweep_stale_temps(output: Path) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed.append(path)
+    return removed
+
+
+STALE_AFTER_SECONDS = 15 * 60
+"""A template folder is removed only when older than this (and its process is gone): a pid can be
+reused, and a quarter of an hour is far longer than creating a template takes."""
+UNOWNED_STALE_AFTER_SECONDS = 24 * 3600
+"""Folders named before the pid was part of the name: no owner to check, so a day must pass."""
+
+
+def sweep_stale_template_folders(temp_root: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the ``rootwatch-snapshot-*`` folders that killed processes left in ``temp_root``
+    (kill -9 runs no atexit handler), and return them. A folder is removed when it is older than
+    :data:`STALE_AFTER_SECONDS` and the process its name records is gone (pid-less, older names:
+    after :data:`UNOWNED_STALE_AFTER_SECONDS`)."""
+    import time
+
+    moment = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        candidates = list(temp_root.glob(f"{glob.escape(TEMP_PREFIX)}*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        owner = int(pid_text) if pid_text.isdigit() and "-" in folder.name[len(TEMP_PREFIX):] else None
+        try:
+            age = moment - folder.lstat().st_mtime
+        except OSError:
+            continue
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        if owner is not None and (age < STALE_AFTER_SECONDS or owner == os.getpid() or _process_alive(owner)):
+            continue
+        if owner is None and age < UNOWNED_STALE_AFTER_SECONDS:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
     return removed
 
 

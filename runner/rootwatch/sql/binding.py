@@ -16,9 +16,11 @@ from rootwatch.errors import SqlError, VariableError
 
 
 def literal(value: Any):  # noqa: ANN201 - sqlglot Expression
-    """The literal node for a bound value."""
+    """The literal node for a bound value (a sqlglot node given as the value is used as it is)."""
     from sqlglot import exp
 
+    if isinstance(value, exp.Expression):
+        return value.copy()  # a node made by the caller (a template's marker)
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, (int, float)):

@@ -6,48 +6,88 @@ microsecond. Both engines also run with the session time zone set to UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
+from functools import partial
 
 # Functions that read the clock, by the name sqlglot leaves them under when it has no node for them.
 _CLOCK_CALLS = {"transaction_timestamp", "statement_timestamp", "clock_timestamp"}
 
 # Postgres's special date/time input strings that read the clock ('epoch' does not), as days from
 # today; None is 'now' itself.
-_SPECIAL_INPUTS: dict[str, int | None] = {"now": None, "today": 0, "tomorrow": 1, "yesterday": -1}
+SPECIAL_INPUTS: dict[str, int | None] = {"now": None, "today": 0, "tomorrow": 1, "yesterday": -1}
 
 
-def pin_clock(tree, as_of: datetime):  # noqa: ANN001, ANN201
-    """Replace clock reads in ``tree`` (in place) by literals of the as-of instant in UTC."""
+ClockText = Callable[[str], str]
+"""Gives the text of a clock literal in one of the forms below (see :func:`clock_text`)."""
+
+
+def clock_text(as_of: datetime, form: str) -> str:
+    """The literal text of ``as_of`` (in UTC) in ``form``, one of:
+
+    ``aware`` (timestamptz), ``naive`` (timestamp), ``date``, ``time``, ``timeofday`` (the text
+    Postgres's timeofday() returns), or ``midnight<days>:<type>`` (``midnight+0:date``,
+    ``midnight-1:timestamptz``...): midnight of the as-of day moved by ``days`` days, as ``type``.
+
+    Forms let a compiled statement be kept with a marker in place of each clock literal and the
+    as-of instant written in later, without compiling again (:mod:`rootwatch.sql.template`).
+    """
+    instant = as_of.astimezone(timezone.utc)
+    if form.startswith("midnight"):
+        days, _, kind = form[len("midnight"):].partition(":")
+        instant = datetime.combine(instant.date() + timedelta(days=int(days)), time(), timezone.utc)
+        form = _MIDNIGHT_FORMS[kind]
+    if form == "aware":
+        return instant.isoformat()
+    if form == "naive":
+        return instant.replace(tzinfo=None).isoformat()
+    if form == "date":
+        return instant.date().isoformat()
+    if form == "time":
+        return instant.time().isoformat()
+    if form == "timeofday":
+        return instant.strftime("%a %b %d %H:%M:%S.%f %Y UTC")
+    raise ValueError(f"unknown clock form {form!r}")
+
+
+_MIDNIGHT_FORMS = {"date": "date", "timestamp": "naive", "timestamptz": "aware", "time": "time"}
+
+
+def pin_clock(tree, as_of: datetime | ClockText):  # noqa: ANN001, ANN201
+    """Replace clock reads in ``tree`` (in place) by literals of the as-of instant in UTC.
+
+    ``as_of`` is the instant, or a function giving the literal text of each form (a template's
+    markers).
+    """
     from sqlglot import exp
 
-    instant = as_of.astimezone(timezone.utc)
-    aware = instant.isoformat()
-    naive = instant.replace(tzinfo=None).isoformat()
+    text = as_of if callable(as_of) else partial(clock_text, as_of)
 
-    def cast(text: str, to: str) -> exp.Expression:
-        return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build(to))
+    def cast(form: str, to: str) -> exp.Expression:
+        return exp.Cast(this=exp.Literal.string(text(form)), to=exp.DataType.build(to))
 
     def replacement(node: exp.Expression) -> exp.Expression | None:
         if isinstance(node, exp.CurrentTimestamp):
-            return cast(aware, "timestamptz")
+            return cast("aware", "timestamptz")
         if isinstance(node, exp.Anonymous) and node.name.lower() in _CLOCK_CALLS:
-            return cast(aware, "timestamptz")
+            return cast("aware", "timestamptz")
         if isinstance(node, exp.Anonymous) and node.name.lower() == "timeofday":
-            return exp.Literal.string(instant.strftime("%a %b %d %H:%M:%S.%f %Y UTC"))
+            return exp.Literal.string(text("timeofday"))
         if isinstance(node, exp.Localtimestamp):
-            return cast(naive, "timestamp")
+            return cast("naive", "timestamp")
         if isinstance(node, exp.CurrentDate):
-            return cast(instant.date().isoformat(), "date")
+            return cast("date", "date")
         if isinstance(node, (exp.CurrentTime, exp.Localtime)):
-            return cast(instant.time().isoformat(), "time")
+            return cast("time", "time")
         if isinstance(node, exp.Anonymous) and node.name.lower() == "age" and len(node.expressions) == 1:
             # age(x) is age(current_date at midnight, x).
-            midnight = datetime.combine(instant.date(), time()).isoformat()
-            return exp.Anonymous(this=node.this, expressions=[cast(midnight, "timestamp"), node.expressions[0].copy()])
+            return exp.Anonymous(
+                this=node.this, expressions=[cast("midnight+0:timestamp", "timestamp"), node.expressions[0].copy()]
+            )
         if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
             special = node.this.this.strip().lower()
-            if special in _SPECIAL_INPUTS:
-                return _special_input(node, _SPECIAL_INPUTS[special], instant)
+            if special in SPECIAL_INPUTS:
+                return _special_input(node, SPECIAL_INPUTS[special], text)
         return None
 
     for node in list(tree.walk()):
@@ -59,19 +99,19 @@ def pin_clock(tree, as_of: datetime):  # noqa: ANN001, ANN201
     return tree
 
 
-def _special_input(node, days: int | None, instant: datetime):  # noqa: ANN001, ANN202
+def _special_input(node, days: int | None, text: ClockText):  # noqa: ANN001, ANN202
     """``'now'::timestamptz``, ``'today'::date`` and the like as the as-of instant (or its
     midnight, the day before or after), in the type the cast asks for."""
     from sqlglot import exp
 
-    kind = node.to.this
-    moment = instant if days is None else datetime.combine(instant.date() + timedelta(days=days), time(), timezone.utc)
-    texts = {
-        exp.DataType.Type.DATE: moment.date().isoformat(),
-        exp.DataType.Type.TIMESTAMP: moment.replace(tzinfo=None).isoformat(),
-        exp.DataType.Type.TIMESTAMPTZ: moment.isoformat(),
-        exp.DataType.Type.TIME: moment.time().isoformat(),
+    kinds = {
+        exp.DataType.Type.DATE: "date",
+        exp.DataType.Type.TIMESTAMP: "timestamp",
+        exp.DataType.Type.TIMESTAMPTZ: "timestamptz",
+        exp.DataType.Type.TIME: "time",
     }
-    if kind not in texts:
+    kind = kinds.get(node.to.this)
+    if kind is None:
         return None  # 'now' cast to text is just the word
-    return exp.Cast(this=exp.Literal.string(texts[kind]), to=node.to.copy())
+    form = _MIDNIGHT_FORMS[kind] if days is None else f"midnight{days:+d}:{kind}"
+    return exp.Cast(this=exp.Literal.string(text(form)), to=node.to.copy())

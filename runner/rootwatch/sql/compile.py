@@ -1,39 +1,51 @@
 """Compiling a control or query for an engine: expand relations, bind, pin the clock, translate, cache.
 
-``compile_sql`` is the whole pipeline; its result is cached by everything it depends on, so a
-control referenced by ten CIS benchmarks is translated once per run, and a warm process pays only
-a dictionary lookup.
+``compile_sql`` is the whole pipeline. Its result is cached by everything it depends on, twice: in
+the process (a control referenced by ten CIS benchmarks is translated once per run), and on disk
+as a template that later processes fill in with their values and clock without compiling again
+(:mod:`rootwatch.sql.compile_cache`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Literal
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any, Literal
 
 from rootwatch.errors import SqlError
 from rootwatch.sql.parsing import SqlSource, parse_expanded
 
-Dialect = Literal["duckdb", "postgres"]
-DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres")
+if TYPE_CHECKING:
+    from rootwatch.sql.clock import ClockText
+
+Dialect = Literal["duckdb", "postgres", "spark"]
+DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "spark")
+
+
+_dialects_lock = threading.Lock()
+_dialects_loaded = False
 
 
 def _load_dialects() -> None:
-    """Import sqlglot's dialects now, once, under the import lock.
+    """Import sqlglot's dialects once, under a lock, before the first cold compilation.
 
     sqlglot imports a dialect module the first time its name is used. Controls are compiled on
     worker threads, and two threads asking for "duckdb" at once could get a generic SQL generator
     instead (seen as ``Type with name JSONB does not exist`` in one control of a run, now and
-    then); loading them here, when this module is imported, leaves nothing to race for.
+    then); loading them here, under a lock, leaves nothing to race for. A run whose every control
+    is in the compile cache never imports sqlglot at all.
     """
-    from sqlglot.dialects.dialect import Dialect as SqlglotDialect
+    global _dialects_loaded
+    with _dialects_lock:
+        if _dialects_loaded:
+            return
+        from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
-    for name in DIALECTS:
-        SqlglotDialect.get_or_raise(name)
-
-
-_load_dialects()
+        for name in DIALECTS:
+            SqlglotDialect.get_or_raise(name)
+        _dialects_loaded = True
 
 
 def _freeze(value: Any) -> Any:
@@ -75,6 +87,28 @@ def _compile_cached(
     missing_columns: tuple[tuple[str, str], ...],
     pretty: bool,
 ) -> str:
+    from rootwatch.sql.compile_cache import compiled
+
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in bound}
+    cold = partial(_compile_cold, source, dialect, missing=missing, missing_columns=missing_columns, pretty=pretty)
+    return compiled(source, (dialect, missing, missing_columns), values, as_of, cold, pretty=pretty)
+
+
+def _compile_cold(
+    source: SqlSource,
+    dialect: Dialect,
+    values: Mapping[str, Any],
+    clock: datetime | ClockText,
+    *,
+    missing: tuple[str, ...],
+    missing_columns: tuple[tuple[str, str], ...],
+    pretty: bool,
+) -> str:
+    """The whole compilation: parse (cached in the process), expand, bind, pin, translate.
+
+    ``clock`` is the as-of instant, or the text of each clock form (a template's markers).
+    """
+    _load_dialects()
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
     from rootwatch.schema.tables import table_named
@@ -88,8 +122,8 @@ def _compile_cached(
     parsed = parse_expanded(source)
     require_side_effect_free(parsed, where=where)
     tree = parsed.copy()
-    tree = bind(tree, {k: list(v) if isinstance(v, tuple) else v for k, v in bound}, where=where)
-    tree = pin_clock(tree, as_of)
+    tree = bind(tree, values, where=where)
+    tree = pin_clock(tree, clock)
     tree = substitute_missing(
         tree, [table_named(name) for name in missing], [(table_named(t), c) for t, c in missing_columns]
     )
@@ -102,6 +136,15 @@ def _compile_cached(
         except SqlError as exc:
             raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
         check_functions(tree, where=where)
+    elif dialect == "spark":
+        from rootwatch.sql.spark_rewrites import rewrite_for_spark
+        from rootwatch.sql.strict import check_spark_functions
+
+        try:
+            tree = rewrite_for_spark(tree)
+        except SqlError as exc:
+            raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
+        check_spark_functions(tree, where=where)
     try:
         return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except UnsupportedError as exc:

@@ -77,11 +77,13 @@ def json_array_elements_in_from(tree: exp.Expression) -> exp.Expression:
         select = source.find_ancestor(exp.Select)
         source.replace(lateral)
         if select is not None and not given_columns:
-            _qualify_bare_alias(select, alias_name, column_name)
+            qualify_bare_alias(select, alias_name, column_name)
     return tree
 
 
-def _qualify_bare_alias(select: exp.Select, alias_name: str, column_name: str) -> None:
+def qualify_bare_alias(select: exp.Select, alias_name: str, column_name: str) -> None:
+    """Bare references to ``alias_name`` in ``select`` (an element function's alias used as its
+    value) become ``alias_name.column_name``."""
     for column in list(select.find_all(exp.Column)):
         if not column.table and column.name == alias_name:
             column.replace(exp.column(column_name, table=alias_name))

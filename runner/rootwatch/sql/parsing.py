@@ -98,7 +98,8 @@ def parse_expanded(source: SqlSource):  # noqa: ANN201
     return parse(SqlSource(source.name, text, source.path))
 
 
-def _placeholder_names(tree) -> frozenset[str]:  # noqa: ANN001
+def placeholder_names(tree) -> frozenset[str]:  # noqa: ANN001 - sqlglot Expression
+    """Names of the ``:name`` parameters in ``tree``."""
     from sqlglot import exp
 
     from rootwatch.sql.binding import parameter_name
@@ -107,28 +108,36 @@ def _placeholder_names(tree) -> frozenset[str]:  # noqa: ANN001
     return frozenset(name for name in names if name)
 
 
-@lru_cache(maxsize=512)
-def placeholders(source: SqlSource) -> frozenset[str]:
-    """Names of the ``:name`` parameters the SQL uses, through the relations it reads (cached: it
-    is on every run's path)."""
-    return _placeholder_names(parse_expanded(source))
-
-
-def own_placeholders(source: SqlSource) -> frozenset[str]:
-    """Names of the ``:name`` parameters written in ``source``'s own text (not its relations')."""
-    return _placeholder_names(parse(source))
-
-
-@lru_cache(maxsize=512)
-def tables_read(source: SqlSource) -> frozenset[str]:
-    """Names of the database tables the SQL reads, through the relations it reads (common table
-    expressions and table functions such as ``jsonb_array_elements(...)`` left out)."""
+def table_names(tree) -> frozenset[str]:  # noqa: ANN001 - sqlglot Expression
+    """Names of the database tables ``tree`` reads (common table expressions and table functions
+    such as ``jsonb_array_elements(...)`` left out)."""
     from sqlglot import exp
 
-    tree = parse_expanded(source)
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     return frozenset(
         table.name
         for table in tree.find_all(exp.Table)
         if isinstance(table.this, exp.Identifier) and table.name not in cte_names
     )
+
+
+def placeholders(source: SqlSource) -> frozenset[str]:
+    """Names of the ``:name`` parameters the SQL uses, through the relations it reads (kept on disk
+    with the compiled SQL: it is on every run's path; see :mod:`rootwatch.sql.compile_cache`)."""
+    from rootwatch.sql.compile_cache import source_facts
+
+    return source_facts(source).placeholders
+
+
+def own_placeholders(source: SqlSource) -> frozenset[str]:
+    """Names of the ``:name`` parameters written in ``source``'s own text (not its relations')."""
+    return placeholder_names(parse(source))
+
+
+def tables_read(source: SqlSource) -> frozenset[str]:
+    """Names of the database tables the SQL reads, through the relations it reads (common table
+    expressions and table functions such as ``jsonb_array_elements(...)`` left out; kept on disk
+    like :func:`placeholders`)."""
+    from rootwatch.sql.compile_cache import source_facts
+
+    return source_facts(source).tables

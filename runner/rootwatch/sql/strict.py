@@ -1,8 +1,11 @@
-"""Strict checks on a DuckDB translation: every function it calls must exist in DuckDB.
+"""Strict checks on a translation: every function it calls must exist in the target engine.
 
-sqlglot passes functions it does not know through unchanged; on DuckDB such a call fails only when
-the control runs. Checking names against DuckDB's own catalogue turns that into a compile error
-that names the control and the function.
+sqlglot passes functions it does not know through unchanged; on DuckDB or Spark such a call fails
+only when the control runs. Checking names against the engine's catalogue turns that into a
+compile error (and a ``rootwatch check`` problem) that names the control, the function and the
+engine. DuckDB's catalogue is read from DuckDB itself; Spark's is the list shipped in
+``spark_functions.txt`` (Spark may not be installed where ``rootwatch check`` runs), which a test
+compares with a live Spark.
 """
 
 from __future__ import annotations
@@ -32,4 +35,26 @@ def check_functions(tree, *, where: str) -> None:  # noqa: ANN001
             raise SqlError(
                 f"{where}: function {node.name}() has no DuckDB translation",
                 hint="use a function both engines know, or add a rewrite in rootwatch.sql.duckdb_rewrites",
+            )
+
+
+@cache
+def spark_function_names() -> frozenset[str]:
+    """Lower-case names of Spark SQL's built-in functions (``spark_functions.txt``)."""
+    from importlib import resources
+
+    text = resources.files("rootwatch.sql").joinpath("spark_functions.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def check_spark_functions(tree, *, where: str) -> None:  # noqa: ANN001
+    """Raise SqlError naming the first function Spark SQL does not have."""
+    from sqlglot import exp
+
+    known = spark_function_names()
+    for node in tree.find_all(exp.Anonymous):
+        if node.name.lower() not in known:
+            raise SqlError(
+                f"{where}: function {node.name}() has no Spark translation",
+                hint="use a function both engines know, or add a rewrite in rootwatch.sql.spark_rewrites",
             )

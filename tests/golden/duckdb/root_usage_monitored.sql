@@ -1,26 +1,8 @@
 -- DuckDB translation of controls/root_usage_monitored.sql with the shared relations it reads (generated
 -- by scripts/regen-golden; default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
 /* Usage of the root user is monitored (CIS v1.2 3.3, v1.3-v5 4.3, v6-v7 5.3). */
-/* One row per account, ok when one whole chain exists (see the relation root_alarm_chain): */
-/*   trail: multi-region, logging, all read and write management events (as in */
-/*          cloudtrail_enabled_all_regions), delivering to a CloudWatch Logs group */
-/*   -> metric filter on that log group with exactly the three CIS clauses (root_usage_filters; */
-/*      the variable root_usage_filter_extra_clauses may allow a clause that excludes centralized */
-/*      root sessions) */
-/*   -> alarm in that account and region on the filter's metric (name, namespace and dimensions), */
-/*      actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription. */
-/* Otherwise the chain that got furthest is reported with the Security Hub CloudWatch.1 code of its */
-/* first missing link. An organization trail seen from a member account is resolved in the owning */
-/* account (where its log group, filters and alarms live) when the data holds it, else `info`. */
-/* Where the filter's dimensions were not captured (a live Steampipe endpoint has no column for */
-/* them), an alarm that names no dimensions is taken to match, as CIS sets it up, and the reason */
-/* says so; an alarm that names dimensions cannot be judged (`error`). */
-/* Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters, */
-/* metric_alarms and those they read; controls/relations/). */
-/* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm */
-/* on the filter's metric name in another namespace or region, or with other dimensions. Both are */
-/* joined to every chain before the best one is picked: a join after the pick would pair two */
-/* relations the planner believes small, and Postgres then loops over one for each row of the other. */
+/* One row per account: the verdict of the relation root_usage_verdicts, which follows each trail's */
+/* CIS chain (root_alarm_chain) and reports the best one; its header says how. */
 WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
@@ -706,6 +688,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
     END AS label
   FROM seen AS s
+), sns_topics /* shared relation sns_topics: relations/sns_topics.sql */ AS (
+  /* SNS topics that have subscriptions, one row per topic ARN. confirmed counts the subscriptions */
+  /* that deliver (a confirmed one has a real ARN; an unconfirmed one reads 'PendingConfirmation' and */
+  /* delivers nothing), pending the others, by protocol and endpoint. */
+  SELECT
+    topic_arn,
+    COUNT(
+      DISTINCT CASE
+        WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        THEN subscription_arn
+      END
+    ) AS confirmed,
+    COUNT(
+      DISTINCT CASE
+        WHEN NOT (
+          subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        )
+        THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
+      END
+    ) AS pending
+  FROM aws_sns_topic_subscription
+  GROUP BY
+    topic_arn
 ), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
   /* The CIS root-usage alarm chain of every trail each account sees, followed link by link as far as */
   /* it goes: trail -> CloudWatch Logs group -> root-usage metric filter on that group -> alarm on the */
@@ -748,26 +753,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       SELECT
         UNNEST(JSON_EXTRACT_STRING(a.alarm_actions, '$[*]')) AS value
     ) AS x(value)
-  ), topics /* Confirmed subscriptions have a real ARN; an unconfirmed one reads 'PendingConfirmation'. */ AS (
-    SELECT
-      topic_arn,
-      COUNT(
-        DISTINCT CASE
-          WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
-          THEN subscription_arn
-        END
-      ) AS confirmed,
-      COUNT(
-        DISTINCT CASE
-          WHEN NOT (
-            subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
-          )
-          THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
-        END
-      ) AS pending
-    FROM aws_sns_topic_subscription
-    GROUP BY
-      topic_arn
   ), linked AS (
     SELECT
       t.*,
@@ -808,7 +793,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       AND ac.account_id = al.account_id
       AND ac.region = al.region
       AND ac.alarm_name = al.name
-    LEFT JOIN topics AS tp
+    LEFT JOIN sns_topics AS tp
       ON tp.topic_arn = ac.action
   ), links AS (
     SELECT
@@ -843,160 +828,192 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND k.filter_dimension_names IS NULL
     AND k.alarm_dimension_names <> '' AS dimensions_undecided
   FROM links AS k
-), filter_elsewhere AS (
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    name,
-    log_group_name,
-    region
-  FROM root_usage_filters
-  WHERE
-    valid
-  ORDER BY
-    account_id,
-    region,
-    log_group_name,
-    name
-), alarm_elsewhere AS (
-  SELECT DISTINCT ON (account_id, metric_name)
-    account_id,
-    metric_name,
-    name,
-    namespace,
-    region,
-    dimension_names
-  FROM metric_alarms
-  ORDER BY
-    account_id,
-    metric_name,
-    region,
-    namespace,
-    name
-), chains AS (
-  SELECT
-    c.*,
-    c.first_gap IS NULL AS complete,
-    c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
-    fe.name AS other_filter,
-    fe.log_group_name AS other_filter_group,
-    fe.region AS other_filter_region,
-    ae.name AS other_alarm,
-    ae.namespace AS other_alarm_namespace,
-    ae.region AS other_alarm_region,
-    ae.dimension_names AS other_alarm_dimension_names
-  FROM root_alarm_chain AS c
-  LEFT JOIN filter_elsewhere AS fe
-    ON fe.account_id = c.group_account_id
-  LEFT JOIN alarm_elsewhere AS ae
-    ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
-), ranked AS (
-  /* Chains in order of preference, per account; the first is the one reported. */
-  SELECT
-    c.*,
-    ROW_NUMBER() OVER (
-      PARTITION BY c.account_id
-      ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END, CASE WHEN is_logging THEN 0 ELSE 1 END, CASE WHEN records_all THEN 0 ELSE 1 END, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END, COALESCE(extra_count, 0), CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END, arn, COALESCE(filter_name, ''), COALESCE(alarm_name, ''), COALESCE(action, '')
-    ) AS preference
-  FROM chains AS c
-), best AS (
-  SELECT
-    *
-  FROM ranked
-  WHERE
-    preference = 1
-), described AS (
-  SELECT
-    b.*,
-    b.group_name || ' in ' || b.group_region || CASE
-      WHEN b.group_account_id <> b.account_id
-      THEN ' of account ' || b.group_account_id
-      ELSE ''
-    END AS group_text,
-    COALESCE(b.metric_namespace, '(none)') || '/' || COALESCE(b.metric_name, '(none)') || CASE
-      WHEN b.filter_dimension_names <> ''
-      THEN ' (dimensions ' || b.filter_dimension_names || ')'
-      ELSE ''
-    END AS metric_text,
-    COALESCE(
-      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
-      ''
-    ) AS filter_hint,
-    COALESCE(
-      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
-        WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
-        THEN ' with ' || CASE
-          WHEN b.other_alarm_dimension_names = ''
-          THEN 'no dimensions'
-          ELSE 'dimensions ' || b.other_alarm_dimension_names
-        END || ', where the filter publishes ' || CASE
-          WHEN b.filter_dimension_names = ''
-          THEN 'none'
-          ELSE b.filter_dimension_names
-        END
+), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
+  /* The CIS verdict on root-usage monitoring, one row per account (the rows of the control */
+  /* root_usage_monitored, which reads this relation; root_activity_alerted reads it too): */
+  /* resource, status, reason, account_id, region. */
+  /* One row per account, ok when one whole chain exists (see the relation root_alarm_chain): */
+  /*   trail: multi-region, logging, all read and write management events (as in */
+  /*          cloudtrail_enabled_all_regions), delivering to a CloudWatch Logs group */
+  /*   -> metric filter on that log group with exactly the three CIS clauses (root_usage_filters; */
+  /*      the variable root_usage_filter_extra_clauses may allow a clause that excludes centralized */
+  /*      root sessions) */
+  /*   -> alarm in that account and region on the filter's metric (name, namespace and dimensions), */
+  /*      actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription. */
+  /* Otherwise the chain that got furthest is reported with the Security Hub CloudWatch.1 code of its */
+  /* first missing link. An organization trail seen from a member account is resolved in the owning */
+  /* account (where its log group, filters and alarms live) when the data holds it, else `info`. */
+  /* Where the filter's dimensions were not captured (a live Steampipe endpoint has no column for */
+  /* them), an alarm that names no dimensions is taken to match, as CIS sets it up, and the reason */
+  /* says so; an alarm that names dimensions cannot be judged (`error`). */
+  /* Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters, */
+  /* metric_alarms and those they read; controls/relations/). */
+  /* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm */
+  /* on the filter's metric name in another namespace or region, or with other dimensions. Both are */
+  /* joined to every chain before the best one is picked: a join after the pick would pair two */
+  /* relations the planner believes small, and Postgres then loops over one for each row of the other. */
+  WITH filter_elsewhere AS (
+    SELECT DISTINCT ON (account_id)
+      account_id,
+      name,
+      log_group_name,
+      region
+    FROM root_usage_filters
+    WHERE
+      valid
+    ORDER BY
+      account_id,
+      region,
+      log_group_name,
+      name
+  ), alarm_elsewhere AS (
+    SELECT DISTINCT ON (account_id, metric_name)
+      account_id,
+      metric_name,
+      name,
+      namespace,
+      region,
+      dimension_names
+    FROM metric_alarms
+    ORDER BY
+      account_id,
+      metric_name,
+      region,
+      namespace,
+      name
+  ), chains AS (
+    SELECT
+      c.*,
+      c.first_gap IS NULL AS complete,
+      c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
+      fe.name AS other_filter,
+      fe.log_group_name AS other_filter_group,
+      fe.region AS other_filter_region,
+      ae.name AS other_alarm,
+      ae.namespace AS other_alarm_namespace,
+      ae.region AS other_alarm_region,
+      ae.dimension_names AS other_alarm_dimension_names
+    FROM root_alarm_chain AS c
+    LEFT JOIN filter_elsewhere AS fe
+      ON fe.account_id = c.group_account_id
+    LEFT JOIN alarm_elsewhere AS ae
+      ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
+  ), ranked AS (
+    /* Chains in order of preference, per account; the first is the one reported. */
+    SELECT
+      c.*,
+      ROW_NUMBER() OVER (
+        PARTITION BY c.account_id
+        ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END, CASE WHEN is_logging THEN 0 ELSE 1 END, CASE WHEN records_all THEN 0 ELSE 1 END, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END, COALESCE(extra_count, 0), CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END, arn, COALESCE(filter_name, ''), COALESCE(alarm_name, ''), COALESCE(action, '')
+      ) AS preference
+    FROM chains AS c
+  ), best AS (
+    SELECT
+      *
+    FROM ranked
+    WHERE
+      preference = 1
+  ), described AS (
+    SELECT
+      b.*,
+      b.group_name || ' in ' || b.group_region || CASE
+        WHEN b.group_account_id <> b.account_id
+        THEN ' of account ' || b.group_account_id
         ELSE ''
-      END || ')',
-      ''
-    ) AS alarm_hint,
-    b.confirmed || CASE
-      WHEN b.confirmed = 1
-      THEN ' confirmed subscription'
-      ELSE ' confirmed subscriptions'
-    END AS subscriptions_text
-  FROM best AS b
+      END AS group_text,
+      COALESCE(b.metric_namespace, '(none)') || '/' || COALESCE(b.metric_name, '(none)') || CASE
+        WHEN b.filter_dimension_names <> ''
+        THEN ' (dimensions ' || b.filter_dimension_names || ')'
+        ELSE ''
+      END AS metric_text,
+      COALESCE(
+        ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
+        ''
+      ) AS filter_hint,
+      COALESCE(
+        ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
+          WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
+          THEN ' with ' || CASE
+            WHEN b.other_alarm_dimension_names = ''
+            THEN 'no dimensions'
+            ELSE 'dimensions ' || b.other_alarm_dimension_names
+          END || ', where the filter publishes ' || CASE
+            WHEN b.filter_dimension_names = ''
+            THEN 'none'
+            ELSE b.filter_dimension_names
+          END
+          ELSE ''
+        END || ')',
+        ''
+      ) AS alarm_hint,
+      b.confirmed || CASE
+        WHEN b.confirmed = 1
+        THEN ' confirmed subscription'
+        ELSE ' confirmed subscriptions'
+      END AS subscriptions_text
+    FROM best AS b
+  )
+  SELECT
+    a.root_arn AS resource,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'alarm'
+      WHEN d.monitored
+      THEN 'ok'
+      WHEN NOT d.resolved
+      THEN 'info'
+      WHEN d.complete
+      THEN 'error'
+      ELSE 'alarm'
+    END AS status,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
+      WHEN d.monitored
+      THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.' || COALESCE(
+        ' The filter also excludes centralized root sessions (' || d.accepted_extras || '), as the variable root_usage_filter_extra_clauses allows.',
+        ''
+      ) || CASE
+        WHEN d.filter_dimension_names IS NULL
+        THEN ' The dimensions of filter ' || d.filter_name || ' were not captured (Steampipe has no column for' || ' them); alarm ' || d.alarm_name || ' names none, as CIS sets it up, so the filter is taken to' || ' publish none.'
+        ELSE ''
+      END
+      WHEN NOT d.resolved
+      THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
+      WHEN d.complete AND NOT d.trail_compliant
+      THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
+      WHEN d.complete
+      THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
+      WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
+      THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
+      THEN d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern ' || COALESCE(NULLIF(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') ' || CASE
+        WHEN NOT d.actions_enabled
+        THEN 'has actions disabled'
+        ELSE 'has no alarm actions'
+      END || '.'
+      WHEN d.first_gap = 'SNS_TOPIC_INVALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') notifies no SNS topic (action ' || d.action || ').'
+      ELSE d.first_gap || ': topic ' || d.action || ' of alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' has no confirmed subscription (' || d.pending || ' pending confirmation).'
+    END AS reason,
+    a.account_id,
+    CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
+  FROM accounts AS a
+  LEFT JOIN described AS d
+    ON d.account_id = a.account_id
 )
 SELECT
-  a.root_arn AS resource,
-  CASE
-    WHEN d.account_id IS NULL
-    THEN 'alarm'
-    WHEN d.monitored
-    THEN 'ok'
-    WHEN NOT d.resolved
-    THEN 'info'
-    WHEN d.complete
-    THEN 'error'
-    ELSE 'alarm'
-  END AS status,
-  CASE
-    WHEN d.account_id IS NULL
-    THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
-    WHEN d.monitored
-    THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.' || COALESCE(
-      ' The filter also excludes centralized root sessions (' || d.accepted_extras || '), as the variable root_usage_filter_extra_clauses allows.',
-      ''
-    ) || CASE
-      WHEN d.filter_dimension_names IS NULL
-      THEN ' The dimensions of filter ' || d.filter_name || ' were not captured (Steampipe has no column for' || ' them); alarm ' || d.alarm_name || ' names none, as CIS sets it up, so the filter is taken to' || ' publish none.'
-      ELSE ''
-    END
-    WHEN NOT d.resolved
-    THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
-    WHEN d.complete AND NOT d.trail_compliant
-    THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
-    WHEN d.complete
-    THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
-    WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
-    THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
-    WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
-    THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
-    WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
-    THEN d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern ' || COALESCE(NULLIF(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
-    WHEN d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
-    THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
-    WHEN d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
-    THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') ' || CASE
-      WHEN NOT d.actions_enabled
-      THEN 'has actions disabled'
-      ELSE 'has no alarm actions'
-    END || '.'
-    WHEN d.first_gap = 'SNS_TOPIC_INVALID'
-    THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') notifies no SNS topic (action ' || d.action || ').'
-    ELSE d.first_gap || ': topic ' || d.action || ' of alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' has no confirmed subscription (' || d.pending || ' pending confirmation).'
-  END AS reason,
-  a.account_id,
-  CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
-FROM accounts AS a
-LEFT JOIN described AS d
-  ON d.account_id = a.account_id
+  resource,
+  status,
+  reason,
+  account_id,
+  region
+FROM root_usage_verdicts
 ORDER BY
-  a.account_id
+  account_id

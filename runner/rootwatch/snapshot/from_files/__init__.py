@@ -13,6 +13,7 @@ metadata as a ``skipped_file`` issue.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,6 @@ from rootwatch.snapshot.cloudtrail_logs import TABLE as EVENT_TABLE
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
     LogFile,
-    find_bad_log_files,
     find_log_files,
     load_log_files,
 )
@@ -85,6 +85,18 @@ def _bad_input(problems: list[Problem], *, skippable: bool = True) -> InputError
     return InputError(f"{count} bad input files:\n" + "\n".join(f"  {p}" for p in problems), hint=hint)
 
 
+def _refuse_output_among_inputs(output: Path, source: Path) -> None:
+    """UsageError when ``-o`` names an existing file that is ``source`` or lies under it: with
+    ``--force`` the build would replace the evidence it reads (``-o r.csv --credential-report r.csv``)."""
+    if not os.path.lexists(output):
+        return
+    target, origin = output.resolve(), source.resolve()
+    if target == origin or (origin.is_dir() and origin in target.parents):
+        raise UsageError(f"-o {output} is one of the inputs (it is {'in ' if target != origin else ''}{source}): "
+                         "writing the snapshot there would destroy the evidence it is built from",
+                         hint="write the snapshot outside the capture, e.g. -o snapshot.duckdb")
+
+
 def _capture_time(layout: Layout, problems: list[Problem]) -> datetime | None:
     if layout.capture_file is None:
         return None
@@ -115,6 +127,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
     """Build ``output`` from the from-files layout under ``source``."""
     if not source.is_dir():
         raise UsageError(f"{source} is not a directory", hint="from-files reads a folder laid out as docs/snapshot-files.md describes")
+    _refuse_output_among_inputs(output, source)
     layout = scan(source)
     problems = list(layout.problems)
     explicit_time = options.captured_at or _capture_time(layout, problems)
@@ -135,6 +148,7 @@ def build_from_directory(source: Path, output: Path, options: FromFilesOptions =
         raise _bad_input(problems + _find_bad_logs(log_files, options))
     captured_at = explicit_time or _default_capture_time(captures)
     not_captured = _account_files_not_read(layout.accounts, {p.path for p in problems}, source)
+    not_captured += _region_files_not_read(layout.accounts, {p.path for p in problems}, source)
     not_captured += rules_not_captured(layout.accounts, {p.path for p in problems}, source)
     # source_detail says where the snapshot came from when read later, elsewhere: a path relative
     # to the build's working directory would mean nothing there.
@@ -162,6 +176,35 @@ def _account_files_not_read(accounts: list[AccountFiles], skipped: set[Path], ro
             why = "skipped as a bad file" if path is not None else "no such file"
             issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
                                         message=f"{_relative(account.path / name, root)}: {why}"))
+    return tuple(issues)
+
+
+REGION_EVIDENCE_FILES = {
+    "describe-trails.json": "aws_cloudtrail_trail",
+    "list-subscriptions.json": "aws_sns_topic_subscription",
+}
+"""Regional files whose absence in a region folder must not read as "none there": no trail list is
+not "no trail" (cloudtrail_enabled_all_regions alarmed on it), no subscription list is not "no
+subscriber". Recorded per region as EventBridge rules are (eventbridge.rules_not_captured); an
+empty list that was captured is evidence."""
+
+
+def _region_files_not_read(accounts: list[AccountFiles], skipped: set[Path], root: Path) -> tuple[SnapshotIssue, ...]:
+    """A ``not_captured`` issue per account region (or account without region folders) and
+    regional evidence file that is missing or was skipped as bad."""
+    issues = []
+    for account in accounts:
+        for name, table in REGION_EVIDENCE_FILES.items():
+            if not account.regions:
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, source=table,
+                                            message=f"{_relative(account.path, root)}: no region folder, so no {name}"))
+            for region_name, region in sorted(account.regions.items()):
+                path = region.files.get(name)
+                if path is not None and path not in skipped and region.path not in skipped:
+                    continue
+                why = "skipped as a bad file" if path is not None else "no such file"
+                issues.append(SnapshotIssue(kind=NOT_CAPTURED, account_id=account.account_id, region=region_name,
+                                            source=table, message=f"{_relative(region.path / name, root)}: {why}"))
     return tuple(issues)
 
 
@@ -202,70 +245,28 @@ def _write(
     return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), loaded)
 
 
-LOG_CHUNK_BYTES = 64 * 1024 * 1024
-"""Compressed bytes of CloudTrail logs loaded per statement and transaction. DuckDB holds a
-transaction's new rows and a statement's reader state in memory, so one statement over gigabytes of
-logs grows with them; chunks keep peak memory flat. The snapshot is still all or nothing: it is a
-temporary file until the build succeeds."""
-
-
-def _log_chunks(files: list[LogFile]) -> list[list[LogFile]]:
-    chunks: list[list[LogFile]] = [[]]
-    size = 0
-    for log_file in files:
-        if size >= LOG_CHUNK_BYTES:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(log_file)
-        try:
-            size += log_file.path.stat().st_size
-        except OSError:
-            pass  # the load names an unreadable file
-    return [chunk for chunk in chunks if chunk]
-
-
 def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
-    """Bulk-load the logs chunk by chunk; where a chunk fails, find its bad files, then stop naming
-    every bad file (this chunk's and the rest's) or, skipping, load the chunk without them."""
-    import duckdb
-
-    skipped: list[Problem] = []
-    chunks = _log_chunks(files)
-    for index, chunk in enumerate(chunks):
-        try:
-            _load_all_or_nothing(writer, chunk, options)
-            continue
-        except duckdb.Error as exc:
-            failure = str(exc).strip().splitlines()[0]
-        bad = find_bad_log_files(chunk, options.events)
-        if not bad:
-            raise InputError(f"loading the CloudTrail logs failed: {failure}")
-        if not options.skip_bad_files:
-            later = [log_file for rest in chunks[index + 1:] for log_file in rest]
-            raise _bad_input(bad + _find_bad_logs(later, options))
-        bad_paths = {p.path for p in bad}
-        try:
-            _load_all_or_nothing(writer, [f for f in chunk if f.path not in bad_paths], options)
-        except duckdb.Error as exc:
-            raise InputError(f"loading the CloudTrail logs failed: {str(exc).strip().splitlines()[0]}") from None
-        skipped += bad
-    return skipped
+    """Load the logs; stop naming every bad file or, skipping, load the good ones and return the bad."""
+    result = load_log_files(writer.connection, files, options.events, skip_bad_files=options.skip_bad_files)
+    _raise_unexplained(result.problems)
+    if result.problems and not options.skip_bad_files:
+        raise _bad_input(result.problems)
+    writer.record_rows(EVENT_TABLE, result.rows)
+    return result.problems
 
 
-def _load_all_or_nothing(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> None:
-    with writer.transaction():
-        count = load_log_files(writer.connection, files, options.events)
-    writer.record_rows(EVENT_TABLE, count)
+def _raise_unexplained(problems: list[Problem]) -> None:
+    """DuckDB rejected records that the Python reference accepts: no file to name or skip."""
+    for problem in problems:
+        if problem.path is None:
+            raise InputError(problem.message)
 
 
 def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
     """Every bad file of ``files``, found as a build would find it, without writing a snapshot.
 
-    Each chunk is bulk-loaded by DuckDB into a scratch database and rolled back; only a chunk that
-    fails is read again file by file in Python to name its bad files. Reading every log in Python
-    would take minutes on gigabytes of good logs just to report, say, a bad JSON file elsewhere. The
-    scratch database is a file (in a temporary folder) so a large chunk spills to disk as the
-    snapshot's own load does, rather than growing in memory.
+    The logs are loaded into a scratch database that is thrown away (a file in a temporary
+    folder, so a large load spills to disk as the snapshot's own does).
     """
     import duckdb
 
@@ -274,26 +275,14 @@ def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Prob
 
     if not files:
         return []
-    problems: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="rootwatch-log-check-") as directory:
         connection = duckdb.connect(str(Path(directory) / "check.duckdb"), config=dict(NO_EXTENSION_DOWNLOADS))
         try:
             connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
             connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
-            for chunk in _log_chunks(files):
-                connection.execute("BEGIN TRANSACTION")
-                try:
-                    load_log_files(connection, chunk, options.events)
-                except duckdb.Error as exc:
-                    bad = find_bad_log_files(chunk, options.events)
-                    # A chunk DuckDB rejects but Python accepts file by file would fail the build too.
-                    problems += bad or [Problem(None, None, "loading the CloudTrail logs failed: "
-                                                + str(exc).strip().splitlines()[0])]
-                finally:
-                    connection.execute("ROLLBACK")  # nothing is kept: this only checks
+            return load_log_files(connection, files, options.events).problems
         finally:
             connection.close()
-    return problems
 
 
 def _scope(relative: str) -> tuple[str | None, str | None]:
@@ -340,6 +329,7 @@ def build_from_credential_report(
 
     if not report.is_file():
         raise UsageError(f"--credential-report {report}: no such file")
+    _refuse_output_among_inputs(output, report)
     capture, folder = single_account(report, account_id, options.captured_at, account_alias)
     if capture.problems:
         # --skip-bad-files cannot help: the report is the only file, and without it nothing is left.

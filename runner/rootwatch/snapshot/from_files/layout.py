@@ -105,6 +105,26 @@ class Layout:
     """Entries that fit nowhere (each a bad file for ``--skip-bad-files``)."""
 
 
+def _entries(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The entries of ``folder``; one it cannot list (permissions) is a problem naming it, so its
+    evidence reads as not captured (or the build stops), never as an empty folder."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        problems.append(Problem(folder, None, f"cannot read this folder: {exc.strerror or exc}"))
+        return []
+
+
+def _walk(folder: Path, problems: list[Problem]) -> list[Path]:
+    """Every entry under ``folder``, with unreadable subfolders reported as :func:`_entries` does."""
+    found: list[Path] = []
+    for entry in _entries(folder, problems):
+        found.append(entry)
+        if entry.is_dir() and not entry.is_symlink():
+            found += _walk(entry, problems)
+    return sorted(found)
+
+
 def _ignored(path: Path) -> bool:
     return path.name.startswith(".") or (path.is_file() and path.suffix.lower() == ".md")
 
@@ -112,7 +132,7 @@ def _ignored(path: Path) -> bool:
 def scan(root: Path) -> Layout:
     """The files of a from-files directory, classified by name."""
     layout = Layout(root)
-    for entry in sorted(root.iterdir()):
+    for entry in _entries(root, layout.problems):
         if _ignored(entry):
             continue
         if entry.is_dir() and ACCOUNT_ID_PATTERN.match(entry.name):
@@ -138,7 +158,7 @@ def _unknown_top_level(entry: Path) -> Problem:
 
 def _scan_account(folder: Path, problems: list[Problem]) -> AccountFiles:
     account = AccountFiles(folder.name, folder)
-    for entry in sorted(folder.iterdir()):
+    for entry in _entries(folder, problems):
         if _ignored(entry):
             continue
         if entry.is_file() and entry.name in ACCOUNT_FILES:
@@ -161,7 +181,7 @@ def _scan_account(folder: Path, problems: list[Problem]) -> AccountFiles:
 
 def _scan_region(folder: Path, problems: list[Problem]) -> RegionFiles:
     region = RegionFiles(folder.name, folder)
-    for entry in sorted(folder.iterdir()):
+    for entry in _entries(folder, problems):
         if _ignored(entry):
             continue
         if entry.is_file() and entry.name in REGION_FILES:
@@ -181,7 +201,7 @@ def _scan_region(folder: Path, problems: list[Problem]) -> RegionFiles:
 
 def _scan_per_trail(folder: Path, problems: list[Problem]) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for entry in sorted(folder.iterdir()):
+    for entry in _entries(folder, problems):
         if _ignored(entry):
             continue
         match = _TRAIL_FILE.match(entry.name) if entry.is_file() else None
@@ -194,7 +214,7 @@ def _scan_per_trail(folder: Path, problems: list[Problem]) -> dict[str, Path]:
 
 def _scan_nested(folder: Path, problems: list[Problem]) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for entry in sorted(folder.rglob("*")):
+    for entry in _walk(folder, problems):
         relative = entry.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts) or entry.is_dir() or _ignored(entry):
             continue

@@ -32,10 +32,16 @@ def _root_account(report: Path, is_json: bool) -> str | None:
     """The account id in the report's root row ARN (None when the report has no root row)."""
     try:
         text = t.credential_report_text(read_json(report)) if is_json else read_text(report)
-        for row in csv.DictReader(io.StringIO(text)):
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
             if row.get("user") == t.ROOT_USER_NAME and row.get("arn"):
                 parts = row["arn"].split(":")
-                return parts[4] if len(parts) > 5 else None
+                account = parts[4] if len(parts) > 5 else None
+                if account is not None and not (len(account) == 12 and account.isdigit()):
+                    where = f"report line {reader.line_num}: " if is_json else ""
+                    raise InputError(Problem(report, None if is_json else reader.line_num,
+                                             f"{where}the root user's ARN {row['arn']!r} has no 12-digit account id"))
+                return account
     except BadFile as exc:
         raise InputError(exc.problem) from None
     except (t.TransformError, csv.Error) as exc:

@@ -126,7 +126,10 @@ def timestamp(value: Any, what: str) -> datetime | None:
         raise TransformError(f"{what}: expected a timestamp, got {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is in year 10000 in UTC
+        raise TransformError(f"{what}: {value!r} is out of range (after 9999-12-31 in UTC)") from None
 
 
 def epoch_millis(value: Any, what: str) -> datetime | None:
@@ -136,7 +139,10 @@ def epoch_millis(value: Any, what: str) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         # Tolerate the ISO spelling too: a hand-written file is more likely to use it.
         return timestamp(value, what)
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # beyond year 9999 (or before year 1)
+        raise TransformError(f"{what}: {value!r} is not a time in epoch milliseconds") from None
 
 
 def mapping(value: Any, what: str) -> Mapping[str, Any]:

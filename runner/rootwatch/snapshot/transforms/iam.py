@@ -85,9 +85,13 @@ def credential_report_text(response: Mapping[str, Any]) -> str:
         raise TransformError("Content does not decode to UTF-8 CSV text") from None
 
 
-def credential_report_generated_time(response: Mapping[str, Any]) -> datetime | None:
-    """``GeneratedTime`` of a GetCredentialReport response (None when absent)."""
-    return timestamp(mapping(response, "credential report").get("GeneratedTime"), "GeneratedTime")
+def credential_report_generated_time(response: Mapping[str, Any]) -> datetime:
+    """``GeneratedTime`` of a GetCredentialReport response. AWS always sends it; without it the
+    report's age (credential_report_fresh, every "days ago") could not be told, so it is required."""
+    generated = timestamp(mapping(response, "credential report").get("GeneratedTime"), "GeneratedTime")
+    if generated is None:
+        raise TransformError("GeneratedTime is missing or null (expected the output of aws iam get-credential-report)")
+    return generated
 
 
 def credential_report_rows(csv_text: str, *, origin: Origin, generated_time: datetime | None) -> list[Row]:
@@ -115,6 +119,7 @@ def credential_report_rows(csv_text: str, *, origin: Origin, generated_time: dat
     position = {name: header.index(name) for name in CREDENTIAL_REPORT_COLUMNS}
     generated = timestamp(generated_time, "generated time")
     rows: list[Row] = []
+    seen: dict[str, int] = {}
     for fields in reader:
         line = reader.line_num
         if not fields or fields == [""]:
@@ -122,8 +127,18 @@ def credential_report_rows(csv_text: str, *, origin: Origin, generated_time: dat
         if len(fields) != len(header):
             raise TransformError(f"{len(fields)} fields where the header has {len(header)}", line=line)
         values = {name: fields[index].strip() for name, index in position.items()}
-        rows.append(_report_row(values, origin, generated, line))
+        row = _report_row(values, origin, generated, line)
+        # A report lists each user once: a second row (two <root_account> rows, say) would be graded
+        # by row order, MFA on in one and off in the other passing or failing by chance.
+        if values["user"] in seen:
+            raise TransformError(f"user {values['user']} is listed twice (lines {seen[values['user']]} and {line}): "
+                                 "an IAM credential report has one row per user", line=line)
+        seen[values["user"]] = line
+        rows.append(row)
     return rows
+
+
+_ACCOUNT_IN_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:")
 
 
 def _report_row(values: dict[str, str], origin: Origin, generated: datetime | None, line: int) -> Row:
@@ -131,6 +146,10 @@ def _report_row(values: dict[str, str], origin: Origin, generated: datetime | No
         raise TransformError("column user is empty", line=line)
     if not values["arn"].startswith("arn:"):
         raise TransformError(f"column arn: {values['arn']!r} is not an ARN", line=line)
+    if not _ACCOUNT_IN_ARN.match(values["arn"]):
+        raise TransformError(f"column arn: {values['arn']!r} is not an IAM ARN with a 12-digit account id", line=line)
+    if values["user"] == ROOT_USER_NAME and not values["arn"].endswith(":root"):
+        raise TransformError(f"column arn: the root user's ARN {values['arn']!r} does not end in :root", line=line)
     row: Row = {"user_name": values["user"], "user_arn": values["arn"], "generated_time": generated}
     for name in _FLAGS:
         row[name] = _report_flag(values[name], name, line)
@@ -179,6 +198,10 @@ def credential_report_rows_from_response(response: Mapping[str, Any], *, origin:
 
 _SNAKE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SUMMARY_BOOLEANS = {"account_mfa_enabled", "account_password_present"}
+_SUMMARY_MAX = 2**31 - 1
+"""No IAM count or quota comes near this; a larger one (or a negative one) is not AWS output."""
+SUMMARY_KEYS_GRADED = ("AccountMFAEnabled", "AccountAccessKeysPresent", "AccountSigningCertificatesPresent")
+"""SummaryMap keys a control's verdict rests on; a response without one is refused, not read as 0."""
 
 
 def summary_column(key: str) -> str:
@@ -195,6 +218,12 @@ def account_summary_row(response: Mapping[str, Any], *, origin: Origin) -> Row:
     from rootwatch.schema.tables import table_named
 
     summary = mapping(mapping(response, "account summary").get("SummaryMap"), "account summary: SummaryMap")
+    missing = [key for key in SUMMARY_KEYS_GRADED if key not in summary]
+    if missing:
+        # A missing count is not zero: read as NULL it let root_no_access_keys pass an account whose
+        # credential report shows an active root key.
+        raise TransformError(f"SummaryMap lacks {', '.join(missing)} (every GetAccountSummary response has "
+                             f"{', '.join(SUMMARY_KEYS_GRADED)}; capture it again with aws iam get-account-summary)")
     known = set(table_named("aws_iam_account_summary").column_names)
     row: Row = {}
     for key, value in summary.items():
@@ -203,6 +232,10 @@ def account_summary_row(response: Mapping[str, Any], *, origin: Origin) -> Row:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise TransformError(f"SummaryMap.{key}: expected an integer, got {value!r}")
+        if column in _SUMMARY_BOOLEANS and value not in (0, 1):
+            raise TransformError(f"SummaryMap.{key}: expected 0 or 1, got {value!r}")
+        if not 0 <= value <= _SUMMARY_MAX:
+            raise TransformError(f"SummaryMap.{key}: {value!r} is not a possible count (0 to {_SUMMARY_MAX})")
         row[column] = bool(value) if column in _SUMMARY_BOOLEANS else value
     row.update(origin.account_columns())
     return row

@@ -1,0 +1,55 @@
+-- The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose
+-- targets were captured; a rule without targets has no row.
+--   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else
+--   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name
+--   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none
+--   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about
+--               it and not a gap in the snapshot
+--   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a
+--               confirmed subscription (or one whose account is not in the data); an event bus
+--               delivers through the rules of the bus it forwards to
+--   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)")
+with targets as (
+  select
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    r.name as rule_name,
+    r.arn as rule_arn,
+    x.value ->> 'Arn' as target_arn
+  from root_event_rules as r, jsonb_array_elements(r.targets) as x
+),
+
+kinds as (
+  select
+    t.*,
+    split_part(t.target_arn, ':', 4) as target_region,
+    split_part(t.target_arn, ':', 5) as target_account_id,
+    case
+      when split_part(t.target_arn, ':', 3) = 'events' and split_part(t.target_arn, ':', 6) like 'event-bus/%'
+        then 'event bus'
+      when split_part(t.target_arn, ':', 3) = 'sns' then 'SNS topic'
+      when split_part(t.target_arn, ':', 3) = 'sqs' then 'SQS queue'
+      when split_part(t.target_arn, ':', 3) = 'lambda' then 'Lambda function'
+    end as kind
+  from targets as t
+)
+
+select
+  k.*,
+  case when k.kind = 'event bus' then substr(split_part(k.target_arn, ':', 6), 11) end as target_bus,
+  coalesce(s.confirmed, 0) as confirmed,
+  coalesce(s.pending, 0) as pending,
+  a.account_id is not null as topic_seen,
+  k.kind in ('SQS queue', 'Lambda function')
+  or k.kind = 'SNS topic' and (coalesce(s.confirmed, 0) > 0 or a.account_id is null) as delivers,
+  coalesce(k.kind, 'target') || ' ' || k.target_arn
+  || case
+    when coalesce(k.kind, '') <> 'SNS topic' then ''
+    when a.account_id is null then ' (its account is not in the snapshot, so its subscriptions were not checked)'
+    when coalesce(s.confirmed, 0) = 1 then ' (1 confirmed subscription)'
+    else ' (' || coalesce(s.confirmed, 0) || ' confirmed subscriptions)'
+  end as target_text
+from kinds as k
+left join sns_topics as s on k.kind = 'SNS topic' and s.topic_arn = k.target_arn
+left join accounts as a on k.kind = 'SNS topic' and a.account_id = k.target_account_id

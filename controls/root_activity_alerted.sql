@@ -1,0 +1,243 @@
+-- Root activity is alerted on, one row per account: it reaches a person through the CIS chain
+-- (the verdict of root_usage_monitored, relation root_usage_verdicts) or through EventBridge.
+-- EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws
+-- partition) and in every region where a trail of the account logs (or may: logging status not
+-- captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for
+-- root activity and lets all of it through (relation root_event_rules) to a target that delivers
+-- (relation root_event_targets): an SNS topic with a confirmed subscription, an SQS queue, a
+-- Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its
+-- own. A hub whose account is not in the data, or whose rules in that region are not, is not
+-- checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls.
+-- Otherwise the reason names the first missing piece, us-east-1 first, then the trail regions.
+-- The status: ok when either path delivers; skip when the first missing piece is a rule's targets
+-- that were not captured; else the CIS verdict's own info or error, else alarm. A region whose
+-- rules the snapshot did not capture is indistinguishable here from one without rules: the runner
+-- grades such a verdict skip, by the region dimension (passes_stand_without in the YAML).
+with trail_regions as (
+  -- Where a trail of the account logs: a multi-region trail in every region the data lists it in,
+  -- another in its home region; an organization trail whose owner is not in the data where it is seen.
+  select t.account_id, t.region, min(c.label) as trail_label
+  from aws_cloudtrail_trail as t
+  inner join trail_coverage as c on t.account_id = c.account_id and t.arn = c.arn
+  where
+    c.is_logging is not false
+    and (not c.resolved or c.is_multi_region_trail or t.region = c.home_region)
+  group by t.account_id, t.region
+),
+
+required_regions as (
+  select
+    a.account_id,
+    'us-east-1' as region,
+    0 as region_order,
+    tr.region is not null as trail_logs,
+    ', where root console sign-ins are recorded' as why
+  from accounts as a
+  left join trail_regions as tr on a.account_id = tr.account_id and tr.region = 'us-east-1'
+  where coalesce(a.partition, 'aws') = 'aws'
+  union all
+  select
+    tr.account_id,
+    tr.region,
+    1 as region_order,
+    true as trail_logs,
+    ', where ' || tr.trail_label || ' logs' as why
+  from trail_regions as tr
+  inner join accounts as a on tr.account_id = a.account_id
+  where tr.region <> 'us-east-1' or coalesce(a.partition, 'aws') <> 'aws'
+),
+
+-- Per event bus, the first rule that passes root activity to a target that delivers by itself.
+hub_rules as (
+  select distinct on (r.account_id, r.region, r.event_bus_name)
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    r.name as rule_name,
+    t.target_text
+  from root_event_rules as r
+  inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
+  where r.enabled and r.pattern_problem is null and t.delivers
+  order by
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end,
+    r.name,
+    t.target_arn
+),
+
+rule_regions as (
+  select distinct account_id, region from aws_eventbridge_rule
+),
+
+combos as (
+  select
+    q.account_id,
+    q.region,
+    q.region_order,
+    q.trail_logs,
+    q.why,
+    r.name as rule_name,
+    r.state,
+    r.sees_read_only,
+    r.pattern_problem,
+    t.kind,
+    t.target_arn,
+    t.confirmed,
+    t.pending,
+    t.topic_seen,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name as hub_rule,
+    h.target_text as hub_target_text,
+    ha.account_id is not null as hub_in_data,
+    hr.account_id is not null as hub_rules_seen,
+    case
+      when not q.trail_logs then 0
+      when r.name is null then 1
+      when r.pattern_problem is not null then 2
+      when not r.enabled then 3
+      when not r.targets_captured then 4
+      when t.target_arn is null then 5
+      when t.kind is null then 6
+      when t.kind = 'SNS topic' and not t.delivers then 7
+      when t.kind = 'event bus' and ha.account_id is not null and hr.account_id is not null and h.rule_name is null then 8
+      else 9
+    end as depth
+  from required_regions as q
+  left join root_event_rules as r
+    on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
+  left join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
+  left join hub_rules as h
+    on
+      t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
+      and t.target_bus = h.event_bus_name
+  left join accounts as ha on t.kind = 'event bus' and t.target_account_id = ha.account_id
+  left join rule_regions as hr
+    on t.kind = 'event bus' and t.target_account_id = hr.account_id and t.target_region = hr.region
+),
+
+-- The combination that got furthest in each required region.
+best as (
+  select distinct on (c.account_id, c.region)
+    c.*,
+    'rule ' || c.rule_name || ' in ' || c.region as rule_text,
+    case when c.sees_read_only then '' else
+      ' (state ' || coalesce(c.state, '(none)') || ', which receives no read-only root calls; '
+      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+    end as state_note,
+    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region as bus_text
+  from combos as c
+  order by
+    c.account_id,
+    c.region,
+    c.depth desc,
+    case when c.sees_read_only then 0 else 1 end,
+    case
+      when c.kind = 'event bus' and not (c.hub_in_data and c.hub_rules_seen) then 1
+      when c.kind = 'SNS topic' and not c.topic_seen then 1
+      else 0
+    end,
+    coalesce(c.rule_name, ''),
+    coalesce(c.target_arn, '')
+),
+
+described as (
+  select
+    b.*,
+    case b.depth
+      when 0 then
+        'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge '
+        || 'receives CloudTrail events only from a logging trail'
+      when 1 then 'no EventBridge rule for root activity in ' || b.region || b.why
+      when 2 then b.rule_text || ' ' || b.pattern_problem
+      when 3 then b.rule_text || ' is in state ' || coalesce(b.state, '(none)')
+      when 4 then
+        'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule '
+        || b.rule_name || ')'
+      when 5 then b.rule_text || ' has no targets'
+      when 6 then
+        b.rule_text || ' targets ' || b.target_arn
+        || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      when 7 then
+        b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription ('
+        || b.pending || ' pending confirmation)'
+      when 8 then
+        b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an'
+        || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    end as gap_text,
+    case
+      when b.depth < 9 then null
+      when b.kind = 'event bus' and not b.hub_in_data then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id
+        || ' is not in the snapshot, so the hub was not checked)'
+      when b.kind = 'event bus' and not b.hub_rules_seen then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge'
+        || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
+      when b.kind = 'event bus' then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule
+        || ' delivers to ' || b.hub_target_text
+      else b.rule_text || b.state_note || ' delivers to ' || b.target_text
+    end as delivery_text
+  from best as b
+),
+
+event_path as (
+  select
+    account_id,
+    bool_and(depth = 9) as delivers,
+    string_agg(delivery_text, '; ' order by region_order, region) as delivery_text,
+    min(case when region_order = 0 then region end) as first_region
+  from described
+  group by account_id
+),
+
+first_gap as (
+  select distinct on (account_id) account_id, region, depth, gap_text
+  from described
+  where depth < 9
+  order by account_id, region_order, region
+)
+
+select
+  a.root_arn as resource,
+  case
+    when v.status = 'ok' or e.delivers then 'ok'
+    when g.depth = 4 then 'skip'
+    when v.status in ('info', 'error') then v.status
+    else 'alarm'
+  end as status,
+  case
+    when v.status = 'ok' and e.delivers then
+      'Root activity reaches a person through EventBridge (' || e.delivery_text || ') and through the CIS chain: '
+      || v.reason
+    when v.status = 'ok' then 'Root activity reaches a person through the CIS chain: ' || v.reason
+    when e.delivers then
+      'Root activity reaches a person through EventBridge: ' || e.delivery_text || '. Not through the CIS chain: '
+      || v.reason
+    when g.depth = 4 then
+      'Not assessed: ' || g.gap_text || ', so whether EventBridge carries root activity is not known. '
+      || 'Through the CIS chain: ' || v.reason
+    else
+      'Root activity reaches no one through EventBridge: '
+      || coalesce(
+        g.gap_text,
+        'no CloudTrail trail of account ' || a.account_id
+        || ' logs, and EventBridge receives CloudTrail events only from a logging trail'
+      )
+      || '. Through the CIS chain: ' || v.reason
+  end as reason,
+  a.account_id,
+  case
+    when v.status = 'ok' then v.region
+    when e.delivers then coalesce(e.first_region, v.region)
+    else coalesce(g.region, v.region)
+  end as region
+from accounts as a
+inner join root_usage_verdicts as v on a.account_id = v.account_id
+left join event_path as e on a.account_id = e.account_id
+left join first_gap as g on a.account_id = g.account_id
+order by a.account_id

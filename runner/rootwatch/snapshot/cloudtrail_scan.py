@@ -1,0 +1,147 @@
+"""Reading CloudTrail log files into the raw JSON text of the records to keep, in worker processes.
+
+Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and filtered:
+
+* root activity (the default) keeps the records a byte search says *may* be root activity (they
+  hold ``Root``, or a ``\\u`` escape that could spell it), parses those alone strictly (a
+  duplicated key is an error, not a lost value) and keeps the ones :meth:`EventSelection.keeps`
+  accepts, each checked to have a valid ``eventTime``; a few in a thousand records are parsed;
+* every record (``all``) keeps them all, unparsed: DuckDB reads them.
+
+:func:`scan` yields, per file, the kept records in parts and then whether the file was good. With
+more than one worker the files are read by that many processes (spawned: the parent holds a
+DuckDB instance and its threads, which a fork would copy mid-flight), through a bounded queue so
+that memory stays flat however fast the parent inserts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import traceback
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from rootwatch.errors import Problem
+from rootwatch.snapshot.cloudtrail_records import BadLogFile, record_parts
+
+PART_BYTES = 16 * 1024 * 1024
+"""Kept record text sent from a worker at a time (a part never splits a record)."""
+QUEUE_PARTS = 3
+"""Parts waiting per worker: bounds the memory between the workers and the inserting parent."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Records of file ``index`` to insert: their texts back to back, and each one's length."""
+
+    index: int
+    data: bytes
+    lengths: array
+
+
+@dataclass(frozen=True)
+class Done:
+    """File ``index`` was read to its end: ``problem`` is None when it was good."""
+
+    index: int
+    problem: Problem | None
+
+
+def scan_file(index: int, log_file: object, selection: object) -> Iterator[Kept | Done]:
+    """The kept records of one file, in parts, then its Done (never raises for bad input)."""
+    from rootwatch.snapshot.cloudtrail_logs import EventSelection, LogFile
+
+    assert isinstance(log_file, LogFile) and isinstance(selection, EventSelection)
+    keep_all = selection is EventSelection.ALL
+    pending: list[bytes] = []
+    size = 0
+    position = 0
+    try:
+        for part in record_parts(log_file.path):
+            chosen = part.records if keep_all else _root_records(log_file, part.records, part.escaped, position)
+            position += len(part.records)
+            pending += chosen
+            size += sum(map(len, chosen))
+            if size >= PART_BYTES:
+                yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+                pending, size = [], 0
+    except BadLogFile as exc:
+        yield Done(index, exc.problem)
+        return
+    if pending:
+        yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+    yield Done(index, None)
+
+
+def _root_records(log_file: object, records: list[bytes], escaped: bool, first: int) -> list[bytes]:
+    from rootwatch.snapshot.cloudtrail_logs import EventSelection, kept_row
+
+    kept = []
+    for offset, raw in enumerate(records):
+        # Every root or AssumeRoot record holds the bytes "Root" unless an escape spells them.
+        if b"Root" not in raw and not (escaped and b"\\u" in raw):
+            continue
+        if kept_row(log_file, raw, first + offset, EventSelection.ROOT) is not None:  # type: ignore[arg-type]
+            kept.append(raw)
+    return kept
+
+
+def scan(files: Sequence[object], selection: object, workers: int) -> Iterator[Kept | Done]:
+    """Every file's parts and Done, files in no set order; ``workers`` processes (in this process
+    when 1)."""
+    if workers <= 1 or len(files) <= 1:
+        for index, log_file in enumerate(files):
+            yield from scan_file(index, log_file, selection)
+        return
+    yield from _scan_in_processes(files, selection, min(workers, len(files)))
+
+
+def _scan_in_processes(files: Sequence[object], selection: object, workers: int) -> Iterator[Kept | Done]:
+    context = multiprocessing.get_context("spawn")
+    tasks = context.Queue()
+    results = context.Queue(maxsize=QUEUE_PARTS * workers)
+    for index in range(len(files)):
+        tasks.put(index)
+    for _ in range(workers):
+        tasks.put(None)
+    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results), daemon=True)
+                 for _ in range(workers)]
+    for process in processes:
+        process.start()
+    try:
+        remaining = len(files)
+        while remaining:
+            try:
+                message = results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in processes):
+                    raise RuntimeError("the CloudTrail log readers stopped without a word") from None
+                continue
+            if isinstance(message, str):
+                raise RuntimeError(f"a CloudTrail log reader failed:\n{message}")
+            if isinstance(message, Done):
+                remaining -= 1
+            yield message
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        results.cancel_join_thread()
+        tasks.cancel_join_thread()
+
+
+def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
+    """A worker: read files by index until the sentinel; an unexpected error goes back as text."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        while (index := tasks.get()) is not None:
+            for message in scan_file(index, files[index], selection):
+                results.put(message)
+    except BaseException:
+        results.put(traceback.format_exc())

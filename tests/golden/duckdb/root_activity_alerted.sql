@@ -1,0 +1,1605 @@
+-- DuckDB translation of controls/root_activity_alerted.sql with the shared relations it reads (generated
+-- by scripts/regen-golden; default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
+/* Root activity is alerted on, one row per account: it reaches a person through the CIS chain */
+/* (the verdict of root_usage_monitored, relation root_usage_verdicts) or through EventBridge. */
+/* EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws */
+/* partition) and in every region where a trail of the account logs (or may: logging status not */
+/* captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for */
+/* root activity and lets all of it through (relation root_event_rules) to a target that delivers */
+/* (relation root_event_targets): an SNS topic with a confirmed subscription, an SQS queue, a */
+/* Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its */
+/* own. A hub whose account is not in the data, or whose rules in that region are not, is not */
+/* checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls. */
+/* Otherwise the reason names the first missing piece, us-east-1 first, then the trail regions. */
+/* The status: ok when either path delivers; skip when the first missing piece is a rule's targets */
+/* that were not captured; else the CIS verdict's own info or error, else alarm. A region whose */
+/* rules the snapshot did not capture is indistinguishable here from one without rules: the runner */
+/* grades such a verdict skip, by the region dimension (passes_stand_without in the YAML). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
+  SELECT DISTINCT ON (account_id)
+    account_id,
+    partition,
+    organization_id,
+    organization_master_account_id,
+    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
+  FROM aws_account
+  ORDER BY
+    account_id,
+    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
+    partition
+), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
+  /* CloudWatch Logs metric filters judged against the CIS root-usage pattern, one row per account, */
+  /* region, log group and filter name. A filter is valid when its pattern is exactly the three CIS */
+  /* clauses, in any order: */
+  /*   $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" */
+  /* The pattern is split on && after removing braces and parentheses (they only group clauses here), */
+  /* and each clause is compared without quotes and without spaces around = and != (a space inside */
+  /* a value changes the value). || (OR) fails; an extra clause narrows what is counted and fails, */
+  /* unless it only excludes Organizations centralized-root sessions and the variable */
+  /* :root_usage_filter_extra_clauses lists it (recognised forms: */
+  /* $.userIdentity.sessionContext.assumedRoot NOT EXISTS, and != "true"). */
+  /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
+  /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
+  WITH filters AS (
+    SELECT DISTINCT ON (account_id, region, log_group_name, name)
+      account_id,
+      region,
+      log_group_name,
+      name,
+      filter_pattern,
+      metric_transformation_name AS metric_name,
+      metric_transformation_namespace AS metric_namespace,
+      CASE
+        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN metric_transformation_dimensions
+      END AS dimensions,
+      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped
+    FROM aws_cloudwatch_log_metric_filter
+    ORDER BY
+      account_id,
+      region,
+      log_group_name,
+      name
+  ), filter_dimensions AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      LISTAGG(d.value, ', '
+      ORDER BY
+        d.value) AS names
+    FROM filters AS f, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT_STRING(f.dimensions, '$[*]')) AS value
+    ) AS d(value)
+    GROUP BY
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name
+  ), raw_clauses /* Every && clause of every filter, and every clause the variable accepts (no filter), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      r.raw_clause
+    FROM filters AS f
+    JOIN UNNEST(STRING_TO_ARRAY(f.ungrouped, '&&')) AS r(raw_clause)
+      ON TRUE
+    UNION ALL
+    SELECT
+      NULL AS account_id,
+      NULL AS region,
+      NULL AS log_group_name,
+      NULL AS name,
+      v.raw_clause
+    FROM UNNEST(CAST([] AS TEXT[])) AS v(raw_clause)
+  ), clauses AS (
+    SELECT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\s+', ' ', 'g')), ' ?(!=|=) ?', '\1', 'g'),
+        '["'']',
+        '',
+        'g'
+      ) AS clause
+    FROM raw_clauses
+  ), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
+    SELECT DISTINCT
+      clause,
+      clause IN (
+        '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
+        '$.userIdentity.sessionContext.assumedRoot!=true'
+      ) AS accepted
+    FROM clauses
+    WHERE
+      name IS NULL
+  ), classified_clauses AS (
+    SELECT
+      c.*,
+      CASE
+        WHEN c.clause IN (
+          '$.userIdentity.type=Root',
+          '$.userIdentity.invokedBy NOT EXISTS',
+          '$.eventType!=AwsServiceEvent',
+          ''
+        )
+        THEN NULL
+        WHEN l.accepted
+        THEN NULL
+        ELSE c.clause
+      END AS extra_clause,
+      CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
+      COALESCE(NOT l.accepted, FALSE) AS refused_listing
+    FROM clauses AS c
+    LEFT JOIN listed_clauses AS l
+      ON l.clause = c.clause
+    WHERE
+      c.name IS NOT NULL
+  ), filter_checks AS (
+    SELECT
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      f.filter_pattern,
+      f.metric_name,
+      f.metric_namespace,
+      f.dimensions,
+      STRPOS(f.ungrouped, '||') > 0 AS has_or,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.type=Root' AS BOOLEAN)), FALSE) AS has_root_type,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.userIdentity.invokedBy NOT EXISTS' AS BOOLEAN)), FALSE) AS has_invoked_by,
+      COALESCE(BOOL_OR(CAST(c.clause = '$.eventType!=AwsServiceEvent' AS BOOLEAN)), FALSE) AS has_event_type,
+      COUNT(c.extra_clause) AS extra_count,
+      LISTAGG(DISTINCT c.extra_clause, ', '
+      ORDER BY
+        c.extra_clause) AS extras,
+      LISTAGG(DISTINCT c.accepted_clause, ', '
+      ORDER BY
+        c.accepted_clause) AS accepted_extras,
+      COALESCE(BOOL_OR(CAST(c.refused_listing AS BOOLEAN)), FALSE) AS refused_listing
+    FROM filters AS f
+    LEFT JOIN classified_clauses AS c
+      ON c.account_id = f.account_id
+      AND c.region = f.region
+      AND c.log_group_name = f.log_group_name
+      AND c.name = f.name
+    GROUP BY
+      f.account_id,
+      f.region,
+      f.log_group_name,
+      f.name,
+      f.filter_pattern,
+      f.metric_name,
+      f.metric_namespace,
+      f.dimensions,
+      f.ungrouped
+  )
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
+    f.has_or,
+    f.extra_count,
+    f.accepted_extras,
+    (
+      CASE WHEN f.has_root_type THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_invoked_by THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_event_type THEN 1 ELSE 0 END
+    ) AS required_present,
+    f.has_root_type
+    AND f.has_invoked_by
+    AND f.has_event_type
+    AND NOT f.has_or
+    AND f.extra_count = 0 AS valid,
+    CONCAT_WS(
+      '; ',
+      CASE
+        WHEN NOT (
+          f.has_root_type AND f.has_invoked_by AND f.has_event_type
+        )
+        THEN 'missing clause ' || CONCAT_WS(
+          ', ',
+          CASE WHEN NOT f.has_root_type THEN '$.userIdentity.type = Root' END,
+          CASE WHEN NOT f.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
+          CASE WHEN NOT f.has_event_type THEN '$.eventType != AwsServiceEvent' END
+        )
+      END,
+      CASE WHEN f.has_or THEN 'joins clauses with || (OR)' END,
+      CASE
+        WHEN NOT f.has_or AND f.extra_count > 0
+        THEN 'extra clause ' || f.extras || ' narrows it'
+      END,
+      CASE
+        WHEN f.refused_listing
+        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
+      END
+    ) AS problem
+  FROM filter_checks AS f
+  LEFT JOIN filter_dimensions AS d
+    ON d.account_id = f.account_id
+    AND d.region = f.region
+    AND d.log_group_name = f.log_group_name
+    AND d.name = f.name
+), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
+  /* CloudWatch metric alarms, one row per account, region and alarm name, with what identifies the */
+  /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
+  /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
+  WITH alarms AS (
+    SELECT DISTINCT ON (account_id, region, name)
+      account_id,
+      region,
+      name,
+      metric_name,
+      namespace,
+      COALESCE(actions_enabled, FALSE) AS actions_enabled,
+      CASE
+        WHEN CASE JSON_TYPE(alarm_actions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN alarm_actions
+        ELSE CAST('[]' AS JSON)
+      END AS alarm_actions,
+      CASE
+        WHEN CASE JSON_TYPE(dimensions)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN dimensions
+        ELSE CAST('[]' AS JSON)
+      END AS dimensions
+    FROM aws_cloudwatch_alarm
+    ORDER BY
+      account_id,
+      region,
+      name
+  ), alarm_dimensions AS (
+    SELECT
+      a.account_id,
+      a.region,
+      a.name,
+      LISTAGG(d.value ->> '$.Name', ', '
+      ORDER BY
+        d.value ->> '$.Name') AS names
+    FROM alarms AS a, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(a.dimensions, '$[*]')) AS value
+    ) AS d(value)
+    GROUP BY
+      a.account_id,
+      a.region,
+      a.name
+  )
+  SELECT
+    a.account_id,
+    a.region,
+    a.name,
+    a.metric_name,
+    a.namespace,
+    a.actions_enabled,
+    a.alarm_actions,
+    COALESCE(d.names, '') AS dimension_names
+  FROM alarms AS a
+  LEFT JOIN alarm_dimensions AS d
+    ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
+), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
+  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  SELECT DISTINCT ON (account_id, arn)
+    account_id,
+    arn,
+    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+    SPLIT_PART(arn, ':', 5) AS owner_account_id,
+    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+    is_logging,
+    NULLIF(log_group_arn, '') AS log_group_arn,
+    CASE
+      WHEN CASE JSON_TYPE(event_selectors)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END = 'array'
+      THEN event_selectors
+      ELSE CAST('[]' AS JSON)
+    END AS event_selectors,
+    CASE
+      WHEN CASE JSON_TYPE(advanced_event_selectors)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END = 'array'
+      THEN advanced_event_selectors
+      ELSE CAST('[]' AS JSON)
+    END AS advanced_event_selectors
+  FROM aws_cloudtrail_trail
+  WHERE
+    arn IS NOT NULL
+  ORDER BY
+    account_id,
+    arn,
+    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
+    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
+    region
+), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
+  /* Whether each trail records all read and write management events, one row per account and trail */
+  /* ARN of cloudtrail_trails, judged from that row's event selectors: */
+  /*   * classic event selectors: IncludeManagementEvents true with ReadWriteType All, or ReadOnly and */
+  /*     WriteOnly in two selectors (CloudTrail records an event when any selector matches), and no */
+  /*     ExcludeManagementEventSources (excluded sources fail, as in AWS Config's */
+  /*     multi-region-cloudtrail-enabled rule); */
+  /*   * advanced event selectors on eventCategory = Management: one without readOnly, or readOnly */
+  /*     true and false in two; an eventSource or any other field selector restricts it. */
+  /* records_all: all management events are recorded; recorded_by: by which selectors; */
+  /* selectors_unknown: no selectors were captured; management_problem: what falls short, in words. */
+  WITH classic_selectors AS (
+    SELECT
+      t.account_id,
+      t.arn,
+      COALESCE(s.value ->> '$.IncludeManagementEvents', '') = 'true' AS includes_management,
+      COALESCE(s.value ->> '$.ReadWriteType', '(unset)') AS read_write_type,
+      CASE
+        WHEN CASE JSON_TYPE(s.value -> '$.ExcludeManagementEventSources')
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN s.value -> '$.ExcludeManagementEventSources'
+        ELSE CAST('[]' AS JSON)
+      END AS excluded_sources
+    FROM cloudtrail_trails AS t, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(t.event_selectors, '$[*]')) AS value
+    ) AS s(value)
+  ), classic AS (
+    SELECT
+      account_id,
+      arn,
+      BOOL_OR(
+        CAST(includes_management
+        AND read_write_type IN ('All', 'ReadOnly')
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      )
+      AND BOOL_OR(
+        CAST(includes_management
+        AND read_write_type IN ('All', 'WriteOnly')
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      ) AS all_management,
+      BOOL_OR(
+        CAST(includes_management
+        AND read_write_type = 'All'
+        AND JSON_ARRAY_LENGTH(excluded_sources) = 0 AS BOOLEAN)
+      ) AS one_selector,
+      BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'ReadOnly') AS BOOLEAN))
+      AND BOOL_OR(CAST(includes_management AND read_write_type IN ('All', 'WriteOnly') AS BOOLEAN)) AS read_write_all,
+      BOOL_OR(CAST(includes_management AS BOOLEAN)) AS any_management
+    FROM classic_selectors
+    GROUP BY
+      account_id,
+      arn
+  ), classic_read_write_types AS (
+    SELECT
+      account_id,
+      arn,
+      LISTAGG(DISTINCT read_write_type, ', '
+      ORDER BY
+        read_write_type) AS types
+    FROM classic_selectors
+    WHERE
+      includes_management
+    GROUP BY
+      account_id,
+      arn
+  ), classic_exclusions AS (
+    SELECT
+      c.account_id,
+      c.arn,
+      LISTAGG(DISTINCT x.value, ', '
+      ORDER BY
+        x.value) AS sources
+    FROM classic_selectors AS c, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT_STRING(c.excluded_sources, '$[*]')) AS value
+    ) AS x(value)
+    WHERE
+      c.includes_management
+    GROUP BY
+      c.account_id,
+      c.arn
+  ), advanced_fields AS (
+    SELECT
+      t.account_id,
+      t.arn,
+      s.value AS selector,
+      COALESCE(f.value ->> '$.Field', '(unnamed)') AS field,
+      COALESCE(f.value -> '$.Equals', CAST('[]' AS JSON)) AS equals
+    FROM cloudtrail_trails AS t, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(t.advanced_event_selectors, '$[*]')) AS value
+    ) AS s(value), LATERAL (
+      SELECT
+        UNNEST(
+          JSON_EXTRACT(
+            CASE
+              WHEN CASE JSON_TYPE(s.value -> '$.FieldSelectors')
+                WHEN 'OBJECT'
+                THEN 'object'
+                WHEN 'ARRAY'
+                THEN 'array'
+                WHEN 'VARCHAR'
+                THEN 'string'
+                WHEN 'BIGINT'
+                THEN 'number'
+                WHEN 'UBIGINT'
+                THEN 'number'
+                WHEN 'DOUBLE'
+                THEN 'number'
+                WHEN 'BOOLEAN'
+                THEN 'boolean'
+                WHEN 'NULL'
+                THEN 'null'
+              END = 'array'
+              THEN s.value -> '$.FieldSelectors'
+              ELSE CAST('[]' AS JSON)
+            END,
+            '$[*]'
+          )
+        ) AS value
+    ) AS f(value)
+  ), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
+    SELECT
+      account_id,
+      arn,
+      selector,
+      BOOL_OR(
+        CAST(field = 'eventCategory' AND JSON_CONTAINS(equals, CAST('["Management"]' AS JSON)) AS BOOLEAN)
+      ) AS management,
+      BOOL_AND(CAST(field IN ('eventCategory', 'readOnly') AS BOOLEAN)) AS only_read_only,
+      BOOL_AND(
+        CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["true"]' AS JSON)) AS BOOLEAN)
+      ) AS reads,
+      BOOL_AND(
+        CAST(field <> 'readOnly' OR JSON_CONTAINS(equals, CAST('["false"]' AS JSON)) AS BOOLEAN)
+      ) AS writes
+    FROM advanced_fields
+    GROUP BY
+      account_id,
+      arn,
+      selector
+  ), advanced AS (
+    SELECT
+      account_id,
+      arn,
+      BOOL_OR(CAST(management AND only_read_only AND reads AS BOOLEAN))
+      AND BOOL_OR(CAST(management AND only_read_only AND writes AS BOOLEAN)) AS all_management,
+      BOOL_OR(CAST(management AS BOOLEAN)) AS any_management
+    FROM advanced_selectors
+    GROUP BY
+      account_id,
+      arn
+  ), advanced_restrictions AS (
+    SELECT
+      f.account_id,
+      f.arn,
+      LISTAGG(DISTINCT f.field, ', '
+      ORDER BY
+        f.field) AS fields
+    FROM advanced_fields AS f
+    JOIN advanced_selectors AS s
+      ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
+    WHERE
+      s.management AND f.field <> 'eventCategory'
+    GROUP BY
+      f.account_id,
+      f.arn
+  )
+  SELECT
+    t.account_id,
+    t.arn,
+    COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE) AS records_all,
+    CASE
+      WHEN c.one_selector
+      THEN 'event selector with ReadWriteType All'
+      WHEN c.all_management
+      THEN 'event selectors with ReadWriteType ReadOnly and WriteOnly'
+      ELSE 'advanced event selectors'
+    END AS recorded_by,
+    c.arn IS NULL AND a.arn IS NULL AS selectors_unknown,
+    CASE
+      WHEN COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE)
+      THEN NULL
+      WHEN c.read_write_all
+      THEN 'excludes management events from ' || ex.sources
+      WHEN c.any_management
+      THEN 'records only ' || rw.types || ' management events (read and write events are both required)'
+      WHEN c.arn IS NOT NULL
+      THEN 'has event selectors that include no management events'
+      WHEN a.any_management
+      THEN 'has advanced event selectors that restrict management events by ' || ar.fields
+      WHEN a.arn IS NOT NULL
+      THEN 'has advanced event selectors that capture no management events'
+    END AS management_problem
+  FROM cloudtrail_trails AS t
+  LEFT JOIN classic AS c
+    ON c.account_id = t.account_id AND c.arn = t.arn
+  LEFT JOIN classic_read_write_types AS rw
+    ON rw.account_id = t.account_id AND rw.arn = t.arn
+  LEFT JOIN classic_exclusions AS ex
+    ON ex.account_id = t.account_id AND ex.arn = t.arn
+  LEFT JOIN advanced AS a
+    ON a.account_id = t.account_id AND a.arn = t.arn
+  LEFT JOIN advanced_restrictions AS ar
+    ON ar.account_id = t.account_id AND ar.arn = t.arn
+), trail_coverage /* shared relation trail_coverage: relations/trail_coverage.sql */ AS (
+  /* Every CloudTrail trail each account sees, judged with the facts of the row of the account that */
+  /* owns it (the account's own row for its own trails). An organization trail seen from a member */
+  /* account has no logging status, selectors or log group there; resolved is false when the owner's */
+  /* row is not in the data. */
+  /*   compliant:  multi-region, logging, and recording all read and write management events */
+  /*   undecided:  nothing is known to be wrong, but a fact needed for the verdict was not captured */
+  /*   shortfalls: what keeps the trail from being compliant, in words ('' when nothing) */
+  /*   label:      how a reason names the trail ("trail x (home region y)", "organization trail ...") */
+  WITH seen AS (
+    SELECT
+      t.account_id,
+      t.arn,
+      t.name,
+      t.home_region,
+      t.owner_account_id,
+      t.is_organization_trail,
+      o.arn IS NOT NULL AS resolved,
+      o.is_multi_region_trail,
+      o.is_logging,
+      o.log_group_arn,
+      e.records_all,
+      e.recorded_by,
+      e.selectors_unknown,
+      e.management_problem
+    FROM cloudtrail_trails AS t
+    LEFT JOIN cloudtrail_trails AS o
+      ON o.account_id = t.owner_account_id AND o.arn = t.arn
+    LEFT JOIN trail_management_events AS e
+      ON e.account_id = o.account_id AND e.arn = o.arn
+  )
+  SELECT
+    s.*,
+    s.resolved
+    AND s.is_multi_region_trail
+    AND COALESCE(s.is_logging, FALSE)
+    AND s.records_all AS compliant,
+    s.resolved
+    AND s.is_multi_region_trail
+    AND NOT s.is_logging IS FALSE
+    AND s.management_problem IS NULL
+    AND (
+      s.is_logging IS NULL OR s.selectors_unknown
+    ) AS undecided,
+    CONCAT_WS(
+      '; ',
+      CASE WHEN NOT s.is_multi_region_trail THEN 'is single-region' END,
+      CASE
+        WHEN s.is_logging = FALSE
+        THEN 'is not logging'
+        WHEN s.is_logging IS NULL
+        THEN 'has no captured logging status (aws cloudtrail get-trail-status --name ' || s.name || ')'
+      END,
+      s.management_problem,
+      CASE
+        WHEN s.selectors_unknown
+        THEN 'has no captured event selectors (aws cloudtrail get-event-selectors --trail-name ' || s.name || ')'
+      END
+    ) AS shortfalls,
+    CASE
+      WHEN s.owner_account_id <> s.account_id
+      THEN 'organization trail ' || s.name || ' of account ' || s.owner_account_id || ' (home region ' || s.home_region || ')'
+      WHEN s.is_organization_trail
+      THEN 'organization trail ' || s.name || ' (home region ' || s.home_region || ')'
+      ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
+    END AS label
+  FROM seen AS s
+), sns_topics /* shared relation sns_topics: relations/sns_topics.sql */ AS (
+  /* SNS topics that have subscriptions, one row per topic ARN. confirmed counts the subscriptions */
+  /* that deliver (a confirmed one has a real ARN; an unconfirmed one reads 'PendingConfirmation' and */
+  /* delivers nothing), pending the others, by protocol and endpoint. */
+  SELECT
+    topic_arn,
+    COUNT(
+      DISTINCT CASE
+        WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        THEN subscription_arn
+      END
+    ) AS confirmed,
+    COUNT(
+      DISTINCT CASE
+        WHEN NOT (
+          subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        )
+        THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
+      END
+    ) AS pending
+  FROM aws_sns_topic_subscription
+  GROUP BY
+    topic_arn
+), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
+  /* The CIS root-usage alarm chain of every trail each account sees, followed link by link as far as */
+  /* it goes: trail -> CloudWatch Logs group -> root-usage metric filter on that group -> alarm on the */
+  /* filter's metric (same account and region; same metric name, namespace and dimensions) with */
+  /* actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription on it. */
+  /* One row per combination tried (a log group with two filters gives two rows). first_gap names the */
+  /* first missing link by its Security Hub CloudWatch.1 code, NULL when the chain is complete; */
+  /* trails_seen counts the trails the account sees. */
+  /* An organization trail's log group lives in the account that owns the trail: the chain is */
+  /* followed where the log group ARN points. */
+  /* A filter whose dimensions were not captured (Steampipe has no column for them) is matched to an */
+  /* alarm on its name and namespace; dimensions_undecided marks a complete chain whose alarm names */
+  /* dimensions the filter may not publish. */
+  WITH trails AS (
+    SELECT
+      t.*,
+      SPLIT_PART(t.log_group_arn, ':', 5) AS group_account_id,
+      SPLIT_PART(t.log_group_arn, ':', 4) AS group_region,
+      SPLIT_PART(t.log_group_arn, ':', 7) AS group_name,
+      t.resolved /* A trail carries the chain unless something is known to be wrong with it: one whose logging */ /* status or selectors were not captured is followed too, so that the verdict hinges on those */ /* facts only when the rest of its chain is complete. */
+      AND t.is_multi_region_trail
+      AND NOT t.is_logging IS FALSE
+      AND t.management_problem IS NULL
+      AND t.log_group_arn IS NOT NULL AS carries_chain,
+      t.compliant AND t.log_group_arn IS NOT NULL AS trail_compliant,
+      COUNT(*) OVER (PARTITION BY t.account_id) AS trails_seen,
+      CONCAT_WS(
+        '; ',
+        NULLIF(t.shortfalls, ''),
+        CASE WHEN t.log_group_arn IS NULL THEN 'delivers to no CloudWatch Logs group' END
+      ) AS trail_shortfalls
+    FROM trail_coverage AS t
+  ), alarm_actions AS (
+    SELECT
+      a.account_id,
+      a.region,
+      a.name AS alarm_name,
+      x.value AS action
+    FROM metric_alarms AS a, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT_STRING(a.alarm_actions, '$[*]')) AS value
+    ) AS x(value)
+  ), linked AS (
+    SELECT
+      t.*,
+      f.name AS filter_name,
+      f.filter_pattern,
+      f.problem AS filter_problem,
+      f.valid AS filter_valid,
+      f.required_present,
+      f.has_or,
+      f.extra_count,
+      f.accepted_extras,
+      f.metric_name,
+      f.metric_namespace,
+      f.dimension_names AS filter_dimension_names,
+      al.name AS alarm_name,
+      al.actions_enabled,
+      al.dimension_names AS alarm_dimension_names,
+      ac.action,
+      COALESCE(tp.confirmed, 0) AS confirmed,
+      COALESCE(tp.pending, 0) AS pending
+    FROM trails AS t
+    LEFT JOIN root_usage_filters AS f
+      ON t.carries_chain
+      AND f.account_id = t.group_account_id
+      AND f.region = t.group_region
+      AND f.log_group_name = t.group_name
+    LEFT JOIN metric_alarms AS al
+      ON f.valid
+      AND al.account_id = t.group_account_id
+      AND al.region = t.group_region
+      AND al.metric_name = f.metric_name
+      AND al.namespace = f.metric_namespace
+      AND (
+        al.dimension_names = f.dimension_names OR f.dimension_names IS NULL
+      )
+    LEFT JOIN alarm_actions AS ac
+      ON al.actions_enabled
+      AND ac.account_id = al.account_id
+      AND ac.region = al.region
+      AND ac.alarm_name = al.name
+    LEFT JOIN sns_topics AS tp
+      ON tp.topic_arn = ac.action
+  ), links AS (
+    SELECT
+      l.*,
+      l.filter_name IS NOT NULL AS has_filter,
+      COALESCE(l.filter_valid, FALSE) AS has_valid_filter,
+      l.alarm_name IS NOT NULL AS has_alarm,
+      l.action IS NOT NULL AS has_action,
+      SPLIT_PART(COALESCE(l.action, ''), ':', 3) = 'sns' AS action_is_topic,
+      l.confirmed > 0 AS has_subscription
+    FROM linked AS l
+  )
+  SELECT
+    k.*,
+    CASE
+      WHEN NOT k.carries_chain
+      THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
+      WHEN NOT k.has_filter
+      THEN 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      WHEN NOT k.has_valid_filter
+      THEN 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
+      WHEN NOT k.has_alarm
+      THEN 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      WHEN NOT k.has_action
+      THEN 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
+      WHEN NOT k.action_is_topic
+      THEN 'SNS_TOPIC_INVALID'
+      WHEN NOT k.has_subscription
+      THEN 'SNS_SUBSCRIPTION_NOT_PRESENT'
+    END AS first_gap,
+    k.has_subscription
+    AND k.filter_dimension_names IS NULL
+    AND k.alarm_dimension_names <> '' AS dimensions_undecided
+  FROM links AS k
+), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
+  /* The CIS verdict on root-usage monitoring, one row per account (the rows of the control */
+  /* root_usage_monitored, which reads this relation; root_activity_alerted reads it too): */
+  /* resource, status, reason, account_id, region. */
+  /* One row per account, ok when one whole chain exists (see the relation root_alarm_chain): */
+  /*   trail: multi-region, logging, all read and write management events (as in */
+  /*          cloudtrail_enabled_all_regions), delivering to a CloudWatch Logs group */
+  /*   -> metric filter on that log group with exactly the three CIS clauses (root_usage_filters; */
+  /*      the variable root_usage_filter_extra_clauses may allow a clause that excludes centralized */
+  /*      root sessions) */
+  /*   -> alarm in that account and region on the filter's metric (name, namespace and dimensions), */
+  /*      actions enabled -> an alarm action that is an SNS topic -> a confirmed subscription. */
+  /* Otherwise the chain that got furthest is reported with the Security Hub CloudWatch.1 code of its */
+  /* first missing link. An organization trail seen from a member account is resolved in the owning */
+  /* account (where its log group, filters and alarms live) when the data holds it, else `info`. */
+  /* Where the filter's dimensions were not captured (a live Steampipe endpoint has no column for */
+  /* them), an alarm that names no dimensions is taken to match, as CIS sets it up, and the reason */
+  /* says so; an alarm that names dimensions cannot be judged (`error`). */
+  /* Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters, */
+  /* metric_alarms and those they read; controls/relations/). */
+  /* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm */
+  /* on the filter's metric name in another namespace or region, or with other dimensions. Both are */
+  /* joined to every chain before the best one is picked: a join after the pick would pair two */
+  /* relations the planner believes small, and Postgres then loops over one for each row of the other. */
+  WITH filter_elsewhere AS (
+    SELECT DISTINCT ON (account_id)
+      account_id,
+      name,
+      log_group_name,
+      region
+    FROM root_usage_filters
+    WHERE
+      valid
+    ORDER BY
+      account_id,
+      region,
+      log_group_name,
+      name
+  ), alarm_elsewhere AS (
+    SELECT DISTINCT ON (account_id, metric_name)
+      account_id,
+      metric_name,
+      name,
+      namespace,
+      region,
+      dimension_names
+    FROM metric_alarms
+    ORDER BY
+      account_id,
+      metric_name,
+      region,
+      namespace,
+      name
+  ), chains AS (
+    SELECT
+      c.*,
+      c.first_gap IS NULL AS complete,
+      c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
+      fe.name AS other_filter,
+      fe.log_group_name AS other_filter_group,
+      fe.region AS other_filter_region,
+      ae.name AS other_alarm,
+      ae.namespace AS other_alarm_namespace,
+      ae.region AS other_alarm_region,
+      ae.dimension_names AS other_alarm_dimension_names
+    FROM root_alarm_chain AS c
+    LEFT JOIN filter_elsewhere AS fe
+      ON fe.account_id = c.group_account_id
+    LEFT JOIN alarm_elsewhere AS ae
+      ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
+  ), ranked AS (
+    /* Chains in order of preference, per account; the first is the one reported. */
+    SELECT
+      c.*,
+      ROW_NUMBER() OVER (
+        PARTITION BY c.account_id
+        ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END, CASE WHEN is_logging THEN 0 ELSE 1 END, CASE WHEN records_all THEN 0 ELSE 1 END, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END, COALESCE(extra_count, 0), CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END, arn, COALESCE(filter_name, ''), COALESCE(alarm_name, ''), COALESCE(action, '')
+      ) AS preference
+    FROM chains AS c
+  ), best AS (
+    SELECT
+      *
+    FROM ranked
+    WHERE
+      preference = 1
+  ), described AS (
+    SELECT
+      b.*,
+      b.group_name || ' in ' || b.group_region || CASE
+        WHEN b.group_account_id <> b.account_id
+        THEN ' of account ' || b.group_account_id
+        ELSE ''
+      END AS group_text,
+      COALESCE(b.metric_namespace, '(none)') || '/' || COALESCE(b.metric_name, '(none)') || CASE
+        WHEN b.filter_dimension_names <> ''
+        THEN ' (dimensions ' || b.filter_dimension_names || ')'
+        ELSE ''
+      END AS metric_text,
+      COALESCE(
+        ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
+        ''
+      ) AS filter_hint,
+      COALESCE(
+        ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
+          WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
+          THEN ' with ' || CASE
+            WHEN b.other_alarm_dimension_names = ''
+            THEN 'no dimensions'
+            ELSE 'dimensions ' || b.other_alarm_dimension_names
+          END || ', where the filter publishes ' || CASE
+            WHEN b.filter_dimension_names = ''
+            THEN 'none'
+            ELSE b.filter_dimension_names
+          END
+          ELSE ''
+        END || ')',
+        ''
+      ) AS alarm_hint,
+      b.confirmed || CASE
+        WHEN b.confirmed = 1
+        THEN ' confirmed subscription'
+        ELSE ' confirmed subscriptions'
+      END AS subscriptions_text
+    FROM best AS b
+  )
+  SELECT
+    a.root_arn AS resource,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'alarm'
+      WHEN d.monitored
+      THEN 'ok'
+      WHEN NOT d.resolved
+      THEN 'info'
+      WHEN d.complete
+      THEN 'error'
+      ELSE 'alarm'
+    END AS status,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
+      WHEN d.monitored
+      THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.' || COALESCE(
+        ' The filter also excludes centralized root sessions (' || d.accepted_extras || '), as the variable root_usage_filter_extra_clauses allows.',
+        ''
+      ) || CASE
+        WHEN d.filter_dimension_names IS NULL
+        THEN ' The dimensions of filter ' || d.filter_name || ' were not captured (Steampipe has no column for' || ' them); alarm ' || d.alarm_name || ' names none, as CIS sets it up, so the filter is taken to' || ' publish none.'
+        ELSE ''
+      END
+      WHEN NOT d.resolved
+      THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
+      WHEN d.complete AND NOT d.trail_compliant
+      THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
+      WHEN d.complete
+      THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
+      WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
+      THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
+      THEN d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern ' || COALESCE(NULLIF(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') ' || CASE
+        WHEN NOT d.actions_enabled
+        THEN 'has actions disabled'
+        ELSE 'has no alarm actions'
+      END || '.'
+      WHEN d.first_gap = 'SNS_TOPIC_INVALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') notifies no SNS topic (action ' || d.action || ').'
+      ELSE d.first_gap || ': topic ' || d.action || ' of alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' has no confirmed subscription (' || d.pending || ' pending confirmation).'
+    END AS reason,
+    a.account_id,
+    CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
+  FROM accounts AS a
+  LEFT JOIN described AS d
+    ON d.account_id = a.account_id
+), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
+  /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule. */
+  /* CloudTrail puts a root console sign-in on the default bus as detail type "AWS Console Sign In via */
+  /* CloudTrail" and a root call as "AWS API Call via CloudTrail" (source aws.<service>), with the */
+  /* CloudTrail record as detail (detail.userIdentity.type "Root"). */
+  /*   selects_root:    the pattern asks for userIdentity type Root (what makes a rule a root monitor) */
+  /*   pattern_problem: what in the pattern keeps some root activity out, in words; NULL when nothing */
+  /*                    does. A field the pattern does not name lets everything through. Accepted: */
+  /*                    detail types naming both kinds, source {"prefix": "aws."}, and the CIS */
+  /*                    exclusions of what AWS services do for root (invokedBy [{"exists": false}], */
+  /*                    eventType anything-but AwsServiceEvent). A filter on a field that narrows root */
+  /*                    activity further (eventName, errorCode, readOnly, ...) is a problem, as an */
+  /*                    extra clause is in the CIS metric filter. */
+  /*   enabled:         state ENABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS */
+  /*   sees_read_only:  the latter; a rule in state ENABLED receives no read-only management events */
+  /*   targets_captured: ListTargetsByRule was read (targets NULL is not captured; [] is none) */
+  /* The pattern's parts are taken apart once, here, so that no function call holds a -> (DuckDB */
+  /* would read it as a lambda). */
+  WITH rules AS (
+    SELECT
+      account_id,
+      region,
+      arn,
+      name,
+      COALESCE(event_bus_name, 'default') AS event_bus_name,
+      state,
+      targets,
+      event_pattern AS pattern,
+      (
+        event_pattern -> '$."detail-type"'
+      ) AS detail_types,
+      (
+        event_pattern -> '$.source'
+      ) AS sources,
+      (
+        event_pattern -> '$.detail'
+      ) AS detail,
+      (
+        event_pattern -> '$.detail' -> '$.userIdentity'
+      ) AS identity,
+      (
+        event_pattern -> '$.detail' -> '$.userIdentity' -> '$.type'
+      ) AS identity_types,
+      (
+        event_pattern -> '$.detail' -> '$.userIdentity' -> '$.invokedBy'
+      ) AS invoked_by,
+      (
+        event_pattern -> '$.detail' -> '$.eventType'
+      ) AS event_types,
+      (
+        event_pattern -> '$.detail' -> '$.eventType' -> '$[0]' -> '$."anything-but"'
+      ) AS event_types_but
+    FROM aws_eventbridge_rule
+  ), parts AS (
+    SELECT
+      r.*,
+      COALESCE(JSON_CONTAINS(r.identity_types, CAST('["Root"]' AS JSON)), FALSE) AS selects_root,
+      CASE JSON_TYPE(r.event_types)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END AS event_types_kind,
+      CASE JSON_TYPE(r.event_types_but)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END AS event_types_but_kind,
+      CASE JSON_TYPE(r.invoked_by)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END AS invoked_by_kind,
+      CASE
+        WHEN (
+          r.detail -> '$.eventName'
+        ) IS NOT NULL
+        THEN 'detail.eventName'
+        WHEN (
+          r.detail -> '$.eventSource'
+        ) IS NOT NULL
+        THEN 'detail.eventSource'
+        WHEN (
+          r.detail -> '$.errorCode'
+        ) IS NOT NULL
+        THEN 'detail.errorCode'
+        WHEN (
+          r.detail -> '$.errorMessage'
+        ) IS NOT NULL
+        THEN 'detail.errorMessage'
+        WHEN (
+          r.detail -> '$.readOnly'
+        ) IS NOT NULL
+        THEN 'detail.readOnly'
+        WHEN (
+          r.detail -> '$.managementEvent'
+        ) IS NOT NULL
+        THEN 'detail.managementEvent'
+        WHEN (
+          r.detail -> '$.eventCategory'
+        ) IS NOT NULL
+        THEN 'detail.eventCategory'
+        WHEN (
+          r.detail -> '$.awsRegion'
+        ) IS NOT NULL
+        THEN 'detail.awsRegion'
+        WHEN (
+          r.detail -> '$.sourceIPAddress'
+        ) IS NOT NULL
+        THEN 'detail.sourceIPAddress'
+        WHEN (
+          r.detail -> '$.userAgent'
+        ) IS NOT NULL
+        THEN 'detail.userAgent'
+        WHEN (
+          r.detail -> '$.recipientAccountId'
+        ) IS NOT NULL
+        THEN 'detail.recipientAccountId'
+        WHEN (
+          r.detail -> '$.requestParameters'
+        ) IS NOT NULL
+        THEN 'detail.requestParameters'
+        WHEN (
+          r.detail -> '$.responseElements'
+        ) IS NOT NULL
+        THEN 'detail.responseElements'
+        WHEN (
+          r.detail -> '$.additionalEventData'
+        ) IS NOT NULL
+        THEN 'detail.additionalEventData'
+        WHEN (
+          r.identity -> '$.arn'
+        ) IS NOT NULL
+        THEN 'detail.userIdentity.arn'
+        WHEN (
+          r.identity -> '$.accountId'
+        ) IS NOT NULL
+        THEN 'detail.userIdentity.accountId'
+        WHEN (
+          r.identity -> '$.principalId'
+        ) IS NOT NULL
+        THEN 'detail.userIdentity.principalId'
+        WHEN (
+          r.identity -> '$.accessKeyId'
+        ) IS NOT NULL
+        THEN 'detail.userIdentity.accessKeyId'
+        WHEN (
+          r.identity -> '$.sessionContext'
+        ) IS NOT NULL
+        THEN 'detail.userIdentity.sessionContext'
+      END AS narrowing_field
+    FROM rules AS r
+  )
+  SELECT
+    p.account_id,
+    p.region,
+    p.arn,
+    p.name,
+    p.event_bus_name,
+    p.state,
+    p.targets,
+    p.selects_root,
+    COALESCE(p.state, '') IN ('ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') AS enabled,
+    COALESCE(p.state, '') = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' AS sees_read_only,
+    p.targets IS NOT NULL AS targets_captured,
+    CASE
+      WHEN p.pattern IS NULL
+      THEN 'has no event pattern'
+      WHEN p.identity_types IS NOT NULL AND NOT p.selects_root
+      THEN 'matches userIdentity types other than Root'
+      WHEN p.detail_types IS NOT NULL
+      AND NOT COALESCE(
+        JSON_CONTAINS(p.detail_types, CAST('["AWS Console Sign In via CloudTrail"]' AS JSON)),
+        FALSE
+      )
+      THEN 'leaves out detail type AWS Console Sign In via CloudTrail, so root console sign-ins never match'
+      WHEN p.detail_types IS NOT NULL
+      AND NOT COALESCE(
+        JSON_CONTAINS(p.detail_types, CAST('["AWS API Call via CloudTrail"]' AS JSON)),
+        FALSE
+      )
+      THEN 'leaves out detail type AWS API Call via CloudTrail, so root API calls never match'
+      WHEN p.sources IS NOT NULL
+      AND NOT COALESCE(JSON_CONTAINS(p.sources, CAST('[{"prefix": "aws."}]' AS JSON)), FALSE)
+      THEN 'filters on source without {"prefix": "aws."}, so root activity in other services never matches'
+      WHEN p.invoked_by IS NOT NULL
+      AND NOT (
+        p.invoked_by_kind = 'array'
+        AND JSON_ARRAY_LENGTH(p.invoked_by) = 1
+        AND COALESCE(JSON_CONTAINS(p.invoked_by, CAST('[{"exists": false}]' AS JSON)), FALSE)
+      )
+      THEN 'filters on detail.userIdentity.invokedBy other than [{"exists": false}]'
+      WHEN p.event_types IS NOT NULL
+      AND NOT (
+        COALESCE(
+          JSON_CONTAINS(p.event_types, CAST('["AwsApiCall", "AwsConsoleSignIn"]' AS JSON)),
+          FALSE
+        )
+        OR p.event_types_kind = 'array'
+        AND JSON_ARRAY_LENGTH(p.event_types) = 1
+        AND (
+          p.event_types_but_kind = 'string'
+          AND p.event_types_but = CAST('"AwsServiceEvent"' AS JSON)
+          OR p.event_types_but_kind = 'array'
+          AND JSON_ARRAY_LENGTH(p.event_types_but) = 1
+          AND COALESCE(JSON_CONTAINS(p.event_types_but, CAST('["AwsServiceEvent"]' AS JSON)), FALSE)
+        )
+      )
+      THEN 'filters on detail.eventType other than anything-but AwsServiceEvent'
+      WHEN p.narrowing_field IS NOT NULL
+      THEN 'also filters on ' || p.narrowing_field
+    END AS pattern_problem
+  FROM parts AS p
+), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
+  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
+  /* targets were captured; a rule without targets has no row. */
+  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
+  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
+  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
+  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
+  /*               it and not a gap in the snapshot */
+  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
+  /*               confirmed subscription (or one whose account is not in the data); an event bus */
+  /*               delivers through the rules of the bus it forwards to */
+  /*   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)") */
+  WITH targets AS (
+    SELECT
+      r.account_id,
+      r.region,
+      r.event_bus_name,
+      r.name AS rule_name,
+      r.arn AS rule_arn,
+      x.value ->> '$.Arn' AS target_arn
+    FROM root_event_rules AS r, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
+    ) AS x(value)
+  ), kinds AS (
+    SELECT
+      t.*,
+      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
+      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
+      CASE
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
+        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
+        THEN 'event bus'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
+        THEN 'SNS topic'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
+        THEN 'SQS queue'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
+        THEN 'Lambda function'
+      END AS kind
+    FROM targets AS t
+  )
+  SELECT
+    k.*,
+    CASE
+      WHEN k.kind = 'event bus'
+      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+    END AS target_bus,
+    COALESCE(s.confirmed, 0) AS confirmed,
+    COALESCE(s.pending, 0) AS pending,
+    a.account_id IS NOT NULL AS topic_seen,
+    k.kind IN ('SQS queue', 'Lambda function')
+    OR k.kind = 'SNS topic'
+    AND (
+      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+    ) AS delivers,
+    COALESCE(k.kind, 'target') || ' ' || k.target_arn || CASE
+      WHEN COALESCE(k.kind, '') <> 'SNS topic'
+      THEN ''
+      WHEN a.account_id IS NULL
+      THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+      WHEN COALESCE(s.confirmed, 0) = 1
+      THEN ' (1 confirmed subscription)'
+      ELSE ' (' || COALESCE(s.confirmed, 0) || ' confirmed subscriptions)'
+    END AS target_text
+  FROM kinds AS k
+  LEFT JOIN sns_topics AS s
+    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+  LEFT JOIN accounts AS a
+    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
+), trail_regions AS (
+  /* Where a trail of the account logs: a multi-region trail in every region the data lists it in, */
+  /* another in its home region; an organization trail whose owner is not in the data where it is seen. */
+  SELECT
+    t.account_id,
+    t.region,
+    MIN(c.label) AS trail_label
+  FROM aws_cloudtrail_trail AS t
+  INNER JOIN trail_coverage AS c
+    ON t.account_id = c.account_id AND t.arn = c.arn
+  WHERE
+    NOT c.is_logging IS FALSE
+    AND (
+      NOT c.resolved OR c.is_multi_region_trail OR t.region = c.home_region
+    )
+  GROUP BY
+    t.account_id,
+    t.region
+), required_regions AS (
+  SELECT
+    a.account_id,
+    'us-east-1' AS region,
+    0 AS region_order,
+    tr.region IS NOT NULL AS trail_logs,
+    ', where root console sign-ins are recorded' AS why
+  FROM accounts AS a
+  LEFT JOIN trail_regions AS tr
+    ON a.account_id = tr.account_id AND tr.region = 'us-east-1'
+  WHERE
+    COALESCE(a.partition, 'aws') = 'aws'
+  UNION ALL
+  SELECT
+    tr.account_id,
+    tr.region,
+    1 AS region_order,
+    TRUE AS trail_logs,
+    ', where ' || tr.trail_label || ' logs' AS why
+  FROM trail_regions AS tr
+  INNER JOIN accounts AS a
+    ON tr.account_id = a.account_id
+  WHERE
+    tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
+), hub_rules /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+  SELECT DISTINCT ON (r.account_id, r.region, r.event_bus_name)
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    r.name AS rule_name,
+    t.target_text
+  FROM root_event_rules AS r
+  INNER JOIN root_event_targets AS t
+    ON r.account_id = t.account_id AND r.arn = t.rule_arn
+  WHERE
+    r.enabled AND r.pattern_problem IS NULL AND t.delivers
+  ORDER BY
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END,
+    r.name,
+    t.target_arn
+), rule_regions AS (
+  SELECT DISTINCT
+    account_id,
+    region
+  FROM aws_eventbridge_rule
+), combos AS (
+  SELECT
+    q.account_id,
+    q.region,
+    q.region_order,
+    q.trail_logs,
+    q.why,
+    r.name AS rule_name,
+    r.state,
+    r.sees_read_only,
+    r.pattern_problem,
+    t.kind,
+    t.target_arn,
+    t.confirmed,
+    t.pending,
+    t.topic_seen,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name AS hub_rule,
+    h.target_text AS hub_target_text,
+    ha.account_id IS NOT NULL AS hub_in_data,
+    hr.account_id IS NOT NULL AS hub_rules_seen,
+    CASE
+      WHEN NOT q.trail_logs
+      THEN 0
+      WHEN r.name IS NULL
+      THEN 1
+      WHEN r.pattern_problem IS NOT NULL
+      THEN 2
+      WHEN NOT r.enabled
+      THEN 3
+      WHEN NOT r.targets_captured
+      THEN 4
+      WHEN t.target_arn IS NULL
+      THEN 5
+      WHEN t.kind IS NULL
+      THEN 6
+      WHEN t.kind = 'SNS topic' AND NOT t.delivers
+      THEN 7
+      WHEN t.kind = 'event bus'
+      AND ha.account_id IS NOT NULL
+      AND hr.account_id IS NOT NULL
+      AND h.rule_name IS NULL
+      THEN 8
+      ELSE 9
+    END AS depth
+  FROM required_regions AS q
+  LEFT JOIN root_event_rules AS r
+    ON q.account_id = r.account_id
+    AND q.region = r.region
+    AND r.event_bus_name = 'default'
+    AND r.selects_root
+  LEFT JOIN root_event_targets AS t
+    ON r.account_id = t.account_id AND r.arn = t.rule_arn
+  LEFT JOIN hub_rules AS h
+    ON t.kind = 'event bus'
+    AND t.target_account_id = h.account_id
+    AND t.target_region = h.region
+    AND t.target_bus = h.event_bus_name
+  LEFT JOIN accounts AS ha
+    ON t.kind = 'event bus' AND t.target_account_id = ha.account_id
+  LEFT JOIN rule_regions AS hr
+    ON t.kind = 'event bus'
+    AND t.target_account_id = hr.account_id
+    AND t.target_region = hr.region
+), best /* The combination that got furthest in each required region. */ AS (
+  SELECT DISTINCT ON (c.account_id, c.region)
+    c.*,
+    'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
+    CASE
+      WHEN c.sees_read_only
+      THEN ''
+      ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+    END AS state_note,
+    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text
+  FROM combos AS c
+  ORDER BY
+    c.account_id,
+    c.region,
+    c.depth DESC NULLS FIRST,
+    CASE WHEN c.sees_read_only THEN 0 ELSE 1 END,
+    CASE
+      WHEN c.kind = 'event bus' AND NOT (
+        c.hub_in_data AND c.hub_rules_seen
+      )
+      THEN 1
+      WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
+      THEN 1
+      ELSE 0
+    END,
+    COALESCE(c.rule_name, ''),
+    COALESCE(c.target_arn, '')
+), described AS (
+  SELECT
+    b.*,
+    CASE b.depth
+      WHEN 0
+      THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
+      WHEN 1
+      THEN 'no EventBridge rule for root activity in ' || b.region || b.why
+      WHEN 2
+      THEN b.rule_text || ' ' || b.pattern_problem
+      WHEN 3
+      THEN b.rule_text || ' is in state ' || COALESCE(b.state, '(none)')
+      WHEN 4
+      THEN 'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || b.rule_name || ')'
+      WHEN 5
+      THEN b.rule_text || ' has no targets'
+      WHEN 6
+      THEN b.rule_text || ' targets ' || b.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      WHEN 7
+      THEN b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription (' || b.pending || ' pending confirmation)'
+      WHEN 8
+      THEN b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    END AS gap_text,
+    CASE
+      WHEN b.depth < 9
+      THEN NULL
+      WHEN b.kind = 'event bus' AND NOT b.hub_in_data
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+      WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
+      WHEN b.kind = 'event bus'
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
+      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
+    END AS delivery_text
+  FROM best AS b
+), event_path AS (
+  SELECT
+    account_id,
+    BOOL_AND(CAST(depth = 9 AS BOOLEAN)) AS delivers,
+    LISTAGG(delivery_text, '; '
+    ORDER BY
+      region_order,
+      region) AS delivery_text,
+    MIN(CASE WHEN region_order = 0 THEN region END) AS first_region
+  FROM described
+  GROUP BY
+    account_id
+), first_gap AS (
+  SELECT DISTINCT ON (account_id)
+    account_id,
+    region,
+    depth,
+    gap_text
+  FROM described
+  WHERE
+    depth < 9
+  ORDER BY
+    account_id,
+    region_order,
+    region
+)
+SELECT
+  a.root_arn AS resource,
+  CASE
+    WHEN v.status = 'ok' OR e.delivers
+    THEN 'ok'
+    WHEN g.depth = 4
+    THEN 'skip'
+    WHEN v.status IN ('info', 'error')
+    THEN v.status
+    ELSE 'alarm'
+  END AS status,
+  CASE
+    WHEN v.status = 'ok' AND e.delivers
+    THEN 'Root activity reaches a person through EventBridge (' || e.delivery_text || ') and through the CIS chain: ' || v.reason
+    WHEN v.status = 'ok'
+    THEN 'Root activity reaches a person through the CIS chain: ' || v.reason
+    WHEN e.delivers
+    THEN 'Root activity reaches a person through EventBridge: ' || e.delivery_text || '. Not through the CIS chain: ' || v.reason
+    WHEN g.depth = 4
+    THEN 'Not assessed: ' || g.gap_text || ', so whether EventBridge carries root activity is not known. ' || 'Through the CIS chain: ' || v.reason
+    ELSE 'Root activity reaches no one through EventBridge: ' || COALESCE(
+      g.gap_text,
+      'no CloudTrail trail of account ' || a.account_id || ' logs, and EventBridge receives CloudTrail events only from a logging trail'
+    ) || '. Through the CIS chain: ' || v.reason
+  END AS reason,
+  a.account_id,
+  CASE
+    WHEN v.status = 'ok'
+    THEN v.region
+    WHEN e.delivers
+    THEN COALESCE(e.first_region, v.region)
+    ELSE COALESCE(g.region, v.region)
+  END AS region
+FROM accounts AS a
+INNER JOIN root_usage_verdicts AS v
+  ON a.account_id = v.account_id
+LEFT JOIN event_path AS e
+  ON a.account_id = e.account_id
+LEFT JOIN first_gap AS g
+  ON a.account_id = g.account_id
+ORDER BY
+  a.account_id

@@ -1,0 +1,254 @@
+-- Spark SQL translation of controls/root_no_signing_certificates.sql with the shared relations it reads (generated
+-- by scripts/regen-golden; default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
+/* Root user has no X.509 signing certificates (rootwatch's own control, in the root benchmark only: */
+/* no CIS version has an item for them, but they are long-term root credentials like access keys). */
+/* One row per account. The IAM account summary decides (AccountSigningCertificatesPresent, which */
+/* counts inactive certificates too: an inactive one can be reactivated); without a summary the */
+/* credential report does. The report names each certificate, whether it is active and when it was */
+/* last rotated. */
+/* Shared relations: accounts, root_credentials, root_signing_certificates (controls/relations/). */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
+  SELECT
+    account_id,
+    partition,
+    organization_id,
+    organization_master_account_id,
+    root_arn
+  FROM (
+    /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+    /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+    /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+    /* the account's organization. */
+    SELECT
+      account_id AS account_id,
+      partition AS partition,
+      organization_id AS organization_id,
+      organization_master_account_id AS organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY account_id NULLS LAST, CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END NULLS LAST, partition NULLS LAST
+      ) AS _row_number
+    FROM aws_account
+  ) AS _t
+  WHERE
+    _row_number = 1
+), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
+  /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
+  /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
+  /* An aggregator connection can list a summary twice; where copies disagree, the cautious value */
+  /* wins: MFA off, a password present, the most keys and certificates. */
+  SELECT
+    account_id,
+    BOOL_AND(account_mfa_enabled) AS mfa_enabled,
+    BOOL_OR(account_password_present) AS password_present,
+    MAX(account_access_keys_present) AS access_keys,
+    MAX(account_signing_certificates_present) AS signing_certificates
+  FROM aws_iam_account_summary
+  GROUP BY
+    account_id
+), root_report /* shared relation root_report: relations/root_report.sql */ AS (
+  /* The root user's row of each account's IAM credential report (user <root_account>), one row per */
+  /* account that has one; the newest when an aggregator lists a report twice. */
+  /* A slot (access key 1 and 2, signing certificate 1 and 2) holds a credential when it is active or */
+  /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
+  SELECT
+    account_id,
+    generated_time,
+    password_enabled,
+    password_status,
+    password_last_used,
+    mfa_active,
+    access_key_1_active,
+    access_key_1_last_rotated,
+    access_key_1_last_used_date,
+    access_key_1_last_used_region,
+    access_key_1_last_used_service,
+    access_key_2_active,
+    access_key_2_last_rotated,
+    access_key_2_last_used_date,
+    access_key_2_last_used_region,
+    access_key_2_last_used_service,
+    cert_1_active,
+    cert_1_last_rotated,
+    cert_2_active,
+    cert_2_last_rotated,
+    has_key_1,
+    has_key_2,
+    has_cert_1,
+    has_cert_2
+  FROM (
+    /* The root user's row of each account's IAM credential report (user <root_account>), one row per */
+    /* account that has one; the newest when an aggregator lists a report twice. */
+    /* A slot (access key 1 and 2, signing certificate 1 and 2) holds a credential when it is active or */
+    /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
+    SELECT
+      account_id AS account_id,
+      generated_time AS generated_time,
+      password_enabled AS password_enabled,
+      password_status AS password_status,
+      password_last_used AS password_last_used,
+      mfa_active AS mfa_active,
+      access_key_1_active AS access_key_1_active,
+      access_key_1_last_rotated AS access_key_1_last_rotated,
+      access_key_1_last_used_date AS access_key_1_last_used_date,
+      access_key_1_last_used_region AS access_key_1_last_used_region,
+      access_key_1_last_used_service AS access_key_1_last_used_service,
+      access_key_2_active AS access_key_2_active,
+      access_key_2_last_rotated AS access_key_2_last_rotated,
+      access_key_2_last_used_date AS access_key_2_last_used_date,
+      access_key_2_last_used_region AS access_key_2_last_used_region,
+      access_key_2_last_used_service AS access_key_2_last_used_service,
+      cert_1_active AS cert_1_active,
+      cert_1_last_rotated AS cert_1_last_rotated,
+      cert_2_active AS cert_2_active,
+      cert_2_last_rotated AS cert_2_last_rotated,
+      COALESCE(access_key_1_active OR access_key_1_last_rotated IS NOT NULL, FALSE) AS has_key_1,
+      COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
+      COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
+      COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY account_id NULLS LAST, generated_time DESC NULLS FIRST
+      ) AS _row_number
+    FROM aws_iam_credential_report
+    WHERE
+      user_name = '<root_account>'
+  ) AS _t
+  WHERE
+    _row_number = 1
+), combined AS (
+  SELECT
+    a.account_id,
+    a.partition,
+    a.root_arn,
+    s.account_id IS NOT NULL AS has_summary,
+    r.account_id IS NOT NULL AS has_report,
+    r.generated_time AS report_generated_time,
+    s.mfa_enabled AS summary_mfa_enabled,
+    s.access_keys AS summary_access_keys,
+    s.signing_certificates AS summary_signing_certificates,
+    r.mfa_active AS report_mfa_active,
+    COALESCE(s.mfa_enabled, r.mfa_active) AS mfa_enabled,
+    COALESCE(s.password_present, r.password_enabled) AS password_present,
+    COALESCE(
+      s.access_keys,
+      CASE
+        WHEN r.account_id IS NOT NULL
+        THEN (
+          CASE WHEN r.has_key_1 THEN 1 ELSE 0 END
+        ) + (
+          CASE WHEN r.has_key_2 THEN 1 ELSE 0 END
+        )
+      END
+    ) AS access_keys,
+    COALESCE(
+      s.signing_certificates,
+      CASE
+        WHEN r.account_id IS NOT NULL
+        THEN (
+          CASE WHEN r.has_cert_1 THEN 1 ELSE 0 END
+        ) + (
+          CASE WHEN r.has_cert_2 THEN 1 ELSE 0 END
+        )
+      END
+    ) AS signing_certificates
+  FROM accounts AS a
+  LEFT JOIN root_summary AS s
+    ON s.account_id = a.account_id
+  LEFT JOIN root_report AS r
+    ON r.account_id = a.account_id
+), root_credentials /* shared relation root_credentials: relations/root_credentials.sql */ AS (
+  SELECT
+    c.*,
+    COALESCE(
+      c.password_present = FALSE AND c.access_keys = 0 AND c.signing_certificates = 0,
+      FALSE
+    ) AS credentials_removed,
+    CASE
+      WHEN c.has_summary
+      THEN ''
+      ELSE COALESCE(
+        ' (credential report of ' || DATE_FORMAT(c.report_generated_time, 'yyyy-MM-dd') || '; no IAM account summary captured)',
+        ''
+      )
+    END AS source_note,
+    c.access_keys || CASE WHEN c.access_keys = 1 THEN ' access key' ELSE ' access keys' END AS access_keys_text,
+    c.signing_certificates || CASE
+      WHEN c.signing_certificates = 1
+      THEN ' signing certificate'
+      ELSE ' signing certificates'
+    END AS signing_certificates_text
+  FROM combined AS c
+), root_signing_certificates /* shared relation root_signing_certificates: relations/root_signing_certificates.sql */ AS (
+  /* The root user's two X.509 signing-certificate slots, one row per account and slot */
+  /* (cert_number 1 and 2). present: the slot holds a certificate. */
+  SELECT
+    account_id,
+    1 AS cert_number,
+    has_cert_1 AS present,
+    cert_1_active AS active,
+    cert_1_last_rotated AS last_rotated
+  FROM root_report
+  UNION ALL
+  SELECT
+    account_id,
+    2 AS cert_number,
+    has_cert_2 AS present,
+    cert_2_active AS active,
+    cert_2_last_rotated AS last_rotated
+  FROM root_report
+), cert_texts AS (
+  SELECT
+    account_id,
+    LISTAGG(
+      
+        'cert ' || cert_number || ' (' || CASE WHEN active THEN 'active' ELSE 'inactive' END || COALESCE(', last rotated ' || DATE_FORMAT(last_rotated, 'yyyy-MM-dd'), '') || ')',
+        '; '
+      
+    ) WITHIN GROUP (ORDER BY
+      cert_number NULLS LAST) AS described
+  FROM root_signing_certificates
+  WHERE
+    present
+  GROUP BY
+    account_id
+)
+SELECT
+  c.root_arn AS resource,
+  CASE
+    WHEN c.signing_certificates IS NULL
+    THEN 'error'
+    WHEN c.signing_certificates > 0
+    THEN 'alarm'
+    ELSE 'ok'
+  END AS status,
+  CASE
+    WHEN c.signing_certificates IS NULL
+    THEN 'No IAM account summary or credential report for account ' || c.account_id || '; cannot tell whether the root user has signing certificates (capture aws iam' || ' get-account-summary).'
+    WHEN c.signing_certificates > 0 AND NOT c.has_report
+    THEN 'Root user has ' || c.signing_certificates_text || ' (account summary); no' || ' credential report to say which (run aws iam generate-credential-report)'
+    WHEN c.signing_certificates > 0 AND t.account_id IS NULL
+    THEN 'Root user has ' || c.signing_certificates_text || ' (account summary), not yet in' || ' the credential report generated ' || DATE_FORMAT(c.report_generated_time, 'yyyy-MM-dd HH:mm') || ' UTC'
+    WHEN c.signing_certificates > 0
+    THEN 'Root user has ' || c.signing_certificates_text || ': ' || t.described
+    WHEN NOT c.has_summary
+    THEN 'Root user has no signing certificates (credential report of ' || DATE_FORMAT(c.report_generated_time, 'yyyy-MM-dd') || '; no IAM account summary captured).'
+    ELSE 'Root user has no signing certificates.'
+  END || CASE
+    WHEN c.signing_certificates = 1
+    THEN '; delete it.'
+    WHEN c.signing_certificates > 1
+    THEN '; delete them.'
+    ELSE ''
+  END AS reason,
+  c.account_id
+FROM root_credentials AS c
+LEFT JOIN cert_texts AS t
+  ON t.account_id = c.account_id
+ORDER BY
+  c.account_id NULLS LAST

@@ -1,0 +1,1100 @@
+-- Spark SQL translation of controls/root_usage_monitored.sql with the shared relations it reads (generated
+-- by scripts/regen-golden; default variables, clock pinned to 2026-01-01T00:00:00+00:00). Do not edit by hand.
+/* Usage of the root user is monitored (CIS v1.2 3.3, v1.3-v5 4.3, v6-v7 5.3). */
+/* One row per account: the verdict of the relation root_usage_verdicts, which follows each trail's */
+/* CIS chain (root_alarm_chain) and reports the best one; its header says how. */
+WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
+  /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+  /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+  /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+  /* the account's organization. */
+  SELECT
+    account_id,
+    partition,
+    organization_id,
+    organization_master_account_id,
+    root_arn
+  FROM (
+    /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
+    /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
+    /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
+    /* the account's organization. */
+    SELECT
+      account_id AS account_id,
+      partition AS partition,
+      organization_id AS organization_id,
+      organization_master_account_id AS organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY account_id NULLS LAST, CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END NULLS LAST, partition NULLS LAST
+      ) AS _row_number
+    FROM aws_account
+  ) AS _t
+  WHERE
+    _row_number = 1
+), filters AS (
+  SELECT
+    account_id,
+    region,
+    log_group_name,
+    name,
+    filter_pattern,
+    metric_name,
+    metric_namespace,
+    dimensions,
+    ungrouped
+  FROM (
+    SELECT
+      account_id AS account_id,
+      region AS region,
+      log_group_name AS log_group_name,
+      name AS name,
+      filter_pattern AS filter_pattern,
+      metric_transformation_name AS metric_name,
+      metric_transformation_namespace AS metric_namespace,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(metric_transformation_dimensions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN metric_transformation_dimensions
+      END AS dimensions,
+      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '') AS ungrouped,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, region, log_group_name, name
+        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM aws_cloudwatch_log_metric_filter
+  ) AS _t
+  WHERE
+    _row_number = 1
+), filter_dimensions AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    LISTAGG(d.value, ', ') WITHIN GROUP (ORDER BY
+      d.value NULLS LAST) AS names
+  FROM filters AS f
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(f.dimensions) AS ARRAY<VARIANT>),
+      element -> CASE
+        WHEN SCHEMA_OF_VARIANT(element) = 'STRING'
+        THEN VARIANT_GET(element, '$', 'string')
+        WHEN SCHEMA_OF_VARIANT(element) = 'VOID'
+        THEN NULL
+        ELSE TO_JSON(element)
+      END
+    )
+  ) d AS value
+  GROUP BY
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name
+), raw_clauses /* Every && clause of every filter, and every clause the variable accepts (no filter), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    r.raw_clause
+  FROM filters AS f
+  LATERAL VIEW
+  EXPLODE(
+    IF(f.ungrouped = '', CAST(ARRAY() AS ARRAY<STRING>), SPLIT(f.ungrouped, '\\&\\&', -1))
+  ) r AS raw_clause
+  UNION ALL
+  SELECT
+    NULL AS account_id,
+    NULL AS region,
+    NULL AS log_group_name,
+    NULL AS name,
+    v.raw_clause
+  FROM EXPLODE(CAST(ARRAY() AS ARRAY<STRING>)) AS v(raw_clause)
+), clauses AS (
+  SELECT
+    account_id,
+    region,
+    log_group_name,
+    name,
+    REGEXP_REPLACE(
+      REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\\s+', ' ')), ' ?(!=|=) ?', '$1'),
+      '["\']',
+      ''
+    ) AS clause
+  FROM raw_clauses
+), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
+  SELECT DISTINCT
+    clause,
+    clause IN (
+      '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
+      '$.userIdentity.sessionContext.assumedRoot!=true'
+    ) AS accepted
+  FROM clauses
+  WHERE
+    name IS NULL
+), classified_clauses AS (
+  SELECT
+    c.*,
+    CASE
+      WHEN c.clause IN (
+        '$.userIdentity.type=Root',
+        '$.userIdentity.invokedBy NOT EXISTS',
+        '$.eventType!=AwsServiceEvent',
+        ''
+      )
+      THEN NULL
+      WHEN l.accepted
+      THEN NULL
+      ELSE c.clause
+    END AS extra_clause,
+    CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
+    COALESCE(NOT l.accepted, FALSE) AS refused_listing
+  FROM clauses AS c
+  LEFT JOIN listed_clauses AS l
+    ON l.clause = c.clause
+  WHERE
+    c.name IS NOT NULL
+), filter_checks AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    f.dimensions,
+    LOCATE('||', f.ungrouped) > 0 AS has_or,
+    COALESCE(BOOL_OR(c.clause = '$.userIdentity.type=Root'), FALSE) AS has_root_type,
+    COALESCE(BOOL_OR(c.clause = '$.userIdentity.invokedBy NOT EXISTS'), FALSE) AS has_invoked_by,
+    COALESCE(BOOL_OR(c.clause = '$.eventType!=AwsServiceEvent'), FALSE) AS has_event_type,
+    COUNT(c.extra_clause) AS extra_count,
+    IF(
+      SIZE(COLLECT_SET(c.extra_clause)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.extra_clause)), ', ')
+    ) AS extras,
+    IF(
+      SIZE(COLLECT_SET(c.accepted_clause)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.accepted_clause)), ', ')
+    ) AS accepted_extras,
+    COALESCE(BOOL_OR(c.refused_listing), FALSE) AS refused_listing
+  FROM filters AS f
+  LEFT JOIN classified_clauses AS c
+    ON c.account_id = f.account_id
+    AND c.region = f.region
+    AND c.log_group_name = f.log_group_name
+    AND c.name = f.name
+  GROUP BY
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    f.dimensions,
+    f.ungrouped
+), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
+    f.has_or,
+    f.extra_count,
+    f.accepted_extras,
+    (
+      CASE WHEN f.has_root_type THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_invoked_by THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN f.has_event_type THEN 1 ELSE 0 END
+    ) AS required_present,
+    f.has_root_type
+    AND f.has_invoked_by
+    AND f.has_event_type
+    AND NOT f.has_or
+    AND f.extra_count = 0 AS valid,
+    CONCAT_WS(
+      '; ',
+      CASE
+        WHEN NOT (
+          f.has_root_type AND f.has_invoked_by AND f.has_event_type
+        )
+        THEN 'missing clause ' || CONCAT_WS(
+          ', ',
+          CASE WHEN NOT f.has_root_type THEN '$.userIdentity.type = Root' END,
+          CASE WHEN NOT f.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
+          CASE WHEN NOT f.has_event_type THEN '$.eventType != AwsServiceEvent' END
+        )
+      END,
+      CASE WHEN f.has_or THEN 'joins clauses with || (OR)' END,
+      CASE
+        WHEN NOT f.has_or AND f.extra_count > 0
+        THEN 'extra clause ' || f.extras || ' narrows it'
+      END,
+      CASE
+        WHEN f.refused_listing
+        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
+      END
+    ) AS problem
+  FROM filter_checks AS f
+  LEFT JOIN filter_dimensions AS d
+    ON d.account_id = f.account_id
+    AND d.region = f.region
+    AND d.log_group_name = f.log_group_name
+    AND d.name = f.name
+), alarms AS (
+  SELECT
+    account_id,
+    region,
+    name,
+    metric_name,
+    namespace,
+    actions_enabled,
+    alarm_actions,
+    dimensions
+  FROM (
+    SELECT
+      account_id AS account_id,
+      region AS region,
+      name AS name,
+      metric_name AS metric_name,
+      namespace AS namespace,
+      COALESCE(actions_enabled, FALSE) AS actions_enabled,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(alarm_actions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN alarm_actions
+        ELSE '[]'
+      END AS alarm_actions,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(dimensions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN dimensions
+        ELSE '[]'
+      END AS dimensions,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, region, name
+        ORDER BY account_id NULLS LAST, region NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM aws_cloudwatch_alarm
+  ) AS _t
+  WHERE
+    _row_number = 1
+), alarm_dimensions AS (
+  SELECT
+    a.account_id,
+    a.region,
+    a.name,
+    LISTAGG(GET_JSON_OBJECT(d.value, '$.Name'), ', ') WITHIN GROUP (ORDER BY
+      GET_JSON_OBJECT(d.value, '$.Name') NULLS LAST) AS names
+  FROM alarms AS a
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(CAST(PARSE_JSON(a.dimensions) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+  ) d AS value
+  GROUP BY
+    a.account_id,
+    a.region,
+    a.name
+), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
+  SELECT
+    a.account_id,
+    a.region,
+    a.name,
+    a.metric_name,
+    a.namespace,
+    a.actions_enabled,
+    a.alarm_actions,
+    COALESCE(d.names, '') AS dimension_names
+  FROM alarms AS a
+  LEFT JOIN alarm_dimensions AS d
+    ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
+), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
+  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  SELECT
+    account_id,
+    arn,
+    name,
+    home_region,
+    owner_account_id,
+    is_organization_trail,
+    is_multi_region_trail,
+    is_logging,
+    log_group_arn,
+    event_selectors,
+    advanced_event_selectors
+  FROM (
+    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+    SELECT
+      account_id AS account_id,
+      arn AS arn,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging AS is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(event_selectors)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN event_selectors
+        ELSE '[]'
+      END AS event_selectors,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(advanced_event_selectors)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE '[]'
+      END AS advanced_event_selectors,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, arn
+        ORDER BY account_id NULLS LAST, arn NULLS LAST, CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST, region NULLS LAST
+      ) AS _row_number
+    FROM aws_cloudtrail_trail
+    WHERE
+      arn IS NOT NULL
+  ) AS _t
+  WHERE
+    _row_number = 1
+), classic_selectors AS (
+  SELECT
+    t.account_id,
+    t.arn,
+    COALESCE(GET_JSON_OBJECT(s.value, '$.IncludeManagementEvents'), '') = 'true' AS includes_management,
+    COALESCE(GET_JSON_OBJECT(s.value, '$.ReadWriteType'), '(unset)') AS read_write_type,
+    CASE
+      WHEN CASE REGEXP_EXTRACT(
+          SCHEMA_OF_VARIANT(
+            PARSE_JSON(
+              TO_JSON(VARIANT_GET(PARSE_JSON(s.value), '$.ExcludeManagementEventSources', 'variant'))
+            )
+          ),
+          '^[A-Z]+',
+          0
+        )
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'STRING'
+        THEN 'string'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'VOID'
+        THEN 'null'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'DECIMAL'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+      END = 'array'
+      THEN TO_JSON(VARIANT_GET(PARSE_JSON(s.value), '$.ExcludeManagementEventSources', 'variant'))
+      ELSE '[]'
+    END AS excluded_sources
+  FROM cloudtrail_trails AS t
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(CAST(PARSE_JSON(t.event_selectors) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+  ) s AS value
+), classic AS (
+  SELECT
+    account_id,
+    arn,
+    BOOL_OR(
+      includes_management
+      AND read_write_type IN ('All', 'ReadOnly')
+      AND SIZE(CAST(PARSE_JSON(excluded_sources) AS ARRAY<VARIANT>)) = 0
+    )
+    AND BOOL_OR(
+      includes_management
+      AND read_write_type IN ('All', 'WriteOnly')
+      AND SIZE(CAST(PARSE_JSON(excluded_sources) AS ARRAY<VARIANT>)) = 0
+    ) AS all_management,
+    BOOL_OR(
+      includes_management
+      AND read_write_type = 'All'
+      AND SIZE(CAST(PARSE_JSON(excluded_sources) AS ARRAY<VARIANT>)) = 0
+    ) AS one_selector,
+    BOOL_OR(includes_management AND read_write_type IN ('All', 'ReadOnly'))
+    AND BOOL_OR(includes_management AND read_write_type IN ('All', 'WriteOnly')) AS read_write_all,
+    BOOL_OR(includes_management) AS any_management
+  FROM classic_selectors
+  GROUP BY
+    account_id,
+    arn
+), classic_read_write_types AS (
+  SELECT
+    account_id,
+    arn,
+    IF(
+      SIZE(COLLECT_SET(read_write_type)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(read_write_type)), ', ')
+    ) AS types
+  FROM classic_selectors
+  WHERE
+    includes_management
+  GROUP BY
+    account_id,
+    arn
+), classic_exclusions AS (
+  SELECT
+    c.account_id,
+    c.arn,
+    IF(
+      SIZE(COLLECT_SET(x.value)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(x.value)), ', ')
+    ) AS sources
+  FROM classic_selectors AS c
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(c.excluded_sources) AS ARRAY<VARIANT>),
+      element -> CASE
+        WHEN SCHEMA_OF_VARIANT(element) = 'STRING'
+        THEN VARIANT_GET(element, '$', 'string')
+        WHEN SCHEMA_OF_VARIANT(element) = 'VOID'
+        THEN NULL
+        ELSE TO_JSON(element)
+      END
+    )
+  ) x AS value
+  WHERE
+    c.includes_management
+  GROUP BY
+    c.account_id,
+    c.arn
+), advanced_fields AS (
+  SELECT
+    t.account_id,
+    t.arn,
+    s.value AS selector,
+    COALESCE(GET_JSON_OBJECT(f.value, '$.Field'), '(unnamed)') AS field,
+    COALESCE(TO_JSON(VARIANT_GET(PARSE_JSON(f.value), '$.Equals', 'variant')), '[]') AS equals
+  FROM cloudtrail_trails AS t
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(t.advanced_event_selectors) AS ARRAY<VARIANT>),
+      element -> TO_JSON(element)
+    )
+  ) s AS value
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(
+        CASE
+          WHEN CASE REGEXP_EXTRACT(
+              SCHEMA_OF_VARIANT(
+                PARSE_JSON(TO_JSON(VARIANT_GET(PARSE_JSON(s.value), '$.FieldSelectors', 'variant')))
+              ),
+              '^[A-Z]+',
+              0
+            )
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'STRING'
+            THEN 'string'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'VOID'
+            THEN 'null'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'DECIMAL'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+          END = 'array'
+          THEN TO_JSON(VARIANT_GET(PARSE_JSON(s.value), '$.FieldSelectors', 'variant'))
+          ELSE '[]'
+        END
+      ) AS ARRAY<VARIANT>),
+      element -> TO_JSON(element)
+    )
+  ) f AS value
+), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
+  SELECT
+    account_id,
+    arn,
+    selector,
+    BOOL_OR(
+      field = 'eventCategory'
+      AND (
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"Management"'
+        )
+      )
+    ) AS management,
+    BOOL_AND(field IN ('eventCategory', 'readOnly')) AS only_read_only,
+    BOOL_AND(
+      field <> 'readOnly'
+      OR (
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"true"'
+        )
+      )
+    ) AS reads,
+    BOOL_AND(
+      field <> 'readOnly'
+      OR (
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(equals)), 'ARRAY')
+        AND EXISTS(
+          TRY_VARIANT_GET(PARSE_JSON(equals), '$', 'array<variant>'),
+          element_0 -> TO_JSON(element_0) = '"false"'
+        )
+      )
+    ) AS writes
+  FROM advanced_fields
+  GROUP BY
+    account_id,
+    arn,
+    selector
+), advanced AS (
+  SELECT
+    account_id,
+    arn,
+    BOOL_OR(management AND only_read_only AND reads)
+    AND BOOL_OR(management AND only_read_only AND writes) AS all_management,
+    BOOL_OR(management) AS any_management
+  FROM advanced_selectors
+  GROUP BY
+    account_id,
+    arn
+), advanced_restrictions AS (
+  SELECT
+    f.account_id,
+    f.arn,
+    IF(
+      SIZE(COLLECT_SET(f.field)) = 0,
+      NULL,
+      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(f.field)), ', ')
+    ) AS fields
+  FROM advanced_fields AS f
+  JOIN advanced_selectors AS s
+    ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
+  WHERE
+    s.management AND f.field <> 'eventCategory'
+  GROUP BY
+    f.account_id,
+    f.arn
+), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
+  SELECT
+    t.account_id,
+    t.arn,
+    COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE) AS records_all,
+    CASE
+      WHEN c.one_selector
+      THEN 'event selector with ReadWriteType All'
+      WHEN c.all_management
+      THEN 'event selectors with ReadWriteType ReadOnly and WriteOnly'
+      ELSE 'advanced event selectors'
+    END AS recorded_by,
+    c.arn IS NULL AND a.arn IS NULL AS selectors_unknown,
+    CASE
+      WHEN COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE)
+      THEN NULL
+      WHEN c.read_write_all
+      THEN 'excludes management events from ' || ex.sources
+      WHEN c.any_management
+      THEN 'records only ' || rw.types || ' management events (read and write events are both required)'
+      WHEN c.arn IS NOT NULL
+      THEN 'has event selectors that include no management events'
+      WHEN a.any_management
+      THEN 'has advanced event selectors that restrict management events by ' || ar.fields
+      WHEN a.arn IS NOT NULL
+      THEN 'has advanced event selectors that capture no management events'
+    END AS management_problem
+  FROM cloudtrail_trails AS t
+  LEFT JOIN classic AS c
+    ON c.account_id = t.account_id AND c.arn = t.arn
+  LEFT JOIN classic_read_write_types AS rw
+    ON rw.account_id = t.account_id AND rw.arn = t.arn
+  LEFT JOIN classic_exclusions AS ex
+    ON ex.account_id = t.account_id AND ex.arn = t.arn
+  LEFT JOIN advanced AS a
+    ON a.account_id = t.account_id AND a.arn = t.arn
+  LEFT JOIN advanced_restrictions AS ar
+    ON ar.account_id = t.account_id AND ar.arn = t.arn
+), seen AS (
+  SELECT
+    t.account_id,
+    t.arn,
+    t.name,
+    t.home_region,
+    t.owner_account_id,
+    t.is_organization_trail,
+    o.arn IS NOT NULL AS resolved,
+    o.is_multi_region_trail,
+    o.is_logging,
+    o.log_group_arn,
+    e.records_all,
+    e.recorded_by,
+    e.selectors_unknown,
+    e.management_problem
+  FROM cloudtrail_trails AS t
+  LEFT JOIN cloudtrail_trails AS o
+    ON o.account_id = t.owner_account_id AND o.arn = t.arn
+  LEFT JOIN trail_management_events AS e
+    ON e.account_id = o.account_id AND e.arn = o.arn
+), trail_coverage /* shared relation trail_coverage: relations/trail_coverage.sql */ AS (
+  SELECT
+    s.*,
+    s.resolved
+    AND s.is_multi_region_trail
+    AND COALESCE(s.is_logging, FALSE)
+    AND s.records_all AS compliant,
+    s.resolved
+    AND s.is_multi_region_trail
+    AND NOT s.is_logging IS FALSE
+    AND s.management_problem IS NULL
+    AND (
+      s.is_logging IS NULL OR s.selectors_unknown
+    ) AS undecided,
+    CONCAT_WS(
+      '; ',
+      CASE WHEN NOT s.is_multi_region_trail THEN 'is single-region' END,
+      CASE
+        WHEN s.is_logging = FALSE
+        THEN 'is not logging'
+        WHEN s.is_logging IS NULL
+        THEN 'has no captured logging status (aws cloudtrail get-trail-status --name ' || s.name || ')'
+      END,
+      s.management_problem,
+      CASE
+        WHEN s.selectors_unknown
+        THEN 'has no captured event selectors (aws cloudtrail get-event-selectors --trail-name ' || s.name || ')'
+      END
+    ) AS shortfalls,
+    CASE
+      WHEN s.owner_account_id <> s.account_id
+      THEN 'organization trail ' || s.name || ' of account ' || s.owner_account_id || ' (home region ' || s.home_region || ')'
+      WHEN s.is_organization_trail
+      THEN 'organization trail ' || s.name || ' (home region ' || s.home_region || ')'
+      ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
+    END AS label
+  FROM seen AS s
+), sns_topics /* shared relation sns_topics: relations/sns_topics.sql */ AS (
+  /* SNS topics that have subscriptions, one row per topic ARN. confirmed counts the subscriptions */
+  /* that deliver (a confirmed one has a real ARN; an unconfirmed one reads 'PendingConfirmation' and */
+  /* delivers nothing), pending the others, by protocol and endpoint. */
+  SELECT
+    topic_arn,
+    COUNT(
+      DISTINCT CASE
+        WHEN subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        THEN subscription_arn
+      END
+    ) AS confirmed,
+    COUNT(
+      DISTINCT CASE
+        WHEN NOT (
+          subscription_arn LIKE 'arn:%' AND NOT COALESCE(pending_confirmation, FALSE)
+        )
+        THEN COALESCE(protocol, '') || ':' || COALESCE(endpoint, '')
+      END
+    ) AS pending
+  FROM aws_sns_topic_subscription
+  GROUP BY
+    topic_arn
+), trails AS (
+  SELECT
+    t.*,
+    SPLIT_PART(t.log_group_arn, ':', 5) AS group_account_id,
+    SPLIT_PART(t.log_group_arn, ':', 4) AS group_region,
+    SPLIT_PART(t.log_group_arn, ':', 7) AS group_name,
+    t.resolved /* A trail carries the chain unless something is known to be wrong with it: one whose logging */ /* status or selectors were not captured is followed too, so that the verdict hinges on those */ /* facts only when the rest of its chain is complete. */
+    AND t.is_multi_region_trail
+    AND NOT t.is_logging IS FALSE
+    AND t.management_problem IS NULL
+    AND t.log_group_arn IS NOT NULL AS carries_chain,
+    t.compliant AND t.log_group_arn IS NOT NULL AS trail_compliant,
+    COUNT(*) OVER (PARTITION BY t.account_id) AS trails_seen,
+    CONCAT_WS(
+      '; ',
+      NULLIF(t.shortfalls, ''),
+      CASE WHEN t.log_group_arn IS NULL THEN 'delivers to no CloudWatch Logs group' END
+    ) AS trail_shortfalls
+  FROM trail_coverage AS t
+), alarm_actions AS (
+  SELECT
+    a.account_id,
+    a.region,
+    a.name AS alarm_name,
+    x.value AS action
+  FROM metric_alarms AS a
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(a.alarm_actions) AS ARRAY<VARIANT>),
+      element -> CASE
+        WHEN SCHEMA_OF_VARIANT(element) = 'STRING'
+        THEN VARIANT_GET(element, '$', 'string')
+        WHEN SCHEMA_OF_VARIANT(element) = 'VOID'
+        THEN NULL
+        ELSE TO_JSON(element)
+      END
+    )
+  ) x AS value
+), linked AS (
+  SELECT
+    t.*,
+    f.name AS filter_name,
+    f.filter_pattern,
+    f.problem AS filter_problem,
+    f.valid AS filter_valid,
+    f.required_present,
+    f.has_or,
+    f.extra_count,
+    f.accepted_extras,
+    f.metric_name,
+    f.metric_namespace,
+    f.dimension_names AS filter_dimension_names,
+    al.name AS alarm_name,
+    al.actions_enabled,
+    al.dimension_names AS alarm_dimension_names,
+    ac.action,
+    COALESCE(tp.confirmed, 0) AS confirmed,
+    COALESCE(tp.pending, 0) AS pending
+  FROM trails AS t
+  LEFT JOIN root_usage_filters AS f
+    ON t.carries_chain
+    AND f.account_id = t.group_account_id
+    AND f.region = t.group_region
+    AND f.log_group_name = t.group_name
+  LEFT JOIN metric_alarms AS al
+    ON f.valid
+    AND al.account_id = t.group_account_id
+    AND al.region = t.group_region
+    AND al.metric_name = f.metric_name
+    AND al.namespace = f.metric_namespace
+    AND (
+      al.dimension_names = f.dimension_names OR f.dimension_names IS NULL
+    )
+  LEFT JOIN alarm_actions AS ac
+    ON al.actions_enabled
+    AND ac.account_id = al.account_id
+    AND ac.region = al.region
+    AND ac.alarm_name = al.name
+  LEFT JOIN sns_topics AS tp
+    ON tp.topic_arn = ac.action
+), links AS (
+  SELECT
+    l.*,
+    l.filter_name IS NOT NULL AS has_filter,
+    COALESCE(l.filter_valid, FALSE) AS has_valid_filter,
+    l.alarm_name IS NOT NULL AS has_alarm,
+    l.action IS NOT NULL AS has_action,
+    SPLIT_PART(COALESCE(l.action, ''), ':', 3) = 'sns' AS action_is_topic,
+    l.confirmed > 0 AS has_subscription
+  FROM linked AS l
+), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
+  SELECT
+    k.*,
+    CASE
+      WHEN NOT k.carries_chain
+      THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
+      WHEN NOT k.has_filter
+      THEN 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      WHEN NOT k.has_valid_filter
+      THEN 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
+      WHEN NOT k.has_alarm
+      THEN 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      WHEN NOT k.has_action
+      THEN 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
+      WHEN NOT k.action_is_topic
+      THEN 'SNS_TOPIC_INVALID'
+      WHEN NOT k.has_subscription
+      THEN 'SNS_SUBSCRIPTION_NOT_PRESENT'
+    END AS first_gap,
+    k.has_subscription
+    AND k.filter_dimension_names IS NULL
+    AND k.alarm_dimension_names <> '' AS dimensions_undecided
+  FROM links AS k
+), filter_elsewhere AS (
+  SELECT
+    account_id,
+    name,
+    log_group_name,
+    region
+  FROM (
+    SELECT
+      account_id AS account_id,
+      name AS name,
+      log_group_name AS log_group_name,
+      region AS region,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM root_usage_filters
+    WHERE
+      valid
+  ) AS _t
+  WHERE
+    _row_number = 1
+), alarm_elsewhere AS (
+  SELECT
+    account_id,
+    metric_name,
+    name,
+    namespace,
+    region,
+    dimension_names
+  FROM (
+    SELECT
+      account_id AS account_id,
+      metric_name AS metric_name,
+      name AS name,
+      namespace AS namespace,
+      region AS region,
+      dimension_names AS dimension_names,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, metric_name
+        ORDER BY account_id NULLS LAST, metric_name NULLS LAST, region NULLS LAST, namespace NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM metric_alarms
+  ) AS _t
+  WHERE
+    _row_number = 1
+), chains AS (
+  SELECT
+    c.*,
+    c.first_gap IS NULL AS complete,
+    c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
+    fe.name AS other_filter,
+    fe.log_group_name AS other_filter_group,
+    fe.region AS other_filter_region,
+    ae.name AS other_alarm,
+    ae.namespace AS other_alarm_namespace,
+    ae.region AS other_alarm_region,
+    ae.dimension_names AS other_alarm_dimension_names
+  FROM root_alarm_chain AS c
+  LEFT JOIN filter_elsewhere AS fe
+    ON fe.account_id = c.group_account_id
+  LEFT JOIN alarm_elsewhere AS ae
+    ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
+), ranked AS (
+  /* Chains in order of preference, per account; the first is the one reported. */
+  SELECT
+    c.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY c.account_id
+      ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
+    ) AS preference
+  FROM chains AS c
+), best AS (
+  SELECT
+    *
+  FROM ranked
+  WHERE
+    preference = 1
+), described AS (
+  SELECT
+    b.*,
+    b.group_name || ' in ' || b.group_region || CASE
+      WHEN b.group_account_id <> b.account_id
+      THEN ' of account ' || b.group_account_id
+      ELSE ''
+    END AS group_text,
+    COALESCE(b.metric_namespace, '(none)') || '/' || COALESCE(b.metric_name, '(none)') || CASE
+      WHEN b.filter_dimension_names <> ''
+      THEN ' (dimensions ' || b.filter_dimension_names || ')'
+      ELSE ''
+    END AS metric_text,
+    COALESCE(
+      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
+      ''
+    ) AS filter_hint,
+    COALESCE(
+      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
+        WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
+        THEN ' with ' || CASE
+          WHEN b.other_alarm_dimension_names = ''
+          THEN 'no dimensions'
+          ELSE 'dimensions ' || b.other_alarm_dimension_names
+        END || ', where the filter publishes ' || CASE
+          WHEN b.filter_dimension_names = ''
+          THEN 'none'
+          ELSE b.filter_dimension_names
+        END
+        ELSE ''
+      END || ')',
+      ''
+    ) AS alarm_hint,
+    b.confirmed || CASE
+      WHEN b.confirmed = 1
+      THEN ' confirmed subscription'
+      ELSE ' confirmed subscriptions'
+    END AS subscriptions_text
+  FROM best AS b
+), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
+  SELECT
+    a.root_arn AS resource,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'alarm'
+      WHEN d.monitored
+      THEN 'ok'
+      WHEN NOT d.resolved
+      THEN 'info'
+      WHEN d.complete
+      THEN 'error'
+      ELSE 'alarm'
+    END AS status,
+    CASE
+      WHEN d.account_id IS NULL
+      THEN 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT: no CloudTrail trail in account ' || a.account_id || ' (no aws_cloudtrail_trail rows), so root activity reaches no CloudWatch Logs group.'
+      WHEN d.monitored
+      THEN 'Root usage is monitored: ' || d.label || ' delivers to log group ' || d.group_text || '; filter ' || d.filter_name || ' counts root usage into metric ' || d.metric_text || '; alarm ' || d.alarm_name || ' notifies topic ' || d.action || ' with ' || d.subscriptions_text || '.' || COALESCE(
+        ' The filter also excludes centralized root sessions (' || d.accepted_extras || '), as the variable root_usage_filter_extra_clauses allows.',
+        ''
+      ) || CASE
+        WHEN d.filter_dimension_names IS NULL
+        THEN ' The dimensions of filter ' || d.filter_name || ' were not captured (Steampipe has no column for' || ' them); alarm ' || d.alarm_name || ' names none, as CIS sets it up, so the filter is taken to' || ' publish none.'
+        ELSE ''
+      END
+      WHEN NOT d.resolved
+      THEN 'Covered by organization trail ' || d.name || ' (home region ' || d.home_region || ') owned by account ' || d.owner_account_id || ', whose logging status, log group, metric filters and alarms are visible ' || 'only there; add account ' || d.owner_account_id || ' to the snapshot to resolve the chain.'
+      WHEN d.complete AND NOT d.trail_compliant
+      THEN 'Cannot tell whether root usage is monitored: ' || d.label || ' ' || d.trail_shortfalls || ', although the rest of its chain is complete (log group ' || d.group_text || ', filter ' || d.filter_name || ', alarm ' || d.alarm_name || ', topic ' || d.action || ' with ' || d.subscriptions_text || ').'
+      WHEN d.complete
+      THEN 'Cannot tell whether root usage is monitored: alarm ' || d.alarm_name || ' watches metric ' || d.metric_text || ' with dimensions ' || d.alarm_dimension_names || ', and the dimensions filter ' || d.filter_name || ' publishes were not captured (Steampipe has no column for them), although the' || ' rest of its chain is complete (' || d.label || ', log group ' || d.group_text || ', topic ' || d.action || ' with ' || d.subscriptions_text || '); build a snapshot with' || ' rootwatch snapshot from-aws or from-files to compare them.'
+      WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
+      THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
+      WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
+      THEN d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern ' || COALESCE(NULLIF(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
+      WHEN d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') ' || CASE
+        WHEN NOT d.actions_enabled
+        THEN 'has actions disabled'
+        ELSE 'has no alarm actions'
+      END || '.'
+      WHEN d.first_gap = 'SNS_TOPIC_INVALID'
+      THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') notifies no SNS topic (action ' || d.action || ').'
+      ELSE d.first_gap || ': topic ' || d.action || ' of alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' has no confirmed subscription (' || d.pending || ' pending confirmation).'
+    END AS reason,
+    a.account_id,
+    CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
+  FROM accounts AS a
+  LEFT JOIN described AS d
+    ON d.account_id = a.account_id
+)
+SELECT
+  resource,
+  status,
+  reason,
+  account_id,
+  region
+FROM root_usage_verdicts
+ORDER BY
+  account_id NULLS LAST

@@ -1,0 +1,203 @@
+"""CloudTrail log files that must not build a snapshot silently (issue 11): each is named, exit 3,
+or with --skip-bad-files left out and recorded; and a log file on one long line is read in
+windows, with the same rows as the whole-file reference."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from helpers.cloudtrail import gzip_records
+from rootwatch.snapshot import cloudtrail_records
+from rootwatch.snapshot.cloudtrail_logs import EventSelection, find_log_files, load_log_files, log_file_rows
+from rootwatch.snapshot.writer import SnapshotWriter
+
+ACCOUNT = "123456789012"
+KEY = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/19/{ACCOUNT}_CloudTrail_us-east-1_20261119T0815Z_a.json.gz"
+EMPTY = 'empty file (a CloudTrail log file is {"Records": [...]})'
+
+
+def root_record(n: int, **extra: Any) -> dict[str, Any]:
+    return {"eventVersion": "1.11", "eventTime": f"2026-11-19T08:{n % 60:02d}:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "ListBuckets", "eventID": f"e{n:05d}", "readOnly": True, "awsRegion": "us-east-1",
+            "userIdentity": {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT}, **extra}
+
+
+def other_record(n: int) -> dict[str, Any]:
+    return {"eventTime": "2026-11-19T08:00:00Z", "eventID": f"o{n:05d}", "eventName": "GetObject",
+            "requestParameters": {"policy": '{"a":1},{"b":[2]}', "key": "x" * (n % 50)},
+            "userIdentity": {"type": "AssumedRole", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/App/s"}}
+
+
+def capture(tmp_path: Path, body: bytes, key: str = KEY) -> tuple[Path, Path]:
+    """A from-files folder with a good log and the log ``body`` (gzip bytes) under ``key``."""
+    good = tmp_path / "in" / key.replace("_a.json.gz", "_good.json.gz")
+    good.parent.mkdir(parents=True, exist_ok=True)
+    good.write_bytes(gzip_records([root_record(1)]))
+    bad = tmp_path / "in" / key
+    bad.write_bytes(body)
+    return tmp_path / "in", bad
+
+
+BAD_LOGS = {
+    "empty gzip": (gzip.compress(b""), None, EMPTY),
+    "gzip of blanks": (gzip.compress(b" \n\t\n"), None, EMPTY),
+    "records not objects": (gzip.compress(b'{"Records": ["a", 1, null]}'), None, "Records[0] is not an object"),
+    "a later record not an object": (gzip.compress(b'{"Records": [{"eventTime": "2026-11-19T08:00:00Z"}, 1]}'), None,
+                                     "Records[1] is not an object"),
+    "duplicated Records key": (gzip.compress(b'{"Records": [],\n "Records": [' + json.dumps(root_record(2)).encode() + b"]}"),
+                               2, "invalid JSON at column 2: duplicate key 'Records' in one object"),
+    "duplicated key in a root record": (gzip.compress(b'{"Records": [{"eventTime": "2026-11-19T08:00:00Z", "eventTime": "x", '
+                                                      b'"userIdentity": {"type": "Root"}}]}'), None,
+                                        "Records[0]: invalid JSON: duplicate key 'eventTime' in one object"),
+    "not gzip": (b"{}", None, "not a complete gzip file"),
+    "truncated gzip": (gzip_records([root_record(3)])[:-9], None, "not a complete gzip file (incomplete or truncated stream)"),
+    "not utf-8": (gzip.compress(b'{"Records": [{"eventName": "\xff"}]}'), None, "not UTF-8 text"),
+    "trailing comma": (gzip.compress(b'{"Records": [{"eventName": "x",}]}'), 1, "invalid JSON at column 32: Expecting property name"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_LOGS))
+def test_a_bad_log_is_named_and_stops_the_build_or_is_skipped_and_recorded(run_cli, tmp_path: Path, name: str) -> None:
+    body, line, message = BAD_LOGS[name]
+    folder, bad = capture(tmp_path, body)
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli("snapshot", "from-files", str(folder), "-o", str(out))
+    location = f"{bad}:{line}" if line else str(bad)
+    assert code == 3 and not out.exists(), stderr
+    assert stderr.startswith(f"rootwatch: error: {location}: {message}"), stderr
+    assert "Traceback" not in stderr
+
+    code, _, stderr = run_cli("snapshot", "from-files", str(folder), "-o", str(out), "--skip-bad-files")
+    assert code == 0, stderr
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("select event_id from aws_cloudtrail_trail_event").fetchall() == [("e00001",)]
+        (issue,) = con.execute("select kind, account_id, region, source, message from rootwatch_snapshot_issues").fetchall()
+    finally:
+        con.close()
+    source = bad.relative_to(folder).as_posix() + (f":{line}" if line else "")
+    assert issue[:4] == ("skipped_file", ACCOUNT, "us-east-1", source) and issue[4].startswith(message)
+
+
+def test_an_unreadable_day_folder_is_named_not_read_as_empty(run_cli, tmp_path: Path, monkeypatch) -> None:
+    """Evidence not captured is not "nothing there": a folder that cannot be listed is a bad input.
+    (Injected: the tests run as root, whom permissions do not stop.)"""
+    folder, _ = capture(tmp_path, gzip_records([root_record(4)]))
+    day = folder / f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2026/11/19"
+    day.mkdir(parents=True)
+    (day / "x.json.gz").write_bytes(gzip_records([root_record(5)]))
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if isinstance(path, (str, os.PathLike)) and Path(path) == day:
+            raise PermissionError(13, "Permission denied", str(day))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "snap.duckdb"
+    code, _, stderr = run_cli("snapshot", "from-files", str(folder), "-o", str(out))
+    assert code == 3 and not out.exists(), stderr
+    assert stderr.startswith(f"rootwatch: error: {day}: cannot read this folder (Permission denied): "
+                             "the CloudTrail logs in it would be missed")
+    code, _, stderr = run_cli("snapshot", "from-files", str(folder), "-o", str(out), "--skip-bad-files")
+    assert code == 0, stderr
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("select kind, account_id, region, source from rootwatch_snapshot_issues").fetchall() == [
+            ("skipped_file", ACCOUNT, "eu-west-1", day.relative_to(folder).as_posix())]
+    finally:
+        con.close()
+
+
+def _one_line_log(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip_records(records))
+    return path
+
+
+@pytest.mark.parametrize("selection", list(EventSelection))
+def test_a_long_one_line_log_is_cut_in_windows_with_the_reference_rows(tmp_path: Path, monkeypatch, selection: EventSelection) -> None:
+    """A window far smaller than the file (and than some records) makes every cut case happen:
+    cuts inside strings holding "},", inside nested objects, records longer than the window."""
+    monkeypatch.setattr(cloudtrail_records, "WINDOW", 2048)
+    records = [root_record(n, requestParameters={"note": "}," * (n % 7) + "z" * (n * 37 % 3000)}) if n % 5 == 0
+               else other_record(n) for n in range(400)]
+    path = _one_line_log(tmp_path / KEY, records)
+    (log_file,), _ = find_log_files(tmp_path / "AWSLogs")
+    parts = list(cloudtrail_records.record_parts(path))
+    assert len(parts) > 20
+    assert [json.loads(raw) for part in parts for raw in part.records] == records
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, [log_file], selection)
+        rows = writer.connection.execute("select event_id, cloudtrail_event::varchar from aws_cloudtrail_trail_event").fetchall()
+    reference = log_file_rows(log_file, selection)
+    assert result.rows == len(reference) == (400 if selection is EventSelection.ALL else 80)
+    assert sorted((e, json.loads(c)) for e, c in rows) == sorted((r["event_id"], r["cloudtrail_event"]) for r in reference)
+
+
+@pytest.mark.parametrize("whole_file_limit", [cloudtrail_records.STRICT_WHOLE_FILE_LIMIT, 0])
+def test_a_syntax_error_far_into_a_long_log_is_located(tmp_path: Path, monkeypatch, whole_file_limit: int) -> None:
+    """Located on the same line by the strict reader (the words of every JSON file) or, for a file
+    too large to read whole, by the streaming cut."""
+    monkeypatch.setattr(cloudtrail_records, "WINDOW", 1024)
+    monkeypatch.setattr(cloudtrail_records, "STRICT_WHOLE_FILE_LIMIT", whole_file_limit)
+    text = json.dumps({"Records": [other_record(n) for n in range(200)]}, indent=1)
+    broken = text.replace('"o00150",', '"o00150"', 1)  # a missing comma on one line of many
+    path = tmp_path / KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(broken.encode()))
+    with pytest.raises(cloudtrail_records.BadLogFile) as caught:
+        list(cloudtrail_records.record_parts(path))
+    with pytest.raises(json.JSONDecodeError) as python:
+        json.loads(broken)
+    assert caught.value.problem.line == python.value.lineno > 1000
+    assert caught.value.problem.message.startswith(f"invalid JSON at column {python.value.colno}: ")
+
+
+def test_a_long_log_broken_at_its_end_leaves_none_of_its_rows(tmp_path: Path, monkeypatch) -> None:
+    """Its first records were committed before the break was read: they are taken out again, and
+    the good file holding the same key elsewhere (a second AWSLogs/ folder) is read again."""
+    from rootwatch.snapshot import cloudtrail_load, cloudtrail_logs, cloudtrail_scan
+
+    for module, name in ((cloudtrail_records, "WINDOW"), (cloudtrail_scan, "PART_BYTES"), (cloudtrail_logs, "BATCH_BYTES"),
+                         (cloudtrail_load, "COMMIT_BYTES")):
+        monkeypatch.setattr(module, name, 1024)
+    text = json.dumps({"Records": [root_record(n) for n in range(100)]})
+    long_log = _one_line_log(tmp_path / "a" / KEY, [])
+    long_log.write_bytes(gzip.compress(text[:-3].encode() + b"}"))  # the last record's end is lost
+    twin = _one_line_log(tmp_path / "b" / KEY, [root_record(500)])
+    files = find_log_files(tmp_path / "a" / "AWSLogs")[0] + find_log_files(tmp_path / "b" / "AWSLogs")[0]
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
+        rows = writer.connection.execute("select event_id from aws_cloudtrail_trail_event").fetchall()
+        assert ([p.path for p in result.problems], result.rows, rows) == ([long_log], 1, [("e00500",)])
+    with SnapshotWriter(tmp_path / "t.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL)  # not skipping: no row stays
+        assert ([p.path for p in result.problems], result.rows) == ([long_log], 0)
+        assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (0,)
+    assert twin.exists()
+
+
+def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path, monkeypatch) -> None:
+    """Every record (not parsed in Python): a bad eventTime fails DuckDB's batch; the reference
+    names the file and record, and the batch goes in again without it."""
+    from rootwatch.snapshot import cloudtrail_logs
+
+    monkeypatch.setattr(cloudtrail_logs, "BATCH_BYTES", 1 << 30)  # both files in one batch
+    good = _one_line_log(tmp_path / KEY.replace("_a.json", "_b.json"), [other_record(1), root_record(2)])
+    bad = _one_line_log(tmp_path / KEY, [other_record(3), {**other_record(4), "eventTime": "yesterday"}])
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
+        assert writer.connection.execute("select event_id from aws_cloudtrail_trail_event order by 1").fetchall() == [
+            ("e00002",), ("o00001",)]
+    assert result.rows == 2 and good != bad
+    (problem,) = result.problems
+    assert (problem.path, problem.message.split(":")[0]) == (bad, "Records[1]")
