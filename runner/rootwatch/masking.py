@@ -28,31 +28,23 @@ _KEY_VALUE = re.compile(
     r"""(?P<key>["']?[A-Za-z][\w.-]*["']?)(?P<sep>\s*(?:=|:(?!//))\s*)"""
     r"""(?P<value>"[^"]*"|'[^']*'|[^\s&;,'"}]+)"""
 )
-_SECRET_PARTS = ("pass", "pasw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "private_key", "signature")
-_NOT_SECRET = frozenset({"passed", "passes", "passing", "bypass", "bypassed", "author", "authors"})
+_SECRET_WORDS = frozenset({"pass", "pwd", "pw", "sig", "signature", "apikey"})
+_SECRET_ENDINGS = ("password", "passwd", "secret", "token")
 _PASSWORD_LIKE = re.compile(r"^p\w{0,4}w\w{0,3}r?d$")
-_ABOUT_A_SECRET = re.compile(
-    r"(enabled|lastused|lastchanged|nextrotation|present|policy|resetrequired|length|reuseprevention|maxage|"
-    r"expires?|status|active|count)$"
-)
-"""Keys that describe a secret rather than hold one (the credential report's ``password_last_used``,
-``access_key_1_active``; the password policy's ``MinimumPasswordLength``): their values are evidence
-rootwatch must show, so they are never masked."""
 _MIN_KNOWN = 4
 """Shorter fragments are not replaced on their own: masking every "p" would garble the message."""
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a setting named ``key`` (any case, misspelt) probably holds a secret."""
+    """Whether a setting named ``key`` (any case, misspelt) probably holds a secret: its last word
+    names one (``password``, ``smtp_password``, ``pasword``, ``client_secret``, ``access_token``,
+    ``X-Amz-Signature``, ``aws_secret_access_key``). A key that describes one
+    (``password_last_used``, a credential report column) does not."""
     name = key.strip("\"'").lower()
-    if name in _NOT_SECRET or _ABOUT_A_SECRET.search(re.sub(r"[_.-]", "", name)):
-        return False
-    return (
-        any(part in name for part in _SECRET_PARTS)
-        or bool(_PASSWORD_LIKE.match(name))
-        or name in ("pw", "sig")
-        or name.endswith(("_key", "-key", ".key"))
-    )
+    last = re.split(r"[_.\-]", name)[-1]
+    if last == "key":
+        return any(part in name for part in ("secret", "private", "api", "access"))
+    return last in _SECRET_WORDS or last.endswith(_SECRET_ENDINGS) or bool(_PASSWORD_LIKE.match(last))
 
 
 def _mask_credentials(word: str, found: list[str]) -> str:

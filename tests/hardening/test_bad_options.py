@@ -32,10 +32,6 @@ CASES = {
         ("query", "run", "root_activity", "--mod-location", "{repo}", "--snapshot", "{snapshot}", "--var", "root_recent_days=99999999999999999999999"),
         "root_recent_days",
     ),
-    "days variable above its maximum": (
-        ("control", "run", "root_not_used_recently", "--mod-location", "{repo}", "--snapshot", "{snapshot}", "--var", "root_recent_days=9000000000000000000"),
-        "root_recent_days",
-    ),
 }
 
 

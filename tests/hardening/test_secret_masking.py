@@ -43,6 +43,9 @@ KEPT = [
     "report line 3: column password_last_used: unknown value 'never'",
     "access_key_1_active: true, password_enabled: false",
     "MinimumPasswordLength=14",
+    "report.csv:3: column password_last_used: unknown value 'never'",
+    "password_enabled: true",
+    "aws default credentials: sts:GetCallerIdentity: NoCredentialsError",
 ]
 
 

@@ -162,7 +162,7 @@ def parse_as_of(text: str | None, option: str = "--as-of") -> datetime | None:
     except ValueError:
         raise UsageError(
             f"{option} {text!r} is not an ISO 8601 date or timestamp",
-            hint=f"for example {option} 2026-11-25 or {option} 2026-11-25T09:30:00Z",
+            hint=f"for example {option} 2026-11-25 or {option} 2026-11-25T09:30:00Z" if option == "--as-of" else f"for example {option} 2026-11-25T09:30:00Z",
         ) from None
 
 

@@ -248,6 +248,10 @@ class SparkEngine:
             with contextlib.suppress(Exception):
                 self._session.interruptTag(self._tag)
 
+    def interrupt(self) -> None:
+        """The engine protocol's name for :meth:`cancel` (a run interrupted by Ctrl-C or SIGTERM)."""
+        self.cancel()
+
     def close(self) -> None:
         self.cancel()
         self._restore_interrupt()
