@@ -91,6 +91,26 @@ def test_a_variable_without_value_stops_the_run_before_anything_runs(run_cli, cl
     )
 
 
+def _wait_until_running(dsn: str, fragment: str, proc: subprocess.Popen) -> None:
+    """Return once the server runs a statement holding ``fragment`` (so rootwatch is past its start
+    and its signal handlers are in place); fail if that takes 60 s or the process ends first."""
+    import time
+
+    import psycopg
+
+    deadline = time.monotonic() + 60
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            running = watcher.execute(
+                "select count(*) from pg_stat_activity where query ilike %s and pid <> pg_backend_pid()", (f"%{fragment}%",)
+            ).fetchone()[0]
+            if running:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"no statement with {fragment!r} started within 60 s")
+
+
 def test_sigterm_unwinds_like_ctrl_c(cli_mod: Path, pg_dsn: str) -> None:
     # A CI job's timeout sends SIGTERM: rootwatch stops the query and exits 130 without a traceback.
     import signal
@@ -101,7 +121,7 @@ def test_sigterm_unwinds_like_ctrl_c(cli_mod: Path, pg_dsn: str) -> None:
          "--database", pg_dsn],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(2.0)  # started and waiting on the database
+    _wait_until_running(pg_dsn, "pg_sleep(30)", proc)  # a fixed sleep lost the race on a loaded machine
     began = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)
