@@ -85,3 +85,17 @@ def test_markdown_escapes_markup_pipes_and_newlines(sample_result, render) -> No
     for line in text.splitlines():
         if line.startswith("| "):
             assert line.endswith(" |")
+
+
+def test_csv_cells_from_the_accounts_are_never_formulas(sample_result, render) -> None:
+    from dataclasses import replace
+
+    from rootwatch.results import ROOT_GROUP_ID, ControlRun, GroupRun, ResultRow
+    from rootwatch.status import Status
+
+    node = next(run.node for _, run in sample_result.control_runs() if run.node.id == "root_no_access_keys")
+    row = ResultRow("=HYPERLINK(\"http://x\")", Status.ALARM, "+1 trail", (("account_id", "@111111111111"), ("region", "-eu")))
+    result = replace(sample_result, root=GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, (ControlRun(node, (row,)),)))
+    (record,) = list(csv.DictReader(io.StringIO(render("csv", result))))
+    assert (record["resource"], record["reason"], record["account_id"], record["region"]) == (
+        "'=HYPERLINK(\"http://x\")", "'+1 trail", "'@111111111111", "'-eu")

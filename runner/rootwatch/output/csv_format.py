@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
+from rootwatch.output.style import spreadsheet_safe
 from rootwatch.results import RunResult, qualified_benchmark, qualified_control
 
 FIXED_COLUMNS = (
@@ -45,12 +46,14 @@ def render(result: RunResult) -> str:
                 qualified_control(r.control_id),
                 r.control_title,
                 r.control_description,
-                r.reason,
-                r.resource,
+                # Reasons, resources, dimensions and account names carry text from the audited
+                # accounts, and this file is opened in spreadsheets: no cell may be a formula.
+                spreadsheet_safe(r.reason or ""),
+                spreadsheet_safe(r.resource or ""),
                 r.status.value,
                 r.severity or "",
-                *[r.dimensions.get(d) or "" for d in dimensions],
-                *[names.get(r.dimensions.get("account_id") or "", "") for _ in named],
+                *[spreadsheet_safe(r.dimensions.get(d) or "") for d in dimensions],
+                *[spreadsheet_safe(names.get(r.dimensions.get("account_id") or "", "")) for _ in named],
                 *[r.tags.get(t, "") for t in tags],
             ]
         )
