@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rootwatch.golden import GOLDEN_DIALECTS, golden_dir, golden_translation
+from helpers.golden import GOLDEN_DIALECTS, golden_dir, golden_translation
 
 
 @pytest.mark.parametrize("dialect", GOLDEN_DIALECTS)

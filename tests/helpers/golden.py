@@ -15,8 +15,6 @@ from rootwatch.mod.model import Control, Mod
 GoldenDialect = Literal["duckdb", "spark"]
 GOLDEN_DIALECTS: tuple[GoldenDialect, ...] = ("duckdb", "spark")
 GOLDEN_ROOT = Path("tests/golden")
-GOLDEN_DIR = GOLDEN_ROOT / "duckdb"
-"""The DuckDB folder (kept for callers written before Spark had golden files)."""
 GOLDEN_AS_OF = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _NAMES = {"duckdb": "DuckDB", "spark": "Spark SQL"}
 
