@@ -59,6 +59,8 @@ class DuckDBEngine:
                 f"snapshot {path} does not exist",
                 hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
             )
+        import duckdb
+
         from rootwatch.engines.duckdb_config import connect_snapshot
 
         connection = connect_snapshot(path)  # header checked, no network, no other file

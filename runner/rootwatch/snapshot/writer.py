@@ -32,7 +32,7 @@ from typing import Any
 
 from rootwatch.atomic import publish, require_replaceable
 from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
-from rootwatch.errors import UsageError
+from rootwatch.errors import Problem, UsageError
 from rootwatch.schema.tables import load_tables, quote_identifier
 from rootwatch.schema.values import RowValueError
 from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb_typed, typed_batches
@@ -107,6 +107,10 @@ class BuildSummary:
     row_counts: dict[str, int]
     accounts: tuple[AccountInfo, ...]
     issues: tuple[SnapshotIssue, ...]
+    skipped: tuple[Problem, ...] = ()
+    """Bad input files left out with ``--skip-bad-files`` (``snapshot from-files``)."""
+    log_files: int = 0
+    """CloudTrail log files loaded, skipped ones not counted (``snapshot from-files``)."""
 
     @property
     def total_rows(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from rootwatch.snapshot.from_files.reading import BadFile, read_json
 from rootwatch.snapshot.metadata import NOT_CAPTURED, SnapshotIssue
 from rootwatch.snapshot.transforms import TransformError
 from rootwatch.snapshot.transforms.common import timestamp
-from rootwatch.snapshot.writer import SnapshotWriter
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
 SOURCE = "files"
 
@@ -54,19 +54,6 @@ class FromFilesOptions:
     skip_bad_files: bool = False
     captured_at: datetime | None = None
     events: EventSelection = EventSelection.ROOT
-
-
-@dataclass(frozen=True)
-class BuildSummary:
-    """What a build wrote."""
-
-    output: Path
-    captured_at: datetime
-    accounts: tuple[str, ...]
-    row_counts: dict[str, int]
-    skipped: tuple[Problem, ...] = field(default_factory=tuple)
-    log_files: int = 0
-    """CloudTrail log files loaded (skipped ones not counted)."""
 
 
 def _bad_input(problems: list[Problem], *, skippable: bool = True) -> InputError:
@@ -240,9 +227,9 @@ def _write(
             writer.add_issue(_issue(problem, root))
         for issue in not_captured:
             writer.add_issue(issue)
-        counts = dict(writer.row_counts)
+        written = writer.summary()
     loaded = len(log_files) - len({p.path for p in skipped_logs})
-    return BuildSummary(output, captured_at, tuple(c.account_id for c in captures), counts, tuple(skipped), loaded)
+    return replace(written, skipped=tuple(skipped), log_files=loaded)
 
 
 def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesOptions) -> list[Problem]:
