@@ -25,17 +25,19 @@ no longer assessed
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rootwatch.errors import InputError, Problem, UsageError
-from rootwatch.results import MOD_PREFIX, RunResult
+from rootwatch.results import RunResult
 from rootwatch.snapshot import strict_json
 from rootwatch.status import Status
 
-CONTROL_PREFIX = f"{MOD_PREFIX}.control."
+_QUALIFIED_CONTROL = re.compile(r"^[A-Za-z0-9_-]+\.control\.")
+"""The ``<mod>.control.`` prefix of a qualified id, rootwatch's or another Powerpipe mod's."""
 FAILING = (Status.ALARM, Status.ERROR)
 RESOLVED = (Status.OK, Status.INFO)
 """What a failing result must become to count as resolved (skip or absent: no longer assessed)."""
@@ -95,21 +97,21 @@ class ResultSet:
 
     @classmethod
     def from_json_file(cls, path: Path) -> ResultSet:
-        """The results in a rootwatch JSON export (``--export results.json``)."""
+        """The results in a rootwatch JSON export (``--export results.json``) or in Powerpipe's JSON
+        export (``powerpipe benchmark run ... --export json``), whose shape rootwatch's follows: a
+        team moving over keeps its baseline. Powerpipe's qualified control ids
+        (``aws_compliance.control.cis_v400_1_4``) are read as the short ids rootwatch uses."""
         document = _read_json(path)
-        if not (
-            isinstance(document, dict)
-            and document.get("group_id") == "root_result_group"
-            and isinstance(document.get("rootwatch"), dict)
-        ):
+        if not (isinstance(document, dict) and document.get("group_id") == "root_result_group"):
             raise InputError(
-                Problem(path, None, "not a rootwatch JSON export (expected the object written by --export FILE.json)"),
+                Problem(path, None, "not a rootwatch or Powerpipe JSON export (expected the object written by --export FILE.json)"),
                 hint="write one with: rootwatch benchmark run ... --export results.json",
             )
         outcomes: dict[ResultKey, Outcome] = {}
         for where, control in _controls(document, path, "$"):
             _read_control(control, where, path, outcomes)
-        as_of = document["rootwatch"].get("as_of")
+        ours = document.get("rootwatch")
+        as_of = ours.get("as_of") if isinstance(ours, dict) else None  # Powerpipe records no as-of
         return cls(str(path), outcomes, as_of if isinstance(as_of, str) else None)
 
 
@@ -160,7 +162,7 @@ def _read_control(control: dict[str, Any], where: str, path: Path, outcomes: dic
     control_id = control.get("control_id")
     if not isinstance(control_id, str) or not control_id:
         raise _malformed(path, f"{where}.control_id", "expected the control's id")
-    control_id = control_id.removeprefix(CONTROL_PREFIX)
+    control_id = _QUALIFIED_CONTROL.sub("", control_id)  # rootwatch.control.x, aws_compliance.control.x
     title = control["title"] if isinstance(control.get("title"), str) else ""
     run_error = control.get("run_error")
     if isinstance(run_error, str) and run_error:

@@ -137,8 +137,8 @@ def test_a_control_run_error_is_a_result_of_its_own(run_cli, runs, tmp_path: Pat
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"group_id": "x"}', "{path}: not a rootwatch JSON export (expected the object written by --export FILE.json)"),
-        ("[1, 2]", "{path}: not a rootwatch JSON export (expected the object written by --export FILE.json)"),
+        ('{"group_id": "x"}', "{path}: not a rootwatch or Powerpipe JSON export (expected the object written by --export FILE.json)"),
+        ("[1, 2]", "{path}: not a rootwatch or Powerpipe JSON export (expected the object written by --export FILE.json)"),
         ('{"group_id": ', "{path}:1: not valid JSON: Expecting value (column 14)"),
         ("group_id,title\n", "{path}: neither a rootwatch JSON export nor a DuckDB snapshot"),
     ],
@@ -201,3 +201,29 @@ def test_categories_cover_every_transition() -> None:
     assert [c.key.resource for c in diff.no_longer_assessed] == ["e"]  # alarm -> gone: not resolved
     assert diff.unchanged == 2  # d (ok -> info) and f (skip -> ok)
     assert should_fail(diff, "new") and should_fail(diff, "new-errors") and not should_fail(diff, "never")
+
+
+def _as_powerpipe_export(ours: Path, target: Path) -> Path:
+    """``ours`` as Powerpipe writes its JSON export: no rootwatch block, ids of another mod."""
+    document = json.loads(ours.read_text())
+    del document["rootwatch"]
+
+    def rename(group: dict) -> None:
+        for control in group.get("controls") or []:
+            control["control_id"] = control["control_id"].replace("rootwatch.control.", "aws_compliance.control.")
+        for child in group.get("groups") or []:
+            rename(child)
+
+    rename(document)
+    target.write_text(json.dumps(document))
+    return target
+
+
+def test_a_powerpipe_export_is_a_baseline(run_cli, runs, tmp_path: Path) -> None:
+    baseline = _as_powerpipe_export(runs["old_json"], tmp_path / "powerpipe.json")
+    code, out, err = run_cli("diff", str(baseline), str(runs["new_json"]))
+    assert (code, err) == (1, "")
+    assert out.startswith(f"Old  {baseline}\nNew  {runs['new_json']}  (as of 2026-11-25T12:00:00+00:00)\n")
+    assert out.split("\n", 2)[2] == EXPECTED_TEXT.split("\n", 2)[2]
+    code, out, _ = run_cli("diff", str(baseline), str(_as_powerpipe_export(runs["old_json"], tmp_path / "same.json")))
+    assert code == 0 and "new alarms 0" in out
