@@ -102,6 +102,9 @@ def capture(tmp_path: Path) -> Path:
     dump(east / "list-rules" / f"{partner}.json", {"Rules": [{"Name": "p", "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/{partner}/p",
                                                              "State": "ENABLED", "EventBusName": partner}]})
     dump(root / ACCOUNT / "eu-west-1" / "list-rules.json", {"Rules": []})
+    for region in ("us-east-1", "eu-west-1"):  # trails and subscriptions captured (empty): only rules are at stake here
+        dump(root / ACCOUNT / region / "describe-trails.json", {"trailList": []})
+        dump(root / ACCOUNT / region / "list-subscriptions.json", {"Subscriptions": []})
     return root
 
 
@@ -184,8 +187,12 @@ def test_an_account_without_region_folders_is_not_captured(capsys, tmp_path: Pat
     dump(root / ACCOUNT / "get-account-summary.json", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}})
     out = tmp_path / "s.duckdb"
     assert _build(capsys, root, out)[0] == 0
-    con_info = query(out, "select account_id, region, source, message from rootwatch_snapshot_issues")
-    assert con_info == [(ACCOUNT, None, "aws_eventbridge_rule", f"{ACCOUNT}: no region folder, so no list-rules.json")]
+    con_info = query(out, "select account_id, region, source, message from rootwatch_snapshot_issues order by source")
+    assert con_info == [
+        (ACCOUNT, None, "aws_cloudtrail_trail", f"{ACCOUNT}: no region folder, so no describe-trails.json"),
+        (ACCOUNT, None, "aws_eventbridge_rule", f"{ACCOUNT}: no region folder, so no list-rules.json"),
+        (ACCOUNT, None, "aws_sns_topic_subscription", f"{ACCOUNT}: no region folder, so no list-subscriptions.json"),
+    ]
 
 
 def test_the_example_organisation_shows_the_design(tmp_path: Path, repo: Path) -> None:
