@@ -181,17 +181,9 @@ def format_to_printf(tree: exp.Expression) -> exp.Expression:
 
 def to_char(tree: exp.Expression) -> exp.Expression:
     """Postgres ``to_char(ts, 'FMMonth DD, YYYY')`` -> equivalent DuckDB ``strftime`` pieces."""
-    from rootwatch.sql.to_char import translate_to_char
+    from rootwatch.sql.to_char import replace_to_char
 
-    for node in list(tree.find_all(exp.Anonymous)):
-        if node.name.lower() == "to_char":
-            if len(node.expressions) != 2:
-                raise SqlError("to_char() takes a value and a format")
-            value, template = node.expressions
-            if not (isinstance(template, exp.Literal) and template.is_string):
-                raise SqlError("to_char() needs a literal format string to run on DuckDB")
-            node.replace(translate_to_char(value, template.this))
-    return tree
+    return replace_to_char(tree, "DuckDB")
 
 
 # Order matters: integer division first, while the tree still has the shape Postgres resolves names

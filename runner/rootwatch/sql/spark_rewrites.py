@@ -387,17 +387,9 @@ def format_function(tree: exp.Expression) -> exp.Expression:
 
 def to_char(tree: exp.Expression) -> exp.Expression:
     """Postgres ``to_char(ts, 'YYYY-MM-DD')`` -> Spark ``date_format`` pieces."""
-    from rootwatch.sql.to_char import DATE_FORMAT, translate_to_char
+    from rootwatch.sql.to_char import DATE_FORMAT, replace_to_char
 
-    for node in list(tree.find_all(exp.Anonymous)):
-        if node.name.lower() == "to_char":
-            if len(node.expressions) != 2:
-                raise SqlError("to_char() takes a value and a format")
-            value, template = node.expressions
-            if not (isinstance(template, exp.Literal) and template.is_string):
-                raise SqlError("to_char() needs a literal format string to run on Spark")
-            node.replace(translate_to_char(value, template.this, DATE_FORMAT))
-    return tree
+    return replace_to_char(tree, "Spark", DATE_FORMAT)
 
 
 def distinct_string_agg(tree: exp.Expression) -> exp.Expression:

@@ -178,3 +178,17 @@ def translate_to_char(value: exp.Expression, pattern: str, formatter: Formatter 
     for part in parts[1:]:
         result = exp.DPipe(this=result, expression=part)
     return result
+
+
+def replace_to_char(tree: exp.Expression, engine: str, formatter: Formatter = STRFTIME) -> exp.Expression:
+    """Every Postgres ``to_char(value, 'literal format')`` in ``tree`` rewritten with ``formatter``
+    (DuckDB's ``strftime`` pieces, Spark's ``date_format``); ``engine`` names the target in errors."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "to_char":
+            if len(node.expressions) != 2:
+                raise SqlError("to_char() takes a value and a format")
+            value, template = node.expressions
+            if not (isinstance(template, exp.Literal) and template.is_string):
+                raise SqlError(f"to_char() needs a literal format string to run on {engine}")
+            node.replace(translate_to_char(value, template.this, formatter))
+    return tree
