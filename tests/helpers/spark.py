@@ -8,8 +8,10 @@ CI=true (``./dev test`` installs both).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -101,10 +103,31 @@ def connect_server(scratch: Path, *, timeout: float = 240.0) -> Iterator[str]:
             time.sleep(0.5)
         yield f"sc://127.0.0.1:{port}"
     finally:
-        server.terminate()
+        # The script runs the JVM as a child: signal its whole session (process group), or the
+        # server outlives the test run.
+        _signal_group(server, signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
+            _signal_group(server, signal.SIGKILL)
             server.wait()
+        _wait_for_group_exit(server.pid, timeout=30)
         log.close()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _wait_for_group_exit(group: int, *, timeout: float) -> None:
+    """Wait until no process of ``group`` is left; SIGKILL what remains after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
