@@ -127,24 +127,18 @@ def _compile_cold(
     tree = substitute_missing(
         tree, [table_named(name) for name in missing], [(table_named(t), c) for t, c in missing_columns]
     )
-    if dialect == "duckdb":
-        from rootwatch.sql.duckdb_rewrites import rewrite_for_duckdb
+    if dialect != "postgres":  # the controls' own dialect needs no rewrite
         from rootwatch.sql.strict import check_functions
 
+        if dialect == "duckdb":
+            from rootwatch.sql.duckdb_rewrites import rewrite_for_duckdb as rewrite
+        else:
+            from rootwatch.sql.spark_rewrites import rewrite_for_spark as rewrite
         try:
-            tree = rewrite_for_duckdb(tree)
+            tree = rewrite(tree)
         except SqlError as exc:
             raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
-        check_functions(tree, where=where)
-    elif dialect == "spark":
-        from rootwatch.sql.spark_rewrites import rewrite_for_spark
-        from rootwatch.sql.strict import check_spark_functions
-
-        try:
-            tree = rewrite_for_spark(tree)
-        except SqlError as exc:
-            raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
-        check_spark_functions(tree, where=where)
+        check_functions(tree, where=where, engine=dialect)
     try:
         return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except UnsupportedError as exc:

@@ -25,19 +25,6 @@ def duckdb_function_names() -> frozenset[str]:
     return frozenset(name for (name,) in rows)
 
 
-def check_functions(tree, *, where: str) -> None:  # noqa: ANN001
-    """Raise SqlError naming the first function DuckDB does not have."""
-    from sqlglot import exp
-
-    known = duckdb_function_names()
-    for node in tree.find_all(exp.Anonymous):
-        if node.name.lower() not in known:
-            raise SqlError(
-                f"{where}: function {node.name}() has no DuckDB translation",
-                hint="use a function both engines know, or add a rewrite in rootwatch.sql.duckdb_rewrites",
-            )
-
-
 @cache
 def spark_function_names() -> frozenset[str]:
     """Lower-case names of Spark SQL's built-in functions (``spark_functions.txt``)."""
@@ -47,14 +34,19 @@ def spark_function_names() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def check_spark_functions(tree, *, where: str) -> None:  # noqa: ANN001
-    """Raise SqlError naming the first function Spark SQL does not have."""
+_KNOWN_FUNCTIONS = {"duckdb": ("DuckDB", duckdb_function_names), "spark": ("Spark", spark_function_names)}
+"""Per engine: its name in messages and the names of the functions it has."""
+
+
+def check_functions(tree, *, where: str, engine: str = "duckdb") -> None:  # noqa: ANN001
+    """Raise SqlError naming the first function ``engine`` (duckdb or spark) does not have."""
     from sqlglot import exp
 
-    known = spark_function_names()
+    title, names = _KNOWN_FUNCTIONS[engine]
+    known = names()
     for node in tree.find_all(exp.Anonymous):
         if node.name.lower() not in known:
             raise SqlError(
-                f"{where}: function {node.name}() has no Spark translation",
-                hint="use a function both engines know, or add a rewrite in rootwatch.sql.spark_rewrites",
+                f"{where}: function {node.name}() has no {title} translation",
+                hint=f"use a function both engines know, or add a rewrite in rootwatch.sql.{engine}_rewrites",
             )
