@@ -1,6 +1,6 @@
 """Losing evidence resolves nothing: ``alarm -> skip`` or ``alarm -> gone`` is "no longer assessed" in
 every ``rootwatch diff`` output and fails the gate unless ``--allow-unassessed``; ``--notify-new-only``
-does not announce it as resolved (resolved is ok or info now)."""
+does not announce it as resolved (resolved is ok or info now), nor as new when the evidence returns."""
 
 from __future__ import annotations
 
@@ -114,3 +114,12 @@ def test_notify_new_only_does_not_announce_lost_evidence_as_resolved(run_cli, cl
     assert code == 0, err
     items = [item for request in http_sink.received for item in request.json()["items"]]
     assert [i for i in items if i["status"] == "resolved"] == [], items
+
+    # The evidence returns and the key is still there: still failing, not a new alarm. The baseline
+    # kept the finding through the run that could not assess it.
+    http_sink.received.clear()
+    back = _snapshot(tmp_path / "back.duckdb", key_in_222=True, summary_captured=True)
+    code, out, err = run_cli(*common, "--snapshot", str(back))
+    assert code == 1, err
+    items = [item for request in http_sink.received for item in request.json()["items"]]
+    assert [i for i in items if i["status"] == "alarm"] == [], items

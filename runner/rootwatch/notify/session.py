@@ -141,14 +141,13 @@ class NotifySession:
 
     def _remember(self, result: RunResult, deliveries: Sequence[Delivery]) -> None:
         """Advance the baseline of every route that delivered (or had nothing to say)."""
-        from rootwatch.notify.state import failing_results
+        from rootwatch.notify.state import advanced_baseline
 
         assert self._state is not None and self._file is not None
-        current = failing_results(result, "the state file")
         baselines: dict[str, ResultSet] = {}
         for route in self.routes:
             if not _failed(route, deliveries):
-                baselines[route.name] = current
+                baselines[route.name] = advanced_baseline(self._state.baseline(route.name), result, "the state file")
             elif route.name in self._state.baselines:
                 baselines[route.name] = self._state.baselines[route.name]  # hear it again next run
         self._state.baselines = baselines

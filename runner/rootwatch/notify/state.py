@@ -54,6 +54,19 @@ def failing_results(result: RunResult, source: str) -> ResultSet:
     return ResultSet(source, {k: o for k, o in whole.outcomes.items() if o.status in FAILING}, whole.as_of)
 
 
+def advanced_baseline(previous: ResultSet, result: RunResult, source: str) -> ResultSet:
+    """The baseline after ``result`` was delivered: its failing results, plus the previous
+    baseline's failing results that ``result`` no longer assesses (skipped or absent). Losing the
+    evidence says nothing about the finding, so it is kept: when the evidence returns and the
+    finding still fails, it is still failing, not announced again as new."""
+    from rootwatch.diff import diff_results
+
+    current = failing_results(result, source)
+    unassessed = diff_results(previous, ResultSet.from_run(result, source)).no_longer_assessed
+    kept = {change.key: change.old for change in unassessed if change.old is not None}
+    return ResultSet(source, {**kept, **current.outcomes}, current.as_of)
+
+
 class StateFile:
     """A state file on disk, locked from :meth:`open` until :meth:`close`."""
 
