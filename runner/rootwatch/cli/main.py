@@ -103,7 +103,12 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"rootwatch: error: {exc}\n  hint: fix the AWS config or credentials file\n")
             return int(ExitCode.USAGE)
         if os.environ.get("ROOTWATCH_DEBUG"):
-            raise
+            # Printed here, not re-raised: a re-raised traceback would be written by the interpreter
+            # after the masking stderr is gone, and frames quote arguments (DSNs, tokens).
+            import traceback
+
+            traceback.print_exc()
+            return int(ExitCode.INTERNAL)
         sys.stderr.write(
             f"rootwatch: internal error: {type(exc).__name__}: {exc}\n"
             "  this is a bug; rerun with ROOTWATCH_DEBUG=1 for the traceback and report it\n"
