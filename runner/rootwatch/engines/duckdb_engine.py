@@ -59,10 +59,9 @@ class DuckDBEngine:
                 f"snapshot {path} does not exist",
                 hint="build one with 'rootwatch snapshot from-files DIR -o FILE' (or from-aws, from-steampipe)",
             )
-        import duckdb
+        from rootwatch.engines.duckdb_config import connect_snapshot, duckdb_core
 
-        from rootwatch.engines.duckdb_config import connect_snapshot
-
+        duckdb = duckdb_core()
         connection = connect_snapshot(path)  # header checked, no network, no other file
         engine = cls(connection, f"snapshot {path}", query_timeout=query_timeout)
         try:
@@ -137,8 +136,9 @@ class DuckDBEngine:
         return cursor
 
     def execute(self, sql: str) -> QueryResult:
-        import duckdb
+        from rootwatch.engines.duckdb_config import duckdb_core
 
+        duckdb = duckdb_core()
         if self._interrupted:
             raise QueryFailed("interrupted")
         cursor = self._cursor()
