@@ -7,10 +7,10 @@ records (those of ``perf/cloudtrail_ingest.py``) with a small share made by root
 with and without MFA, root access keys, centralized root sessions and their ``sts:AssumeRoot``
 calls, and calls a service made on root's behalf (which ``root_activity`` leaves out).
 
-Then, in this one run, it answers ``query run root_activity`` over the last 90 days (``--compare-days``) with both
-engines started together, each in a fresh process limited to two threads:
+Then, in this one run, it answers ``query run root_activity`` over the last 30 and 90 days
+(``--compare-days``) with both engines started together, each in a fresh process limited to two threads:
 
-* DuckDB: the snapshot builder's bulk load of the 90 days' files (root events only) and the query;
+* DuckDB: the snapshot builder's bulk load of the window's files (root events only) and the query;
 * Spark ``local[2]``: ``register_cloudtrail_view`` (the pruned listing and the read) and the same
   query compiled to Spark SQL;
 
@@ -22,6 +22,7 @@ trust; wall time counts the waits for everyone else's work. Not part of the test
 
     python perf/spark_cloudtrail.py                  # 2.2 GB of logs, generated on first run
     python perf/spark_cloudtrail.py --generate-only  # just the logs
+    python perf/spark_cloudtrail.py --resume         # only the rows the last (interrupted) run lacks
 """
 
 from __future__ import annotations
@@ -354,8 +355,9 @@ def main() -> int:
     parser.add_argument("--root-share", type=float, default=0.0002, help="share of root (and AssumeRoot) records (default: 0.0002)")
     parser.add_argument("--workers", type=int, default=2, help="generator processes (default: 2)")
     parser.add_argument("--generate-only", action="store_true", help="generate the logs and stop")
-    parser.add_argument("--compare-days", type=int, default=90, help="days both engines read side by side (default: 90)")
+    parser.add_argument("--compare-days", default="30,90", help="days both engines read side by side (default: 30,90)")
     parser.add_argument("--windows", default="1,7,30,90", help="days Spark reads, for the pruning series (default: 1,7,30,90)")
+    parser.add_argument("--resume", action="store_true", help="keep the rows build/spark-cloudtrail-results.json has for these logs")
     parser.add_argument("--child", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
     parser.add_argument("--window", type=int, default=90, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -369,42 +371,63 @@ def main() -> int:
           f"{summary['days']} days (generated in {summary['seconds']:.0f} s)", flush=True)
     if args.generate_only:
         return 0
-    compare = args.compare_days
-    print(f"\nroot_activity over the last {compare} days, both engines at once (CPUs: {os.cpu_count()}, load now {os.getloadavg()[0]:.1f})", flush=True)
-    from concurrent.futures import ThreadPoolExecutor
-
+    compare = sorted({int(d) for d in args.compare_days.split(",")})
+    windows = sorted({int(d) for d in args.windows.split(",")} | set(compare))
     record = REPO / "build" / "spark-cloudtrail-results.json"
-    results: dict = {"logs": summary, "spark": {}}
+    results: dict = {"logs": summary, "duckdb": {}, "spark": {}}
+    if args.resume and record.exists():
+        previous = json.loads(record.read_text())
+        if previous.get("logs") == summary:  # rows measured on these very logs are kept
+            results["duckdb"] = {int(d): r for d, r in previous.get("duckdb", {}).items()}
+            results["spark"] = {int(d): r for d, r in previous.get("spark", {}).items()}
 
     def save() -> None:
         record.write_text(json.dumps(results, indent=1, default=str))
 
-    # Side by side: both start together, so both meet the same machine (CPU seconds are the figure
-    # that a busy machine distorts least; wall time is given as measured).
-    with ThreadPoolExecutor(2) as pool:
-        duck_future, spark_future = pool.submit(measured, "duckdb", logs, compare), pool.submit(measured, "spark", logs, compare)
-        duck, spark = duck_future.result(), spark_future.result()
-    results["duckdb"], results["spark"][compare] = duck, spark
-    save()
-    print(f"{'engine':<8} {'files':>7} {'GB gzip':>8} {'GB JSON':>8} {'events':>7} {'rows':>6} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}")
-    for result in (duck, spark):
-        print(f"{result['engine']:<8} {result['files']:>7,} {result['gzip_bytes'] / 1e9:>8.2f} {result['json_bytes'] / 1e9:>8.2f} "
-              f"{result['events']:>7,} {len(result['rows']):>6,} {result['wall_seconds']:>8.1f} {result['cpu_seconds']:>8.1f} "
-              f"{result['peak_rss_bytes'] / 1e6:>12,.0f}")
-    same = duck["rows"] == spark["rows"]
-    print(f"same rows: {'yes' if same else 'NO'}; Spark/DuckDB: wall {spark['wall_seconds'] / duck['wall_seconds']:.2f}, "
-          f"CPU {spark['cpu_seconds'] / duck['cpu_seconds']:.2f}, peak memory {spark['peak_rss_bytes'] / duck['peak_rss_bytes']:.2f}", flush=True)
-    print("\nSpark local[2] against the days read (partition pruning; each run a fresh JVM)", flush=True)
-    for days in sorted({int(d) for d in args.windows.split(",")}):
-        if days not in results["spark"]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    print(f"\nroot_activity over 1 to {windows[-1]} days; DuckDB beside Spark (started together) at {compare} days "
+          f"(CPUs: {os.cpu_count()}, load now {os.getloadavg()[0]:.1f})", flush=True)
+    for days in windows:  # the short windows first: a run cut short still has them
+        if days in compare and not (days in results["duckdb"] and days in results["spark"]):
+            # Side by side: both start together, so both meet the same machine (CPU seconds are the
+            # figure a busy machine distorts least; wall time is given as measured).
+            with ThreadPoolExecutor(2) as pool:
+                duck_future, spark_future = pool.submit(measured, "duckdb", logs, days), pool.submit(measured, "spark", logs, days)
+                results["duckdb"][days], results["spark"][days] = duck_future.result(), spark_future.result()
+        elif days not in results["spark"]:
             results["spark"][days] = measured("spark", logs, days)
-            save()
+        else:
+            continue
+        save()
+        print(f"  {days} days done (load now {os.getloadavg()[0]:.1f})", flush=True)
+
+    same = True
+    print(f"\n{'days':>5} {'engine':<7} {'files':>7} {'GB gzip':>8} {'GB JSON':>8} {'events':>7} {'rows':>5} {'wall s':>8} "
+          f"{'CPU s':>8} {'peak RSS MB':>12} {'same rows':>10}")
+    for days in compare:
+        duck, spark = results["duckdb"][days], results["spark"][days]
+        agree = duck["rows"] == spark["rows"]
+        same = same and agree
+        for result in (duck, spark):
+            print(f"{days:>5} {result['engine']:<7} {result['files']:>7,} {result['gzip_bytes'] / 1e9:>8.2f} {result['json_bytes'] / 1e9:>8.2f} "
+                  f"{result['events']:>7,} {len(result['rows']):>5,} {result['wall_seconds']:>8.1f} {result['cpu_seconds']:>8.1f} "
+                  f"{result['peak_rss_bytes'] / 1e6:>12,.0f} {'yes' if agree else 'NO':>10}")
+        print(f"{days:>5} {'ratio':<7} Spark/DuckDB: wall {spark['wall_seconds'] / duck['wall_seconds']:.2f}, "
+              f"CPU {spark['cpu_seconds'] / duck['cpu_seconds']:.2f}, peak memory {spark['peak_rss_bytes'] / duck['peak_rss_bytes']:.2f}")
+    print("\nSpark local[2] against the days read (partition pruning; each run a fresh JVM)", flush=True)
     print(f"{'days':>5} {'files':>7} {'GB gzip':>8} {'listing s':>10} {'read+query s':>13} {'wall s':>8} {'CPU s':>8} "
           f"{'MB gzip/CPU s':>14} {'MB JSON/CPU s':>14}")
     for days, result in sorted(results["spark"].items()):
         print(f"{days:>5} {result['files']:>7,} {result['gzip_bytes'] / 1e9:>8.2f} {result['listing_seconds']:>10.2f} "
               f"{result['seconds']:>13.1f} {result['wall_seconds']:>8.1f} {result['cpu_seconds']:>8.1f} "
               f"{result['gzip_bytes'] / 1e6 / result['cpu_seconds']:>14.1f} {result['json_bytes'] / 1e6 / result['cpu_seconds']:>14.1f}")
+    spark_by_days = sorted(results["spark"].items())
+    if len(spark_by_days) > 1:
+        (d0, first), (d1, last) = spark_by_days[0], spark_by_days[-1]
+        marginal = (last["cpu_seconds"] - first["cpu_seconds"]) / (last["gzip_bytes"] - first["gzip_bytes"]) * 1e9
+        print(f"marginal Spark CPU: {marginal:.0f} CPU s per GB gzip ({d0} to {d1} days); "
+              f"fixed part (JVM, planning) about {first['cpu_seconds'] - marginal * first['gzip_bytes'] / 1e9:.0f} CPU s")
     print(f"\n(all figures: {record})")
     return 0 if same else 1
 

@@ -218,7 +218,7 @@ class _LocalLister(_Lister):
 class _S3Lister(_Lister):
     def __init__(self, location: TrailLocation, client: Any) -> None:
         self._location = location
-        self._client = client if client is not None else _default_client()
+        self._client = client if client is not None else default_boto3_session().client("s3")
 
     def folders(self, prefix: str) -> list[str]:
         names = []
@@ -262,9 +262,10 @@ class _S3Lister(_Lister):
             raise InputError(f"cannot list s3://{self._location.bucket}/{prefix}: {exc}") from None
 
 
-def _default_client() -> Any:
+def default_boto3_session() -> Any:
+    """A boto3 session from the environment's credential chain (``AWS_PROFILE``, ``AWS_ENDPOINT_URL``, ...)."""
     try:
         import boto3
     except ImportError:
         raise UsageError("reading CloudTrail from S3 needs boto3", hint="pip install 'rootwatch[aws]'") from None
-    return boto3.client("s3")
+    return boto3.Session()

@@ -32,6 +32,9 @@ def local_spark() -> Any:
 def _session() -> Any:
     from pyspark.sql import SparkSession
 
+    from rootwatch.engines.spark_session import use_this_python
+
+    use_this_python()
     return (
         SparkSession.builder.master("local[2]")
         .appName("rootwatch-tests")

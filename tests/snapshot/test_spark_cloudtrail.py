@@ -1,5 +1,7 @@
 """CloudTrail read where it lies, on Spark: the ``aws_cloudtrail_trail_event`` view holds exactly the
-rows the DuckDB snapshot builder makes of the same files, with the snapshot table's columns and types."""
+rows the DuckDB snapshot builder makes of the same files, with the snapshot table's columns and types,
+from a local folder and from S3 (moto's server), where PySpark without an S3 filesystem has its
+Python workers fetch the objects."""
 
 from __future__ import annotations
 
@@ -12,40 +14,23 @@ from typing import Any
 import duckdb
 import pytest
 
-from helpers.cloudtrail import gzip_records
+from helpers.cloudtrail import gzip_records, upload_folder, write_sample_trail
+from helpers.cloudtrail import write_log_file as write_log
 from helpers.cloudtrail_records import records
+from helpers.remediation import reset_auth
 from helpers.spark_local import local_spark
 from rootwatch.cloudtrail_layout import LogObject, list_log_files
 from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
+from rootwatch.errors import InputError
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files
 
 TABLE = table_named(VIEW)
-ORG = "o-a1b2c3d4e5"
-
-
-def write_log(root: Path, account: str, region: str, day: str, name: str, body: bytes, *, org: str | None = None) -> Path:
-    folder = Path(root, "AWSLogs", *([org] if org else []), account, "CloudTrail", region, *day.split("-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{account}_CloudTrail_{region}_{day.replace('-', '')}T0815Z_{name}"
-    path.write_bytes(body)
-    return path
 
 
 @pytest.fixture(scope="module")
 def trail(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("trail")
-    write_log(root, "123456789012", "us-east-1", "2026-11-19", "a.json.gz", gzip_records(records("123456789012")))
-    write_log(root, "210987654321", "us-gov-west-1", "2026-11-20", "b.json.gz", gzip_records(records("210987654321")), org=ORG)
-    # Not gzip, pretty-printed, and "Root" spelled with an escape: still read, still root.
-    escaped = json.dumps({"Records": records("345678901234")[4:6]}, indent=2).replace('"type": "Root"', '"type": "\\u0052oot"')
-    write_log(root, "345678901234", "eu-west-1", "2026-11-21", "c.json", escaped.encode())
-    # Not a log file, though in a day folder (and mentioning Root): never read.
-    write_log(root, "123456789012", "us-east-1", "2026-11-19", "notes.txt", b"Root was here, not JSON")
-    # No root activity at all, and outside the window.
-    write_log(root, "123456789012", "us-east-1", "2026-11-21", "d.json.gz", gzip_records(records()[6:]))
-    write_log(root, "123456789012", "us-east-1", "2026-08-01", "e.json.gz", gzip_records(records()))
-    return root
+    return write_sample_trail(tmp_path_factory.mktemp("trail"))
 
 
 def duckdb_rows(files: list[LogObject]) -> list[dict[str, Any]]:
@@ -134,3 +119,105 @@ def test_a_bad_file_fails_the_read(tmp_path: Path, body: bytes, message: str | N
     if message is not None:
         assert message + f"file:{tmp_path}" in str(failure.value)
         assert "bad.json.gz" in str(failure.value)
+
+
+# -- the same files in S3 (moto's server on loopback) ---------------------------------------------
+
+BUCKET = "org-trail"
+SECRET = "moto-secret-never-printed"
+
+
+@pytest.fixture()
+def s3_trail(trail: Path, moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``trail`` synced to ``s3://org-trail/logs/``; the environment's credential chain reaches moto only."""
+    boto3 = pytest.importorskip("boto3")
+    import urllib.request
+
+    reset_auth(moto_url, "inf")
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).close()
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    upload_folder(client, BUCKET, trail, "logs/")
+    yield f"s3://{BUCKET}/logs/"
+    reset_auth(moto_url, "inf")
+
+
+@pytest.mark.moto
+@pytest.mark.parametrize("reader", ["auto", "boto3"])
+def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader: str) -> None:
+    """PySpark from PyPI opens no s3:// path: ``auto`` finds that out and fetches with boto3, as
+    ``boto3`` does outright; either way the view holds the local read's rows (and the builder's)."""
+    session = local_spark()
+    window = {"since": date(2026, 11, 1), "until": date(2026, 11, 30)}
+    local_files = register_cloudtrail_view(session, str(trail), **window)
+    expected = spark_rows(session)
+    assert expected == duckdb_rows(local_files)
+    files = register_cloudtrail_view(session, s3_trail, reader=reader, **window)
+    assert [f.key for f in files] == [f.key for f in local_files]
+    assert files[0].url.startswith(f"s3://{BUCKET}/logs/AWSLogs/")
+    assert spark_rows(session) == expected
+    register_cloudtrail_view(session, s3_trail, reader=reader, since=date(2026, 11, 20), until=date(2026, 11, 20))
+    assert {r["account_id"] for r in spark_rows(session)} == {"210987654321"}
+
+
+@pytest.mark.moto
+def test_reader_spark_needs_an_s3_filesystem(s3_trail: str) -> None:
+    with pytest.raises(InputError, match=r"Spark cannot open s3:// paths \(no S3 filesystem"):
+        register_cloudtrail_view(local_spark(), s3_trail, reader="spark", since=date(2026, 11, 1), until=date(2026, 11, 30))
+
+
+@pytest.mark.moto
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (gzip_records(records())[:300], "not a complete gzip file"),
+        (gzip_records([{"userIdentity": {"type": "Root"}}]), "a record without eventTime in "),
+        (gzip.compress(b'{"Root": "not a log"}'), 'not a CloudTrail log file (no "Records" list): '),
+    ],
+    ids=["truncated", "no-event-time", "no-records"],
+)
+def test_a_bad_object_fails_the_read(s3_trail: str, tmp_path: Path, body: bytes, message: str) -> None:
+    import boto3
+
+    path = write_log(tmp_path, "123456789012", "us-east-1", "2026-11-22", "bad.json.gz", body)
+    key = "logs/" + path.relative_to(tmp_path).as_posix()
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+    session = local_spark()
+    register_cloudtrail_view(session, s3_trail, reader="boto3", since=date(2026, 11, 22), until=date(2026, 11, 22))
+    with pytest.raises(Exception) as failure:  # noqa: PT011 - Spark's own exception classes
+        session.sql(f"SELECT count(*) FROM {VIEW}").collect()
+    assert message in str(failure.value)
+    assert f"s3://{BUCKET}/{key}" in str(failure.value)
+    assert SECRET not in str(failure.value)
+
+
+@pytest.mark.moto
+def test_a_bucket_listed_but_not_readable_is_an_input_error(s3_trail: str, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials that may list the bucket but not get its objects: an InputError before any query,
+    never a view of no root activity."""
+    import boto3
+
+    iam = boto3.client("iam")
+    iam.create_user(UserName="lister")
+    iam.put_user_policy(UserName="lister", PolicyName="list-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}],
+    }))
+    key = iam.create_access_key(UserName="lister")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    reset_auth(moto_url, "0")  # from now on moto checks every request against the caller's policies
+    with pytest.raises(InputError, match=r"cannot read s3://org-trail/logs/AWSLogs/.*: AccessDenied") as failure:
+        register_cloudtrail_view(local_spark(), s3_trail, since=date(2026, 11, 1), until=date(2026, 11, 30))
+    assert key["SecretAccessKey"] not in str(failure.value)
+    assert "s3:GetObject" in (failure.value.hint or "")

@@ -32,7 +32,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from rootwatch.cloudtrail_layout import LOG_SUFFIXES, LogObject, list_log_files
+from rootwatch.cloudtrail_layout import LOG_SUFFIXES, LogObject, default_boto3_session, list_log_files, parse_location
+from rootwatch.engines import s3_fetch
+from rootwatch.engines.s3_fetch import S3ClientSettings
+from rootwatch.engines.spark_session import first_line
+from rootwatch.errors import InputError, UsageError
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.transforms.common import partition_of_region
 from rootwatch.snapshot.transforms.events import (
@@ -60,6 +64,15 @@ _KEY_PATTERN = r"^.*/(AWSLogs/(?:o-[a-z0-9]{10,32}/)?([0-9]{12})/CloudTrail/([a-
 _MAY_BE_ROOT = "(contains({0}, 'Root') OR contains({0}, '\\\\u'))"
 
 
+READERS = ("auto", "spark", "boto3")
+"""How S3 objects are read: ``spark`` opens them itself (an S3 filesystem: EMR, Databricks, Glue,
+hadoop-aws), ``boto3`` has its Python workers fetch them (rootwatch.engines.s3_fetch: PySpark from
+PyPI has no S3 filesystem), ``auto`` asks Spark whether it can open the scheme and uses it if so."""
+FILES_PER_TASK = 32
+"""Objects one fetching task gets (a task per object would cost more in scheduling than in reading)."""
+MAX_FETCH_TASKS = 2000
+
+
 def register_cloudtrail_view(
     session: Any,
     location: str,
@@ -69,47 +82,58 @@ def register_cloudtrail_view(
     accounts: Sequence[str] | None = None,
     regions: Sequence[str] | None = None,
     s3_client: Any = None,
+    reader: str = "auto",
 ) -> list[LogObject]:
     """Create the temporary view ``aws_cloudtrail_trail_event`` on ``session`` (a SparkSession, local or
     Spark Connect) from the CloudTrail logs at ``location`` delivered from ``since`` to ``until``
     (inclusive, UTC days), for ``accounts`` and ``regions`` (None: all). Returns the files read.
 
-    ``location``: a local folder, or ``s3://``/``s3a://bucket/prefix/`` (listed with boto3, or
-    ``s3_client``; Spark opens the files with the same scheme, so give the one its cluster reads:
-    ``s3://`` on EMR and Databricks, ``s3a://`` with hadoop-aws). Nothing is read until the view is queried.
+    ``location``: a local folder, or ``s3://``/``s3a://bucket/prefix/``, listed with boto3 (or
+    ``s3_client``) and read as ``reader`` (one of :data:`READERS`) says. With ``spark``, Spark opens
+    the URLs with the location's scheme: give the one its cluster reads (``s3://`` on EMR and
+    Databricks, ``s3a://`` with hadoop-aws). Before the view exists, the first object is opened
+    once, so a bucket that cannot be read is an InputError now, not an empty answer later.
     """
+    if reader not in READERS:
+        raise UsageError(f"CloudTrail reader {reader!r} is not one of {', '.join(READERS)}")
+    parsed = parse_location(location)
+    if not parsed.is_s3:
+        if reader == "boto3":
+            raise UsageError("--cloudtrail-reader boto3 reads an s3:// location, not a local folder", hint="leave it at auto")
+        files = list_log_files(location, since=since, until=until, accounts=accounts, regions=regions)
+        events_view(session, files).createOrReplaceTempView(VIEW)
+        return files
+    boto_session = None
+    if s3_client is None:
+        boto_session = default_boto3_session()
+        s3_client = boto_session.client("s3")
     files = list_log_files(location, since=since, until=until, accounts=accounts, regions=regions, s3_client=s3_client)
-    events_view(session, files).createOrReplaceTempView(VIEW)
+    fetch: S3ClientSettings | None = None
+    if files and not (reader != "boto3" and _spark_opens(session, files[0].url, required=reader == "spark")):
+        fetch = _client_settings(s3_client, boto_session if _runs_locally(session) else None)
+        _check_readable(fetch, files[0])
+    events_view(session, files, fetch=fetch).createOrReplaceTempView(VIEW)
     return files
 
 
-def events_view(session: Any, files: Sequence[LogObject]) -> Any:
-    """The DataFrame of the view: the root events of ``files``, with the snapshot table's columns."""
+def events_view(session: Any, files: Sequence[LogObject], *, fetch: S3ClientSettings | None = None) -> Any:
+    """The DataFrame of the view: the root events of ``files``, with the snapshot table's columns;
+    ``fetch`` set: the objects are fetched by Spark's Python workers with those boto3 settings."""
     table = table_named(VIEW)
     schema = ", ".join(f"`{c.name}` {_SPARK_TYPES[c.type]}" for c in table.columns)
     if not files:
         return session.createDataFrame([], schema)
+    texts = _fetched_texts(session, files, fetch) if fetch is not None else _opened_texts(session, files)
     records = "from_json(value, 'Records array<string>', map('mode', 'FAILFAST')).Records"
     rows = (
-        # One row per file (text()'s default would split it into lines). Spark is handed the day
-        # folders, not each file: it lists a folder in one call, where it would look up each file
-        # on its own (one request per object on S3).
-        session.read.text(sorted({f.url.rsplit("/", 1)[0] for f in files}), wholetext=True, pathGlobFilter=_LOG_GLOB)
-        .selectExpr("_metadata.file_path AS file_path", "value")
-        .where(_MAY_BE_ROOT.format("value"))
+        texts.where(_MAY_BE_ROOT.format("value"))
         .selectExpr(
-            "file_path",
-            f"url_decode(regexp_extract(file_path, '{_KEY_PATTERN}', 1)) AS key",
+            "file_path", "key", "account_id", "region",
             f"explode(CASE WHEN {records} IS NULL "
             "THEN raise_error(concat('not a CloudTrail log file (no \"Records\" list): ', file_path)) "
             f"ELSE {records} END) AS r",
         )
         .where(_MAY_BE_ROOT.format("r"))
-        .selectExpr(
-            "file_path", "key", "r",
-            f"regexp_extract(file_path, '{_KEY_PATTERN}', 2) AS account_id",
-            f"regexp_extract(file_path, '{_KEY_PATTERN}', 3) AS region",
-        )
         .where(
             "get_json_object(r, '$.userIdentity.type') = 'Root' OR (get_json_object(r, '$.eventName') = 'AssumeRoot' "
             "AND get_json_object(r, '$.eventSource') = 'sts.amazonaws.com')"
@@ -123,6 +147,108 @@ def events_view(session: Any, files: Sequence[LogObject]) -> Any:
     )
     expressions = _column_expressions(sorted({f.region for f in files}))
     return rows.selectExpr(*(f"CAST({expressions[c.name]} AS {_SPARK_TYPES[c.type]}) AS `{c.name}`" for c in table.columns))
+
+
+def _opened_texts(session: Any, files: Sequence[LogObject]) -> Any:
+    """(file_path, key, account_id, region, value): each file's whole text, opened by Spark."""
+    # One row per file (text()'s default would split it into lines). Spark is handed the day
+    # folders, not each file: it lists a folder in one call, where it would look up each file on
+    # its own (one request per object on S3). Key, account and region come from the path; Spark
+    # evaluates them only for the files the filter on the text keeps.
+    return (
+        session.read.text(sorted({f.url.rsplit("/", 1)[0] for f in files}), wholetext=True, pathGlobFilter=_LOG_GLOB)
+        .selectExpr("_metadata.file_path AS file_path", "value")
+        .selectExpr(
+            "file_path",
+            f"url_decode(regexp_extract(file_path, '{_KEY_PATTERN}', 1)) AS key",
+            f"regexp_extract(file_path, '{_KEY_PATTERN}', 2) AS account_id",
+            f"regexp_extract(file_path, '{_KEY_PATTERN}', 3) AS region",
+            "value",
+        )
+    )
+
+
+def _fetched_texts(session: Any, files: Sequence[LogObject], settings: S3ClientSettings) -> Any:
+    """The same columns as :func:`_opened_texts`, for S3 objects fetched by the Python workers."""
+    from functools import partial
+
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(s3_fetch)  # executors need not have rootwatch installed
+    objects = []
+    for f in files:
+        bucket, _, object_key = f.url.split("://", 1)[1].partition("/")
+        objects.append((f.url, bucket, object_key, f.key, f.account_id, f.region))
+    tasks = max(1, min(len(objects) // FILES_PER_TASK, MAX_FETCH_TASKS))
+    listing = session.createDataFrame(
+        objects, "url string, bucket string, key string, log_key string, account_id string, region string"
+    ).repartition(tasks)
+    return listing.mapInArrow(partial(s3_fetch.fetch_batches, settings), s3_fetch.FETCHED_SCHEMA)
+
+
+def _runs_locally(session: Any) -> bool:
+    """True for an embedded (``local[...]``) session, whose executors are this machine's processes."""
+    if type(session).__module__.startswith("pyspark.sql.connect"):
+        return False
+    try:
+        return str(session.sparkContext.master).startswith("local")
+    except Exception:  # noqa: BLE001 - no context to ask: treat as a cluster
+        return False
+
+
+def _client_settings(client: Any, boto_session: Any) -> S3ClientSettings:
+    """What the listing's client reached (endpoint, region); with ``boto_session`` (local mode),
+    also its resolved credentials, for workers whose environment may not have them."""
+    credentials = None
+    if boto_session is not None:
+        resolved = boto_session.get_credentials()
+        if resolved is not None:
+            frozen = resolved.get_frozen_credentials()
+            credentials = (frozen.access_key, frozen.secret_key, frozen.token)
+    return S3ClientSettings(client.meta.endpoint_url, client.meta.region_name, credentials)
+
+
+def _check_readable(settings: S3ClientSettings, first: LogObject) -> None:
+    """Open the first object (its first byte) on the driver: a bucket listed but not readable
+    (no s3:GetObject, a KMS key without kms:Decrypt) is an InputError here, not a failed query."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, object_key = first.url.split("://", 1)[1].partition("/")
+    try:
+        settings.client().get_object(Bucket=bucket, Key=object_key, Range="bytes=0-0")["Body"].read()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise InputError(
+            f"cannot read {first.url}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": "),
+            hint="these credentials may list the bucket but not read its objects (s3:GetObject, and kms:Decrypt for SSE-KMS)",
+        ) from None
+    except BotoCoreError as exc:
+        raise InputError(f"cannot read {first.url}: {exc}") from None
+
+
+_UNSUPPORTED_SCHEME = ("No FileSystem for scheme", "UnsupportedFileSystemException", "S3AFileSystem not found")
+
+
+def _spark_opens(session: Any, url: str, *, required: bool) -> bool:
+    """Whether Spark itself opens ``url`` (an S3 filesystem is installed): Spark resolves the path
+    of one object, which needs no data read. False when the scheme has no filesystem (an
+    InputError if ``required``); an InputError when the filesystem exists but fails."""
+    try:
+        session.read.text(url).schema  # noqa: B018 - resolving the path is the test
+    except Exception as exc:  # noqa: BLE001 - Py4J, Connect and analysis errors alike
+        text = str(exc)
+        if any(marker in text for marker in _UNSUPPORTED_SCHEME):
+            if required:
+                raise InputError(
+                    f"Spark cannot open {url.split('://', 1)[0]}:// paths (no S3 filesystem such as hadoop-aws in this session)",
+                    hint="use --cloudtrail-reader boto3 (or auto): rootwatch then fetches the objects with boto3 on the executors",
+                ) from None
+            return False
+        raise InputError(
+            f"Spark cannot read {url}: {first_line(exc)}",
+            hint="check the cluster's S3 credentials, or use --cloudtrail-reader boto3 to fetch the objects with boto3",
+        ) from None
+    return True
 
 
 def _path(path: tuple[str, ...]) -> str:

@@ -148,6 +148,7 @@ def _start_local(target: SparkTarget) -> Any:
     _quiet_client_logs()
     if shutil.which("java") is None and not _java_home_set():
         raise ConnectionFailed("the spark engine needs Java 17 or newer, and no java is on PATH", hint=INSTALL_HINT)
+    use_this_python()
     scratch = Path(tempfile.mkdtemp(prefix="rootwatch-spark-"))
     _Shared.scratch = scratch
     java_options = f"-Dlog4j2.configurationFile=file:{log4j_properties()} -Djava.io.tmpdir={scratch / 'tmp'}"
@@ -169,6 +170,16 @@ def _start_local(target: SparkTarget) -> Any:
         raise ConnectionFailed(f"cannot start Spark {target.master}: {first_line(exc)}", hint=INSTALL_HINT) from None
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+def use_this_python() -> None:
+    """Have an embedded session's Python workers (``mapInArrow``: the S3 reader) run this
+    interpreter, which has pyarrow and boto3, not whatever ``python3`` is first on PATH
+    (PySpark's default); an explicit ``PYSPARK_PYTHON`` wins."""
+    import os
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def _java_home_set() -> bool:
