@@ -5,8 +5,9 @@
     .venv/bin/python perf/aws_collect.py --base 6d046c2 --rows collect
     .venv/bin/python perf/aws_collect.py --rows race --prowler-default
 
-Rows (each measured for the base commit, checked out in a temporary ``git worktree``, and for this
-checkout, taking turns, in the same run on the same moto server):
+Rows (each measured for the base commit, checked out in a temporary ``git worktree`` by
+``perf/side_by_side.py``'s ``base_worktree``, and for this checkout, taking turns, in the same run
+on the same moto server):
 
 * ``collect``: ``snapshot from-aws`` of ``--accounts`` accounts (default 10), every region moto
   enables, through an assumed role; wall seconds and the peak RSS of the rootwatch process. Then
@@ -48,7 +49,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from side_by_side import REPO, base_worktree  # noqa: E402
+
 PROWLER_VENV = REPO / "build" / "prowler-venv"
 ROLE = "rootwatch-audit"
 FIRST_ACCOUNT = 210000000000
@@ -203,13 +206,9 @@ class Checkout:
 
 @contextmanager
 def base_checkout(ref: str) -> Iterator[Checkout]:
-    directory = Path(tempfile.mkdtemp(prefix="rootwatch-base-"))
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(directory / "tree"), ref], check=True)
-    try:
-        yield Checkout(f"base {ref}", directory / "tree" / "runner")
-    finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(directory / "tree")], check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+    """``ref`` in a temporary worktree (``side_by_side.base_worktree``), as a checkout to run."""
+    with tempfile.TemporaryDirectory(prefix="rootwatch-base-") as directory, base_worktree(ref, Path(directory) / "tree") as tree:
+        yield Checkout(f"base {ref}", tree / "runner")
 
 
 def capture_args(url: str, accounts: Sequence[str], regions: Sequence[str], out: Path) -> list[str]:

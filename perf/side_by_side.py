@@ -1,8 +1,8 @@
 """Running two checkouts of rootwatch side by side: the baseline in a temporary ``git worktree``.
 
-Used by ``perf/compile_once.py`` and ``perf/grading_memory.py``; not a test. Both sides run with
-this interpreter and its packages, each with its own ``runner/`` on PYTHONPATH, its own mod (the
-checkout is the working directory) and its own cache directory.
+Used by ``perf/compile_once.py``, ``perf/grading_memory.py`` and ``perf/aws_collect.py``; not a
+test. Both sides run with this interpreter and its packages, each with its own ``runner/`` on
+PYTHONPATH, its own mod (the checkout is the working directory) and its own cache directory.
 """
 
 from __future__ import annotations
