@@ -211,7 +211,8 @@ def test_a_bucket_listed_but_not_readable_is_an_input_error(s3_trail: str, moto_
     iam.create_user(UserName="lister")
     iam.put_user_policy(UserName="lister", PolicyName="list-only", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}],
+        # s3:List*: moto names the listing s3:ListObjectsV2 where AWS says s3:ListBucket
+        "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}],
     }))
     key = iam.create_access_key(UserName="lister")["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
