@@ -11,11 +11,13 @@ Accounts come from, in this order of precedence:
 * otherwise the default credential chain (one account).
 
 One pool of worker threads (AWS calls only) reads every account and region (see ``_Schedule``):
-an account is opened first (identity, its credential report requested, account-level sources,
-its regions), its regions are read as separate steps, and its credential report is fetched last,
-so that AWS builds the reports while regions are read. Every account has one boto3 session; all
-sessions share one botocore data loader, so service models are parsed once per process. Rows are
-written by the calling thread as each account completes. An account whose credentials or role fail, and every API call
+an account is opened first (identity, its credential report requested, its regions),
+its account-level sources and its regions are read as separate steps, and its credential report is
+fetched last, so that AWS builds the reports while regions are read. Every account has one boto3
+session (its credentials); the clients that call AWS are made once per capture and shared by the
+accounts, each call signed as the account whose step makes it
+(:mod:`rootwatch.snapshot.from_aws_clients`). Rows are written by the calling thread as each
+account completes. An account whose credentials or role fail, and every API call
 that fails, is recorded in the snapshot as an ``error`` issue with the AWS error code and message;
 the rest is read and written. A suspended account of the organization is recorded as skipped.
 When no account at all could be read, nothing is written: the capture fails (exit 3) with every
@@ -52,6 +54,7 @@ from rootwatch.snapshot.from_aws_account import (
     aws_error,
     client,
 )
+from rootwatch.snapshot.from_aws_clients import botocore_session
 from rootwatch.snapshot.from_aws_report import Backoff
 from rootwatch.snapshot.metadata import SnapshotIssue
 from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
@@ -117,6 +120,7 @@ def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
         finally:
             # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
             settings.stop.set()
+            settings.clients.close()
         if not written:
             # Raised inside the writer's block, so its temporary file is discarded: an empty
             # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
@@ -161,15 +165,16 @@ opened at once: an assumed role's credentials last an hour, and each open accoun
 
 _OPEN, _REGION, _REPORT, _QUIT = range(4)
 """Step kinds, in the order the workers prefer them: open accounts (asking for their credential
-report), read regions, fetch the reports last so that AWS builds them in the meantime."""
+report), read account-level sources and regions, fetch the reports last so that AWS builds them in
+the meantime."""
 
 
 class _Schedule:
     """The steps of every account on one priority queue, run by a pool of worker threads.
 
-    An account is opened (``AccountReader.open``: identity, credential report request, account-level
-    sources, regions), its regions become steps of their own, and its credential report is fetched
-    after them; when its last step ends the account's capture is put on ``done``. At most
+    An account is opened (``AccountReader.open``: identity, credential report request, regions),
+    its account-level sources and each of its regions become steps of their own, and its credential
+    report is fetched after them; when its last step ends the account's capture is put on ``done``. At most
     ``ACCOUNTS_IN_FLIGHT`` accounts are open at once; the next is opened as
     one completes.
     """
@@ -242,7 +247,8 @@ class _Schedule:
             return
         with self._lock:
             self._readers[index] = reader
-            self._outstanding[index] = len(regions) + 1
+            self._outstanding[index] = len(regions) + 2
+        self._put(_REGION, index, lambda: self._step(index, reader.read_global))
         for region in regions:
             self._put(_REGION, index, lambda region=region: self._step(index, lambda: reader.read_region(region)))
         self._put(_REPORT, index, lambda: self._step(index, reader.collect_report))
@@ -318,57 +324,13 @@ def _check_endpoint(url: str, name: str) -> None:
         raise UsageError(f"{name} {url!r} is not an http:// or https:// URL with a host", hint="for example http://127.0.0.1:5000")
 
 
-_shared_lock = threading.Lock()
-_shared: dict[str, Any] = {}
-
-
-def _botocore_session() -> Any:
-    """A new botocore session that shares this process's data loader with every other one.
-
-    Each botocore session otherwise parses the service models and ``endpoints.json`` again (the
-    EC2 model alone is tens of MB of Python objects): with one session per account, making clients
-    was 41 % of a 10-account capture and its memory grew with every account in flight. The loader
-    only reads the installed JSON files and caches what it parsed, so sharing it is safe; the
-    session's credentials, configuration and event handlers stay its own.
-    """
-    import boto3
-    import botocore.loaders
-    import botocore.session
-
-    with _shared_lock:
-        loader = _shared.get("loader")
-        if loader is None:
-            loader = botocore.loaders.create_loader()
-            # boto3.Session appends its own data directory to the loader it is given: once is enough.
-            loader.search_paths.append(os.path.join(os.path.dirname(boto3.__file__), "data"))
-            _shared["loader"] = loader
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _OnePathLoader(loader))
-    return session
-
-
-class _OnePathLoader:
-    """The shared loader, seen by a session without its search paths growing per session.
-
-    ``boto3.Session`` appends its data directory to ``loader.search_paths`` each time one is made;
-    this view hands it a throwaway list, and delegates everything else to the shared loader.
-    """
-
-    def __init__(self, loader: Any) -> None:
-        self._loader = loader
-        self.search_paths = list(loader.search_paths)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._loader, name)
-
-
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
     from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
-        shared = _botocore_session()
+        shared = botocore_session()
         session = boto3.Session(profile_name=profile, botocore_session=shared)
         # boto3 finds an unknown profile while making its own loader; with the shared one, ask.
         shared.get_scoped_config()
@@ -460,7 +422,7 @@ def _assume(sts: Any, role_arn: str, external_id: str | None) -> Any:
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        botocore_session=_botocore_session(),
+        botocore_session=botocore_session(),
     )
 
 
