@@ -57,7 +57,7 @@ from rootwatch.snapshot.from_aws_account import (
 from rootwatch.snapshot.from_aws_clients import botocore_session
 from rootwatch.snapshot.from_aws_report import Backoff
 from rootwatch.snapshot.metadata import SnapshotIssue
-from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter, prepare_in_background
 
 ROLE_SESSION_NAME = "rootwatch-snapshot"
 
@@ -104,53 +104,62 @@ class _Target:
 def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
     """Read every account ``options`` names into ``options.output``; returns what was written."""
     _check(options)
+    prepare_in_background()  # the snapshot file's DuckDB set up while the accounts are listed and read
     captured_at = datetime.now(timezone.utc)
     settings = ReadSettings(regions=options.regions, endpoint_url=options.endpoint_url, backoff=options.backoff)
     targets, detail, skipped = _targets(options, settings)
-    with SnapshotWriter(options.output, source="aws", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite) as writer:
-        for issue in skipped:
-            writer.add_issue(issue)
-        tick = Tick(options.progress, len(targets))
-        written: dict[str, str] = {}
-        failures: list[SnapshotIssue] = []
-        try:
-            for capture in _read_all(targets, settings, tick, options.max_parallel):
+    # Made (and -o checked) before any account is read; entered once reading has begun.
+    writer = SnapshotWriter(options.output, source="aws", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite)
+    reading = _Reading(targets, settings, Tick(options.progress, len(targets)), options.max_parallel)
+    try:
+        with writer:
+            for issue in skipped:
+                writer.add_issue(issue)
+            written: dict[str, str] = {}
+            failures: list[SnapshotIssue] = []
+            for capture in reading:
                 _write(writer, capture, written)
                 failures.extend(issue for issue in capture.issues if issue.kind == "error")
-        finally:
-            # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
-            settings.stop.set()
-            settings.clients.close()
-        if not written:
-            # Raised inside the writer's block, so its temporary file is discarded: an empty
-            # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
-            raise _nothing_read(targets, failures)
-        return writer.summary()
+            if not written:
+                # Raised inside the writer's block, so its temporary file is discarded: an empty
+                # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
+                raise _nothing_read(targets, failures)
+            return writer.summary()
+    finally:
+        # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
+        reading.close()
+        settings.clients.close()
 
 
-def _read_all(targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> Iterator[AccountCapture]:
+class _Reading:
     """Each target's capture, as it completes, read by one pool of ``max_parallel`` daemon threads.
 
-    The calling thread only waits on a queue, so Ctrl-C reaches it at once; the caller sets
-    ``settings.stop`` when it stops iterating. A worker's unexpected exception is re-raised here.
+    The workers start at once; iterating waits for the captures. The calling thread only waits
+    on a queue, so Ctrl-C reaches it at once. A worker's unexpected exception is re-raised there.
+    :meth:`close` stops every worker (``settings.stop``).
     """
-    count = max(1, min(max_parallel, len(targets) * WORK_PER_ACCOUNT))
-    schedule = _Schedule(targets, settings, tick, count)
-    workers = [
-        # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
-        threading.Thread(target=schedule.work, name=f"rootwatch-aws-{number}", daemon=True)
-        for number in range(count)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        for _ in targets:
-            result = schedule.done.get()
+
+    def __init__(self, targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> None:
+        count = max(1, min(max_parallel, len(targets) * WORK_PER_ACCOUNT))
+        self._targets = targets
+        self._schedule = _Schedule(targets, settings, tick, count)
+        self._workers = [
+            # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
+            threading.Thread(target=self._schedule.work, name=f"rootwatch-aws-{number}", daemon=True)
+            for number in range(count)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def __iter__(self) -> Iterator[AccountCapture]:
+        for _ in self._targets:
+            result = self._schedule.done.get()
             if isinstance(result, BaseException):
                 raise result
             yield result
-    finally:
-        schedule.close(len(workers))
+
+    def close(self) -> None:
+        self._schedule.close(len(self._workers))
 
 
 WORK_PER_ACCOUNT = 32
