@@ -389,10 +389,12 @@ def _record_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     def recording(session: Any, service: str, region: str, settings: Any) -> Any:
         found = made(session, service, region, settings)
-        key = session.get_credentials().access_key
+        # Read when the call is made: the capture's clients are shared, and sign as the account
+        # bound to the calling thread.
+        credentials = session.get_credentials()
 
         def note(model: Any, **_: Any) -> None:
-            calls.append((key, model.name))
+            calls.append((credentials.access_key, model.name))
 
         found.meta.events.register("before-call", note)
         return found

@@ -11,11 +11,13 @@ Accounts come from, in this order of precedence:
 * otherwise the default credential chain (one account).
 
 One pool of worker threads (AWS calls only) reads every account and region (see ``_Schedule``):
-an account is opened first (identity, its credential report requested, account-level sources,
-its regions), its regions are read as separate steps, and its credential report is fetched last,
-so that AWS builds the reports while regions are read. Every account has one boto3 session; all
-sessions share one botocore data loader, so service models are parsed once per process. Rows are
-written by the calling thread as each account completes. An account whose credentials or role fail, and every API call
+an account is opened first (identity, its credential report requested, its regions),
+its account-level sources and its regions are read as separate steps, and its credential report is
+fetched last, so that AWS builds the reports while regions are read. Every account has one boto3
+session (its credentials); the clients that call AWS are made once per capture and shared by the
+accounts, each call signed as the account whose step makes it
+(:mod:`rootwatch.snapshot.from_aws_clients`). Rows are written by the calling thread as each
+account completes. An account whose credentials or role fail, and every API call
 that fails, is recorded in the snapshot as an ``error`` issue with the AWS error code and message;
 the rest is read and written. A suspended account of the organization is recorded as skipped.
 When no account at all could be read, nothing is written: the capture fails (exit 3) with every
@@ -52,9 +54,10 @@ from rootwatch.snapshot.from_aws_account import (
     aws_error,
     client,
 )
+from rootwatch.snapshot.from_aws_clients import botocore_session
 from rootwatch.snapshot.from_aws_report import Backoff
 from rootwatch.snapshot.metadata import SnapshotIssue
-from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter, prepare_in_background
 
 ROLE_SESSION_NAME = "rootwatch-snapshot"
 
@@ -101,52 +104,62 @@ class _Target:
 def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
     """Read every account ``options`` names into ``options.output``; returns what was written."""
     _check(options)
+    prepare_in_background()  # the snapshot file's DuckDB set up while the accounts are listed and read
     captured_at = datetime.now(timezone.utc)
     settings = ReadSettings(regions=options.regions, endpoint_url=options.endpoint_url, backoff=options.backoff)
     targets, detail, skipped = _targets(options, settings)
-    with SnapshotWriter(options.output, source="aws", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite) as writer:
-        for issue in skipped:
-            writer.add_issue(issue)
-        tick = Tick(options.progress, len(targets))
-        written: dict[str, str] = {}
-        failures: list[SnapshotIssue] = []
-        try:
-            for capture in _read_all(targets, settings, tick, options.max_parallel):
+    # Made (and -o checked) before any account is read; entered once reading has begun.
+    writer = SnapshotWriter(options.output, source="aws", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite)
+    reading = _Reading(targets, settings, Tick(options.progress, len(targets)), options.max_parallel)
+    try:
+        with writer:
+            for issue in skipped:
+                writer.add_issue(issue)
+            written: dict[str, str] = {}
+            failures: list[SnapshotIssue] = []
+            for capture in reading:
                 _write(writer, capture, written)
                 failures.extend(issue for issue in capture.issues if issue.kind == "error")
-        finally:
-            # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
-            settings.stop.set()
-        if not written:
-            # Raised inside the writer's block, so its temporary file is discarded: an empty
-            # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
-            raise _nothing_read(targets, failures)
-        return writer.summary()
+            if not written:
+                # Raised inside the writer's block, so its temporary file is discarded: an empty
+                # snapshot would grade as "0 results" (exit 0), hiding that nothing was read.
+                raise _nothing_read(targets, failures)
+            return writer.summary()
+    finally:
+        # Normal end, interrupt or error: no worker goes on calling AWS for this capture.
+        reading.close()
+        settings.clients.close()
 
 
-def _read_all(targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> Iterator[AccountCapture]:
+class _Reading:
     """Each target's capture, as it completes, read by one pool of ``max_parallel`` daemon threads.
 
-    The calling thread only waits on a queue, so Ctrl-C reaches it at once; the caller sets
-    ``settings.stop`` when it stops iterating. A worker's unexpected exception is re-raised here.
+    The workers start at once; iterating waits for the captures. The calling thread only waits
+    on a queue, so Ctrl-C reaches it at once. A worker's unexpected exception is re-raised there.
+    :meth:`close` stops every worker (``settings.stop``).
     """
-    count = max(1, min(max_parallel, len(targets) * WORK_PER_ACCOUNT))
-    schedule = _Schedule(targets, settings, tick, count)
-    workers = [
-        # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
-        threading.Thread(target=schedule.work, name=f"rootwatch-aws-{number}", daemon=True)
-        for number in range(count)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        for _ in targets:
-            result = schedule.done.get()
+
+    def __init__(self, targets: list[_Target], settings: ReadSettings, tick: Tick, max_parallel: int) -> None:
+        count = max(1, min(max_parallel, len(targets) * WORK_PER_ACCOUNT))
+        self._targets = targets
+        self._schedule = _Schedule(targets, settings, tick, count)
+        self._workers = [
+            # Daemon: the interpreter does not wait at exit for a worker blocked in a read.
+            threading.Thread(target=self._schedule.work, name=f"rootwatch-aws-{number}", daemon=True)
+            for number in range(count)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def __iter__(self) -> Iterator[AccountCapture]:
+        for _ in self._targets:
+            result = self._schedule.done.get()
             if isinstance(result, BaseException):
                 raise result
             yield result
-    finally:
-        schedule.close(len(workers))
+
+    def close(self) -> None:
+        self._schedule.close(len(self._workers))
 
 
 WORK_PER_ACCOUNT = 32
@@ -161,15 +174,16 @@ opened at once: an assumed role's credentials last an hour, and each open accoun
 
 _OPEN, _REGION, _REPORT, _QUIT = range(4)
 """Step kinds, in the order the workers prefer them: open accounts (asking for their credential
-report), read regions, fetch the reports last so that AWS builds them in the meantime."""
+report), read account-level sources and regions, fetch the reports last so that AWS builds them in
+the meantime."""
 
 
 class _Schedule:
     """The steps of every account on one priority queue, run by a pool of worker threads.
 
-    An account is opened (``AccountReader.open``: identity, credential report request, account-level
-    sources, regions), its regions become steps of their own, and its credential report is fetched
-    after them; when its last step ends the account's capture is put on ``done``. At most
+    An account is opened (``AccountReader.open``: identity, credential report request, regions),
+    its account-level sources and each of its regions become steps of their own, and its credential
+    report is fetched after them; when its last step ends the account's capture is put on ``done``. At most
     ``ACCOUNTS_IN_FLIGHT`` accounts are open at once; the next is opened as
     one completes.
     """
@@ -242,7 +256,8 @@ class _Schedule:
             return
         with self._lock:
             self._readers[index] = reader
-            self._outstanding[index] = len(regions) + 1
+            self._outstanding[index] = len(regions) + 2
+        self._put(_REGION, index, lambda: self._step(index, reader.read_global))
         for region in regions:
             self._put(_REGION, index, lambda region=region: self._step(index, lambda: reader.read_region(region)))
         self._put(_REPORT, index, lambda: self._step(index, reader.collect_report))
@@ -318,57 +333,13 @@ def _check_endpoint(url: str, name: str) -> None:
         raise UsageError(f"{name} {url!r} is not an http:// or https:// URL with a host", hint="for example http://127.0.0.1:5000")
 
 
-_shared_lock = threading.Lock()
-_shared: dict[str, Any] = {}
-
-
-def _botocore_session() -> Any:
-    """A new botocore session that shares this process's data loader with every other one.
-
-    Each botocore session otherwise parses the service models and ``endpoints.json`` again (the
-    EC2 model alone is tens of MB of Python objects): with one session per account, making clients
-    was 41 % of a 10-account capture and its memory grew with every account in flight. The loader
-    only reads the installed JSON files and caches what it parsed, so sharing it is safe; the
-    session's credentials, configuration and event handlers stay its own.
-    """
-    import boto3
-    import botocore.loaders
-    import botocore.session
-
-    with _shared_lock:
-        loader = _shared.get("loader")
-        if loader is None:
-            loader = botocore.loaders.create_loader()
-            # boto3.Session appends its own data directory to the loader it is given: once is enough.
-            loader.search_paths.append(os.path.join(os.path.dirname(boto3.__file__), "data"))
-            _shared["loader"] = loader
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _OnePathLoader(loader))
-    return session
-
-
-class _OnePathLoader:
-    """The shared loader, seen by a session without its search paths growing per session.
-
-    ``boto3.Session`` appends its data directory to ``loader.search_paths`` each time one is made;
-    this view hands it a throwaway list, and delegates everything else to the shared loader.
-    """
-
-    def __init__(self, loader: Any) -> None:
-        self._loader = loader
-        self.search_paths = list(loader.search_paths)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._loader, name)
-
-
 def _session(profile: str | None) -> Any:
     """A boto3 session of ``profile``, or of the default chain (which honours $AWS_PROFILE)."""
     import boto3
     from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
-        shared = _botocore_session()
+        shared = botocore_session()
         session = boto3.Session(profile_name=profile, botocore_session=shared)
         # boto3 finds an unknown profile while making its own loader; with the shared one, ask.
         shared.get_scoped_config()
@@ -460,7 +431,7 @@ def _assume(sts: Any, role_arn: str, external_id: str | None) -> Any:
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        botocore_session=_botocore_session(),
+        botocore_session=botocore_session(),
     )
 
 

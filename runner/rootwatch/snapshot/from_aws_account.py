@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from rootwatch.snapshot.from_aws_clients import SharedClients
 from rootwatch.snapshot.from_aws_eventbridge import TABLE as EVENT_RULE_TABLE
 from rootwatch.snapshot.from_aws_eventbridge import read_event_rules
 from rootwatch.snapshot.from_aws_report import AwsFailure, Backoff, fetch_credential_report, request_credential_report
@@ -66,6 +67,8 @@ class ReadSettings:
     backoff: Backoff = Backoff()
     stop: threading.Event = field(default_factory=threading.Event, compare=False)
     """Set when the capture is abandoned: readers stop before their next call (see CaptureStopped)."""
+    clients: SharedClients = field(default_factory=SharedClients, compare=False)
+    """The capture's clients, shared by its accounts (see :mod:`rootwatch.snapshot.from_aws_clients`)."""
 
 
 class CaptureStopped(Exception):
@@ -189,8 +192,9 @@ class AccountReader:
     (report, account-level, regions sorted), so the rows and issues written do not depend on which
     thread ran first.
 
-    Clients are made once per (service, region) and shared by the steps; a region's clients are
-    dropped when its step ends, the rest when the account is finished.
+    Clients are the capture's (``ReadSettings.clients``), made once per (service, region) and shared
+    with the other accounts; each step binds this account's credentials to its thread, so its calls
+    are signed as this account.
     """
 
     def __init__(self, session: Any, capture: AccountCapture, settings: ReadSettings, tick: Tick, source: str) -> None:
@@ -200,9 +204,8 @@ class AccountReader:
         self._tick = tick
         self._source = source
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], Any] = {}
-        self._kept_regions: set[str] = set()
-        """Regions whose clients outlive a region step (the global services' and the trails' home)."""
+        self._credentials: Any = None
+        """The account's credentials, resolved by :meth:`open`; bound to the thread of every step."""
         self._trail_details_by_arn: dict[str, tuple[Any, Any, Any]] = {}
         self._trail_locks: dict[str, threading.Lock] = {}
         self._parts: dict[str, AccountCapture] = {}
@@ -216,13 +219,17 @@ class AccountReader:
     # ---- steps -----------------------------------------------------------------------------
 
     def open(self) -> list[str] | None:
-        """Identity, report request, account-level sources; the regions to read (None: no credentials)."""
+        """Identity, credential report request, the regions to read (None: no credentials).
+
+        The account-level sources are a step of their own (:meth:`read_global`), read alongside
+        the regions rather than before them.
+        """
         capture = self._capture
-        part = self._part("global")
-        # Credentials are resolved when the first client is made: inside the recorded call, so a
-        # profile that cannot get credentials is an issue naming it, not a crash.
+        part = self._part("open")
+        # Credentials are resolved inside the recorded call, so a profile that cannot get
+        # credentials is an issue naming it, not a crash.
         source = f"{self._source}: sts:GetCallerIdentity"
-        identity = self._call(part, source, None, lambda: self._client("sts", self._session.region_name or "us-east-1").get_caller_identity())
+        identity = self._call(part, source, None, self._identify)
         if identity is None:  # no usable credentials: nothing else can be read
             self._tick.step(capture.label)
             return None
@@ -230,29 +237,30 @@ class AccountReader:
         partition = identity["Arn"].split(":")[1]
         self._origin = Origin(capture.account_id, partition, capture.label)
         self._home = GLOBAL_SERVICE_REGION.get(partition, "us-east-1")
-        self._kept_regions = {self._home, self._session.region_name or self._home}
-        # Asked now, fetched last: AWS builds the report while the regions are read.
-        self._check_stop()
-        try:
-            self._report_requested = request_credential_report(self._client("iam", self._home))
-        except ClientUnavailable:
-            pass  # collect_report makes the client again and records why it cannot
-        self._read_global(part, self._origin, self._home)
-        self._regions = self._list_regions(part, self._home)
-        self._release("ec2")
-        self._tick.grow(len(self._regions))
-        self._tick.step(f"{capture.account_id} global")
+        with self._bound():
+            # Asked now, fetched last: AWS builds the report while the regions are read.
+            self._check_stop()
+            try:
+                self._report_requested = request_credential_report(self._client("iam", self._home))
+            except ClientUnavailable:
+                pass  # collect_report makes the client again and records why it cannot
+            self._regions = self._list_regions(self._part("regions"), self._home)
+        self._tick.grow(len(self._regions) + 1)
+        self._tick.step(f"{capture.account_id} opened")
         return list(self._regions)
+
+    def read_global(self) -> None:
+        """The account-level sources: IAM summary, MFA devices, aliases, organization."""
+        assert self._origin is not None, "open() first"
+        with self._bound():
+            self._read_global(self._part("global"), self._origin, self._home)
+        self._tick.step(f"{self._capture.account_id} global")
 
     def read_region(self, region: str) -> None:
         """Every regional source of ``region`` (thread-safe against the account's other regions)."""
         assert self._origin is not None, "open() first"
-        part = self._part(region)
-        try:
-            self._read_region(part, self._origin, region)
-        finally:
-            if region not in self._kept_regions:
-                self._release(region=region)
+        with self._bound():
+            self._read_region(self._part(region), self._origin, region)
         self._tick.step(f"{self._capture.account_id} {region}")
 
     def collect_report(self) -> None:
@@ -260,12 +268,13 @@ class AccountReader:
         assert self._origin is not None, "open() first"
         part = self._part("report")
         origin, settings = self._origin, self._settings
-        report = self._call(
-            part,
-            "iam:GetCredentialReport",
-            "global",
-            lambda: fetch_credential_report(self._client("iam", self._home), settings.backoff, sleep=self._sleep, requested=self._report_requested),
-        )
+        with self._bound():
+            report = self._call(
+                part,
+                "iam:GetCredentialReport",
+                "global",
+                lambda: fetch_credential_report(self._client("iam", self._home), settings.backoff, sleep=self._sleep, requested=self._report_requested),
+            )
         if report is not None:
             rows = self._call(part, "iam:GetCredentialReport", "global", lambda: credential_report_rows_from_response(report, origin=origin))
             if rows is not None:
@@ -273,11 +282,9 @@ class AccountReader:
                 self._report_time = credential_report_generated_time(report)
 
     def finish(self) -> AccountCapture:
-        """The account's capture, parts joined in a fixed order; every client is released."""
+        """The account's capture, parts joined in a fixed order (that of one reader doing it all)."""
         capture = self._capture
-        with self._lock:
-            self._clients.clear()
-        order = ["report", "global", *sorted(self._regions)]
+        order = ["report", "open", "global", "regions", *sorted(self._regions)]
         for name in order:
             part = self._parts.get(name)
             if part is None:
@@ -298,16 +305,24 @@ class AccountReader:
             return self._parts.setdefault(name, AccountCapture(self._capture.account_id, self._capture.label))
 
     def _client(self, service: str, region: str) -> Any:
-        key = (service, region)
-        with self._lock:  # botocore's client creation is CPU work under the GIL: no loss in serialising it
-            if key not in self._clients:
-                self._clients[key] = client(self._session, service, region, self._settings)
-            return self._clients[key]
+        def make(session: Any, service: str, region: str) -> Any:
+            return client(session, service, region, self._settings)
 
-    def _release(self, service: str | None = None, region: str | None = None) -> None:
-        with self._lock:
-            for key in [k for k in self._clients if (service is None or k[0] == service) and (region is None or k[1] == region)]:
-                del self._clients[key]
+        return self._settings.clients.get(self._session, service, region, make)
+
+    def _identify(self) -> Any:
+        """Resolve the account's credentials and ask who they belong to (sts:GetCallerIdentity)."""
+        from botocore.exceptions import NoCredentialsError
+
+        self._credentials = self._session.get_credentials()
+        if self._credentials is None:
+            raise NoCredentialsError()
+        with self._bound():
+            return self._client("sts", self._session.region_name or "us-east-1").get_caller_identity()
+
+    def _bound(self) -> Any:
+        """Context: the shared clients sign this thread's calls with this account's credentials."""
+        return self._settings.clients.bound(self._credentials)
 
     def _call(self, part: AccountCapture, source: str, region: str | None, action: Callable[[], Any]) -> Any:
         """``action()``, or None with the failure recorded as an issue of this account.
@@ -456,8 +471,6 @@ class AccountReader:
             if arn in self._trail_details_by_arn:
                 return self._trail_details_by_arn[arn]
             home_region = trail.get("HomeRegion") or "us-east-1"
-            with self._lock:
-                self._kept_regions.add(home_region)  # its cloudtrail client serves every region's copy
 
             def home() -> Any:  # a HomeRegion botocore refuses is recorded by _call, not raised
                 return self._client("cloudtrail", home_region)

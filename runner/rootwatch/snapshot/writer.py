@@ -98,6 +98,21 @@ def _shared_instance() -> tuple[Any, Path]:
         return _instance["db"], _instance["template"]
 
 
+def prepare_in_background() -> None:
+    """Start making the process's DuckDB instance and empty snapshot in a daemon thread.
+
+    For a caller that has other waiting to do first (``snapshot from-aws`` calls AWS): importing
+    DuckDB and creating every table takes a noticeable part of a second, which then overlaps the
+    calls. A failure is left for the writer, which makes the instance again and reports it.
+    """
+
+    def prepare() -> None:
+        with contextlib.suppress(Exception):
+            _shared_instance()
+
+    threading.Thread(target=prepare, name="rootwatch-snapshot-prepare", daemon=True).start()
+
+
 @dataclass(frozen=True)
 class BuildSummary:
     """What a snapshot build wrote: the result object the ``snapshot`` commands print."""

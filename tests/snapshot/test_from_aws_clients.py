@@ -1,0 +1,67 @@
+"""The capture's shared clients sign every call as the account bound to the calling thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+
+pytestmark = pytest.mark.moto
+
+ACCOUNTS = ("210987654321", "310987654321", "410987654321", "510987654321")
+
+
+def _credentials(url: str, account: str) -> Any:
+    """Credentials of a role assumed in ``account`` (moto maps them to that account)."""
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    found = session.client("sts", endpoint_url=url).assume_role(RoleArn=f"arn:aws:iam::{account}:role/audit", RoleSessionName="test")["Credentials"]
+    return boto3.Session(found["AccessKeyId"], found["SecretAccessKey"], found["SessionToken"]).get_credentials()
+
+
+def _sts(url: str, shared: Any) -> Any:
+    from rootwatch.snapshot.from_aws_account import ReadSettings, client
+
+    settings = ReadSettings(endpoint_url=url)
+    account_session = boto3.Session(aws_access_key_id="unused", aws_secret_access_key="unused", region_name="us-east-1")
+    return shared.get(account_session, "sts", "us-east-1", lambda session, service, region: client(session, service, region, settings))
+
+
+def test_one_client_signs_as_the_account_bound_to_each_thread(moto_url: str, monkeypatch) -> None:
+    from rootwatch.snapshot.from_aws_clients import SharedClients
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    shared = SharedClients()
+    sts = _sts(moto_url, shared)
+    assert _sts(moto_url, shared) is sts, "made once"
+    credentials = {account: _credentials(moto_url, account) for account in ACCOUNTS}
+    seen: dict[str, list[str]] = {account: [] for account in ACCOUNTS}
+    start = threading.Barrier(len(ACCOUNTS))
+
+    def work(account: str) -> None:
+        start.wait()  # every thread calls through the one client at once
+        with shared.bound(credentials[account]):
+            for _ in range(5):
+                seen[account].append(sts.get_caller_identity()["Account"])
+
+    threads = [threading.Thread(target=work, args=(account,)) for account in ACCOUNTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {account: [account] * 5 for account in ACCOUNTS}
+    shared.close()
+
+
+def test_a_thread_with_no_account_bound_cannot_sign(moto_url: str, monkeypatch) -> None:
+    from rootwatch.snapshot.from_aws_clients import NoAccountBound, SharedClients
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    shared = SharedClients()
+    sts = _sts(moto_url, shared)
+    with shared.bound(_credentials(moto_url, ACCOUNTS[0])):
+        assert sts.get_caller_identity()["Account"] == ACCOUNTS[0]
+    with pytest.raises(NoAccountBound):
+        sts.get_caller_identity()  # the binding ended with its block: no fallback to the last one
