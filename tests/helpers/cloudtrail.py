@@ -54,3 +54,19 @@ def write_sample_trail(root: Path) -> Path:
     write_log_file(root, "123456789012", "us-east-1", "2026-11-21", "d.json.gz", gzip_records(records()[6:]))
     write_log_file(root, "123456789012", "us-east-1", "2026-08-01", "e.json.gz", gzip_records(records()))
     return root
+
+
+def moto_environment(monkeypatch: Any, url: str, scratch: Path, *, secret: str = "testing") -> None:
+    """An AWS environment whose default credential chain reaches only moto at ``url``: fake keys
+    (``secret`` as the secret key, for tests that check it is never printed), no profile or config
+    file, no instance metadata, few retries."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(scratch / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(scratch / "none"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

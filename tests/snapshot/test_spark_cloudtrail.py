@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from helpers.cloudtrail import gzip_records, upload_folder, write_sample_trail
+from helpers.cloudtrail import gzip_records, moto_environment, upload_folder, write_sample_trail
 from helpers.cloudtrail import write_log_file as write_log
 from helpers.cloudtrail_records import records
 from helpers.remediation import reset_auth
@@ -135,16 +135,7 @@ def s3_trail(trail: Path, moto_url: str, tmp_path: Path, monkeypatch: pytest.Mon
 
     reset_auth(moto_url, "inf")
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).close()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    moto_environment(monkeypatch, moto_url, tmp_path, secret=SECRET)
     client = boto3.client("s3")
     client.create_bucket(Bucket=BUCKET)
     upload_folder(client, BUCKET, trail, "logs/")

@@ -100,6 +100,8 @@ def data_source(args: argparse.Namespace, *, required: bool = True) -> DataSourc
         snapshot, database = duckdb_path(database), None
         if not snapshot:
             raise UsageError("--database duckdb: names no file", hint="for example --database duckdb:///path/to/org.duckdb")
+    if getattr(args, "cloudtrail_reader", "auto") != "auto" and not getattr(args, "cloudtrail", None):
+        raise UsageError("--cloudtrail-reader goes with --cloudtrail", hint="for example --cloudtrail s3://bucket/AWSLogs/ --cloudtrail-reader boto3")
     spark = getattr(args, "spark", None)
     if spark is not None or getattr(args, "cloudtrail", None) or getattr(args, "spark_conf", None):
         return _spark_source(args, snapshot, database)
@@ -138,7 +140,7 @@ def _spark_source(args: argparse.Namespace, snapshot: str | None, database: str 
         raise UsageError("--cloudtrail-days must be a positive number of days")
     cloudtrail = None
     if args.cloudtrail:
-        cloudtrail = CloudTrailInput(args.cloudtrail, args.cloudtrail_days, parse_as_of(getattr(args, "as_of", None)))
+        cloudtrail = CloudTrailInput(args.cloudtrail, args.cloudtrail_days, parse_as_of(getattr(args, "as_of", None)), args.cloudtrail_reader)
     return DataSource(
         snapshot=Path(snapshot),
         query_timeout=args.query_timeout,

@@ -80,6 +80,14 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="with --cloudtrail: the days of logs read, up to the as-of instant (default: 90)",
     )
     group.add_argument(
+        "--cloudtrail-reader",
+        choices=("auto", "spark", "boto3"),
+        default="auto",
+        help="with --cloudtrail s3://...: spark opens the objects itself (an S3 filesystem: EMR, Databricks, hadoop-aws), "
+        "boto3 has Spark's Python workers fetch them (PySpark from PyPI has no S3 filesystem); "
+        "auto (default) uses spark when it can",
+    )
+    group.add_argument(
         "--query-timeout",
         metavar="SECONDS",
         type=float,

@@ -38,6 +38,9 @@ class CloudTrailInput:
     location: str
     days: int = 90
     as_of: datetime | None = None
+    reader: str = "auto"
+    """How S3 objects are read: ``auto``, ``spark`` (Spark's own S3 filesystem) or ``boto3``
+    (fetched by Spark's Python workers); see rootwatch.engines.spark_cloudtrail.READERS."""
 
 
 @dataclass(frozen=True)

@@ -316,7 +316,9 @@ def register_cloudtrail(session: Any, cloudtrail: CloudTrailInput, default_as_of
             hint="upgrade rootwatch",
         ) from None
     until = (cloudtrail.as_of or default_as_of).astimezone(timezone.utc).date()
-    register_cloudtrail_view(session, cloudtrail.location, since=until - timedelta(days=cloudtrail.days - 1), until=until)
+    register_cloudtrail_view(
+        session, cloudtrail.location, since=until - timedelta(days=cloudtrail.days - 1), until=until, reader=cloudtrail.reader
+    )
 
 
 def _snapshot_info(manifest: Mapping[str, Any]) -> SnapshotInfo | None:
