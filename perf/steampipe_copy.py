@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""``snapshot from-steampipe`` of a 10,000-account organisation, before/after in one run.
+"""``snapshot from-steampipe`` of generated organisations, base commits and this checkout in one run.
 
-    .venv/bin/python perf/steampipe_copy.py                      # 10,000 accounts, base = main
-    .venv/bin/python perf/steampipe_copy.py --accounts 1000 --base 6d046c2 --repeat 3
+    .venv/bin/python perf/steampipe_copy.py                                  # 10,000 accounts vs the merge base
+    .venv/bin/python perf/steampipe_copy.py --accounts 1000 3000 10000 --base 6d046c2 --base main --repeat 2
 
-The organisation is ``perf/root_controls_scale.py``'s (``perf/org_scale.py``'s generator, varied
-along the root-usage chain): Steampipe-shaped rows loaded with COPY into a schema of a PostgreSQL
-database made for the run (``--pg``, the server's admin DSN; dropped afterwards), the schema standing
-in for a Steampipe connection. The base commit is checked out in a temporary ``git worktree``; both
-checkouts copy the schema into a snapshot, taking turns, ``--repeat`` times each (the best counts),
-and the wall seconds and peak RSS of each ``rootwatch`` process are printed with the ratio. Then
-every table of the two snapshots is compared row for row and column type for column type.
+For each ``--accounts`` size the organisation of ``perf/root_controls_scale.py`` (``perf/org_scale.py``'s
+generator, varied along the root-usage chain) is loaded with COPY into a schema of a PostgreSQL
+database made for the row (``--pg``: the server's admin DSN; dropped afterwards), the schema standing
+in for a Steampipe connection. Every ``--base`` is checked out in a temporary ``git worktree``
+(``side_by_side.base_worktree``); all checkouts copy the schema into a snapshot, taking turns (the
+order reversed on every repeat), ``--repeat`` times each. Printed per checkout: the best wall seconds
+and, of that run, the CPU seconds of the ``rootwatch`` process (threads included; not the server's)
+and its peak RSS, with the machine's load average (``uptime``) before and after the row. Then every
+table of each base's snapshot is compared with this checkout's, row for row and column type for
+column type.
 
 A benchmark, not a test: nothing here runs under pytest.
 """
@@ -18,17 +21,21 @@ A benchmark, not a test: nothing here runs under pytest.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "runner"))
 sys.path.insert(0, str(REPO / "perf"))
 
-from aws_collect import Checkout, Run, base_checkout, run  # noqa: E402
 from root_controls_scale import load_postgres  # noqa: E402
+from side_by_side import Measured, base_worktree, default_base, run_rootwatch  # noqa: E402
+
+THIS = "this checkout"
 
 
 def same_snapshots(first: Path, second: Path) -> str:
@@ -52,59 +59,85 @@ def same_snapshots(first: Path, second: Path) -> str:
     return f"identical: {len(copies[0])} tables, {rows} rows, same column types"
 
 
-def main() -> int:
+def load_average() -> str:
+    return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def organisation_database(admin_dsn: str) -> tuple[str, str]:
+    """(name, DSN) of a new database on the server of ``admin_dsn``."""
     import psycopg
     from psycopg import sql
 
+    name = f"rootwatch_copy_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+    params["dbname"] = name
+    return name, psycopg.conninfo.make_conninfo(**params)
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def measure_row(accounts: int, checkouts: dict[str, Path], args: argparse.Namespace, work: Path) -> None:
+    """Load an organisation of ``accounts``, copy it with every checkout, print the comparison."""
+    import psycopg
+    from psycopg import sql
+
+    name, dsn = organisation_database(args.pg)
+    try:
+        seconds = load_postgres(dsn, "aws_org", accounts, args.users, args.regions, analyze=True)
+        with psycopg.connect(dsn) as connection:
+            tables = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'aws_org'").fetchall()
+            rows = sum(connection.execute(sql.SQL("SELECT count(*) FROM aws_org.{}").format(sql.Identifier(t))).fetchone()[0] for (t,) in tables)
+        print(f"\n{accounts:,} accounts, {rows:,} rows loaded into PostgreSQL in {seconds:.0f} s; {load_average()}", flush=True)
+        runs: dict[str, list[Measured]] = {label: [] for label in checkouts}
+        outputs = {label: work / f"{label.split()[0]}-{index}.duckdb" for index, label in enumerate(checkouts)}
+        order = list(checkouts)
+        for attempt in range(args.repeat):
+            for label in order if attempt % 2 == 0 else order[::-1]:
+                command = ["snapshot", "from-steampipe", "--database", dsn, "--connection", "aws_org", "-o", str(outputs[label]), "--force", "--no-progress"]
+                runs[label].append(run_rootwatch(command, checkouts[label], work / "cache", ok=(0,)))
+        best = {label: min(measured, key=lambda m: m.wall) for label, measured in runs.items()}
+        mine = best[THIS]
+        for label, measured in runs.items():
+            ratio = "" if label == THIS else f"   this checkout {best[label].wall / mine.wall:.1f}x faster (wall), {best[label].cpu / mine.cpu:.1f}x less CPU"
+            print(
+                f"  {label:<16} best {best[label].wall:6.1f} s wall {best[label].cpu:6.1f} s CPU {best[label].rss_mb:5d} MB peak RSS"
+                f"   (all: {', '.join(f'{m.wall:.1f}/{m.cpu:.1f}' for m in measured)}){ratio}",
+                flush=True,
+            )
+        print(f"  after the row: {load_average()}", flush=True)
+        for label in checkouts:
+            if label != THIS:
+                print(f"  snapshots, {label} vs this checkout: {same_snapshots(outputs[label], outputs[THIS])}", flush=True)
+    finally:
+        drop_database(args.pg, name)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", default="main")
-    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--base", action="append", help="commit to compare with (repeatable; default: where this branch left main)")
+    parser.add_argument("--accounts", type=int, nargs="+", default=[10_000])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--regions", type=int, default=17)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    database = f"rootwatch_copy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.pg, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    params = psycopg.conninfo.conninfo_to_dict(args.pg)
-    params["dbname"] = database
-    dsn = psycopg.conninfo.make_conninfo(**params)
-    try:
-        seconds = load_postgres(dsn, "aws_org", args.accounts, args.users, args.regions, analyze=True)
-        with psycopg.connect(dsn) as connection:
-            rows = sum(
-                connection.execute(sql.SQL("SELECT count(*) FROM aws_org.{}").format(sql.Identifier(t))).fetchone()[0]
-                for (t,) in connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'aws_org'").fetchall()
-            )
-        print(f"{args.accounts} accounts, {rows} rows loaded into PostgreSQL in {seconds:.1f} s", flush=True)
-        with tempfile.TemporaryDirectory(prefix="rootwatch-copy-perf-") as scratch, base_checkout(args.base) as base:
-            work = Path(scratch)
-            checkouts = [base, Checkout("after", REPO / "runner")]
-            results: dict[str, list[Run]] = {c.label: [] for c in checkouts}
-            outputs: dict[str, Path] = {}
-            env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ROOTWATCH_")}
-            for attempt in range(args.repeat):
-                for checkout in checkouts if attempt % 2 == 0 else list(reversed(checkouts)):
-                    out = work / f"{checkout.label.split()[0]}.duckdb"
-                    outputs[checkout.label] = out
-                    result = run(checkout.rootwatch("snapshot", "from-steampipe", "--database", dsn, "--connection", "aws_org", "-o", str(out), "--force", "--no-progress"), env, log=work / "copy.log")
-                    if result.code != 0:
-                        raise SystemExit(f"{checkout.label}: from-steampipe exited {result.code}: {(work / 'copy.log').read_text()[-2000:]}")
-                    results[checkout.label].append(result)
-            best = {label: min(runs, key=lambda r: r.seconds) for label, runs in results.items()}
-            now, after = best[base.label], best["after"]
-            print(
-                f"from-steampipe {args.accounts} accounts ({rows} rows): now {now.seconds:.1f} s, RSS {now.peak_mb:.0f} MB; "
-                f"after {after.seconds:.1f} s, RSS {after.peak_mb:.0f} MB; {now.seconds / after.seconds:.1f}x faster",
-                flush=True,
-            )
-            for label, runs in results.items():
-                print(f"  {label}: " + ", ".join(f"{r.seconds:.1f} s wall / {r.cpu:.1f} s CPU" for r in runs), flush=True)
-            print(f"  snapshots, base vs after: {same_snapshots(outputs[base.label], outputs['after'])}", flush=True)
-    finally:
-        with psycopg.connect(args.pg, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+    print(f"{load_average()}; {os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory(prefix="rootwatch-copy-perf-") as scratch, ExitStack() as stack:
+        work = Path(scratch)
+        checkouts: dict[str, Path] = {}
+        for index, ref in enumerate(args.base or [default_base()]):
+            checkouts[f"base {ref}"] = stack.enter_context(base_worktree(ref, work / f"base-{index}"))
+        checkouts[THIS] = REPO
+        for accounts in args.accounts:
+            measure_row(accounts, checkouts, args, work)
     return 0
 
 

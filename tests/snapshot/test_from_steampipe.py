@@ -628,3 +628,29 @@ def test_awkward_values_arrive_exactly_with_their_types(schemas, pg_dsn: str, tm
         )
     finally:
         con.close()
+
+
+def test_connection_lost_in_a_table_copied_ahead_writes_nothing(schemas, pg_dsn: str, tmp_path: Path, capsys) -> None:
+    """The trails are copied ahead, on a connection of their own, while earlier tables are loaded:
+    losing that connection mid-copy still stops the run naming the table, leaving no file behind
+    (nor a temporary one), and the other copies are stopped rather than waited for."""
+    import threading
+
+    schema = _schema(schemas, _rows(ROWS_A, ROWS_B))
+    connection, _ = schemas
+    table = "aws_cloudtrail_trail"
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema}"."{table}" RENAME TO "{table}_data"')
+        # The server ends the very backend that reads the view, as a restarted Steampipe service does.
+        cursor.execute(
+            f'CREATE VIEW "{schema}"."{table}" AS SELECT * FROM "{schema}"."{table}_data" WHERE pg_terminate_backend(pg_backend_pid())'
+        )
+    connection.commit()
+    out = tmp_path / "lost.duckdb"
+    threads = threading.active_count()
+    code = _run("from-steampipe", "--database", pg_dsn, "--connection", schema, "-o", str(out))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert f"lost the connection while copying {schema}.{table}" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))
+    assert threading.active_count() == threads, "the copying threads are gone"
