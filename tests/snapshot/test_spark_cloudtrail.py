@@ -14,7 +14,6 @@ import pytest
 
 from helpers.cloudtrail import gzip_records
 from helpers.cloudtrail_records import records
-from helpers.spark_local import local_spark
 from rootwatch.cloudtrail_layout import LogObject, list_log_files
 from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
 from rootwatch.schema.tables import ColumnType, table_named
@@ -22,6 +21,17 @@ from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files
 
 TABLE = table_named(VIEW)
 ORG = "o-a1b2c3d4e5"
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture
+def session(spark) -> Any:
+    """A session of the tests' one Spark (the ``spark`` fixture's), with views of its own: the
+    trail view these tests register does not reach other tests."""
+    new = spark.newSession()
+    new.conf.set("spark.sql.session.timeZone", "UTC")
+    return new
 
 
 def write_log(root: Path, account: str, region: str, day: str, name: str, body: bytes, *, org: str | None = None) -> Path:
@@ -84,16 +94,14 @@ def normalized(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_the_view_has_the_snapshot_tables_columns_and_types() -> None:
-    session = local_spark()
+def test_the_view_has_the_snapshot_tables_columns_and_types(session: Any) -> None:
     schema = events_view(session, []).schema
     expected = {ColumnType.TEXT: "string", ColumnType.JSONB: "string", ColumnType.BOOLEAN: "boolean",
                 ColumnType.TIMESTAMPTZ: "timestamp", ColumnType.BIGINT: "bigint"}
     assert [(f.name, f.dataType.simpleString()) for f in schema.fields] == [(c.name, expected[c.type]) for c in TABLE.columns]
 
 
-def test_rows_equal_the_snapshot_builders_rows(trail: Path) -> None:
-    session = local_spark()
+def test_rows_equal_the_snapshot_builders_rows(trail: Path, session: Any) -> None:
     files = register_cloudtrail_view(session, str(trail), since=date(2026, 11, 1), until=date(2026, 11, 30))
     assert len(files) == 4
     expected = duckdb_rows(files)
@@ -105,8 +113,7 @@ def test_rows_equal_the_snapshot_builders_rows(trail: Path) -> None:
     assert by_id["123456789012-e02"]["error_code"] == "403"
 
 
-def test_a_window_and_filters_narrow_the_view(trail: Path) -> None:
-    session = local_spark()
+def test_a_window_and_filters_narrow_the_view(trail: Path, session: Any) -> None:
     register_cloudtrail_view(session, str(trail), since=date(2026, 11, 19), until=date(2026, 11, 19))
     assert {r["account_id"] for r in spark_rows(session)} == {"123456789012"}
     register_cloudtrail_view(session, str(trail), since=date(2026, 8, 1), until=date(2026, 11, 30),
@@ -125,8 +132,7 @@ def test_a_window_and_filters_narrow_the_view(trail: Path) -> None:
     ],
     ids=["truncated", "no-event-time", "no-records"],
 )
-def test_a_bad_file_fails_the_read(tmp_path: Path, body: bytes, message: str | None) -> None:
-    session = local_spark()
+def test_a_bad_file_fails_the_read(tmp_path: Path, body: bytes, message: str | None, session: Any) -> None:
     write_log(tmp_path, "123456789012", "us-east-1", "2026-11-19", "bad.json.gz", body)
     register_cloudtrail_view(session, str(tmp_path), since=date(2026, 11, 19), until=date(2026, 11, 19))
     with pytest.raises(Exception) as failure:  # noqa: PT011 - Spark's own exception classes
