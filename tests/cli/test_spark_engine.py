@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers.mods import CLI_ROWS
 from helpers.snapshots import write_snapshot
 from helpers.spark import connect_server, require_spark, spark_cli_options
 

@@ -18,14 +18,23 @@ from helpers.cloudtrail import gzip_records, moto_environment, upload_folder, wr
 from helpers.cloudtrail import write_log_file as write_log
 from helpers.cloudtrail_records import records
 from helpers.remediation import reset_auth
-from helpers.spark_local import local_spark
-from rootwatch.cloudtrail_layout import LogObject, list_log_files
+from rootwatch.cloudtrail_layout import LogObject
 from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
 from rootwatch.errors import InputError
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files
 
 TABLE = table_named(VIEW)
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture
+def session(spark) -> Any:
+    """A session of the tests' one Spark (the ``spark`` fixture's), with views of its own: the
+    trail view these tests register does not reach other tests."""
+    new = spark.newSession()
+    new.conf.set("spark.sql.session.timeZone", "UTC")
+    return new
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +78,14 @@ def normalized(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_the_view_has_the_snapshot_tables_columns_and_types() -> None:
-    session = local_spark()
+def test_the_view_has_the_snapshot_tables_columns_and_types(session: Any) -> None:
     schema = events_view(session, []).schema
     expected = {ColumnType.TEXT: "string", ColumnType.JSONB: "string", ColumnType.BOOLEAN: "boolean",
                 ColumnType.TIMESTAMPTZ: "timestamp", ColumnType.BIGINT: "bigint"}
     assert [(f.name, f.dataType.simpleString()) for f in schema.fields] == [(c.name, expected[c.type]) for c in TABLE.columns]
 
 
-def test_rows_equal_the_snapshot_builders_rows(trail: Path) -> None:
-    session = local_spark()
+def test_rows_equal_the_snapshot_builders_rows(trail: Path, session: Any) -> None:
     files = register_cloudtrail_view(session, str(trail), since=date(2026, 11, 1), until=date(2026, 11, 30))
     assert len(files) == 4
     expected = duckdb_rows(files)
@@ -90,8 +97,7 @@ def test_rows_equal_the_snapshot_builders_rows(trail: Path) -> None:
     assert by_id["123456789012-e02"]["error_code"] == "403"
 
 
-def test_a_window_and_filters_narrow_the_view(trail: Path) -> None:
-    session = local_spark()
+def test_a_window_and_filters_narrow_the_view(trail: Path, session: Any) -> None:
     register_cloudtrail_view(session, str(trail), since=date(2026, 11, 19), until=date(2026, 11, 19))
     assert {r["account_id"] for r in spark_rows(session)} == {"123456789012"}
     register_cloudtrail_view(session, str(trail), since=date(2026, 8, 1), until=date(2026, 11, 30),
@@ -110,8 +116,7 @@ def test_a_window_and_filters_narrow_the_view(trail: Path) -> None:
     ],
     ids=["truncated", "no-event-time", "no-records"],
 )
-def test_a_bad_file_fails_the_read(tmp_path: Path, body: bytes, message: str | None) -> None:
-    session = local_spark()
+def test_a_bad_file_fails_the_read(tmp_path: Path, body: bytes, message: str | None, session: Any) -> None:
     write_log(tmp_path, "123456789012", "us-east-1", "2026-11-19", "bad.json.gz", body)
     register_cloudtrail_view(session, str(tmp_path), since=date(2026, 11, 19), until=date(2026, 11, 19))
     with pytest.raises(Exception) as failure:  # noqa: PT011 - Spark's own exception classes
@@ -145,10 +150,9 @@ def s3_trail(trail: Path, moto_url: str, tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.moto
 @pytest.mark.parametrize("reader", ["auto", "boto3"])
-def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader: str) -> None:
+def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader: str, session: Any) -> None:
     """PySpark from PyPI opens no s3:// path: ``auto`` finds that out and fetches with boto3, as
     ``boto3`` does outright; either way the view holds the local read's rows (and the builder's)."""
-    session = local_spark()
     window = {"since": date(2026, 11, 1), "until": date(2026, 11, 30)}
     local_files = register_cloudtrail_view(session, str(trail), **window)
     expected = spark_rows(session)
@@ -162,9 +166,9 @@ def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader
 
 
 @pytest.mark.moto
-def test_reader_spark_needs_an_s3_filesystem(s3_trail: str) -> None:
+def test_reader_spark_needs_an_s3_filesystem(s3_trail: str, session: Any) -> None:
     with pytest.raises(InputError, match=r"Spark cannot open s3:// paths \(no S3 filesystem"):
-        register_cloudtrail_view(local_spark(), s3_trail, reader="spark", since=date(2026, 11, 1), until=date(2026, 11, 30))
+        register_cloudtrail_view(session, s3_trail, reader="spark", since=date(2026, 11, 1), until=date(2026, 11, 30))
 
 
 @pytest.mark.moto
@@ -177,13 +181,12 @@ def test_reader_spark_needs_an_s3_filesystem(s3_trail: str) -> None:
     ],
     ids=["truncated", "no-event-time", "no-records"],
 )
-def test_a_bad_object_fails_the_read(s3_trail: str, tmp_path: Path, body: bytes, message: str) -> None:
+def test_a_bad_object_fails_the_read(s3_trail: str, tmp_path: Path, body: bytes, message: str, session: Any) -> None:
     import boto3
 
     path = write_log(tmp_path, "123456789012", "us-east-1", "2026-11-22", "bad.json.gz", body)
     key = "logs/" + path.relative_to(tmp_path).as_posix()
     boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
-    session = local_spark()
     register_cloudtrail_view(session, s3_trail, reader="boto3", since=date(2026, 11, 22), until=date(2026, 11, 22))
     with pytest.raises(Exception) as failure:  # noqa: PT011 - Spark's own exception classes
         session.sql(f"SELECT count(*) FROM {VIEW}").collect()
@@ -193,7 +196,7 @@ def test_a_bad_object_fails_the_read(s3_trail: str, tmp_path: Path, body: bytes,
 
 
 @pytest.mark.moto
-def test_a_bucket_listed_but_not_readable_is_an_input_error(s3_trail: str, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bucket_listed_but_not_readable_is_an_input_error(s3_trail: str, moto_url: str, monkeypatch: pytest.MonkeyPatch, session: Any) -> None:
     """Credentials that may list the bucket but not get its objects: an InputError before any query,
     never a view of no root activity."""
     import boto3
@@ -210,6 +213,6 @@ def test_a_bucket_listed_but_not_readable_is_an_input_error(s3_trail: str, moto_
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
     reset_auth(moto_url, "0")  # from now on moto checks every request against the caller's policies
     with pytest.raises(InputError, match=r"cannot read s3://org-trail/logs/AWSLogs/.*: AccessDenied") as failure:
-        register_cloudtrail_view(local_spark(), s3_trail, since=date(2026, 11, 1), until=date(2026, 11, 30))
+        register_cloudtrail_view(session, s3_trail, since=date(2026, 11, 1), until=date(2026, 11, 30))
     assert key["SecretAccessKey"] not in str(failure.value)
     assert "s3:GetObject" in (failure.value.hint or "")
