@@ -250,8 +250,10 @@ def child(engine: str, logs: Path, days: int) -> dict:
         from pyspark.sql import SparkSession
 
         from rootwatch.engines.spark_cloudtrail import register_cloudtrail_view
+        from rootwatch.engines.spark_session import use_this_python
         from rootwatch.sql.compile import compile_sql
 
+        use_this_python()  # the S3 reader's Python workers need this interpreter's boto3 and pyarrow
         session = (
             SparkSession.builder.master("local[2]").appName("rootwatch-perf")
             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
@@ -259,7 +261,10 @@ def child(engine: str, logs: Path, days: int) -> dict:
         )
         session.sparkContext.setLogLevel("ERROR")
         started = time.perf_counter()  # after the JVM's start (some 10 s, paid once per session)
-        files = register_cloudtrail_view(session, str(logs), since=since, until=TODAY)
+        if engine == "spark-s3":  # the same files in moto's S3 (AWS_ENDPOINT_URL), fetched with boto3 by the workers
+            files = register_cloudtrail_view(session, f"s3://{S3_BUCKET}/AWSLogs/", since=since, until=TODAY, reader="boto3")
+        else:
+            files = register_cloudtrail_view(session, str(logs), since=since, until=TODAY)
         listed = time.perf_counter() - started
         # Read once, as DuckDB loads once: the count and the query then use the cached rows.
         session.sql("CACHE TABLE aws_cloudtrail_trail_event")
@@ -269,9 +274,10 @@ def child(engine: str, logs: Path, days: int) -> dict:
         rows = [tuple(r) for r in frame.collect()]
         seconds = time.perf_counter() - started
         session.stop()
+    local = [str(logs / f.key) for f in files]  # where the file (or the object's original) lies on disk
     return {
-        "engine": engine, "days": days, "files": len(files), "gzip_bytes": sum(os.path.getsize(f.url) for f in files),
-        "json_bytes": _uncompressed_bytes([f.url for f in files]), "listing_seconds": round(listed, 2),
+        "engine": engine, "days": days, "files": len(files), "gzip_bytes": sum(os.path.getsize(p) for p in local),
+        "json_bytes": _uncompressed_bytes(local), "listing_seconds": round(listed, 2),
         "seconds": round(seconds, 2), "events": int(events), "rows": _normalized(columns, rows),
     }
 
@@ -346,6 +352,59 @@ def measured(engine: str, logs: Path, days: int) -> dict:
     return result
 
 
+S3_BUCKET = "org-trail"
+
+
+def s3_reader(logs: Path, days: int) -> int:
+    """The boto3 reader (PySpark without an S3 filesystem) against Spark's own read of the same
+    files: the window's files put into moto's S3 server on loopback (in this process), then both
+    measured one after the other. moto's CPU (this process) is not in the reader's figures."""
+    import resource
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from rootwatch.cloudtrail_layout import list_log_files
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="perf", AWS_SECRET_ACCESS_KEY="perf",
+                          AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=S3_BUCKET)
+        files = list_log_files(str(logs), since=TODAY - timedelta(days=days - 1), until=TODAY)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda f: client.put_object(Bucket=S3_BUCKET, Key=f.key, Body=Path(f.url).read_bytes()), files))
+        print(f"\n{days} days: {len(files):,} objects put into moto's S3; Spark local[2] reads them", flush=True)
+        results = {}
+        for engine in ("spark", "spark-s3"):
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            results[engine] = measured(engine, logs, days)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            results[engine]["moto_cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)
+    finally:
+        server.stop()
+    (REPO / "build" / "spark-cloudtrail-s3-results.json").write_text(json.dumps(results, indent=1, default=str))
+    print(f"{'reader':<24} {'files':>7} {'GB gzip':>8} {'events':>7} {'rows':>5} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12} {'moto CPU s':>11}")
+    for engine, label in (("spark", "Spark's own (folder)"), ("spark-s3", "boto3 workers (moto S3)")):
+        r = results[engine]
+        print(f"{label:<24} {r['files']:>7,} {r['gzip_bytes'] / 1e9:>8.3f} {r['events']:>7,} {len(r['rows']):>5,} {r['wall_seconds']:>8.1f} "
+              f"{r['cpu_seconds']:>8.1f} {r['peak_rss_bytes'] / 1e6:>12,.0f} {r['moto_cpu_seconds']:>11.1f}")
+    same = results["spark"]["rows"] == results["spark-s3"]["rows"]
+    print(f"same rows: {'yes' if same else 'NO'}; boto3/Spark's own: CPU {results['spark-s3']['cpu_seconds'] / results['spark']['cpu_seconds']:.2f}")
+    return 0 if same else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=REPO / "build" / "spark-cloudtrail", help="where the logs live (default: build/spark-cloudtrail)")
@@ -358,7 +417,9 @@ def main() -> int:
     parser.add_argument("--compare-days", default="30,90", help="days both engines read side by side (default: 30,90)")
     parser.add_argument("--windows", default="1,7,30,90", help="days Spark reads, for the pruning series (default: 1,7,30,90)")
     parser.add_argument("--resume", action="store_true", help="keep the rows build/spark-cloudtrail-results.json has for these logs")
-    parser.add_argument("--child", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
+    parser.add_argument("--s3-days", type=int, default=0,
+                        help="also read this many days from moto's S3 on loopback with the boto3 reader, beside Spark's own read of the folder")
+    parser.add_argument("--child", choices=("duckdb", "spark", "spark-s3"), help=argparse.SUPPRESS)
     parser.add_argument("--window", type=int, default=90, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logs = args.dir / "logs"
@@ -371,6 +432,8 @@ def main() -> int:
           f"{summary['days']} days (generated in {summary['seconds']:.0f} s)", flush=True)
     if args.generate_only:
         return 0
+    if args.s3_days:
+        return s3_reader(logs, args.s3_days)
     compare = sorted({int(d) for d in args.compare_days.split(",")})
     windows = sorted({int(d) for d in args.windows.split(",")} | set(compare))
     record = REPO / "build" / "spark-cloudtrail-results.json"

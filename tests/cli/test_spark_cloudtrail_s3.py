@@ -88,3 +88,30 @@ def test_cloudtrail_reader_goes_with_cloudtrail(run_cli, repo: Path, tmp_path: P
     code, _, err = _root_activity(run_cli, repo, "--snapshot", str(tmp_path / "x.duckdb"), "--cloudtrail-reader", "boto3")
     assert code == 3
     assert "--cloudtrail-reader goes with --cloudtrail" in err
+
+
+def test_s3_over_spark_connect(repo: Path, synced: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli) -> None:
+    """On a cluster (a Spark Connect server on loopback) the server's Python workers fetch the
+    objects with their own credential chain (the server's environment), not the client's."""
+    import subprocess
+    import sys
+
+    from helpers.snapshots import write_snapshot
+    from helpers.spark import connect_server, require_spark
+
+    require_spark()
+    folder, snapshot = synced
+    write_snapshot(snapshot, {"aws_account": [{"account_id": "123456789012", "partition": "aws", "region": "global"}]})
+    common = ("query", "run", "root_activity", "--mod-location", str(repo), "--output", "json", *AS_OF,
+              "--snapshot", str(snapshot), "--cloudtrail-days", "150")
+    code, local, err = run_cli(*common, *spark_cli_options(), "--cloudtrail", str(folder / "AWSLogs"))
+    assert code == 0, err
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # the server's workers: this interpreter (boto3, pyarrow)
+    scratch = tmp_path / "connect"
+    scratch.mkdir()
+    with connect_server(scratch) as url:
+        done = subprocess.run([sys.executable, "-m", "rootwatch", *common, "--spark", url, "--cloudtrail", f"s3://{BUCKET}/sync/AWSLogs/"],
+                              capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(local)
+    assert len(json.loads(local)) >= 8

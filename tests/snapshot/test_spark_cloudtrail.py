@@ -149,17 +149,19 @@ def s3_trail(trail: Path, moto_url: str, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 @pytest.mark.moto
-@pytest.mark.parametrize("reader", ["auto", "boto3"])
-def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader: str, session: Any) -> None:
-    """PySpark from PyPI opens no s3:// path: ``auto`` finds that out and fetches with boto3, as
-    ``boto3`` does outright; either way the view holds the local read's rows (and the builder's)."""
+@pytest.mark.parametrize(("reader", "scheme"), [("auto", "s3"), ("boto3", "s3"), ("auto", "s3a")])
+def test_s3_rows_equal_the_local_folders_rows(trail: Path, s3_trail: str, reader: str, scheme: str, session: Any) -> None:
+    """PySpark from PyPI opens no s3:// path (and has no class behind s3a://): ``auto`` finds that out
+    and fetches with boto3, as ``boto3`` does outright; either way the view holds the local read's
+    rows (and the builder's)."""
+    s3_trail = s3_trail.replace("s3://", f"{scheme}://")
     window = {"since": date(2026, 11, 1), "until": date(2026, 11, 30)}
     local_files = register_cloudtrail_view(session, str(trail), **window)
     expected = spark_rows(session)
     assert expected == duckdb_rows(local_files)
     files = register_cloudtrail_view(session, s3_trail, reader=reader, **window)
     assert [f.key for f in files] == [f.key for f in local_files]
-    assert files[0].url.startswith(f"s3://{BUCKET}/logs/AWSLogs/")
+    assert files[0].url.startswith(f"{scheme}://{BUCKET}/logs/AWSLogs/")
     assert spark_rows(session) == expected
     register_cloudtrail_view(session, s3_trail, reader=reader, since=date(2026, 11, 20), until=date(2026, 11, 20))
     assert {r["account_id"] for r in spark_rows(session)} == {"210987654321"}
