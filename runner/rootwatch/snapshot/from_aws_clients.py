@@ -15,13 +15,15 @@ makes the call. A thread with no account bound cannot sign at all (an error, not
 request is signed as the account whose step makes it or not sent.
 
 All sessions share one botocore data loader (:func:`botocore_session`), so service models are
-parsed once per process.
+parsed once per process, and the sessions of :class:`SharedClients` make the client class of a
+service once (:func:`_cache_client_classes`), not once per region.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -181,6 +183,7 @@ class SharedClients:
         if session is None:
             core = botocore_session()
             core.register_component("credential_provider", _BoundResolver(self.credentials))
+            _cache_client_classes(core)
             session = boto3.Session(profile_name=profile, botocore_session=core)
             self._sessions[profile] = session
         return session
@@ -194,3 +197,40 @@ def _profile(session: Any) -> str | None:
     """
     name = session.profile_name
     return None if name == "default" else name
+
+
+_classes: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], type]] = weakref.WeakKeyDictionary()
+"""Client classes per event emitter of a session that caches them, per (service, API version)."""
+
+
+def _cache_client_classes(session: Any) -> None:
+    """Make ``session`` build each service's client class once and reuse it for every client.
+
+    botocore builds a new class for every client (a method per operation, then the
+    ``creating-client-class`` event): about a quarter of making a client, and a capture makes one
+    per service per region. The class depends only on the service model and on that event's
+    handlers, which the sessions of :class:`SharedClients` register once, when boto3 sets them up;
+    so for them (and only them: other sessions build classes as botocore does) it is built once.
+    Without botocore's ``ClientCreator._create_client_class`` (a future botocore) nothing is cached.
+    """
+    import botocore.client
+
+    creator = botocore.client.ClientCreator
+    original = getattr(creator, "_create_client_class", None)
+    if original is None:
+        return
+    if not getattr(original, "rootwatch_cached", False):
+
+        def create_client_class(self: Any, service_name: str, service_model: Any) -> type:
+            classes = _classes.get(self._event_emitter)
+            if classes is None:
+                return original(self, service_name, service_model)
+            key = (service_name, service_model.api_version)
+            made = classes.get(key)
+            if made is None:
+                made = classes[key] = original(self, service_name, service_model)
+            return made
+
+        create_client_class.rootwatch_cached = True  # type: ignore[attr-defined]
+        creator._create_client_class = create_client_class
+    _classes[session.get_component("event_emitter")] = {}
