@@ -44,6 +44,17 @@ SAME_ON_BOTH = {
 }
 
 
+DISTINCT_ON_STAR = {
+    "distinct_on_star": """with t(k, v, w) as (values (1, 'b', 2), (1, 'a', 1), (2, 'c', 3), (3, null, 0), (3, 'd', null))
+                           select distinct on (t.k) t.*, coalesce(t.v, '-') || '!' as shout from t
+                           order by t.k desc, t.w nulls first, t.v""",
+    "distinct_on_star_nested": """with t(k, j, v) as (values (1, 1, 'b'), (1, 1, 'a'), (1, 2, 'c'), (2, 1, 'd'))
+                                  select distinct on (k) * from (select distinct on (k, j) * from t order by k, j, v) as s
+                                  order by k, j desc limit 5""",
+}
+"""DISTINCT ON over a star, which DuckDB runs as the first rows by ``row_number()``
+(``duckdb_rewrites.distinct_on_first_rows``); Spark's rewrite needs named columns."""
+
 def normalise(value: object) -> object:
     """A value comparable across engines: JSON (text or decoded) as sorted JSON text."""
     if isinstance(value, str):

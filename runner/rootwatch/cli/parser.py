@@ -177,7 +177,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, formats: list[str]) -> N
         metavar="N",
         type=int,
         default=10,
-        help="controls run at once (default: 10; on a DuckDB snapshot no more than DuckDB's threads, one per core)",
+        help="controls run at once (default: 10)",
     )
     group.add_argument(
         "--progress",

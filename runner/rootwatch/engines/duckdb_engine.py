@@ -39,11 +39,6 @@ class DuckDBEngine:
         for statement in _SESSION_SETTINGS:
             connection.execute(statement)
         self._connection = connection
-        # DuckDB runs each statement on all of its threads: more statements at once than that add
-        # memory (a 10,000-account snapshot held two large ones side by side) and contention, not
-        # speed. Controls beyond it wait their turn (their --query-timeout counts from their start).
-        threads = connection.execute("SELECT current_setting('threads')").fetchone()
-        self._running = threading.BoundedSemaphore(max(1, int(threads[0])) if threads else 1)
         self._description = description
         self._query_timeout = query_timeout
         self._local = threading.local()
@@ -147,26 +142,22 @@ class DuckDBEngine:
         if self._interrupted:
             raise QueryFailed("interrupted")
         cursor = self._cursor()
-        with self._running:
+        timer = threading.Timer(self._query_timeout, cursor.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            cursor.execute(sql)
+            description = cursor.description or ()
+            columns = tuple(d[0] for d in description)
+            rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
+        except duckdb.InterruptException:
             if self._interrupted:
-                raise QueryFailed("interrupted")
-            timer = threading.Timer(self._query_timeout, cursor.interrupt)
-            timer.daemon = True
-            timer.start()
-            try:
-                cursor.execute(sql)
-                description = cursor.description or ()
-                columns = tuple(d[0] for d in description)
-                fetched = cursor.fetchall()
-            except duckdb.InterruptException:
-                if self._interrupted:
-                    raise QueryFailed("interrupted") from None
-                raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
-            except duckdb.Error as exc:
-                raise QueryFailed(_first_line(exc)) from None
-            finally:
-                timer.cancel()
-        rows = _decode_json(fetched, [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
+                raise QueryFailed("interrupted") from None
+            raise QueryFailed(f"query timed out after {self._query_timeout:g} s (--query-timeout)") from None
+        except duckdb.Error as exc:
+            raise QueryFailed(_first_line(exc)) from None
+        finally:
+            timer.cancel()
         return QueryResult(columns, rows)
 
     def interrupt(self) -> None:

@@ -385,21 +385,41 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM seen AS s
 ), best AS (
   /* The trail that comes closest, per account. */
-  SELECT DISTINCT ON (account_id)
-    t.*,
-    UPPER(SUBSTRING(t.label, 1, 1)) || SUBSTRING(t.label, 2) AS capitalised_label,
-    COUNT(*) OVER (PARTITION BY account_id) AS trail_count
-  FROM trail_coverage AS t
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5, _first_row_order_6, _first_row_order_7, _first_row_order_8)
+  FROM (
+    SELECT
+      t.*,
+      UPPER(SUBSTRING(t.label, 1, 1)) || SUBSTRING(t.label, 2) AS capitalised_label,
+      COUNT(*) OVER (PARTITION BY account_id) AS trail_count,
+      account_id AS _first_row_order_0,
+      compliant AS _first_row_order_1,
+      resolved AS _first_row_order_2,
+      undecided AS _first_row_order_3,
+      CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END AS _first_row_order_4,
+      CASE WHEN is_logging THEN 0 ELSE 1 END AS _first_row_order_5,
+      CASE WHEN records_all THEN 0 ELSE 1 END AS _first_row_order_6,
+      CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END AS _first_row_order_7,
+      arn AS _first_row_order_8,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY compliant DESC NULLS FIRST /* a compliant trail settles it (ok); */, resolved /* else an organization trail graded only in its owner's account (info); */, undecided DESC NULLS FIRST /* else one that lacks only facts nobody captured (error). */, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END, CASE WHEN is_logging THEN 0 ELSE 1 END, CASE WHEN records_all THEN 0 ELSE 1 END, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END, arn
+      ) AS _first_row
+    FROM trail_coverage AS t
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    compliant DESC NULLS FIRST, /* a compliant trail settles it (ok); */
-    resolved, /* else an organization trail graded only in its owner's account (info); */
-    undecided DESC NULLS FIRST, /* else one that lacks only facts nobody captured (error). */
-    CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END,
-    CASE WHEN is_logging THEN 0 ELSE 1 END,
-    CASE WHEN records_all THEN 0 ELSE 1 END,
-    CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END,
-    arn
+    _first_row_order_0,
+    _first_row_order_1 DESC NULLS FIRST, /* a compliant trail settles it (ok); */
+    _first_row_order_2, /* else an organization trail graded only in its owner's account (info); */
+    _first_row_order_3 DESC NULLS FIRST, /* else one that lacks only facts nobody captured (error). */
+    _first_row_order_4,
+    _first_row_order_5,
+    _first_row_order_6,
+    _first_row_order_7,
+    _first_row_order_8
 )
 SELECT
   a.root_arn AS resource,

@@ -1474,32 +1474,58 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND t.target_account_id = hr.account_id
     AND t.target_region = hr.region
 ), best /* The combination that got furthest in each required region. */ AS (
-  SELECT DISTINCT ON (c.account_id, c.region)
-    c.*,
-    'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
-    CASE
-      WHEN c.sees_read_only
-      THEN ''
-      ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    END AS state_note,
-    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text
-  FROM combos AS c
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5, _first_row_order_6)
+  FROM (
+    SELECT
+      c.*,
+      'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
+      CASE
+        WHEN c.sees_read_only
+        THEN ''
+        ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+      END AS state_note,
+      'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text,
+      c.account_id AS _first_row_order_0,
+      c.region AS _first_row_order_1,
+      c.depth AS _first_row_order_2,
+      CASE WHEN c.sees_read_only THEN 0 ELSE 1 END AS _first_row_order_3,
+      CASE
+        WHEN c.kind = 'event bus' AND NOT (
+          c.hub_in_data AND c.hub_rules_seen
+        )
+        THEN 1
+        WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
+        THEN 1
+        ELSE 0
+      END AS _first_row_order_4,
+      COALESCE(c.rule_name, '') AS _first_row_order_5,
+      COALESCE(c.target_arn, '') AS _first_row_order_6,
+      ROW_NUMBER() OVER (
+        PARTITION BY c.account_id, c.region
+        ORDER BY c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END, CASE
+          WHEN c.kind = 'event bus' AND NOT (
+            c.hub_in_data AND c.hub_rules_seen
+          )
+          THEN 1
+          WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
+          THEN 1
+          ELSE 0
+        END, COALESCE(c.rule_name, ''), COALESCE(c.target_arn, '')
+      ) AS _first_row
+    FROM combos AS c
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    c.account_id,
-    c.region,
-    c.depth DESC NULLS FIRST,
-    CASE WHEN c.sees_read_only THEN 0 ELSE 1 END,
-    CASE
-      WHEN c.kind = 'event bus' AND NOT (
-        c.hub_in_data AND c.hub_rules_seen
-      )
-      THEN 1
-      WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
-      THEN 1
-      ELSE 0
-    END,
-    COALESCE(c.rule_name, ''),
-    COALESCE(c.target_arn, '')
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2 DESC NULLS FIRST,
+    _first_row_order_3,
+    _first_row_order_4,
+    _first_row_order_5,
+    _first_row_order_6
 ), described AS (
   SELECT
     b.*,
