@@ -442,33 +442,36 @@ class _Observed:
 
 
 def _observer(table: Table, names: list[str], resolved: str) -> Callable[[Any, Path], _Observed]:
-    """How to read :class:`_Observed` from a CSV file of ``names`` of ``table``.
+    """How to read :class:`_Observed` from a CSV file of ``names`` of ``table``, in one pass.
 
     One row per account comes back (a row per account and region made recording them cost a
     second at 10,000 accounts): its connections (the source's resolved schema where a row names
-    none), its regions when the table is regional, and its latest credential report.
+    none), its regions when the table is regional, its latest credential report, and the log
+    groups of its trails.
     """
-    rows = postgres_csv(table, names)
+    account = "account_id" if "account_id" in names else "NULL"
     connection_name = "sp_connection_name" if "sp_connection_name" in names else "NULL"
     regions = "list(DISTINCT region) FILTER (WHERE region <> '')" if "region" in names and table.scope == "regional" else "NULL"
     report = "generated_time" if table.name == "aws_iam_credential_report" else "NULL"
-    accounts = (
-        f"SELECT account_id, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), $resolved)), {regions}, "
-        f"max({report}) FROM {rows} WHERE account_id IS NOT NULL GROUP BY account_id"
-    )
     trails = table.name == "aws_cloudtrail_trail" and "log_group_arn" in names
+    groups = "list(DISTINCT log_group_arn) FILTER (WHERE log_group_arn IS NOT NULL)" if trails else "NULL"
+    query = (
+        f"SELECT {account}, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), $resolved)), {regions}, "
+        f"max({report}), {groups} FROM {postgres_csv(table, names)} GROUP BY ALL"
+    )
 
     def observe(duck: Any, path: Path) -> _Observed:
-        found = duck.execute(accounts, {"resolved": resolved, "path": str(path)}).fetchall() if "account_id" in names else []
-        groups: set[str] = set()
-        if trails:
-            arns = duck.execute(f"SELECT DISTINCT log_group_arn FROM {rows} WHERE log_group_arn IS NOT NULL", {"path": str(path)})
-            for (arn,) in arns.fetchall():
+        accounts = []
+        log_groups: set[str] = set()
+        for account_id, connections, account_regions, generated, arns in duck.execute(query, {"resolved": resolved, "path": str(path)}).fetchall():
+            if account_id is not None:
+                accounts.append((account_id, connections, account_regions, generated))
+            for arn in arns or ():
                 # arn:partition:logs:region:account:log-group:NAME[:*]
                 parts = arn.split(":")
                 if len(parts) >= 7:
-                    groups.add(parts[6])
-        return _Observed(found, groups)
+                    log_groups.add(parts[6])
+        return _Observed(accounts, log_groups)
 
     return observe
 
