@@ -3,8 +3,10 @@
 Every table of the one table definition is read from each source (a Steampipe connection is a
 schema; several connections or an aggregator may be named; by default the endpoint's search path
 picks the tables) and copied in bulk: ``COPY (SELECT ...) TO STDOUT`` in CSV, streamed to a
-temporary file that DuckDB reads and casts itself, so no table is ever held whole in memory and no
-Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
+temporary file that DuckDB reads, casts and appends itself, so no table is ever held whole in memory
+and no Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
+Once a source's ``aws_account`` is in, its other tables are copied ahead on connections of their
+own (:class:`~rootwatch.snapshot.copy_spool.CopySpool`) while the ones before them are appended.
 
 What does not make it is recorded in the snapshot rather than stopping the copy:
 
@@ -206,7 +208,7 @@ def _copy_all(
                 spool.ahead(_statements_ahead(connection, tables, schema, source))
             done += 1
             if options.progress:
-                options.progress(done, total, f"{schema + '.' if schema else ''}{table.name}")
+                options.progress(done, total, _where(schema, table))
     if not writer.row_counts.get(ACCOUNT_TABLE):
         # Every source's aws_account query failed: a snapshot would grade nothing at all.
         failures = "; ".join(f"{s.label}: {s.not_copied[ACCOUNT_TABLE]}" for s in copies if ACCOUNT_TABLE in s.not_copied)
