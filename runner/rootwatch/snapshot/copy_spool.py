@@ -117,6 +117,7 @@ class CopySpool:
         """Started ahead, not yet taken: the result to come, and the DuckDB cursor it inspects with."""
         self._count = 0
         self._closed = False
+        self._refused = False
 
     def __enter__(self) -> CopySpool:
         return self
@@ -185,12 +186,14 @@ class CopySpool:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             with self._lock:
-                if self._closed:
+                if self._closed or self._refused:
                     raise _NoConnection
                 try:
                     connection = connect(self._dsn, hint="")
                 except ConnectionFailed:
-                    # The endpoint admits no more connections: the caller's one copies it instead.
+                    # The endpoint admits no more connections (a connection limit): the caller's
+                    # one copies this statement, and the ones after it, instead.
+                    self._refused = True
                     raise _NoConnection from None
                 self._own.append(connection)
             self._local.connection = connection

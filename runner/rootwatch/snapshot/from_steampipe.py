@@ -3,8 +3,10 @@
 Every table of the one table definition is read from each source (a Steampipe connection is a
 schema; several connections or an aggregator may be named; by default the endpoint's search path
 picks the tables) and copied in bulk: ``COPY (SELECT ...) TO STDOUT`` in CSV, streamed to a
-temporary file that DuckDB reads and casts itself, so no table is ever held whole in memory and no
-Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
+temporary file that DuckDB reads, casts and appends itself, so no table is ever held whole in memory
+and no Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
+Once a source's ``aws_account`` is in, its other tables are copied ahead on connections of their
+own (:class:`~rootwatch.snapshot.copy_spool.CopySpool`) while the ones before them are appended.
 
 What does not make it is recorded in the snapshot rather than stopping the copy:
 
@@ -206,7 +208,7 @@ def _copy_all(
                 spool.ahead(_statements_ahead(connection, tables, schema, source))
             done += 1
             if options.progress:
-                options.progress(done, total, f"{schema + '.' if schema else ''}{table.name}")
+                options.progress(done, total, _where(schema, table))
     if not writer.row_counts.get(ACCOUNT_TABLE):
         # Every source's aws_account query failed: a snapshot would grade nothing at all.
         failures = "; ".join(f"{s.label}: {s.not_copied[ACCOUNT_TABLE]}" for s in copies if ACCOUNT_TABLE in s.not_copied)
@@ -442,33 +444,36 @@ class _Observed:
 
 
 def _observer(table: Table, names: list[str], resolved: str) -> Callable[[Any, Path], _Observed]:
-    """How to read :class:`_Observed` from a CSV file of ``names`` of ``table``.
+    """How to read :class:`_Observed` from a CSV file of ``names`` of ``table``, in one pass.
 
     One row per account comes back (a row per account and region made recording them cost a
     second at 10,000 accounts): its connections (the source's resolved schema where a row names
-    none), its regions when the table is regional, and its latest credential report.
+    none), its regions when the table is regional, its latest credential report, and the log
+    groups of its trails.
     """
-    rows = postgres_csv(table, names)
+    account = "account_id" if "account_id" in names else "NULL"
     connection_name = "sp_connection_name" if "sp_connection_name" in names else "NULL"
     regions = "list(DISTINCT region) FILTER (WHERE region <> '')" if "region" in names and table.scope == "regional" else "NULL"
     report = "generated_time" if table.name == "aws_iam_credential_report" else "NULL"
-    accounts = (
-        f"SELECT account_id, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), $resolved)), {regions}, "
-        f"max({report}) FROM {rows} WHERE account_id IS NOT NULL GROUP BY account_id"
-    )
     trails = table.name == "aws_cloudtrail_trail" and "log_group_arn" in names
+    groups = "list(DISTINCT log_group_arn) FILTER (WHERE log_group_arn IS NOT NULL)" if trails else "NULL"
+    query = (
+        f"SELECT {account}, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), $resolved)), {regions}, "
+        f"max({report}), {groups} FROM {postgres_csv(table, names)} GROUP BY ALL"
+    )
 
     def observe(duck: Any, path: Path) -> _Observed:
-        found = duck.execute(accounts, {"resolved": resolved, "path": str(path)}).fetchall() if "account_id" in names else []
-        groups: set[str] = set()
-        if trails:
-            arns = duck.execute(f"SELECT DISTINCT log_group_arn FROM {rows} WHERE log_group_arn IS NOT NULL", {"path": str(path)})
-            for (arn,) in arns.fetchall():
+        accounts = []
+        log_groups: set[str] = set()
+        for account_id, connections, account_regions, generated, arns in duck.execute(query, {"resolved": resolved, "path": str(path)}).fetchall():
+            if account_id is not None:
+                accounts.append((account_id, connections, account_regions, generated))
+            for arn in arns or ():
                 # arn:partition:logs:region:account:log-group:NAME[:*]
                 parts = arn.split(":")
                 if len(parts) >= 7:
-                    groups.add(parts[6])
-        return _Observed(found, groups)
+                    log_groups.add(parts[6])
+        return _Observed(accounts, log_groups)
 
     return observe
 
