@@ -23,6 +23,7 @@ trust; wall time counts the waits for everyone else's work. Not part of the test
     python perf/spark_cloudtrail.py                  # 2.2 GB of logs, generated on first run
     python perf/spark_cloudtrail.py --generate-only  # just the logs
     python perf/spark_cloudtrail.py --resume         # only the rows the last (interrupted) run lacks
+    python perf/spark_cloudtrail.py --s3-days 7      # the boto3 reader on moto's S3 beside Spark's own read
 """
 
 from __future__ import annotations
