@@ -252,14 +252,21 @@ class _S3Lister(_Lister):
             arguments["Delimiter"] = delimiter
         try:
             yield from self._client.get_paginator("list_objects_v2").paginate(**arguments)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise InputError(
-                f"cannot list s3://{self._location.bucket}/{prefix}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": "),
-                hint="check the bucket name and that these credentials may s3:ListBucket on it",
-            ) from None
-        except BotoCoreError as exc:
-            raise InputError(f"cannot list s3://{self._location.bucket}/{prefix}: {exc}") from None
+        except (BotoCoreError, ClientError) as exc:
+            raise s3_error(f"cannot list s3://{self._location.bucket}/{prefix}", exc,
+                           hint="check the bucket name and that these credentials may s3:ListBucket on it") from None  # fmt: skip
+
+
+def s3_error(what: str, exc: Exception, *, hint: str | None = None) -> InputError:
+    """``what`` failed with boto3's ``exc``: an InputError naming S3's error code and message (a
+    ClientError) or botocore's own message (no connection, no credentials); never the request's
+    signature or credentials, which neither message holds."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        detail = f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+        return InputError(f"{what}: {detail}", hint=hint)
+    return InputError(f"{what}: {exc}")
 
 
 def default_boto3_session() -> Any:

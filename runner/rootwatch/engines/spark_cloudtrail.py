@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from rootwatch.cloudtrail_layout import LOG_SUFFIXES, LogObject, default_boto3_session, list_log_files, parse_location
+from rootwatch.cloudtrail_layout import LOG_SUFFIXES, LogObject, default_boto3_session, list_log_files, parse_location, s3_error
 from rootwatch.engines import s3_fetch
 from rootwatch.engines.s3_fetch import S3ClientSettings
 from rootwatch.engines.spark_session import first_line
@@ -216,14 +216,9 @@ def _check_readable(settings: S3ClientSettings, first: LogObject) -> None:
     bucket, _, object_key = first.url.split("://", 1)[1].partition("/")
     try:
         settings.client().get_object(Bucket=bucket, Key=object_key, Range="bytes=0-0")["Body"].read()
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise InputError(
-            f"cannot read {first.url}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": "),
-            hint="these credentials may list the bucket but not read its objects (s3:GetObject, and kms:Decrypt for SSE-KMS)",
-        ) from None
-    except BotoCoreError as exc:
-        raise InputError(f"cannot read {first.url}: {exc}") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise s3_error(f"cannot read {first.url}", exc,
+                       hint="these credentials may list the bucket but not read its objects (s3:GetObject, and kms:Decrypt for SSE-KMS)") from None  # fmt: skip
 
 
 _UNSUPPORTED_SCHEME = ("No FileSystem for scheme", "UnsupportedFileSystemException", "S3AFileSystem not found")
