@@ -27,36 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "perf"))
 
+from spark_cloudtrail import _rss_and_cpu, _tree  # noqa: E402  (the process-tree readings, one definition)
+
 WARM_UP_CONTROL = "root_mfa_enabled"
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the JVM that PySpark starts is a child of a child)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        queue += children.get(current, [])
-    return found
-
-
 def _cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(_rss_and_cpu(pid)[1] for pid in pids)
 
 
 def _peak_rss_mb(pids: list[int]) -> int:
