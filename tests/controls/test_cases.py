@@ -63,20 +63,10 @@ def test_case_on_postgres_matches_duckdb(item: Case | InputError, mod, pg_dsn: s
     assert sorted(rows, key=repr) == sorted(duck_rows, key=repr), "graded rows differ between engines"
 
 
-# Controls whose Spark translation is correct but too slow to plan for the test suite:
-# root_activity_alerted reads 51 CTEs, several of them two to four times, and Spark plans each
-# reference anew. Sampled on the loaded 2-core test machine, 3 of 4 of its cases gave DuckDB's rows
-# in 200-265 s each and one exceeded the 300 s query timeout. Open item: materialise the shared
-# relations (cached views) on Spark.
-SPARK_TOO_SLOW = {"root_activity_alerted"}
-
-
 @pytest.mark.spark
 @pytest.mark.parametrize("item", CASES)
 def test_case_on_spark_matches_duckdb(item: Case | InputError, mod, spark) -> None:
     case = _case(item)
-    if case.control in SPARK_TOO_SLOW:
-        pytest.skip(f"{case.control} takes minutes per case to plan on Spark (open item, see SPARK_TOO_SLOW)")
     rows, error = run_case_spark(case, mod, spark)
     assert error is None, f"{case.id}: control error on spark: {error}"
     problems = compare(case, rows)
