@@ -23,8 +23,10 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 from rootwatch.errors import Problem
-from rootwatch.snapshot.cloudtrail_records import BadLogFile, record_parts
+from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 
 PART_BYTES = 16 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
@@ -55,34 +57,46 @@ def scan_file(index: int, log_file: object, selection: object) -> Iterator[Kept 
 
     assert isinstance(log_file, LogFile) and isinstance(selection, EventSelection)
     keep_all = selection is EventSelection.ALL
-    pending: list[bytes] = []
+    pending: list[bytes | msgspec.Raw] = []
     size = 0
     position = 0
     try:
         for part in record_parts(log_file.path):
-            chosen = part.records if keep_all else _root_records(log_file, part.records, part.escaped, position)
-            position += len(part.records)
+            chosen = part.raws if keep_all else _root_records(log_file, part, position)
+            position += len(part)
             pending += chosen
             size += sum(map(len, chosen))
             if size >= PART_BYTES:
-                yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+                yield _kept(index, pending)
                 pending, size = [], 0
     except BadLogFile as exc:
         yield Done(index, exc.problem)
         return
     if pending:
-        yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+        yield _kept(index, pending)
     yield Done(index, None)
 
 
-def _root_records(log_file: object, records: list[bytes], escaped: bool, first: int) -> list[bytes]:
+def _kept(index: int, records: list[bytes | msgspec.Raw]) -> Kept:
+    # One copy of the record texts, out of the windows they were cut from (bytes.join takes views).
+    return Kept(index, b"".join(records), array("q", map(len, records)))
+
+
+ROOT_WORDS = (b"Root",)
+"""Every root or AssumeRoot record holds these bytes, unless a ``\\u`` escape spells them."""
+
+
+def _root_records(log_file: object, part: Part, first: int) -> list[bytes]:
+    """The records of ``part`` (``Records[first]`` on) that are root activity.
+
+    Only those holding ``Root`` (or an escape that could spell it) are parsed: a few in a
+    thousand, found by one byte search over the window rather than a step per record.
+    """
     from rootwatch.snapshot.cloudtrail_logs import EventSelection, kept_row
 
     kept = []
-    for offset, raw in enumerate(records):
-        # Every root or AssumeRoot record holds the bytes "Root" unless an escape spells them.
-        if b"Root" not in raw and not (escaped and b"\\u" in raw):
-            continue
+    for offset in part.holding(ROOT_WORDS + ((b"\\u",) if part.escaped else ())):
+        raw = bytes(part.raws[offset])
         if kept_row(log_file, raw, first + offset, EventSelection.ROOT) is not None:  # type: ignore[arg-type]
             kept.append(raw)
     return kept
