@@ -31,7 +31,11 @@ from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 PART_BYTES = 16 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
 QUEUE_PARTS = 3
-"""Parts waiting per worker: bounds the memory between the workers and the inserting parent."""
+"""Messages waiting per worker: bounds the memory between the workers and the inserting parent."""
+FILES_PER_MESSAGE = 64
+"""A worker sends what it read of up to this many files at once (and at most about
+:data:`PART_BYTES` of records): one message per file cost the parent more than the root records
+of small files are worth."""
 
 
 @dataclass(frozen=True)
@@ -128,16 +132,17 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
         remaining = len(files)
         while remaining:
             try:
-                message = results.get(timeout=1.0)
+                messages = results.get(timeout=1.0)
             except queue.Empty:
                 if not any(p.is_alive() for p in processes):
                     raise RuntimeError("the CloudTrail log readers stopped without a word") from None
                 continue
-            if isinstance(message, str):
-                raise RuntimeError(f"a CloudTrail log reader failed:\n{message}")
-            if isinstance(message, Done):
-                remaining -= 1
-            yield message
+            if isinstance(messages, str):
+                raise RuntimeError(f"a CloudTrail log reader failed:\n{messages}")
+            for message in messages:
+                if isinstance(message, Done):
+                    remaining -= 1
+                yield message
     finally:
         for process in processes:
             if process.is_alive():
@@ -149,13 +154,25 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
 
 
 def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
-    """A worker: read files by index until the sentinel; an unexpected error goes back as text."""
+    """A worker: read files by index until the sentinel, sending their messages in lists; an
+    unexpected error goes back as text."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
+        waiting: list[Kept | Done] = []
+        size = done = 0
         while (index := tasks.get()) is not None:
             for message in scan_file(index, files[index], selection):
-                results.put(message)
+                waiting.append(message)
+                if isinstance(message, Kept):
+                    size += len(message.data)
+                else:
+                    done += 1
+                if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
+                    results.put(waiting)
+                    waiting, size, done = [], 0, 0
+        if waiting:
+            results.put(waiting)
     except BaseException:
         results.put(traceback.format_exc())
