@@ -3,31 +3,36 @@
 
 Generates realistic synthetic CloudTrail logs (gzip ``{"Records": [...]}`` files in the S3 layout,
 several accounts and regions, a mix of management and data events, a configurable share of root
-activity) into ``build/`` (kept: later runs reuse them), checks the base commit out into a temporary
-``git worktree`` and times, alternating, pinned to the same CPUs:
+activity) into ``build/`` (kept: later runs reuse them), checks each earlier commit out into a
+temporary ``git worktree`` (``side_by_side.base_worktree``) and times, alternating, pinned to the
+same CPUs:
 
 * ``zcat FILES > /dev/null``: just decompressing them (one core);
-* ``rootwatch snapshot from-files DIR -o FILE`` of the base commit and of this tree, root activity
-  (the default) and, with ``--all-events``, every record.
+* ``rootwatch snapshot from-files DIR -o FILE`` of each earlier commit (``--base``, repeatable) and
+  of this tree, root activity (the default) and, with ``--all-events``, every record. A command
+  whose process tree grows past ``--rss-limit-mb`` is stopped (and reported so): a load that runs
+  away must not take the shared machine's memory with it.
 
 For each: seconds (median), rate relative to zcat's, cores kept busy (CPU seconds over wall
 seconds), per core (its rate per CPU second against zcat's: zcat's CPU seconds over its own; on a
 loaded machine the figure to trust, as wall times then measure the neighbours too), peak RSS of its whole process tree (sampled;
-workers included) and the snapshot's size; then after/now. Targets (issue 14): root activity at
-least 1.0x zcat per core; every record at least zcat's rate with RSS at most 1 GB. Not part of the
-test suite::
+workers included) and the snapshot's size; then after against each earlier commit, with whether
+the events tables hold the same rows. Targets (issue 14): root activity at least 1.0x zcat per core;
+every record at least zcat's rate with RSS at most 1 GB. Not part of the test suite::
 
-    python perf/cloudtrail_ingest.py --size-mb 400 --cpus 2 --base main --all-events
+    python perf/cloudtrail_ingest.py --size-mb 400 --cpus 2 --base 6d046c2 --base main --all-events
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +44,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from side_by_side import base_worktree  # noqa: E402  (perf/ is not a package)
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"]
@@ -166,7 +174,8 @@ def _tree_rss(pid: int) -> int:
 
 
 class Failed(Exception):
-    """A measured command exited non-zero (the earlier commit on input it cannot load)."""
+    """A measured command exited non-zero (the earlier commit on input it cannot load), or was
+    stopped past the RSS limit."""
 
 
 def generate_single(path: Path, size_mb: float, root_share: float) -> int:
@@ -191,12 +200,16 @@ def generate_single(path: Path, size_mb: float, root_share: float) -> int:
     return written
 
 
-def timed(command: list[str], cpus: set[int], env: dict[str, str] | None = None, output: Path | None = None) -> Run:
-    """One run of ``command`` pinned to ``cpus``: wall and CPU seconds, peak tree RSS, output size."""
+def timed(command: list[str], cpus: set[int], env: dict[str, str] | None = None, output: Path | None = None,
+          rss_limit: int = 0) -> Run:
+    """One run of ``command`` pinned to ``cpus``: wall and CPU seconds, peak tree RSS, output size.
+
+    Past ``rss_limit`` bytes of tree RSS (0: no limit) the command's process group is killed and
+    Failed raised."""
     if output is not None:
         output.unlink(missing_ok=True)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
                                preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     peak = [0]
     done = threading.Event()
@@ -204,6 +217,9 @@ def timed(command: list[str], cpus: set[int], env: dict[str, str] | None = None,
     def sample() -> None:
         while not done.wait(0.05):
             peak[0] = max(peak[0], _tree_rss(process.pid))
+            if rss_limit and peak[0] > rss_limit:
+                os.killpg(process.pid, signal.SIGKILL)
+                return
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -212,6 +228,8 @@ def timed(command: list[str], cpus: set[int], env: dict[str, str] | None = None,
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
+    if rss_limit and peak[0] > rss_limit:
+        raise Failed(f"stopped after {elapsed:.0f} s at {peak[0] / 1e6:,.0f} MB of RSS (limit {rss_limit / 1e6:,.0f} MB)")
     if os.waitstatus_to_exitcode(status) != 0:
         raise Failed(f"exit {os.waitstatus_to_exitcode(status)}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}")
     size = output.stat().st_size if output is not None and output.exists() else 0
@@ -239,12 +257,13 @@ def same_rows(before: Path, after: Path) -> str:
     return f"identical ({total:,} rows)" if counts == [0, 0] else f"DIFFER: {counts[0]} only now, {counts[1]} only after"
 
 
-def base_tree(revision: str, into: Path) -> Path:
-    """The ``runner/`` folder of ``revision``, checked out in a temporary git worktree."""
-    repo = Path(__file__).resolve().parents[1]
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(into), revision],
-                   check=True, capture_output=True)
-    return into / "runner"
+def _environment(tree: Path) -> dict[str, str]:
+    """The environment of a rootwatch run from ``tree`` (a ``runner/`` folder): as installed, with
+    bytecode compiled once and kept (a session that sets PYTHONDONTWRITEBYTECODE would otherwise
+    compile every module from source in every run and every worker, on every side)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def main() -> int:
@@ -253,16 +272,32 @@ def main() -> int:
     parser.add_argument("--root-share", type=float, default=0.005, help="share of records made by root (default: 0.005)")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs every command is pinned to (default: 2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (default: 3; the median counts)")
-    parser.add_argument("--all-events", action="store_true", help="also time --cloudtrail-events all")
-    parser.add_argument("--base", default="main", help="the commit measured as 'now' (default: main)")
+    parser.add_argument("--all-events", action="store_true", help="also time --cloudtrail-events all (once: it is long)")
+    parser.add_argument("--base", action="append", metavar="REV",
+                        help="an earlier commit to measure beside this tree (repeatable; default: main)")
+    parser.add_argument("--rss-limit-mb", type=float, default=4000,
+                        help="stop a command whose process tree passes this RSS (default: 4000; 0: no limit)")
     parser.add_argument("--single-file-mb", type=float, metavar="MB",
                         help="instead: one log file of MB megabytes of JSON on one line, each side's time and peak RSS")
     parser.add_argument("--data", metavar="DIR", help="where the logs are generated and kept (default: build/cloudtrail-<size>mb)")
     args = parser.parse_args()
+    args.base = args.base or ["main"]
     repo = Path(__file__).resolve().parents[1]
     cpus = set(sorted(os.sched_getaffinity(0))[: args.cpus])
-    if args.single_file_mb:
-        return single_file(args, repo, cpus)
+    work = Path(tempfile.mkdtemp(prefix="rootwatch-ingest-", dir=repo / "build"))
+    try:
+        with contextlib.ExitStack() as stack:
+            trees = {rev: stack.enter_context(base_worktree(rev, work / f"base-{index}")) / "runner"
+                     for index, rev in enumerate(args.base)}
+            trees["after"] = repo / "runner"
+            if args.single_file_mb:
+                return single_file(args, repo, cpus, trees, work)
+            return side_by_side(args, repo, cpus, trees, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def side_by_side(args: argparse.Namespace, repo: Path, cpus: set[int], trees: dict[str, Path], work: Path) -> int:
     data = Path(args.data) if args.data else repo / "build" / f"cloudtrail-{args.size_mb:g}mb"
     logs = data / "logs"
     if not (logs / "AWSLogs").exists():
@@ -272,58 +307,66 @@ def main() -> int:
               f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     paths = sorted(str(p) for p in logs.rglob("*.json.gz"))
     compressed = sum(os.path.getsize(p) for p in paths)
-    work = Path(tempfile.mkdtemp(prefix="rootwatch-ingest-", dir=repo / "build"))
-    try:
-        list_file = work / "files.txt"
-        list_file.write_text("\0".join(paths))
-        trees = {"now": base_tree(args.base, work / "base"), "after": repo / "runner"}
-        commands: dict[str, tuple[list[str], dict[str, str] | None, Path | None]] = {
-            "zcat": (["sh", "-c", f"xargs -0 zcat < {list_file} > /dev/null"], None, None)}
-        selections = ["root"] + (["all"] if args.all_events else [])
-        for selection in selections:
-            for side, tree in trees.items():
-                out = work / f"{side}-{selection}.duckdb"
-                env = {**os.environ, "PYTHONPATH": str(tree)}
-                commands[f"{selection} {side}"] = ([sys.executable, "-m", "rootwatch", "snapshot", "from-files", str(logs), "-o",
-                                                   str(out), "--force", "--cloudtrail-events", selection], env, out)
-        timed(commands["zcat"][0], cpus)  # warm the page cache: every side then reads from memory
-        runs: dict[str, list[Run]] = {name: [] for name in commands}
-        for _ in range(args.repeat):
-            for name, (command, env, out) in commands.items():
-                runs[name].append(timed(command, cpus, env, out))
-        raw = int(subprocess.run(["sh", "-c", f"xargs -0 zcat < {list_file} | wc -c"], capture_output=True, text=True, check=True).stdout)
-        zcat = statistics.median(r.seconds for r in runs["zcat"])
-        zcat_cpu = statistics.median(r.cpu_seconds for r in runs["zcat"])
-        print(f"\n{len(paths)} files, {compressed / 1e6:,.0f} MB gzip, {raw / 1e6:,.0f} MB JSON; pinned to {len(cpus)} CPUs; "
-              f"median of {args.repeat}; now = {args.base}, after = this tree")
-        print(f"{'command':<12} {'seconds':>8} {'MB/s':>6} {'x zcat':>7} {'cores':>6} {'x zcat/core':>12} {'peak RSS MB':>12} {'file MB':>8}")
-        summary: dict[str, tuple[float, float, int, int]] = {}
-        for name, measured in runs.items():
-            seconds = statistics.median(r.seconds for r in measured)
-            cpu = statistics.median(r.cpu_seconds for r in measured)
-            cores = max(0.01, cpu / seconds)
-            peak = max(r.peak_rss for r in measured)
-            size = max(r.size for r in measured)
-            ratio = zcat / seconds
-            # Per core: the rate per CPU second, against zcat's (one core). On a loaded machine
-            # this is the figure to trust: wall times then measure the neighbours too.
-            per_core = zcat_cpu / max(cpu, 1e-9)
-            summary[name] = (seconds, per_core, peak, size)
-            print(f"{name:<12} {seconds:>8.2f} {raw / 1e6 / seconds:>6.0f} {ratio:>7.2f} {cores:>6.2f} {per_core:>12.2f} "
-                  f"{peak / 1e6:>12.0f} {size / 1e6:>8.1f}")
-        print("\nafter/now:")
-        for selection in selections:
-            now, after = summary[f"{selection} now"], summary[f"{selection} after"]
-            print(f"  {selection}: rows {same_rows(work / f'now-{selection}.duckdb', work / f'after-{selection}.duckdb')}")
-            print(f"  {selection}: {now[0] / after[0]:.1f}x faster, per core {now[1]:.2f} -> {after[1]:.2f}, "
-                  f"RSS {now[2] / 1e6:,.0f} -> {after[2] / 1e6:,.0f} MB, file {now[3] / 1e6:,.1f} -> {after[3] / 1e6:,.1f} MB")
-        return 0
-    finally:
-        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(work / "base")], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    list_file = work / "files.txt"
+    list_file.write_text("\0".join(paths))
+    zcat = ["sh", "-c", f"xargs -0 zcat < {list_file} > /dev/null"]
+    limit = int(args.rss_limit_mb * 1e6)
+
+    def rootwatch(side: str, selection: str) -> tuple[list[str], dict[str, str], Path]:
+        out = work / f"{side.replace('/', '_')}-{selection}.duckdb"
+        return ([sys.executable, "-m", "rootwatch", "snapshot", "from-files", str(logs), "-o", str(out), "--force",
+                 "--cloudtrail-events", selection], _environment(trees[side]), out)
+
+    timed(zcat, cpus)  # warm the page cache: every side then reads from memory
+    runs: dict[str, list[Run | str]] = {"zcat": []}
+    plan = [("root", args.repeat)] + ([("all", 1)] if args.all_events else [])
+    for selection, repeat in plan:
+        for _ in range(repeat):
+            runs["zcat"].append(timed(zcat, cpus))
+            for side in trees:
+                command, env, out = rootwatch(side, selection)
+                try:
+                    run: Run | str = timed(command, cpus, env, out, limit)
+                except Failed as exc:
+                    run = str(exc)
+                runs.setdefault(f"{selection} {side}", []).append(run)
+    raw = int(subprocess.run(["sh", "-c", f"xargs -0 zcat < {list_file} | wc -c"], capture_output=True, text=True, check=True).stdout)
+    zcat_runs = [r for r in runs["zcat"] if isinstance(r, Run)]
+    zcat_wall = statistics.median(r.seconds for r in zcat_runs)
+    zcat_cpu = statistics.median(r.cpu_seconds for r in zcat_runs)
+    load = os.getloadavg()
+    print(f"\n{len(paths)} files, {compressed / 1e6:,.0f} MB gzip, {raw / 1e6:,.0f} MB JSON; pinned to {len(cpus)} CPUs; "
+          f"median of {args.repeat} (every record: once); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+          f"after = this tree")
+    print(f"{'command':<16} {'seconds':>8} {'CPU s':>7} {'MB/s':>6} {'x zcat':>7} {'x zcat/core':>12} {'peak RSS MB':>12} {'file MB':>8}")
+    summary: dict[str, Run] = {}
+    for name, measured in runs.items():
+        good = [r for r in measured if isinstance(r, Run)]
+        if not good:
+            print(f"{name:<16} {measured[0]}")
+            continue
+        run = Run(statistics.median(r.seconds for r in good), statistics.median(r.cpu_seconds for r in good),
+                  max(r.peak_rss for r in good), max(r.size for r in good))
+        summary[name] = run
+        # Per core: the rate per CPU second, against zcat's (one core). On a loaded machine this
+        # is the figure to trust: wall times then measure the neighbours too.
+        print(f"{name:<16} {run.seconds:>8.1f} {run.cpu_seconds:>7.1f} {raw / 1e6 / run.seconds:>6.0f} {zcat_wall / run.seconds:>7.2f} "
+              f"{zcat_cpu / max(run.cpu_seconds, 1e-9):>12.2f} {run.peak_rss / 1e6:>12.0f} {run.size / 1e6:>8.1f}")
+    print("\nafter against each earlier commit:")
+    for selection, _ in plan:
+        after = summary.get(f"{selection} after")
+        for side in trees:
+            now = summary.get(f"{selection} {side}")
+            if side == "after" or now is None or after is None:
+                continue
+            rows = same_rows(work / f"{side.replace('/', '_')}-{selection}.duckdb", work / f"after-{selection}.duckdb")
+            print(f"  {selection} vs {side}: rows {rows}; CPU {now.cpu_seconds / after.cpu_seconds:.2f}x less, "
+                  f"wall {now.seconds / after.seconds:.2f}x, RSS {now.peak_rss / 1e6:,.0f} -> {after.peak_rss / 1e6:,.0f} MB, "
+                  f"file {now.size / 1e6:,.1f} -> {after.size / 1e6:,.1f} MB")
+    return 0
 
 
-def single_file(args: argparse.Namespace, repo: Path, cpus: set[int]) -> int:
+def single_file(args: argparse.Namespace, repo: Path, cpus: set[int], trees: dict[str, Path], work: Path) -> int:
     """Issue 11: a valid log file of hundreds of MB on one line must load within the memory target."""
     data = repo / "build" / f"cloudtrail-single-{args.single_file_mb:g}mb"
     logs = data / "logs"
@@ -332,25 +375,20 @@ def single_file(args: argparse.Namespace, repo: Path, cpus: set[int]) -> int:
     if not path.exists():
         raw = generate_single(path, args.single_file_mb, args.root_share)
         print(f"generated {path.stat().st_size / 1e6:,.0f} MB gzip = {raw / 1e6:,.0f} MB JSON on one line", file=sys.stderr)
-    work = Path(tempfile.mkdtemp(prefix="rootwatch-ingest-", dir=repo / "build"))
-    try:
-        trees = {"now": base_tree(args.base, work / "base"), "after": repo / "runner"}
-        print(f"one file, {path.stat().st_size / 1e6:,.0f} MB gzip; pinned to {len(cpus)} CPUs; now = {args.base}, after = this tree")
-        for selection in ["root"] + (["all"] if args.all_events else []):
-            for side, tree in trees.items():
-                out = work / f"{side}.duckdb"
-                command = [sys.executable, "-m", "rootwatch", "snapshot", "from-files", str(logs), "-o", str(out), "--force",
-                           "--cloudtrail-events", selection]
-                try:
-                    run = timed(command, cpus, {**os.environ, "PYTHONPATH": str(tree)}, out)
-                except Failed as exc:
-                    print(f"  {selection} {side}: failed ({exc})")
-                    continue
-                print(f"  {selection} {side}: {run.seconds:.1f} s, peak RSS {run.peak_rss / 1e6:,.0f} MB, file {run.size / 1e6:,.1f} MB")
-        return 0
-    finally:
-        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(work / "base")], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    print(f"one file, {path.stat().st_size / 1e6:,.0f} MB gzip; pinned to {len(cpus)} CPUs; after = this tree")
+    for selection in ["root"] + (["all"] if args.all_events else []):
+        for side, tree in trees.items():
+            out = work / f"{side.replace('/', '_')}.duckdb"
+            command = [sys.executable, "-m", "rootwatch", "snapshot", "from-files", str(logs), "-o", str(out), "--force",
+                       "--cloudtrail-events", selection]
+            try:
+                run = timed(command, cpus, _environment(tree), out, int(args.rss_limit_mb * 1e6))
+            except Failed as exc:
+                print(f"  {selection} {side}: failed ({exc})")
+                continue
+            print(f"  {selection} {side}: {run.seconds:.1f} s, {run.cpu_seconds:.1f} CPU s, peak RSS {run.peak_rss / 1e6:,.0f} MB, "
+                  f"file {run.size / 1e6:,.1f} MB")
+    return 0
 
 
 if __name__ == "__main__":

@@ -213,3 +213,27 @@ def test_root_spelt_with_escapes_is_still_root_activity(tmp_path: Path) -> None:
     with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
         result = load_log_files(writer.connection, [log_file])
     assert (result.rows, [r["event_id"] for r in log_file_rows(log_file)]) == (1, ["x1"])
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")], ids=["as CloudTrail writes", "with blanks"])
+def test_the_window_search_finds_the_records_a_per_record_search_finds(tmp_path: Path, monkeypatch, separators) -> None:
+    """Records holding "Root" anywhere (the identity, AssumeRoot, a policy text, a key) or a \\u
+    escape, in windows cut small: one search over the window (records separated by bare commas)
+    and the record-by-record search (any other layout) choose the same records."""
+    monkeypatch.setattr(cloudtrail_records, "WINDOW", 4096)
+    records = [other_record(n) for n in range(300)]
+    for n in range(0, 300, 7):
+        records[n]["requestParameters"]["note"] = ["Root", "AssumeRoot", "xRootx", "\u00e9t\u00e9"][n % 4]
+    records[5] = root_record(5)
+    records[299] = {**other_record(299), "Root": 1}
+    path = tmp_path / KEY
+    path.parent.mkdir(parents=True)
+    text = json.dumps({"Records": records}, separators=separators)
+    path.write_bytes(gzip.compress(text.replace("xRootx", "x\\u0052ootx").encode()))
+    words = (b"Root", b"\\u")
+    found, expected, first = [], [], 0
+    for part in cloudtrail_records.record_parts(path):
+        found += [first + i for i in part.holding(words)]
+        expected += [first + i for i, raw in enumerate(part.records) if any(w in raw for w in words)]
+        first += len(part)
+    assert first == 300 and found == expected and len(found) > 40

@@ -193,6 +193,10 @@ class Loader:
         if not self.open_bytes:
             return
         self.connection.execute("COMMIT")
+        # Write the committed rows out now, compressed as the load has set: left to DuckDB's
+        # automatic checkpoint they piled up in memory until one checkpoint took them all (with
+        # the default compression once the load had restored it): 17.8 GB of RSS for 400 MB of logs.
+        self.connection.execute("CHECKPOINT")
         self.attempt.rows += self.open_rows
         self.inserted |= self.open
         self.open, self.open_rows, self.open_bytes = set(), 0, 0

@@ -16,7 +16,10 @@ duplicated key instead of keeping the last value, so no evidence is silently los
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +102,81 @@ def _gunzip(path: Path, handle: Any) -> Iterator[bytes]:
 
 
 class Part:
-    """Consecutive records of one file: their raw JSON texts, and whether any of them holds a
-    ``\\u`` escape (which could spell a word that a byte search would miss)."""
+    """Consecutive records of one file: their raw JSON texts (views into the window they were cut
+    from), and whether any of them holds a ``\\u`` escape (which could spell a word that a byte
+    search would miss).
 
-    __slots__ = ("records", "escaped")
+    When the window holds the records exactly as CloudTrail writes them (``[`` then the records
+    separated by bare commas, then ``]``), where each record starts is known from their lengths,
+    so a byte search over the whole window (C speed) finds the records that hold a word without
+    a Python step per record; any other layout is searched record by record.
+    """
 
-    def __init__(self, records: list[bytes], escaped: bool) -> None:
-        self.records = records
+    __slots__ = ("raws", "escaped", "_window", "_starts")
+
+    def __init__(self, raws: Sequence[bytes | msgspec.Raw], escaped: bool, window: bytes | None = None, start: int = 0) -> None:
+        self.raws = raws
         self.escaped = escaped
+        self._window = window
+        self._starts = _record_starts(raws, window, start) if window is not None else None
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    @property
+    def records(self) -> list[bytes]:
+        """Each record's text as its own bytes (a copy: the search below needs none)."""
+        return [bytes(raw) for raw in self.raws]
+
+    def first_not_object(self) -> int | None:
+        """The index of the first record that is not a JSON object, or None."""
+        if self._starts is not None and self._window is not None:
+            firsts = _first_bytes(self._window, self._starts)
+            if firsts.count(ord("{")) == len(firsts):
+                return None
+        for index, raw in enumerate(self.raws):
+            if memoryview(raw)[:1] != b"{":
+                return index
+        return None
+
+    def holding(self, words: tuple[bytes, ...]) -> list[int]:
+        """The indexes, in order, of the records that hold any of ``words`` (none holds a comma)."""
+        if self._starts is None or self._window is None:
+            return [i for i, raw in enumerate(self.raws) if any(_holds(raw, word) for word in words)]
+        starts, window = self._starts, self._window
+        end = starts[-1] + len(self.raws[-1]) if self.raws else 0
+        found: set[int] = set()
+        for word in words:
+            at = window.find(word, starts[0] if starts else 0, end)
+            while at >= 0:
+                index = bisect_right(starts, at) - 1
+                found.add(index)
+                # On to the next record: one hit is enough.
+                at = window.find(word, starts[index + 1], end) if index + 1 < len(starts) else -1
+        return sorted(found)
+
+
+def _holds(raw: bytes | msgspec.Raw, word: bytes) -> bool:
+    return word in (raw if isinstance(raw, bytes) else bytes(raw))
+
+
+def _record_starts(raws: Sequence[bytes | msgspec.Raw], window: bytes, start: int) -> list[int] | None:
+    """Where each record starts in ``window``, whose ``[`` is at ``start``, when the records lie
+    there separated by single commas (the sum of their lengths then says so); else None."""
+    lengths = list(map(len, raws))
+    if not lengths:
+        return None
+    starts = list(accumulate([length + 1 for length in lengths[:-1]], initial=start + 1))
+    end = starts[-1] + lengths[-1]
+    if end >= len(window) or window[start] != ord("[") or window[end] != ord("]"):
+        return None
+    # Every byte between the brackets is a record or one comma: nothing else can be there.
+    return starts if end - start - 1 == sum(lengths) + len(lengths) - 1 else None
+
+
+def _first_bytes(window: bytes, starts: list[int]) -> tuple[int, ...]:
+    got = itemgetter(*starts)(window)
+    return got if isinstance(got, tuple) else (got,)
 
 
 def record_parts(path: Path) -> Iterator[Part]:
@@ -117,25 +187,27 @@ def record_parts(path: Path) -> Iterator[Part]:
     """
     index = 0
     for part in _RawParts(path).parts():
-        for offset, record in enumerate(part.records):
-            if record[:1] != b"{":
-                raise BadLogFile(Problem(path, None, f"Records[{index + offset}] is not an object"))
-        index += len(part.records)
+        offset = part.first_not_object()
+        if offset is not None:
+            raise BadLogFile(Problem(path, None, f"Records[{index + offset}] is not an object"))
+        index += len(part)
         yield part
 
 
 class _RawParts:
-    """The cutting of one file; ``consumed`` and ``line`` locate the start of ``buffer``.
+    """The cutting of one file; ``consumed`` and ``line`` locate ``buffer[start]``, where the
+    records not cut yet begin.
 
-    ``buffer`` always starts with a ``[``: the array's own, or, after a cut, one standing in for
-    the comma that followed the last record cut, so each window parses as an array with a single
-    copy of the bytes.
+    ``buffer[start]`` is always a ``[``: the array's own (``start`` steps over the file's head
+    without a copy), or, after a cut, one standing in for the comma that followed the last record
+    cut, so each window parses as an array with a single copy of the bytes.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.chunks = decompressed(path)
         self.buffer = b""
+        self.start = 0
         self.consumed = 0
         self.line = 1
         self.yielded = 0
@@ -150,9 +222,20 @@ class _RawParts:
         return True
 
     def _advance(self, end: int, opening: bytes = b"") -> None:
-        self.line += self.buffer.count(b"\n", 0, end)
+        """Step ``end`` bytes on from ``start``; with ``opening``, the bytes it stands for are
+        replaced by it (a copy of the rest of the buffer)."""
+        at = self.start + end
+        self.line += self.buffer.count(b"\n", self.start, at)
         self.consumed += end
-        self.buffer = opening + self.buffer[end + len(opening):]
+        if opening:
+            self.buffer = b"".join((opening, memoryview(self.buffer)[at + len(opening):]))
+            self.start = 0
+        else:
+            self.start = at
+
+    def _pending(self) -> int:
+        """Bytes read and not cut yet."""
+        return len(self.buffer) - self.start
 
     def parts(self) -> Iterator[Part]:
         while len(self.buffer) < 64 and self._read():
@@ -163,7 +246,7 @@ class _RawParts:
             return
         self._advance(head.end())
         while True:
-            while not self.at_end and len(self.buffer) < WINDOW:
+            while not self.at_end and self._pending() < WINDOW:
                 self._read()
             if self.at_end:
                 yield from self._last_part()
@@ -183,67 +266,67 @@ class _RawParts:
         elements); a cut inside a string or a nested object fails at the cut itself. A failure
         before the cut is in the file, not the cut: the file is invalid there.
         """
-        for position in _cut_points(self.buffer):
-            candidate = self.buffer[: position + 1] + b"]"
+        for position in _cut_points(self.buffer, self.start):
+            cut = position - self.start  # from the window's "["
+            candidate = b"".join((memoryview(self.buffer)[self.start: position + 1], b"]"))
             try:
                 raws = _RECORDS.decode(candidate)
             except msgspec.DecodeError as exc:
                 at = _error_byte(exc)
-                if at is not None and at < position:
+                if at is not None and at < cut:
                     self._invalid(at, str(exc))
                 continue
             self._check_utf8(candidate)
-            part = Part([bytes(raw) for raw in raws], _has_escape(candidate))
-            self.yielded += len(part.records)
-            self._advance(position + 1, b"[")  # the comma after the cut becomes the next "["
+            part = Part(raws, _has_escape(candidate), candidate)
+            self.yielded += len(part)
+            self._advance(cut + 1, b"[")  # the comma after the cut becomes the next "["
             return part
         return None
 
     def _last_part(self) -> Iterator[Part]:
         """The records of the array's last window, which must close ``Records`` and the file."""
         end = _closing(self.buffer)
-        if end is not None:
-            candidate = memoryview(self.buffer)[: end + 1]
+        if end is not None and end > self.start:
             try:
-                raws = _RECORDS.decode(candidate)
+                raws = _RECORDS.decode(memoryview(self.buffer)[self.start: end + 1])
             except msgspec.DecodeError:
                 pass  # located by the strict reader (or another shape: a key after Records)
             else:
-                self._check_utf8(candidate)
-                yield Part([bytes(raw) for raw in raws], _has_escape(self.buffer))
+                self._check_utf8(self.buffer, self.start)
+                yield Part(raws, _has_escape(self.buffer, self.start), self.buffer, self.start)
                 return
         yield from self._whole_file()
 
-    def _check_utf8(self, candidate: bytes | memoryview) -> None:
-        if isinstance(candidate, memoryview):
-            candidate = candidate.obj  # type: ignore[assignment]  # the whole buffer: no copy
-        if candidate.isascii():  # type: ignore[union-attr]
+    def _check_utf8(self, data: bytes, start: int = 0) -> None:
+        """``data`` (``data[start]`` at ``consumed``) must be UTF-8 text."""
+        if data.isascii():
             return
         try:
-            bytes(candidate).decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            at = self.consumed + exc.start
+            at = self.consumed - start + exc.start
             raise BadLogFile(Problem(self.path, None, f"not UTF-8 text (byte {at} of the decompressed file)")) from None
 
     def _whole_file(self) -> Iterator[Part]:
         """A file of another shape: read whole by the strict reader, which says what is wrong
         with it or returns its records (those not yielded yet)."""
-        size = self.consumed + len(self.buffer)
+        size = self.consumed + self._pending()
         while not self.at_end:
             self._read()
-            size = self.consumed + len(self.buffer)
+            size = self.consumed + self._pending()
             if size > STRICT_WHOLE_FILE_LIMIT:
                 break
         if size > STRICT_WHOLE_FILE_LIMIT:
             self._locate_syntax_error()
             raise BadLogFile(Problem(self.path, None, 'not a CloudTrail log file: expected {"Records": [...]} and nothing else'))
-        data = b"".join(decompressed(self.path)) if self.consumed else self.buffer
+        # The buffer holds the whole file when nothing was cut from it yet.
+        data = self.buffer if self.consumed == self.start else b"".join(decompressed(self.path))
         records = read_documents(self.path, data)[self.yielded:]
         yield Part([msgspec.json.encode(record) for record in records], False)
 
     def _locate_syntax_error(self) -> None:
         try:
-            _RECORDS.decode(self.buffer)
+            _RECORDS.decode(memoryview(self.buffer)[self.start:])
         except msgspec.DecodeError as exc:
             at = _error_byte(exc)
             if at is not None:
@@ -253,11 +336,12 @@ class _RawParts:
         """Raise the BadLogFile of a syntax error at ``buffer[at]``: the strict reader's words
         (those of every other JSON file) when the file is small enough to read whole, else
         msgspec's, located by line and column."""
-        if self.consumed + len(self.buffer) <= STRICT_WHOLE_FILE_LIMIT:
+        if self.consumed + self._pending() <= STRICT_WHOLE_FILE_LIMIT:
             read_documents(self.path, b"".join(decompressed(self.path)))
-        at = max(at, 0)
-        line = self.line + self.buffer.count(b"\n", 0, at)
-        column = at - (self.buffer.rfind(b"\n", 0, at) + 1) + 1
+        at = self.start + max(at, 0)  # in the buffer
+        line = self.line + self.buffer.count(b"\n", self.start, at)
+        newline = self.buffer.rfind(b"\n", self.start, at)
+        column = at - (newline + 1 if newline >= 0 else self.start) + 1
         reason = _BYTE.sub("", message.replace("JSON is malformed: ", "")).strip()
         raise BadLogFile(Problem(self.path, line, f"invalid JSON at column {column}: {reason}"))
 
@@ -268,10 +352,10 @@ eventVersion; ``},{`` inside a record is rare (arrays of objects), ``},`` common
 object followed by a key)."""
 
 
-def _has_escape(data: bytes) -> bool:
-    """Whether ``data`` holds a ``\\u`` escape; a backslash is looked for first (memchr: many
-    times as fast as the two-byte search, and most windows have none)."""
-    return b"\\" in data and b"\\u" in data
+def _has_escape(data: bytes, start: int = 0) -> bool:
+    """Whether ``data[start:]`` holds a ``\\u`` escape; a backslash is looked for first (memchr:
+    many times as fast as the two-byte search, and most windows have none)."""
+    return data.find(b"\\", start) >= 0 and data.find(b"\\u", start) >= 0
 
 
 def _closing(buffer: bytes) -> int | None:
@@ -291,17 +375,17 @@ def _last_non_blank(buffer: bytes, before: int) -> int | None:
     return index if index >= 0 else None
 
 
-def _cut_points(buffer: bytes) -> Iterator[int]:
-    """Positions of a ``}`` after which the window may be cut, the likeliest first."""
+def _cut_points(buffer: bytes, start: int) -> Iterator[int]:
+    """Positions of a ``}`` after ``start`` after which the window may be cut, the likeliest first."""
     tried = set()
     for pattern in _CUT_PATTERNS:
-        position = buffer.rfind(pattern)
+        position = buffer.rfind(pattern, start)
         if position >= 0 and position not in tried:
             tried.add(position)
             yield position
     position = len(buffer)
     for _ in range(_CUT_TRIES):
-        position = buffer.rfind(b"},", 0, position)
+        position = buffer.rfind(b"},", start, position)
         if position < 0:
             return
         if position not in tried:

@@ -23,13 +23,19 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 from rootwatch.errors import Problem
-from rootwatch.snapshot.cloudtrail_records import BadLogFile, record_parts
+from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 
 PART_BYTES = 16 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
 QUEUE_PARTS = 3
-"""Parts waiting per worker: bounds the memory between the workers and the inserting parent."""
+"""Messages waiting per worker: bounds the memory between the workers and the inserting parent."""
+FILES_PER_MESSAGE = 64
+"""A worker sends what it read of up to this many files at once (and at most about
+:data:`PART_BYTES` of records): one message per file cost the parent more than the root records
+of small files are worth."""
 
 
 @dataclass(frozen=True)
@@ -55,34 +61,46 @@ def scan_file(index: int, log_file: object, selection: object) -> Iterator[Kept 
 
     assert isinstance(log_file, LogFile) and isinstance(selection, EventSelection)
     keep_all = selection is EventSelection.ALL
-    pending: list[bytes] = []
+    pending: list[bytes | msgspec.Raw] = []
     size = 0
     position = 0
     try:
         for part in record_parts(log_file.path):
-            chosen = part.records if keep_all else _root_records(log_file, part.records, part.escaped, position)
-            position += len(part.records)
+            chosen = part.raws if keep_all else _root_records(log_file, part, position)
+            position += len(part)
             pending += chosen
             size += sum(map(len, chosen))
             if size >= PART_BYTES:
-                yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+                yield _kept(index, pending)
                 pending, size = [], 0
     except BadLogFile as exc:
         yield Done(index, exc.problem)
         return
     if pending:
-        yield Kept(index, b"".join(pending), array("q", map(len, pending)))
+        yield _kept(index, pending)
     yield Done(index, None)
 
 
-def _root_records(log_file: object, records: list[bytes], escaped: bool, first: int) -> list[bytes]:
+def _kept(index: int, records: list[bytes | msgspec.Raw]) -> Kept:
+    # One copy of the record texts, out of the windows they were cut from (bytes.join takes views).
+    return Kept(index, b"".join(records), array("q", map(len, records)))
+
+
+ROOT_WORDS = (b"Root",)
+"""Every root or AssumeRoot record holds these bytes, unless a ``\\u`` escape spells them."""
+
+
+def _root_records(log_file: object, part: Part, first: int) -> list[bytes]:
+    """The records of ``part`` (``Records[first]`` on) that are root activity.
+
+    Only those holding ``Root`` (or an escape that could spell it) are parsed: a few in a
+    thousand, found by one byte search over the window rather than a step per record.
+    """
     from rootwatch.snapshot.cloudtrail_logs import EventSelection, kept_row
 
     kept = []
-    for offset, raw in enumerate(records):
-        # Every root or AssumeRoot record holds the bytes "Root" unless an escape spells them.
-        if b"Root" not in raw and not (escaped and b"\\u" in raw):
-            continue
+    for offset in part.holding(ROOT_WORDS + ((b"\\u",) if part.escaped else ())):
+        raw = bytes(part.raws[offset])
         if kept_row(log_file, raw, first + offset, EventSelection.ROOT) is not None:  # type: ignore[arg-type]
             kept.append(raw)
     return kept
@@ -114,16 +132,17 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
         remaining = len(files)
         while remaining:
             try:
-                message = results.get(timeout=1.0)
+                messages = results.get(timeout=1.0)
             except queue.Empty:
                 if not any(p.is_alive() for p in processes):
                     raise RuntimeError("the CloudTrail log readers stopped without a word") from None
                 continue
-            if isinstance(message, str):
-                raise RuntimeError(f"a CloudTrail log reader failed:\n{message}")
-            if isinstance(message, Done):
-                remaining -= 1
-            yield message
+            if isinstance(messages, str):
+                raise RuntimeError(f"a CloudTrail log reader failed:\n{messages}")
+            for message in messages:
+                if isinstance(message, Done):
+                    remaining -= 1
+                yield message
     finally:
         for process in processes:
             if process.is_alive():
@@ -135,13 +154,25 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
 
 
 def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
-    """A worker: read files by index until the sentinel; an unexpected error goes back as text."""
+    """A worker: read files by index until the sentinel, sending their messages in lists; an
+    unexpected error goes back as text."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
+        waiting: list[Kept | Done] = []
+        size = done = 0
         while (index := tasks.get()) is not None:
             for message in scan_file(index, files[index], selection):
-                results.put(message)
+                waiting.append(message)
+                if isinstance(message, Kept):
+                    size += len(message.data)
+                else:
+                    done += 1
+                if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
+                    results.put(waiting)
+                    waiting, size, done = [], 0, 0
+        if waiting:
+            results.put(waiting)
     except BaseException:
         results.put(traceback.format_exc())
