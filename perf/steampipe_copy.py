@@ -15,16 +15,23 @@ and its peak RSS, with the machine's load average (``uptime``) before and after 
 table of each base's snapshot is compared with this checkout's, row for row and column type for
 column type.
 
+Loading the organisation and comparing snapshots run in child processes of their own: Linux hands a
+process's peak RSS down to the children it starts, so a script that had held 570k rows would
+report its own peak as every ``rootwatch`` run's.
+
 A benchmark, not a test: nothing here runs under pytest.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -59,6 +66,21 @@ def same_snapshots(first: Path, second: Path) -> str:
     return f"identical: {len(copies[0])} tables, {rows} rows, same column types"
 
 
+def in_child(function: Callable[..., object], *args: object) -> object:
+    """``function(*args)`` in a fresh process, so that its memory never counts as this one's."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def count_rows(dsn: str) -> int:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn) as connection:
+        tables = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'aws_org'").fetchall()
+        return sum(connection.execute(sql.SQL("SELECT count(*) FROM aws_org.{}").format(sql.Identifier(t))).fetchone()[0] for (t,) in tables)
+
+
 def load_average() -> str:
     return "load " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -86,15 +108,10 @@ def drop_database(admin_dsn: str, name: str) -> None:
 
 def measure_row(accounts: int, checkouts: dict[str, Path], args: argparse.Namespace, work: Path) -> None:
     """Load an organisation of ``accounts``, copy it with every checkout, print the comparison."""
-    import psycopg
-    from psycopg import sql
-
     name, dsn = organisation_database(args.pg)
     try:
-        seconds = load_postgres(dsn, "aws_org", accounts, args.users, args.regions, analyze=True)
-        with psycopg.connect(dsn) as connection:
-            tables = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'aws_org'").fetchall()
-            rows = sum(connection.execute(sql.SQL("SELECT count(*) FROM aws_org.{}").format(sql.Identifier(t))).fetchone()[0] for (t,) in tables)
+        seconds = in_child(load_postgres, dsn, "aws_org", accounts, args.users, args.regions, True)
+        rows = count_rows(dsn)
         print(f"\n{accounts:,} accounts, {rows:,} rows loaded into PostgreSQL in {seconds:.0f} s; {load_average()}", flush=True)
         runs: dict[str, list[Measured]] = {label: [] for label in checkouts}
         outputs = {label: work / f"{label.split()[0]}-{index}.duckdb" for index, label in enumerate(checkouts)}
@@ -115,7 +132,7 @@ def measure_row(accounts: int, checkouts: dict[str, Path], args: argparse.Namesp
         print(f"  after the row: {load_average()}", flush=True)
         for label in checkouts:
             if label != THIS:
-                print(f"  snapshots, {label} vs this checkout: {same_snapshots(outputs[label], outputs[THIS])}", flush=True)
+                print(f"  snapshots, {label} vs this checkout: {in_child(same_snapshots, outputs[label], outputs[THIS])}", flush=True)
     finally:
         drop_database(args.pg, name)
 

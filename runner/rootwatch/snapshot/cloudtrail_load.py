@@ -24,7 +24,7 @@ from itertools import accumulate
 from typing import Any
 
 from rootwatch.errors import Problem
-from rootwatch.snapshot.cloudtrail_scan import Done, Kept, scan
+from rootwatch.snapshot.cloudtrail_scan import Kept, scan
 
 COMMIT_BYTES = 192 * 1024 * 1024
 """Record text inserted per transaction (see the module's docstring for why not more, or less)."""

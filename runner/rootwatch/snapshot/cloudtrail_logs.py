@@ -18,7 +18,6 @@ Every kept record must have an ``eventTime``; every file must be ``{"Records": [
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence

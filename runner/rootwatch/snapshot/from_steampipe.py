@@ -3,10 +3,8 @@
 Every table of the one table definition is read from each source (a Steampipe connection is a
 schema; several connections or an aggregator may be named; by default the endpoint's search path
 picks the tables) and copied in bulk: ``COPY (SELECT ...) TO STDOUT`` in CSV, streamed to a
-temporary file that DuckDB reads, casts and appends itself, so no table is ever held whole in memory
-and no Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
-Once a source's ``aws_account`` is in, its other tables are copied ahead on connections of their
-own (:class:`~rootwatch.snapshot.copy_spool.CopySpool`) while the ones before them are appended.
+temporary file that DuckDB reads and casts itself, so no table is ever held whole in memory and no
+Python object is made per value (row inserts made the copy of 10,000 accounts take 21 s).
 
 What does not make it is recorded in the snapshot rather than stopping the copy:
 
@@ -42,6 +40,7 @@ they are left NULL, which the controls read as "not captured".
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -49,13 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.engines.dsn import mask_dsn
-from rootwatch.engines.postgres_engine import connect
+from rootwatch.engines.postgres_engine import connect, error_message
 from rootwatch.engines.steampipe_schemas import ACCOUNT_TABLE, schemas_hint, schemas_holding
-from rootwatch.errors import UsageError
+from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.schema.tables import EVENT_TABLES, ColumnType, Table, load_tables, quote_identifier
-from rootwatch.snapshot.copy_spool import CopySpool, Job
 from rootwatch.snapshot.metadata import NOT_CAPTURED, AccountInfo, SnapshotIssue
-from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter, postgres_csv
+from rootwatch.snapshot.writer import BuildSummary, SnapshotWriter
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``, called as each table of each source is finished."""
@@ -97,8 +95,6 @@ class _SourceCopy:
     """Tables whose every row was copied (possibly none)."""
     not_copied: dict[str, str] = field(default_factory=dict)
     """Table -> why its rows are missing: the endpoint lacks it, or its query failed."""
-    catalog: dict[str, tuple[str, set[str]] | None] = field(default_factory=dict)
-    """Table -> (schema it resolves to, its columns) on the endpoint, or None: looked up once."""
 
 
 def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
@@ -118,8 +114,7 @@ def copy_from_steampipe(options: SteampipeCopyOptions) -> BuildSummary:
         with SnapshotWriter(
             options.output, source="steampipe", captured_at=captured_at, source_detail=detail, overwrite=options.overwrite
         ) as writer:
-            with CopySpool(connection, options.dsn, writer.connection) as spool:
-                _copy_all(spool, connection, writer, options, sources, captured_at)
+            _copy_all(connection, writer, options, sources, captured_at)
             return writer.summary()
 
 
@@ -175,7 +170,6 @@ def _connections_hint(cursor: Any) -> str:
 
 
 def _copy_all(
-    spool: CopySpool,
     connection: Any,
     writer: SnapshotWriter,
     options: SteampipeCopyOptions,
@@ -195,20 +189,16 @@ def _copy_all(
         copies.append(source)
         for table in tables:
             before = writer.row_counts.get(table.name, 0)
-            _copy_table(spool, connection, writer, options, table, schema, seen, log_groups, captured_at, source)
-            if table.name == ACCOUNT_TABLE:
-                if table.name in source.copied and writer.row_counts.get(table.name, 0) == before:
-                    raise UsageError(
-                        f"{source.label} of {mask_dsn(options.dsn)} has no account: its {ACCOUNT_TABLE} table is empty",
-                        hint="name a Steampipe connection or an aggregator whose connections match (steampipe query "
-                        f"'select * from {ACCOUNT_TABLE}' should list the accounts)",
-                    )
-                # The source has accounts: its other tables are read from here on, so their COPY
-                # may start while the ones before them are loaded.
-                spool.ahead(_statements_ahead(connection, tables, schema, source))
+            _copy_table(connection, writer, options, table, schema, seen, log_groups, captured_at, source)
+            if table.name == ACCOUNT_TABLE and table.name in source.copied and writer.row_counts.get(table.name, 0) == before:
+                raise UsageError(
+                    f"{source.label} of {mask_dsn(options.dsn)} has no account: its {ACCOUNT_TABLE} table is empty",
+                    hint="name a Steampipe connection or an aggregator whose connections match (steampipe query "
+                    f"'select * from {ACCOUNT_TABLE}' should list the accounts)",
+                )
             done += 1
             if options.progress:
-                options.progress(done, total, _where(schema, table))
+                options.progress(done, total, f"{schema + '.' if schema else ''}{table.name}")
     if not writer.row_counts.get(ACCOUNT_TABLE):
         # Every source's aws_account query failed: a snapshot would grade nothing at all.
         failures = "; ".join(f"{s.label}: {s.not_copied[ACCOUNT_TABLE]}" for s in copies if ACCOUNT_TABLE in s.not_copied)
@@ -258,14 +248,8 @@ def _qualified(schema: str | None, table: str) -> str:
 
 
 
-def _endpoint_columns(connection: Any, schema: str | None, table: str, source: _SourceCopy) -> tuple[str, set[str]] | None:
+def _endpoint_columns(connection: Any, schema: str | None, table: str) -> tuple[str, set[str]] | None:
     """(schema the table resolves to, its column names), or None when the endpoint lacks it."""
-    if table not in source.catalog:
-        source.catalog[table] = _look_up_columns(connection, schema, table)
-    return source.catalog[table]
-
-
-def _look_up_columns(connection: Any, schema: str | None, table: str) -> tuple[str, set[str]] | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)::oid", (_qualified(schema, table),))
         oid = cursor.fetchone()[0]
@@ -300,31 +284,7 @@ def _select_list(table: Table, names: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _where(schema: str | None, table: Table) -> str:
-    """A table of a source as issues name it: ``aws_prod.aws_account`` or ``aws_account``."""
-    return f"{schema + '.' if schema else ''}{table.name}"
-
-
-def _statements_ahead(connection: Any, tables: Iterable[Table], schema: str | None, source: _SourceCopy) -> Iterator[Job]:
-    """The jobs of the source's tables that can be copied ahead of their turn: all but the event
-    tables, whose statements depend on the trails copied before them."""
-    for table in tables:
-        if table.name == ACCOUNT_TABLE or table.name in EVENT_TABLES:
-            continue
-        found = _endpoint_columns(connection, schema, table.name, source)
-        if found is not None:
-            resolved, available = found
-            names = _copied_names(table, available)
-            yield Job((_select_all(table, schema, names), ()), _where(schema, table), _observer(table, names, resolved))
-
-
-def _copied_names(table: Table, available: set[str]) -> list[str]:
-    """The table's columns the endpoint has, in the definition's order."""
-    return [name for name in table.column_names if name in available]
-
-
 def _copy_table(
-    spool: CopySpool,
     connection: Any,
     writer: SnapshotWriter,
     options: SteampipeCopyOptions,
@@ -337,7 +297,7 @@ def _copy_table(
 ) -> None:
     """Copy one table of one source, recording in ``source`` whether it was copied whole."""
     label = schema or "search path"
-    where = _where(schema, table)
+    where = f"{schema + '.' if schema else ''}{table.name}"
     if table.name in EVENT_TABLES and options.events_days is None:
         writer.add_issue(
             SnapshotIssue(
@@ -347,7 +307,7 @@ def _copy_table(
             )
         )
         return
-    found = _endpoint_columns(connection, schema, table.name, source)
+    found = _endpoint_columns(connection, schema, table.name)
     if found is None:
         writer.add_issue(SnapshotIssue("missing_table", f"{label} has no table {table.name}; it is left empty", source=where))
         # A rootwatch-only table never exists on Steampipe; the controls reading it grade its
@@ -368,9 +328,9 @@ def _copy_table(
         writer.add_issue(
             SnapshotIssue("missing_column", f"{resolved}.{table.name} has no column {name}; copied as NULL", source=where)
         )
-    names = _copied_names(table, available)
-    for statement in _statements(table, schema, names, options.events_days, log_groups, captured_at):
-        failure = _stream(spool, writer, table, names, statement, seen, log_groups, resolved, where, source)
+    names = [name for name in table.column_names if name in available]
+    for statement, params in _statements(table, schema, names, options.events_days, log_groups, captured_at):
+        failure = _stream(connection, writer, table, names, statement, params, seen, log_groups, resolved, where, source)
         if failure is not None:
             # Trail events are read per log group: one failed group still leaves the table short.
             source.not_copied.setdefault(table.name, f"the query of {where} failed: {failure}")
@@ -378,16 +338,11 @@ def _copy_table(
         source.copied.add(table.name)
 
 
-def _select_all(table: Table, schema: str | None, names: list[str]) -> str:
-    """The SELECT of every row of one table of a source."""
-    return f"SELECT {_select_list(table, names)} FROM {_qualified(schema, table.name)}"
-
-
 def _statements(
     table: Table, schema: str | None, names: list[str], events_days: int | None, log_groups: set[str], captured_at: datetime
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The SELECT(s) that read one table: one, or one per log group for trail events."""
-    base = _select_all(table, schema, names)
+    base = f"SELECT {_select_list(table, names)} FROM {_qualified(schema, table.name)}"
     if table.name not in EVENT_TABLES:
         yield base, ()
         return
@@ -402,11 +357,12 @@ def _statements(
 
 
 def _stream(
-    spool: CopySpool,
+    connection: Any,
     writer: SnapshotWriter,
     table: Table,
     names: list[str],
-    statement: tuple[str, tuple[Any, ...]],
+    statement: str,
+    params: tuple[Any, ...],
     seen: _Seen,
     log_groups: set[str],
     resolved: str,
@@ -415,76 +371,67 @@ def _stream(
 ) -> str | None:
     """Copy one SELECT into the snapshot; the database's message if it failed (nothing kept).
 
-    The rows travel as CSV: ``COPY (SELECT ...) TO STDOUT`` spooled into a temporary file (ahead
-    of its turn, see :class:`CopySpool`), which DuckDB reads, casts and appends itself
-    (:meth:`SnapshotWriter.append_csv`); no Python object is made per value. What the rows say of
-    accounts, regions, report times and trail log groups is read from the file with SQL, in the
-    thread that spooled it, and recorded once the rows are in.
+    The rows travel as CSV: ``COPY (SELECT ...) TO STDOUT`` streamed into a temporary file, which
+    DuckDB reads and casts itself (:meth:`SnapshotWriter.staged_csv`); no Python object is made per
+    value. Accounts, regions, connections, report times and trail log groups are then read from
+    the staged rows with SQL.
     """
-    spooled = spool.take(Job(statement, where, _observer(table, names, resolved)))
-    try:
-        if spooled.failure is not None:
-            writer.add_issue(SnapshotIssue("error", f"{table.name}: {spooled.failure}", source=where))
-            return spooled.failure
-        with writer.transaction():
-            writer.append_csv(table.name, names, spooled.path)
-    finally:
-        spool.release(spooled)
-    _record(spooled.inspected, seen, log_groups, source)
+    import psycopg
+
+    with tempfile.TemporaryDirectory(prefix="rootwatch-copy-") as directory:
+        path = Path(directory) / "rows.csv"
+        try:
+            with connection.cursor() as cursor:
+                # Text forms DuckDB reads back exactly: ISO timestamps with their offset, every
+                # digit of a double, UTF-8. LOCAL: the session's own settings return at COMMIT.
+                for setting in ("datestyle TO 'ISO, YMD'", "timezone TO 'UTC'", "extra_float_digits TO 3", "client_encoding TO 'UTF8'"):
+                    cursor.execute(f"SET LOCAL {setting}")
+                with cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)", params or None) as copy, open(path, "wb") as file:
+                    for chunk in copy:
+                        file.write(chunk)
+            connection.commit()
+        except psycopg.Error as exc:
+            if connection.broken:
+                raise ConnectionFailed(f"lost the connection while copying {where}: {error_message(exc)}") from None
+            connection.rollback()
+            message = error_message(exc)
+            writer.add_issue(SnapshotIssue("error", f"{table.name}: {message}", source=where))
+            return message
+        with writer.transaction(), writer.staged_csv(table.name, names, path) as stage:
+            _observe(writer.connection, stage, table, names, seen, log_groups, resolved, source)
     return None
 
 
-@dataclass(frozen=True)
-class _Observed:
-    """What the rows of one table say: per account (its connections, regions, latest credential
-    report), and the log groups trails deliver to."""
+def _observe(
+    duck: Any, stage: str, table: Table, names: list[str], seen: _Seen, log_groups: set[str], resolved: str, source: _SourceCopy
+) -> None:
+    """Record what the staged rows of one table say about accounts, regions and log groups.
 
-    accounts: list[tuple[str, list[str], list[str] | None, datetime | None]]
-    log_groups: set[str]
-
-
-def _observer(table: Table, names: list[str], resolved: str) -> Callable[[Any, Path], _Observed]:
-    """How to read :class:`_Observed` from a CSV file of ``names`` of ``table``, in one pass.
-
-    One row per account comes back (a row per account and region made recording them cost a
-    second at 10,000 accounts): its connections (the source's resolved schema where a row names
-    none), its regions when the table is regional, its latest credential report, and the log
-    groups of its trails.
+    One row per account comes back (a row per account and region, 250,000 of them at 10,000
+    accounts, made this loop cost as much CPU as appending a large table): its connections (the
+    source's resolved schema where a row names none), its regions when the table is regional, and
+    its latest credential report.
     """
-    account = "account_id" if "account_id" in names else "NULL"
+    if "account_id" not in names:
+        return
     connection_name = "sp_connection_name" if "sp_connection_name" in names else "NULL"
     regions = "list(DISTINCT region) FILTER (WHERE region <> '')" if "region" in names and table.scope == "regional" else "NULL"
     report = "generated_time" if table.name == "aws_iam_credential_report" else "NULL"
-    trails = table.name == "aws_cloudtrail_trail" and "log_group_arn" in names
-    groups = "list(DISTINCT log_group_arn) FILTER (WHERE log_group_arn IS NOT NULL)" if trails else "NULL"
-    query = (
-        f"SELECT {account}, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), $resolved)), {regions}, "
-        f"max({report}), {groups} FROM {postgres_csv(table, names)} GROUP BY ALL"
-    )
-
-    def observe(duck: Any, path: Path) -> _Observed:
-        accounts = []
-        log_groups: set[str] = set()
-        for account_id, connections, account_regions, generated, arns in duck.execute(query, {"resolved": resolved, "path": str(path)}).fetchall():
-            if account_id is not None:
-                accounts.append((account_id, connections, account_regions, generated))
-            for arn in arns or ():
-                # arn:partition:logs:region:account:log-group:NAME[:*]
-                parts = arn.split(":")
-                if len(parts) >= 7:
-                    log_groups.add(parts[6])
-        return _Observed(accounts, log_groups)
-
-    return observe
-
-
-def _record(observed: _Observed, seen: _Seen, log_groups: set[str], source: _SourceCopy) -> None:
-    """Add what one table's copied rows say to what the source's rows said before."""
-    for account_id, connections, regions, generated in observed.accounts:
-        seen.regions.setdefault(account_id, set()).update(regions or ())
+    rows = duck.execute(
+        f"SELECT account_id, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), ?)), {regions}, "
+        f"max({report}) FROM temp.{stage} WHERE account_id IS NOT NULL GROUP BY account_id",
+        [resolved],
+    ).fetchall()
+    for account_id, connections, account_regions, generated in rows:
+        seen.regions.setdefault(account_id, set()).update(account_regions or ())
         seen.connections.setdefault(account_id, set()).update(connections)
         source.accounts.add(account_id)
         if generated is not None:
             known = seen.reports.get(account_id)
             seen.reports[account_id] = max(known, generated) if known else generated
-    log_groups.update(observed.log_groups)
+    if table.name == "aws_cloudtrail_trail" and "log_group_arn" in names:
+        # arn:partition:logs:region:account:log-group:NAME[:*]
+        for (arn,) in duck.execute(f"SELECT DISTINCT log_group_arn FROM temp.{stage} WHERE log_group_arn IS NOT NULL").fetchall():
+            parts = arn.split(":")
+            if len(parts) >= 7:
+                log_groups.add(parts[6])

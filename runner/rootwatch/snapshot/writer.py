@@ -33,7 +33,7 @@ from typing import Any
 from rootwatch.atomic import publish, require_replaceable
 from rootwatch.engines.duckdb_config import NO_EXTENSION_DOWNLOADS
 from rootwatch.errors import Problem, UsageError
-from rootwatch.schema.tables import Table, load_tables, quote_identifier
+from rootwatch.schema.tables import load_tables, quote_identifier
 from rootwatch.schema.values import RowValueError
 from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb_typed, typed_batches
 from rootwatch.snapshot.metadata import (
@@ -49,8 +49,8 @@ TEMP_PREFIX = "rootwatch-snapshot-"
 (``rootwatch-snapshot-<pid>-<random>``: the pid lets a later run remove it once the process is gone)."""
 
 CSV_MAX_LINE = 256 * 1024 * 1024
-"""Longest CSV line :func:`postgres_csv` reads (DuckDB's default, 2 MB, is less than one large
-policy document or event selector list can take)."""
+"""Longest CSV line :meth:`SnapshotWriter.staged_csv` reads (DuckDB's default, 2 MB, is less
+than one large policy document or event selector list can take)."""
 
 BLOCK_SIZE = 16384
 """Bytes per storage block of the snapshot files this writer makes."""
@@ -111,28 +111,6 @@ def prepare_in_background() -> None:
             _shared_instance()
 
     threading.Thread(target=prepare, name="rootwatch-snapshot-prepare", daemon=True).start()
-
-
-def postgres_csv(table: Table, columns: Sequence[str]) -> str:
-    """A DuckDB subquery reading the CSV file at parameter ``$path`` (as PostgreSQL's ``COPY ...
-    TO STDOUT (FORMAT csv)`` writes it) as ``columns`` of ``table``, typed as the table declares.
-
-    Every value is parsed as text and cast by DuckDB, with PostgreSQL's CSV conventions: an
-    unquoted empty field is NULL, a quoted one an empty string. A query that reads only some of
-    the columns casts only those.
-    """
-    by_name = {column.name: column.type for column in table.columns}
-    unknown = [name for name in columns if name not in by_name]
-    if unknown:
-        raise RowValueError(f"table {table.name} has no column {unknown[0]!r}")
-    spec = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(columns)))
-    casts = ", ".join(
-        f"CAST(c{index} AS {by_name[name].duckdb}) AS {quote_identifier(name)}" for index, name in enumerate(columns)
-    )
-    return (
-        f"(SELECT {casts} FROM read_csv($path, header = false, auto_detect = false, columns = {{{spec}}}, "
-        f"delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, max_line_size = {CSV_MAX_LINE}))"
-    )
 
 
 @dataclass(frozen=True)
@@ -278,21 +256,41 @@ class SnapshotWriter:
         self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
         return count
 
-    def append_csv(self, table_name: str, columns: Sequence[str], path: Path) -> int:
-        """Append the rows of a CSV file (as PostgreSQL's ``COPY ... TO STDOUT (FORMAT csv)``
-        writes them) for ``columns`` of ``table_name``; returns how many.
+    @contextlib.contextmanager
+    def staged_csv(self, table_name: str, columns: Sequence[str], path: Path) -> Iterator[str]:
+        """Rows of a CSV file (as PostgreSQL's ``COPY ... TO STDOUT (FORMAT csv)`` writes them) for
+        ``columns`` of ``table_name``: yields the name of a temporary table holding them, typed as
+        the table declares, to look at; leaving the block normally appends them to the table.
 
-        DuckDB reads, casts and writes them in one pass: no Python object per value, and no copy
-        of the rows held in memory on the way (a staging table cost a third of the load).
+        Every value is parsed as text and cast by DuckDB, with PostgreSQL's CSV conventions: an
+        unquoted empty field is NULL, a quoted one an empty string. Loading a file this way is the
+        fast path for copying a typed source (no Python object per value).
         """
         table = load_tables()[table_name]
+        by_name = {column.name: column.type for column in table.columns}
+        unknown = [name for name in columns if name not in by_name]
+        if unknown:
+            raise RowValueError(f"table {table_name} has no column {unknown[0]!r}")
         self._flush()
-        target = ", ".join(quote_identifier(name) for name in columns)
-        count = self._connection.execute(
-            f"INSERT INTO {quote_identifier(table_name)} ({target}) SELECT * FROM {postgres_csv(table, columns)}", {"path": str(path)}
-        ).fetchone()[0]
-        self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
-        return count
+        stage = f"rootwatch_stage_{uuid.uuid4().hex}"
+        fields = {f"c{index}": "VARCHAR" for index in range(len(columns))}
+        casts = ", ".join(
+            f"CAST(c{index} AS {by_name[name].duckdb}) AS {quote_identifier(name)}" for index, name in enumerate(columns)
+        )
+        spec = ", ".join(f"'{key}': '{value}'" for key, value in fields.items())
+        self._connection.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT {casts} FROM read_csv(?, header = false, auto_detect = false, "
+            f"columns = {{{spec}}}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, "
+            f"max_line_size = {CSV_MAX_LINE})",
+            [str(path)],
+        )
+        try:
+            yield stage
+            target = ", ".join(quote_identifier(name) for name in columns)
+            count = self._connection.execute(f"INSERT INTO {quote_identifier(table_name)} ({target}) SELECT {target} FROM temp.{stage}").fetchone()[0]
+            self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
+        finally:
+            self._connection.execute(f"DROP TABLE IF EXISTS temp.{stage}")
 
     def record_rows(self, table_name: str, count: int) -> None:
         """Count rows inserted through :attr:`connection` directly (bulk ``INSERT ... SELECT``)."""
