@@ -82,6 +82,10 @@ class _Seen:
     connections: dict[str, set[str]]
     reports: dict[str, datetime]
 
+    def account(self, account_id: str, connection: str) -> None:
+        self.regions.setdefault(account_id, set())
+        self.connections.setdefault(account_id, set()).add(connection)
+
 
 @dataclass
 class _SourceCopy:
@@ -405,27 +409,21 @@ def _stream(
 def _observe(
     duck: Any, stage: str, table: Table, names: list[str], seen: _Seen, log_groups: set[str], resolved: str, source: _SourceCopy
 ) -> None:
-    """Record what the staged rows of one table say about accounts, regions and log groups.
-
-    One row per account comes back (a row per account and region, 250,000 of them at 10,000
-    accounts, made this loop cost as much CPU as appending a large table): its connections (the
-    source's resolved schema where a row names none), its regions when the table is regional, and
-    its latest credential report.
-    """
+    """Record what the staged rows of one table say about accounts, regions and log groups."""
     if "account_id" not in names:
         return
     connection_name = "sp_connection_name" if "sp_connection_name" in names else "NULL"
-    regions = "list(DISTINCT region) FILTER (WHERE region <> '')" if "region" in names and table.scope == "regional" else "NULL"
+    region = "region" if "region" in names and table.scope == "regional" else "NULL"
     report = "generated_time" if table.name == "aws_iam_credential_report" else "NULL"
     rows = duck.execute(
-        f"SELECT account_id, list(DISTINCT coalesce(nullif(CAST({connection_name} AS VARCHAR), ''), ?)), {regions}, "
-        f"max({report}) FROM temp.{stage} WHERE account_id IS NOT NULL GROUP BY account_id",
-        [resolved],
+        f"SELECT account_id, {connection_name}, {region}, max({report}) FROM temp.{stage} "
+        "WHERE account_id IS NOT NULL GROUP BY ALL"
     ).fetchall()
-    for account_id, connections, account_regions, generated in rows:
-        seen.regions.setdefault(account_id, set()).update(account_regions or ())
-        seen.connections.setdefault(account_id, set()).update(connections)
+    for account_id, connection, row_region, generated in rows:
+        seen.account(account_id, connection or resolved)
         source.accounts.add(account_id)
+        if row_region:
+            seen.regions[account_id].add(row_region)
         if generated is not None:
             known = seen.reports.get(account_id)
             seen.reports[account_id] = max(known, generated) if known else generated
