@@ -144,10 +144,11 @@ class NotifySession:
         from rootwatch.notify.state import advanced_baseline
 
         assert self._state is not None and self._file is not None
+        current = ResultSet.from_run(result, "the state file")
         baselines: dict[str, ResultSet] = {}
         for route in self.routes:
             if not _failed(route, deliveries):
-                baselines[route.name] = advanced_baseline(self._state.baseline(route.name), result, "the state file")
+                baselines[route.name] = advanced_baseline(self._state.baseline(route.name), current)
             elif route.name in self._state.baselines:
                 baselines[route.name] = self._state.baselines[route.name]  # hear it again next run
         self._state.baselines = baselines

@@ -25,9 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rootwatch.diff import FAILING, Outcome, ResultKey, ResultSet
+from rootwatch.diff import FAILING, Outcome, ResultKey, ResultSet, diff_results
 from rootwatch.errors import InputError, Problem, UsageError
-from rootwatch.results import RunResult
 from rootwatch.status import Status
 
 FORMAT = 1
@@ -48,23 +47,19 @@ class State:
         return self.baselines.get(notifier) or ResultSet("(no previous run)", {}, None)
 
 
-def failing_results(result: RunResult, source: str) -> ResultSet:
-    """The alarms and errors of ``result``: all a baseline needs for new, still failing and resolved."""
-    whole = ResultSet.from_run(result, source)
-    return ResultSet(source, {k: o for k, o in whole.outcomes.items() if o.status in FAILING}, whole.as_of)
+def _failing(whole: ResultSet) -> ResultSet:
+    """The alarms and errors of ``whole``: all a baseline needs for new, still failing and resolved."""
+    return ResultSet(whole.source, {k: o for k, o in whole.outcomes.items() if o.status in FAILING}, whole.as_of)
 
 
-def advanced_baseline(previous: ResultSet, result: RunResult, source: str) -> ResultSet:
-    """The baseline after ``result`` was delivered: its failing results, plus the previous
-    baseline's failing results that ``result`` no longer assesses (skipped or absent). Losing the
-    evidence says nothing about the finding, so it is kept: when the evidence returns and the
-    finding still fails, it is still failing, not announced again as new."""
-    from rootwatch.diff import diff_results
-
-    current = failing_results(result, source)
-    unassessed = diff_results(previous, ResultSet.from_run(result, source)).no_longer_assessed
+def advanced_baseline(previous: ResultSet, current: ResultSet) -> ResultSet:
+    """The baseline after a run with every result ``current`` was delivered: its failing results,
+    plus the ``previous`` baseline's failing results that the run no longer assesses (skipped or
+    absent). Losing the evidence says nothing about the finding, so it is kept: when the evidence
+    returns and the finding still fails, it is still failing, not announced again as new."""
+    unassessed = diff_results(previous, current).no_longer_assessed
     kept = {change.key: change.old for change in unassessed if change.old is not None}
-    return ResultSet(source, {**kept, **current.outcomes}, current.as_of)
+    return ResultSet(current.source, {**kept, **_failing(current).outcomes}, current.as_of)
 
 
 class StateFile:
