@@ -50,6 +50,11 @@ class LogObject:
     day: date
     organization_id: str | None = None
 
+    def s3_object(self) -> tuple[str, str]:
+        """(bucket, object key) of an S3 ``url``."""
+        bucket, _, object_key = self.url.split("://", 1)[1].partition("/")
+        return bucket, object_key
+
 
 @dataclass(frozen=True)
 class TrailLocation:
@@ -261,12 +266,11 @@ def s3_error(what: str, exc: Exception, *, hint: str | None = None) -> InputErro
     """``what`` failed with boto3's ``exc``: an InputError naming S3's error code and message (a
     ClientError) or botocore's own message (no connection, no credentials); never the request's
     signature or credentials, which neither message holds."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        detail = f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
-        return InputError(f"{what}: {detail}", hint=hint)
-    return InputError(f"{what}: {exc}")
+    from rootwatch.engines.s3_fetch import describe_error
+
+    if getattr(exc, "response", None) is None:
+        hint = None  # no answer from S3 (no connection, no credentials): the hint would mislead
+    return InputError(f"{what}: {describe_error(exc)}", hint=hint)
 
 
 def default_boto3_session() -> Any:

@@ -69,17 +69,24 @@ def may_be_root(text: str) -> bool:
     return "Root" in text or "\\u" in text
 
 
+def describe_error(exc: Exception) -> str:
+    """A boto3 error in a line: S3's code and message (a ClientError), or botocore's own message
+    (no connection, no credentials); neither holds the request's signature or credentials."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return str(exc)
+
+
 def fetch_text(client: Any, url: str, bucket: str, key: str) -> str:
     """The text of one log object (gunzipped when its name ends ``.gz``, as Spark's reader does)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise FetchFailed(f"cannot read {url}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")) from None
-    except BotoCoreError as exc:
-        raise FetchFailed(f"cannot read {url}: {exc}") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise FetchFailed(f"cannot read {url}: {describe_error(exc)}") from None
     if key.endswith(".gz"):
         try:
             body = gzip.decompress(body)

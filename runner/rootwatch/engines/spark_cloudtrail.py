@@ -175,10 +175,7 @@ def _fetched_texts(session: Any, files: Sequence[LogObject], settings: S3ClientS
     from pyspark import cloudpickle
 
     cloudpickle.register_pickle_by_value(s3_fetch)  # executors need not have rootwatch installed
-    objects = []
-    for f in files:
-        bucket, _, object_key = f.url.split("://", 1)[1].partition("/")
-        objects.append((f.url, bucket, object_key, f.key, f.account_id, f.region))
+    objects = [(f.url, *f.s3_object(), f.key, f.account_id, f.region) for f in files]
     tasks = max(1, min(len(objects) // FILES_PER_TASK, MAX_FETCH_TASKS))
     listing = session.createDataFrame(
         objects, "url string, bucket string, key string, log_key string, account_id string, region string"
@@ -213,7 +210,7 @@ def _check_readable(settings: S3ClientSettings, first: LogObject) -> None:
     (no s3:GetObject, a KMS key without kms:Decrypt) is an InputError here, not a failed query."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, _, object_key = first.url.split("://", 1)[1].partition("/")
+    bucket, object_key = first.s3_object()
     try:
         settings.client().get_object(Bucket=bucket, Key=object_key, Range="bytes=0-0")["Body"].read()
     except (BotoCoreError, ClientError) as exc:
