@@ -104,22 +104,22 @@ def test_notify_new_only_does_not_announce_lost_evidence_as_resolved(run_cli, cl
     state = tmp_path / "state.json"
     common = ("control", "run", "root_no_access_keys", "--mod-location", str(cli_mod), "--output", "none",
               "--notify-config", str(config), "--state", str(state), "--notify-new-only")  # fmt: skip
-    before = _snapshot(tmp_path / "before.duckdb", key_in_222=True, summary_captured=True)
-    code, _, err = run_cli(*common, "--snapshot", str(before))
-    assert code == 1, err
-    http_sink.received.clear()
 
-    lost = _snapshot(tmp_path / "lost.duckdb", key_in_222=True, summary_captured=False)
-    code, out, err = run_cli(*common, "--snapshot", str(lost))
+    def notified(snapshot: Path) -> tuple[int, str, list[dict]]:
+        """Run on ``snapshot``: the exit code, stderr and the items the webhook received."""
+        http_sink.received.clear()
+        code, _, err = run_cli(*common, "--snapshot", str(snapshot))
+        return code, err, [item for request in http_sink.received for item in request.json()["items"]]
+
+    code, err, _ = notified(_snapshot(tmp_path / "before.duckdb", key_in_222=True, summary_captured=True))
+    assert code == 1, err
+
+    code, err, items = notified(_snapshot(tmp_path / "lost.duckdb", key_in_222=True, summary_captured=False))
     assert code == 0, err
-    items = [item for request in http_sink.received for item in request.json()["items"]]
     assert [i for i in items if i["status"] == "resolved"] == [], items
 
     # The evidence returns and the key is still there: still failing, not a new alarm. The baseline
     # kept the finding through the run that could not assess it.
-    http_sink.received.clear()
-    back = _snapshot(tmp_path / "back.duckdb", key_in_222=True, summary_captured=True)
-    code, out, err = run_cli(*common, "--snapshot", str(back))
+    code, err, items = notified(_snapshot(tmp_path / "back.duckdb", key_in_222=True, summary_captured=True))
     assert code == 1, err
-    items = [item for request in http_sink.received for item in request.json()["items"]]
     assert [i for i in items if i["status"] == "alarm"] == [], items
