@@ -51,6 +51,9 @@ BATCH_BYTES = 32 * 1024 * 1024
 """Record text handed to DuckDB per INSERT: big enough for its threads, small beside the memory limit."""
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this much compressed log, worker processes cost more to start than they save."""
+LARGE_LOAD_BYTES = 32 * 1024 * 1024
+"""From this much compressed log with every record kept, the rows outgrow DuckDB's memory limit
+several times over: the snapshot is written with large blocks (:func:`snapshot_block_size`)."""
 
 
 class EventSelection(str, Enum):
@@ -309,11 +312,27 @@ def load_log_files(
 
 
 def _workers(files: Sequence[LogFile], threads: int) -> int:
+    return max(1, int(threads)) if _compressed_bytes(files) >= PARALLEL_MIN_BYTES else 1
+
+
+def _compressed_bytes(files: Sequence[LogFile]) -> int:
     size = 0
     for log_file in files:
         with contextlib.suppress(OSError):
             size += log_file.path.stat().st_size
-    return max(1, int(threads)) if size >= PARALLEL_MIN_BYTES else 1
+    return size
+
+
+def snapshot_block_size(files: Sequence[LogFile], selection: EventSelection) -> int:
+    """The storage block size of a snapshot that will take ``files`` with ``selection``: DuckDB's
+    large default when every record of :data:`LARGE_LOAD_BYTES` or more of logs goes in (the
+    snapshot's small blocks made the load spill a temporary file per block), else the writer's
+    small one (see :data:`rootwatch.snapshot.writer.LARGE_BLOCK_SIZE`)."""
+    from rootwatch.snapshot.writer import BLOCK_SIZE, LARGE_BLOCK_SIZE
+
+    if selection is EventSelection.ALL and _compressed_bytes(files) >= LARGE_LOAD_BYTES:
+        return LARGE_BLOCK_SIZE
+    return BLOCK_SIZE
 
 
 class _LoadSettings:

@@ -53,11 +53,19 @@ CSV_MAX_LINE = 256 * 1024 * 1024
 than one large policy document or event selector list can take)."""
 
 BLOCK_SIZE = 16384
-"""Bytes per storage block of the snapshot files this writer makes."""
+"""Bytes per storage block of the snapshot files this writer makes (unless told otherwise)."""
+LARGE_BLOCK_SIZE = 262144
+"""Bytes per storage block of a snapshot that takes gigabytes of rows (DuckDB's default size).
+
+Small blocks cost a bulk load dearly: DuckDB spills a buffer of another size than its own default
+to a temporary file of its own (created, written, read back and deleted, one per 16 KiB block),
+and with every CloudTrail record of 400 MB of logs that system time grew to two thirds of the
+load's CPU. With 256 KiB blocks the spill goes into DuckDB's shared temporary files."""
 
 _instance_lock = threading.Lock()
 _instance: dict[str, Any] = {}
-"""The process's DuckDB instance and empty-snapshot template: ``{"pid", "db", "template"}``."""
+"""The process's DuckDB instance and empty-snapshot templates: ``{"pid", "db", "directory", "templates"}``
+(``templates``: the template file per block size)."""
 
 
 def _shared_instance() -> tuple[Any, Path]:
@@ -79,23 +87,45 @@ def _shared_instance() -> tuple[Any, Path]:
             database = duckdb.connect(config={**NO_EXTENSION_DOWNLOADS, "temp_directory": str(directory / "spill")})
             database.execute("SET TimeZone = 'UTC'")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
-            template = directory / "empty.duckdb"
-            try:
-                # Small blocks: a table takes at least one block, and DuckDB's default 256 KiB made
-                # an almost empty per-account snapshot weigh 2.9 MB; 16 KiB makes it 0.3 MB. A
-                # 1,000-account snapshot measured 2.4 MB instead of 5.0 MB and queried as fast.
-                database.execute(f"ATTACH ? AS rootwatch_template (BLOCK_SIZE {BLOCK_SIZE})", [str(template)])
-            except duckdb.Error:  # a DuckDB without the option: its default block size
-                template.unlink(missing_ok=True)
-                database.execute("ATTACH ? AS rootwatch_template", [str(template)])
-            database.execute("USE rootwatch_template")
-            # One round trip for the whole schema.
-            ddl = [table.ddl("duckdb") for table in load_tables().values()] + list(METADATA_DDL)
-            database.execute(";\n".join(ddl))
-            database.execute("USE memory")
-            database.execute("DETACH rootwatch_template")
-            _instance.update(pid=os.getpid(), db=database, template=template)
-        return _instance["db"], _instance["template"]
+            _instance.update(pid=os.getpid(), db=database, directory=directory, templates={})
+            # Small blocks: a table takes at least one block, and DuckDB's default 256 KiB made
+            # an almost empty per-account snapshot weigh 2.9 MB; 16 KiB makes it 0.3 MB. A
+            # 1,000-account snapshot measured 2.4 MB instead of 5.0 MB and queried as fast.
+            _instance["templates"][BLOCK_SIZE] = _make_template(database, directory, BLOCK_SIZE)
+        return _instance["db"], _instance["templates"][BLOCK_SIZE]
+
+
+def _template(block_size: int) -> Path:
+    """The process's empty snapshot with ``block_size`` blocks (made on first use)."""
+    database, _ = _shared_instance()
+    with _instance_lock:
+        templates = _instance["templates"]
+        if block_size not in templates:
+            templates[block_size] = _make_template(database, _instance["directory"], block_size)
+        return templates[block_size]
+
+
+def _make_template(database: Any, directory: Path, block_size: int) -> Path:
+    """An empty snapshot (every table, no rows) with ``block_size`` blocks, in ``directory``."""
+    import duckdb
+
+    template = directory / f"empty-{block_size}.duckdb"
+    maker = database.cursor()
+    try:
+        try:
+            maker.execute(f"ATTACH ? AS rootwatch_template (BLOCK_SIZE {int(block_size)})", [str(template)])
+        except duckdb.Error:  # a DuckDB without the option: its default block size
+            template.unlink(missing_ok=True)
+            maker.execute("ATTACH ? AS rootwatch_template", [str(template)])
+        maker.execute("USE rootwatch_template")
+        # One round trip for the whole schema.
+        ddl = [table.ddl("duckdb") for table in load_tables().values()] + list(METADATA_DDL)
+        maker.execute(";\n".join(ddl))
+        maker.execute("USE memory")
+        maker.execute("DETACH rootwatch_template")
+    finally:
+        maker.close()
+    return template
 
 
 def prepare_in_background() -> None:
@@ -152,7 +182,10 @@ class SnapshotWriter:
         captured_at: datetime | None = None,
         source_detail: str | None = None,
         overwrite: bool = True,
+        block_size: int = BLOCK_SIZE,
     ) -> None:
+        """``block_size``: bytes per storage block of the file (:data:`LARGE_BLOCK_SIZE` for one
+        that takes gigabytes of rows; the small default keeps small snapshots small)."""
         if output.is_dir():
             raise UsageError(f"{output} is a directory", hint="-o names the snapshot file to write")
         if os.path.lexists(output) and not overwrite:
@@ -162,6 +195,7 @@ class SnapshotWriter:
         self.source = source
         self.source_detail = source_detail
         self.overwrite = overwrite
+        self.block_size = block_size
         self.captured_at = captured_at or datetime.now(timezone.utc)
         self._temp = output.with_name(f".{output.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._alias = f"rootwatch_{uuid.uuid4().hex}"
@@ -180,8 +214,8 @@ class SnapshotWriter:
         sweep_stale_temps(self.output)
         try:
             self._discard_temp()
-            database, template = _shared_instance()
-            shutil.copyfile(template, self._temp)
+            database, _ = _shared_instance()
+            shutil.copyfile(_template(self.block_size), self._temp)
         except BaseException as exc:
             self._discard_temp()
             raise write_failure(self.output, exc) or exc from None
