@@ -13,13 +13,15 @@ import pytest
 from helpers.cloudtrail import gzip_records
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.cloudtrail_logs import (
+    LARGE_LOAD_BYTES,
     EventSelection,
     find_bad_log_files,
     find_log_files,
     load_log_files,
     log_file_rows,
+    snapshot_block_size,
 )
-from rootwatch.snapshot.writer import SnapshotWriter
+from rootwatch.snapshot.writer import BLOCK_SIZE, LARGE_BLOCK_SIZE, SnapshotWriter
 
 ACCOUNT = "123456789012"
 TABLE = table_named("aws_cloudtrail_trail_event")
@@ -190,3 +192,27 @@ def test_concatenated_documents_are_read_and_an_empty_file_is_bad(tmp_path: Path
     assert sorted((p.path.name, p.message) for p in result.problems) == sorted(
         (path.name, 'empty file (a CloudTrail log file is {"Records": [...]})') for path in (empty, nothing))
     assert sorted(r["event_id"] for r in log_file_rows(files[0])) == ["e01", "e02"]
+
+
+def test_a_large_load_of_every_record_gets_large_blocks(logs: Path, tmp_path: Path) -> None:
+    """Every record of many megabytes of logs: the snapshot takes DuckDB's large blocks (small ones
+    made the load spill a temporary file per block), and loads the same rows into them."""
+    files, _ = find_log_files(logs / "AWSLogs")
+    assert snapshot_block_size(files, EventSelection.ALL) == BLOCK_SIZE
+    big = log_path(tmp_path / "big", ACCOUNT, "us-east-1", "big")
+    big.parent.mkdir(parents=True)
+    with big.open("wb") as handle:  # sparse: only its size is looked at
+        handle.truncate(LARGE_LOAD_BYTES)
+    large = [*files, *find_log_files(tmp_path / "big" / "AWSLogs")[0]]
+    assert snapshot_block_size(large, EventSelection.ALL) == LARGE_BLOCK_SIZE
+    assert snapshot_block_size(large, EventSelection.ROOT) == BLOCK_SIZE
+    for block_size in (BLOCK_SIZE, LARGE_BLOCK_SIZE):
+        out = tmp_path / f"blocks-{block_size}.duckdb"
+        with SnapshotWriter(out, source="test", block_size=block_size) as writer:
+            assert load_log_files(writer.connection, files, EventSelection.ALL).rows == 9
+        con = duckdb.connect(str(out), read_only=True)
+        try:
+            assert con.execute("SELECT block_size FROM pragma_database_size()").fetchone() == (block_size,)
+        finally:
+            con.close()
+    assert table_rows(tmp_path / f"blocks-{BLOCK_SIZE}.duckdb") == table_rows(tmp_path / f"blocks-{LARGE_BLOCK_SIZE}.duckdb")
