@@ -144,6 +144,9 @@ def aws_environment(directory: Path, url: str | None = None) -> dict[str, str]:
     config.write_text("[default]\nregion = us-east-1\n")
     credentials.write_text("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # As installed: bytecode compiled once and kept (Prowler's venv has it from pip; a session that
+    # sets PYTHONDONTWRITEBYTECODE would otherwise compile rootwatch's modules in every run).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         AWS_CONFIG_FILE=str(config),
         AWS_SHARED_CREDENTIALS_FILE=str(credentials),
@@ -209,6 +212,13 @@ def base_checkout(ref: str) -> Iterator[Checkout]:
     """``ref`` in a temporary worktree (``side_by_side.base_worktree``), as a checkout to run."""
     with tempfile.TemporaryDirectory(prefix="rootwatch-base-") as directory, base_worktree(ref, Path(directory) / "tree") as tree:
         yield Checkout(f"base {ref}", tree / "runner")
+
+
+def compile_bytecode(checkout: Checkout) -> None:
+    """Compile ``checkout``'s modules before any timed run, as ``pip install`` does: otherwise the
+    first timed run of each checkout would also pay for compiling and writing them."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout.runner)], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def capture_args(url: str, accounts: Sequence[str], regions: Sequence[str], out: Path) -> list[str]:
@@ -389,6 +399,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="rootwatch-aws-perf-") as scratch, base_checkout(args.base) as base, moto_server() as url:
         work = Path(scratch)
         checkouts = [base, Checkout("after", REPO / "runner")]
+        for checkout in checkouts:
+            compile_bytecode(checkout)
         print(f"moto at {url} (root rows seeded); {args.accounts} accounts; base {args.base}", flush=True)
         if "collect" in rows:
             results = collect_row(checkouts, url, accounts, work, args.repeat)
