@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from rootwatch.cli.early_open import EarlyOpen, early_open, opened_engine
 from rootwatch.cli.main import build_parser
 from rootwatch.engines.base import DataSource
