@@ -83,6 +83,26 @@ classified_clauses as (
   where c.name is not null
 ),
 
+-- Aggregated per filter on the clauses' own key, then joined to the filters: grouping the join by
+-- every column of the filter held each group's pattern, JSON and ordered aggregates at once
+-- (DuckDB, 10,000 accounts: about 90 MB for 30,000 filters).
+clause_checks as (
+  select
+    c.account_id,
+    c.region,
+    c.log_group_name,
+    c.name,
+    bool_or(c.clause = '$.userIdentity.type=Root') as has_root_type,
+    bool_or(c.clause = '$.userIdentity.invokedBy NOT EXISTS') as has_invoked_by,
+    bool_or(c.clause = '$.eventType!=AwsServiceEvent') as has_event_type,
+    count(c.extra_clause) as extra_count,
+    string_agg(distinct c.extra_clause, ', ' order by c.extra_clause) as extras,
+    string_agg(distinct c.accepted_clause, ', ' order by c.accepted_clause) as accepted_extras,
+    bool_or(c.refused_listing) as refused_listing
+  from classified_clauses as c
+  group by c.account_id, c.region, c.log_group_name, c.name
+),
+
 filter_checks as (
   select
     f.account_id,
@@ -94,19 +114,16 @@ filter_checks as (
     f.metric_namespace,
     f.dimensions,
     strpos(f.ungrouped, '||') > 0 as has_or,
-    coalesce(bool_or(c.clause = '$.userIdentity.type=Root'), false) as has_root_type,
-    coalesce(bool_or(c.clause = '$.userIdentity.invokedBy NOT EXISTS'), false) as has_invoked_by,
-    coalesce(bool_or(c.clause = '$.eventType!=AwsServiceEvent'), false) as has_event_type,
-    count(c.extra_clause) as extra_count,
-    string_agg(distinct c.extra_clause, ', ' order by c.extra_clause) as extras,
-    string_agg(distinct c.accepted_clause, ', ' order by c.accepted_clause) as accepted_extras,
-    coalesce(bool_or(c.refused_listing), false) as refused_listing
+    coalesce(c.has_root_type, false) as has_root_type,
+    coalesce(c.has_invoked_by, false) as has_invoked_by,
+    coalesce(c.has_event_type, false) as has_event_type,
+    coalesce(c.extra_count, 0) as extra_count,
+    c.extras,
+    c.accepted_extras,
+    coalesce(c.refused_listing, false) as refused_listing
   from filters as f
-  left join classified_clauses as c
+  left join clause_checks as c
     on c.account_id = f.account_id and c.region = f.region and c.log_group_name = f.log_group_name and c.name = f.name
-  group by
-    f.account_id, f.region, f.log_group_name, f.name, f.filter_pattern, f.metric_name, f.metric_namespace,
-    f.dimensions, f.ungrouped
 )
 
 select

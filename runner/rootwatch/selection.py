@@ -72,8 +72,6 @@ def where_predicate(expressions: Sequence[str]) -> WhereExpression | WhereAll | 
 
 def parse_statuses(values: Iterable[str]) -> frozenset[Status] | None:
     """The statuses named by ``--status`` values (comma-separated, repeatable); None for all."""
-    from rootwatch.suggest import did_you_mean
-
     values = list(values)
     chosen: set[Status] = set()
     for value in values:
@@ -82,6 +80,8 @@ def parse_statuses(values: Iterable[str]) -> frozenset[Status] | None:
                 continue
             status = Status.parse(name)
             if status is None:
+                from rootwatch.suggest import did_you_mean  # difflib: only for a misspelt status
+
                 known = [s.value for s in Status]
                 suggestion = did_you_mean(name, known)
                 hint = f"did you mean {suggestion!r}?" if suggestion else f"statuses: {', '.join(known)}"

@@ -50,6 +50,10 @@ class DuckDBEngine:
         """Why this database has no capture time to grade as of (None when it has one)."""
         self._fallback_said = False
         self._interrupted = False
+        self._tables: frozenset[str] | None = None
+        self._tables_fixed = False
+        """Whether the tables cannot change (a snapshot file opened read-only), so that the list is
+        read once: a run asks for it three times or more."""
 
     @classmethod
     def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
@@ -64,6 +68,7 @@ class DuckDBEngine:
         duckdb = duckdb_core()
         connection = connect_snapshot(path)  # header checked, no network, no other file
         engine = cls(connection, f"snapshot {path}", query_timeout=query_timeout)
+        engine._tables_fixed = True
         try:
             _require_whole_file(connection, path)
             info = engine.snapshot_info()  # read now: a damaged file fails here, not as exit 4 later
@@ -122,9 +127,14 @@ class DuckDBEngine:
         return datetime.now(timezone.utc)
 
     def available_tables(self) -> frozenset[str]:
+        if self._tables is not None:
+            return self._tables
         rows = self._cursor().execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
         views = self._cursor().execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
-        return frozenset(name for (name,) in rows + views)
+        tables = frozenset(name for (name,) in rows + views)
+        if self._tables_fixed:
+            self._tables = tables
+        return tables
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)
