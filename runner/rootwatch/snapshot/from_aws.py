@@ -32,20 +32,19 @@ without waiting for a worker stuck in a read.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import queue
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from rootwatch.collector import fewer_collections
 from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.snapshot.from_aws_account import (
     AccountCapture,
@@ -105,36 +104,11 @@ class _Target:
 
 def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
     """Read every account ``options`` names into ``options.output``; returns what was written."""
-    with _fewer_collections():
+    # botocore allocates many objects per client and per call (a copied event emitter, endpoint
+    # rules, parsed responses): a caller of the API gets the CLI's fewer collections too.
+    with fewer_collections():
         _check(options)
         return _capture(options)
-
-
-GC_YOUNG_THRESHOLD = 200_000
-"""Allocations between two young-generation collections during a capture (Python's default: 700).
-
-Older generations are collected every 10 younger ones, so this also sets how often the full
-collections that scan every service model and module run. At 20,000 the collector still took
-0.2-0.3 s of the 2 s of CPU of a one-account, every-region capture on moto; at 200,000 about
-0.2 s less (``perf/aws_collect.py``), while the garbage waiting for a collection stays bounded
-(200,000 objects)."""
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's cyclic garbage collector run less often while a capture makes its clients.
-
-    botocore allocates many objects per client and per call (a copied event emitter, endpoint
-    rules, parsed responses), and each collection scans the long-lived service models too: at the
-    default threshold the collector took about a third of the CPU of making a client. The
-    threshold is raised, not the collector switched off, so cyclic garbage is still freed.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_YOUNG_THRESHOLD), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _capture(options: AwsCaptureOptions) -> BuildSummary:

@@ -1,0 +1,31 @@
+"""Python's cyclic garbage collector, run less often while a rootwatch command works.
+
+A command allocates far more long-lived objects than a typical script: imported modules, botocore's
+service models and clients, a mod's controls. At Python's default threshold (a young collection
+every 700 allocations, an older one every 10 younger ones) the full collections scan all of them
+again and again; on a one-account, every-region ``snapshot from-aws`` on moto the collector took
+0.2-0.3 s of the 2 s of CPU even at 20,000, and grading took about 0.07 s more than without it
+(``perf/aws_collect.py``). The threshold is raised, not the collector switched off, so cyclic
+garbage is still freed and what waits for a collection stays bounded (``YOUNG_THRESHOLD`` objects).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+YOUNG_THRESHOLD = 200_000
+"""Allocations between two young-generation collections (Python's default: 700)."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Inside the block, young collections every ``YOUNG_THRESHOLD`` allocations (never more
+    often than the threshold in force); the previous thresholds are restored after it."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], YOUNG_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
