@@ -140,6 +140,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
 
     A control used by several targets (every CIS version's root MFA item, say) runs once.
     """
+    from rootwatch.accounts import account_names
+
     options = plan.options
     started = datetime.now(timezone.utc)
     as_of = options.as_of or engine.default_as_of()
@@ -184,6 +186,10 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
     pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
     try:
         futures = [pool.submit(work, *statement) for statement in _start_order(engine, statements)]
+        # In process, the names are read on the main thread while the workers run (two small
+        # statements that would otherwise wait for them); from a server, once the controls are done,
+        # so that a slow endpoint does not hold up the progress bar.
+        names = account_names(engine, as_of) if controls and engine.runs_in_process else None
         for future in as_completed(futures):
             finished(*future.result())
     except BaseException:
@@ -212,7 +218,6 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         )
 
     from rootwatch import __version__
-    from rootwatch.accounts import account_names
     from rootwatch.activity import root_activity
 
     root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in plan.targets))
@@ -225,7 +230,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         variables=dict(options.variables),
         snapshot=info,
         tool_version=__version__,
-        account_names=account_names(engine, as_of) if controls else {},
+        account_names=names if names is not None else account_names(engine, as_of) if controls else {},
         root_activity=root_activity(engine, plan.activity, as_of, options.variables) if plan.activity else None,
     )
     return RunResult(root, context)
