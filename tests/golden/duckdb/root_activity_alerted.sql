@@ -172,12 +172,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       BOOL_OR(CAST(c.clause = '$.userIdentity.invokedBy NOT EXISTS' AS BOOLEAN)) AS has_invoked_by,
       BOOL_OR(CAST(c.clause = '$.eventType!=AwsServiceEvent' AS BOOLEAN)) AS has_event_type,
       COUNT(c.extra_clause) AS extra_count,
-      LISTAGG(DISTINCT c.extra_clause, ', '
-      ORDER BY
-        c.extra_clause) AS extras,
-      LISTAGG(DISTINCT c.accepted_clause, ', '
-      ORDER BY
-        c.accepted_clause) AS accepted_extras,
       BOOL_OR(CAST(c.refused_listing AS BOOLEAN)) AS refused_listing
     FROM classified_clauses AS c
     GROUP BY
@@ -185,6 +179,56 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       c.region,
       c.log_group_name,
       c.name
+  ), extra_lists /* The extra and the accepted clauses of each filter, each listed once in order: made distinct */ /* first, so that the ordered lists are built only for filters that have such clauses. */ AS (
+    SELECT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      LISTAGG(extra_clause, ', '
+      ORDER BY
+        extra_clause) AS extras
+    FROM (
+      SELECT DISTINCT
+        account_id,
+        region,
+        log_group_name,
+        name,
+        extra_clause
+      FROM classified_clauses
+    ) AS c
+    WHERE
+      extra_clause IS NOT NULL
+    GROUP BY
+      account_id,
+      region,
+      log_group_name,
+      name
+  ), accepted_lists AS (
+    SELECT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      LISTAGG(accepted_clause, ', '
+      ORDER BY
+        accepted_clause) AS accepted_extras
+    FROM (
+      SELECT DISTINCT
+        account_id,
+        region,
+        log_group_name,
+        name,
+        accepted_clause
+      FROM classified_clauses
+    ) AS c
+    WHERE
+      accepted_clause IS NOT NULL
+    GROUP BY
+      account_id,
+      region,
+      log_group_name,
+      name
   ), filter_checks AS (
     SELECT
       f.account_id,
@@ -200,8 +244,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       COALESCE(c.has_invoked_by, FALSE) AS has_invoked_by,
       COALESCE(c.has_event_type, FALSE) AS has_event_type,
       COALESCE(c.extra_count, 0) AS extra_count,
-      c.extras,
-      c.accepted_extras,
+      x.extras,
+      l.accepted_extras,
       COALESCE(c.refused_listing, FALSE) AS refused_listing
     FROM filters AS f
     LEFT JOIN clause_checks AS c
@@ -209,6 +253,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       AND c.region = f.region
       AND c.log_group_name = f.log_group_name
       AND c.name = f.name
+    LEFT JOIN extra_lists AS x
+      ON x.account_id = f.account_id
+      AND x.region = f.region
+      AND x.log_group_name = f.log_group_name
+      AND x.name = f.name
+    LEFT JOIN accepted_lists AS l
+      ON l.account_id = f.account_id
+      AND l.region = f.region
+      AND l.log_group_name = f.log_group_name
+      AND l.name = f.name
   )
   SELECT
     f.account_id,

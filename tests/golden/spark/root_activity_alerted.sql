@@ -196,16 +196,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     BOOL_OR(c.clause = '$.userIdentity.invokedBy NOT EXISTS') AS has_invoked_by,
     BOOL_OR(c.clause = '$.eventType!=AwsServiceEvent') AS has_event_type,
     COUNT(c.extra_clause) AS extra_count,
-    IF(
-      SIZE(COLLECT_SET(c.extra_clause)) = 0,
-      NULL,
-      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.extra_clause)), ', ')
-    ) AS extras,
-    IF(
-      SIZE(COLLECT_SET(c.accepted_clause)) = 0,
-      NULL,
-      ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c.accepted_clause)), ', ')
-    ) AS accepted_extras,
     BOOL_OR(c.refused_listing) AS refused_listing
   FROM classified_clauses AS c
   GROUP BY
@@ -213,6 +203,54 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     c.region,
     c.log_group_name,
     c.name
+), extra_lists /* The extra and the accepted clauses of each filter, each listed once in order: made distinct */ /* first, so that the ordered lists are built only for filters that have such clauses. */ AS (
+  SELECT
+    account_id,
+    region,
+    log_group_name,
+    name,
+    LISTAGG(extra_clause, ', ') WITHIN GROUP (ORDER BY
+      extra_clause NULLS LAST) AS extras
+  FROM (
+    SELECT DISTINCT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      extra_clause
+    FROM classified_clauses
+  ) AS c
+  WHERE
+    extra_clause IS NOT NULL
+  GROUP BY
+    account_id,
+    region,
+    log_group_name,
+    name
+), accepted_lists AS (
+  SELECT
+    account_id,
+    region,
+    log_group_name,
+    name,
+    LISTAGG(accepted_clause, ', ') WITHIN GROUP (ORDER BY
+      accepted_clause NULLS LAST) AS accepted_extras
+  FROM (
+    SELECT DISTINCT
+      account_id,
+      region,
+      log_group_name,
+      name,
+      accepted_clause
+    FROM classified_clauses
+  ) AS c
+  WHERE
+    accepted_clause IS NOT NULL
+  GROUP BY
+    account_id,
+    region,
+    log_group_name,
+    name
 ), filter_checks AS (
   SELECT
     f.account_id,
@@ -228,8 +266,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     COALESCE(c.has_invoked_by, FALSE) AS has_invoked_by,
     COALESCE(c.has_event_type, FALSE) AS has_event_type,
     COALESCE(c.extra_count, 0) AS extra_count,
-    c.extras,
-    c.accepted_extras,
+    x.extras,
+    l.accepted_extras,
     COALESCE(c.refused_listing, FALSE) AS refused_listing
   FROM filters AS f
   LEFT JOIN clause_checks AS c
@@ -237,6 +275,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND c.region = f.region
     AND c.log_group_name = f.log_group_name
     AND c.name = f.name
+  LEFT JOIN extra_lists AS x
+    ON x.account_id = f.account_id
+    AND x.region = f.region
+    AND x.log_group_name = f.log_group_name
+    AND x.name = f.name
+  LEFT JOIN accepted_lists AS l
+    ON l.account_id = f.account_id
+    AND l.region = f.region
+    AND l.log_group_name = f.log_group_name
+    AND l.name = f.name
 ), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
   SELECT
     f.account_id,
