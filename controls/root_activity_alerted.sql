@@ -71,6 +71,9 @@ rule_regions as (
   select distinct account_id, region from aws_eventbridge_rule
 ),
 
+-- Every combination of rule and target in each required region that has a rule; a region without
+-- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
+-- and never holds every required region's row (170,000 at 10,000 accounts) in a window.
 combos as (
   select
     q.account_id,
@@ -108,7 +111,7 @@ combos as (
       else 9
     end as depth
   from required_regions as q
-  left join root_event_rules as r
+  inner join root_event_rules as r
     on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
   left join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   left join hub_rules as h
@@ -120,8 +123,8 @@ combos as (
     on t.kind = 'event bus' and t.target_account_id = hr.account_id and t.target_region = hr.region
 ),
 
--- The combination that got furthest in each required region.
-best as (
+-- The combination that got furthest in each required region with a rule.
+rule_best as (
   select distinct on (c.account_id, c.region)
     c.*,
     'rule ' || c.rule_name || ' in ' || c.region as rule_text,
@@ -143,6 +146,65 @@ best as (
     end,
     coalesce(c.rule_name, ''),
     coalesce(c.target_arn, '')
+),
+
+bare_regions as (
+  select q.*
+  from required_regions as q
+  where not exists (
+    select 1
+    from root_event_rules as r
+    where q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
+  )
+),
+
+-- How far each required region got (9: it delivers), narrow: all of them are aggregated per account.
+region_depths as (
+  select account_id, region, region_order, depth from rule_best
+  union all
+  select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from bare_regions
+),
+
+event_path as (
+  select
+    account_id,
+    bool_and(depth = 9) as delivers,
+    min(case when region_order = 0 then region end) as first_region
+  from region_depths
+  group by account_id
+),
+
+-- The first required region that does not deliver, per account: us-east-1 first, then by name.
+first_gap_order as (
+  select account_id, min(region_order) as region_order
+  from region_depths
+  where depth < 9
+  group by account_id
+),
+
+first_gap_region as (
+  select d.account_id, min(d.region) as region
+  from region_depths as d
+  inner join first_gap_order as o on d.account_id = o.account_id and d.region_order = o.region_order
+  where d.depth < 9
+  group by d.account_id
+),
+
+-- What got furthest in the regions a reason names: every region with a rule (all of an account's
+-- regions when it delivers), and the first gap when it is a region without one.
+best as (
+  select
+    account_id, region, region_order, trail_logs, why, rule_name, state, sees_read_only, pattern_problem, kind,
+    target_arn, confirmed, pending, topic_seen, target_account_id, target_region, target_bus, target_text, hub_rule,
+    hub_target_text, hub_in_data, hub_rules_seen, depth, rule_text, state_note, bus_text
+  from rule_best
+  union all
+  select
+    q.account_id, q.region, q.region_order, q.trail_logs, q.why, null, null, null, null, null,
+    null, null, null, null, null, null, null, null, null,
+    null, null, null, case when not q.trail_logs then 0 else 1 end, null, null, null
+  from bare_regions as q
+  inner join first_gap_region as g on q.account_id = g.account_id and q.region = g.region
 ),
 
 described as (
@@ -185,21 +247,17 @@ described as (
   from best as b
 ),
 
-event_path as (
-  select
-    account_id,
-    bool_and(depth = 9) as delivers,
-    string_agg(delivery_text, '; ' order by region_order, region) as delivery_text,
-    min(case when region_order = 0 then region end) as first_region
+-- Read only when the account delivers, when every one of its regions is a region with a rule.
+delivery_texts as (
+  select account_id, string_agg(delivery_text, '; ' order by region_order, region) as delivery_text
   from described
   group by account_id
 ),
 
 first_gap as (
-  select distinct on (account_id) account_id, region, depth, gap_text
-  from described
-  where depth < 9
-  order by account_id, region_order, region
+  select d.account_id, d.region, d.depth, d.gap_text
+  from described as d
+  inner join first_gap_region as g on d.account_id = g.account_id and d.region = g.region
 )
 
 select
@@ -212,11 +270,11 @@ select
   end as status,
   case
     when v.status = 'ok' and e.delivers then
-      'Root activity reaches a person through EventBridge (' || e.delivery_text || ') and through the CIS chain: '
+      'Root activity reaches a person through EventBridge (' || x.delivery_text || ') and through the CIS chain: '
       || v.reason
     when v.status = 'ok' then 'Root activity reaches a person through the CIS chain: ' || v.reason
     when e.delivers then
-      'Root activity reaches a person through EventBridge: ' || e.delivery_text || '. Not through the CIS chain: '
+      'Root activity reaches a person through EventBridge: ' || x.delivery_text || '. Not through the CIS chain: '
       || v.reason
     when g.depth = 4 then
       'Not assessed: ' || g.gap_text || ', so whether EventBridge carries root activity is not known. '
@@ -239,5 +297,6 @@ select
 from accounts as a
 inner join root_usage_verdicts as v on a.account_id = v.account_id
 left join event_path as e on a.account_id = e.account_id
+left join delivery_texts as x on a.account_id = x.account_id
 left join first_gap as g on a.account_id = g.account_id
 order by a.account_id

@@ -4,6 +4,7 @@
     .venv/bin/python perf/aws_collect.py                         # every row, base = main
     .venv/bin/python perf/aws_collect.py --base 6d046c2 --rows collect
     .venv/bin/python perf/aws_collect.py --rows race --prowler-default
+    .venv/bin/python perf/aws_collect.py --base 6d046c2 --rows race --scopes one-all --race-repeat 3
 
 Rows (each measured for the base commit, checked out in a temporary ``git worktree`` by
 ``perf/side_by_side.py``'s ``base_worktree``, and for this checkout, taking turns, in the same run
@@ -17,7 +18,9 @@ on the same moto server):
   Prowler (its root-user checks, ``-c``), for 1 account in every region, 1 account in us-east-1 and
   ``--accounts`` accounts in every region. Prowler scans one account per run, so the accounts are
   scanned one after the other, as its users script it. With ``--prowler-default``, Prowler's
-  default scope (every check) for the 1-account us-east-1 row too.
+  default scope (every check) for the 1-account us-east-1 row too. ``--race-repeat N`` runs every
+  side N times, turn about, and reports medians (wall and CPU seconds each on its own); the CPU
+  ratio is printed beside the wall one, as the machine may be shared.
 
 Fairness: moto's credential report has no ``<root_account>`` row, so a root check would find
 nothing to grade. The server is ``perf/moto_root.py``: moto with its IAM backend patched in the
@@ -39,6 +42,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -352,7 +356,14 @@ def _count_results(tree: object) -> int:
 SCOPES = ("one-all", "one-us-east-1", "many-all")
 
 
-def race_rows(checkouts: list[Checkout], binary: Path | None, url: str, accounts: list[str], work: Path, default_scope: bool, chosen: Sequence[str] = SCOPES) -> list[str]:
+def _median_run(runs: Sequence[Run]) -> Run:
+    """Median wall seconds and median CPU seconds of ``runs`` (each on its own), largest peak RSS."""
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs), 0, statistics.median(r.cpu for r in runs))
+
+
+def race_rows(
+    checkouts: list[Checkout], binary: Path | None, url: str, accounts: list[str], work: Path, default_scope: bool, chosen: Sequence[str] = SCOPES, repeat: int = 1
+) -> list[str]:
     every = {
         "one-all": ("1 account, all regions", accounts[:1], ()),
         "one-us-east-1": ("1 account, us-east-1", accounts[:1], ("us-east-1",)),
@@ -361,23 +372,34 @@ def race_rows(checkouts: list[Checkout], binary: Path | None, url: str, accounts
     scopes = [every[name] for name in chosen]
     lines = []
     for name, scope_accounts, regions in scopes:
-        times: dict[str, tuple[Run, int]] = {}
-        for checkout in checkouts:
-            reset_and_populate(url, scope_accounts)
-            times[checkout.label] = rootwatch_end_to_end(checkout, url, scope_accounts, regions, work)
-        parts = [f"rootwatch {label} {r.seconds:6.1f} s, {r.cpu:.1f} s CPU ({graded} results)" for label, (r, graded) in times.items()]
+        runs: dict[str, list[Run]] = {c.label: [] for c in checkouts}
+        graded: dict[str, int] = {}
+        prowler_runs: list[Run] = []
+        findings = 0
+        for attempt in range(repeat):
+            # Taking turns, so that a busy spell of the shared machine does not fall on one side only.
+            for checkout in checkouts if attempt % 2 == 0 else list(reversed(checkouts)):
+                reset_and_populate(url, scope_accounts)
+                result, graded[checkout.label] = rootwatch_end_to_end(checkout, url, scope_accounts, regions, work)
+                runs[checkout.label].append(result)
+            if binary is not None:
+                reset_and_populate(url, scope_accounts)
+                result, findings = prowler_scan(binary, url, scope_accounts, regions, work, PROWLER_ROOT_CHECKS)
+                prowler_runs.append(result)
+        times = {label: _median_run(r) for label, r in runs.items()}
+        median = f" (medians of {repeat})" if repeat > 1 else ""
+        parts = [f"rootwatch {label} {r.seconds:6.1f} s, {r.cpu:.1f} s CPU ({graded[label]} results)" for label, r in times.items()]
         if binary is not None:
-            reset_and_populate(url, scope_accounts)
-            prowler, findings = prowler_scan(binary, url, scope_accounts, regions, work, PROWLER_ROOT_CHECKS)
-            after = times[checkouts[-1].label][0].seconds
-            before = times[checkouts[0].label][0].seconds
+            prowler = _median_run(prowler_runs)
+            after, before = times[checkouts[-1].label], times[checkouts[0].label]
             parts.append(f"prowler root checks {prowler.seconds:6.1f} s, {prowler.cpu:.1f} s CPU ({findings} findings)")
-            parts.append(f"prowler/rootwatch now {prowler.seconds / before:5.1f}x, after {prowler.seconds / after:5.1f}x")
+            parts.append(f"prowler/rootwatch now {prowler.seconds / before.seconds:5.1f}x, after {prowler.seconds / after.seconds:5.1f}x")
+            parts.append(f"in CPU seconds now {prowler.cpu / max(before.cpu, 0.01):5.1f}x, after {prowler.cpu / max(after.cpu, 0.01):5.1f}x")
             if default_scope and regions == ("us-east-1",):
                 reset_and_populate(url, scope_accounts)
                 full, full_findings = prowler_scan(binary, url, scope_accounts, regions, work, None)
-                parts.append(f"prowler default scope {full.seconds:6.1f} s ({full_findings} findings, {full.seconds / after:5.1f}x)")
-        lines.append(f"{name:26} " + "; ".join(parts))
+                parts.append(f"prowler default scope {full.seconds:6.1f} s ({full_findings} findings, {full.seconds / after.seconds:5.1f}x)")
+        lines.append(f"{name:26} " + "; ".join(parts) + median)
         print(lines[-1], flush=True)
     return lines
 
@@ -388,6 +410,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--rows", default="collect,race", help="comma-separated: collect, race")
     parser.add_argument("--repeat", type=int, default=2, help="timed captures per checkout in the collect row (best counts)")
+    parser.add_argument("--race-repeat", type=int, default=1, help="runs of each side per race row, turn about, Prowler's too (medians count)")
     parser.add_argument("--scopes", default=",".join(SCOPES), help=f"race rows, comma-separated: {', '.join(SCOPES)}")
     parser.add_argument("--prowler-version", default="5.46.*")
     parser.add_argument("--no-prowler", action="store_true", help="race rootwatch before/after only")
@@ -419,7 +442,12 @@ def main() -> int:
         if "race" in rows:
             if binary is not None:
                 print(f"prowler {prowler_version()} ({PROWLER_VENV}), checks: {' '.join(PROWLER_ROOT_CHECKS)}", flush=True)
-            race_rows(checkouts, binary, url, accounts, work, args.prowler_default, args.scopes.split(","))
+            for checkout in checkouts:
+                # Untimed: fills rootwatch's per-user cache (digests of the mod's validated YAML) for
+                # this checkout's files, as any earlier run would; a fresh base worktree starts cold.
+                reset_and_populate(url, accounts[:1])
+                rootwatch_end_to_end(checkout, url, accounts[:1], ("us-east-1",), work)
+            race_rows(checkouts, binary, url, accounts, work, args.prowler_default, args.scopes.split(","), args.race_repeat)
     return 0
 
 

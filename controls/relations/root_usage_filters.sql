@@ -96,11 +96,26 @@ clause_checks as (
     bool_or(c.clause = '$.userIdentity.invokedBy NOT EXISTS') as has_invoked_by,
     bool_or(c.clause = '$.eventType!=AwsServiceEvent') as has_event_type,
     count(c.extra_clause) as extra_count,
-    string_agg(distinct c.extra_clause, ', ' order by c.extra_clause) as extras,
-    string_agg(distinct c.accepted_clause, ', ' order by c.accepted_clause) as accepted_extras,
     bool_or(c.refused_listing) as refused_listing
   from classified_clauses as c
   group by c.account_id, c.region, c.log_group_name, c.name
+),
+
+-- The extra and the accepted clauses of each filter, each listed once in order: made distinct
+-- first, so that the ordered lists are built only for filters that have such clauses.
+extra_lists as (
+  select account_id, region, log_group_name, name, string_agg(extra_clause, ', ' order by extra_clause) as extras
+  from (select distinct account_id, region, log_group_name, name, extra_clause from classified_clauses) as c
+  where extra_clause is not null
+  group by account_id, region, log_group_name, name
+),
+
+accepted_lists as (
+  select
+    account_id, region, log_group_name, name, string_agg(accepted_clause, ', ' order by accepted_clause) as accepted_extras
+  from (select distinct account_id, region, log_group_name, name, accepted_clause from classified_clauses) as c
+  where accepted_clause is not null
+  group by account_id, region, log_group_name, name
 ),
 
 filter_checks as (
@@ -118,12 +133,16 @@ filter_checks as (
     coalesce(c.has_invoked_by, false) as has_invoked_by,
     coalesce(c.has_event_type, false) as has_event_type,
     coalesce(c.extra_count, 0) as extra_count,
-    c.extras,
-    c.accepted_extras,
+    x.extras,
+    l.accepted_extras,
     coalesce(c.refused_listing, false) as refused_listing
   from filters as f
   left join clause_checks as c
     on c.account_id = f.account_id and c.region = f.region and c.log_group_name = f.log_group_name and c.name = f.name
+  left join extra_lists as x
+    on x.account_id = f.account_id and x.region = f.region and x.log_group_name = f.log_group_name and x.name = f.name
+  left join accepted_lists as l
+    on l.account_id = f.account_id and l.region = f.region and l.log_group_name = f.log_group_name and l.name = f.name
 )
 
 select

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -66,14 +67,31 @@ def run_control_sql(
     missing_columns: frozenset[tuple[str, str]] = frozenset(),
 ) -> Graded:
     """Compile, execute and grade one control; failures become an error outcome, never an exception."""
+    sql = compile_control(control, engine, options, as_of, missing, missing_columns)
+    return sql if isinstance(sql, Graded) else execute_control(control, engine, sql)
+
+
+def compile_control(
+    control: Control,
+    engine: Engine,
+    options: RunOptions,
+    as_of: datetime,
+    missing: frozenset[str],
+    missing_columns: frozenset[tuple[str, str]] = frozenset(),
+) -> str | Graded:
+    """The SQL ``control`` runs on ``engine``, or the error outcome when it cannot be compiled."""
     from rootwatch.sql.compile import compile_sql
 
     try:
-        sql = compile_sql(
+        return compile_sql(
             control.source, engine.kind, options.variables, as_of, missing_tables=missing, missing_columns=missing_columns
         )
     except (SqlError, VariableError) as exc:
         return Graded((), f"control {control.id} cannot be compiled: {exc}")
+
+
+def execute_control(control: Control, engine: Engine, sql: str) -> Graded:
+    """Execute ``control``'s compiled ``sql`` and grade its rows; a failed statement is an error outcome."""
     try:
         result = engine.execute(sql)
     except QueryFailed as exc:
@@ -88,6 +106,30 @@ def _not_assessed(node: ControlNode) -> ControlRun:
     return ControlRun(node, (row,), not_assessed=True)
 
 
+def _workers(engine: Engine, options: RunOptions) -> int:
+    """Statements run at once: ``--max-parallel``, and no more than the machine's cores when the
+    engine runs them in this process (DuckDB): a statement then keeps a core busy from start to
+    end, and more of them at once only take turns, which delays the longest one's end."""
+    workers = max(1, options.max_parallel)
+    if engine.runs_in_process:
+        workers = min(workers, os.cpu_count() or 1)
+    return workers
+
+
+def _start_order(engine: Engine, statements: list[tuple[Control, str, float]]) -> list[tuple[Control, str, float]]:
+    """``statements`` in the order to start them: on an in-process engine the longest SQL first.
+
+    Its cost there is mostly planning, which grows with the SQL's length (the shared relations it
+    reads are inlined): root_usage_monitored plans for as long as four other controls together.
+    Started last, it would run alone on one core at the end while the other stood idle; started
+    first, the shorter ones fill the other core around it. A server (Postgres, Spark) keeps the
+    plan's order: its statements mostly wait on the server.
+    """
+    if not engine.runs_in_process:
+        return statements
+    return sorted(statements, key=lambda statement: len(statement[1]), reverse=True)
+
+
 def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) -> RunResult:
     """Plan and run ``targets`` (benchmarks and control nodes) on ``engine``."""
     return run_plan(engine, plan_run(targets, options))
@@ -98,6 +140,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
 
     A control used by several targets (every CIS version's root MFA item, say) runs once.
     """
+    from rootwatch.accounts import account_names
+
     options = plan.options
     started = datetime.now(timezone.utc)
     as_of = options.as_of or engine.default_as_of()
@@ -112,22 +156,42 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
 
     outcomes: dict[str, tuple[Graded, float]] = {}
     total = len(controls)
+    done = 0
 
-    def work(control: Control) -> tuple[str, Graded, float]:
+    def finished(control_id: str, graded: Graded, seconds: float) -> None:
+        nonlocal done
+        outcomes[control_id] = (graded, seconds)
+        done += 1
+        if options.progress is not None:
+            options.progress(done, total, control_id)
+
+    # Compiled first (from the cache, a millisecond each), so that the statements can start longest
+    # first: see _start_order.
+    statements: list[tuple[Control, str, float]] = []
+    for control in controls.values():
         began = time.perf_counter()
-        graded = run_control_sql(control, engine, options, as_of, missing, missing_columns)
+        sql = compile_control(control, engine, options, as_of, missing, missing_columns)
+        if isinstance(sql, Graded):
+            finished(control.id, sql, time.perf_counter() - began)
+        else:
+            statements.append((control, sql, time.perf_counter() - began))
+
+    def work(control: Control, sql: str, compiling: float) -> tuple[str, Graded, float]:
+        began = time.perf_counter()
+        graded = execute_control(control, engine, sql)
         if uncaptured and graded.error is None:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
-        return control.id, graded, time.perf_counter() - began
+        return control.id, graded, compiling + time.perf_counter() - began
 
-    pool = ThreadPoolExecutor(max_workers=max(1, options.max_parallel))
+    pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
     try:
-        futures = [pool.submit(work, control) for control in controls.values()]
-        for done, future in enumerate(as_completed(futures), start=1):
-            control_id, graded, seconds = future.result()
-            outcomes[control_id] = (graded, seconds)
-            if options.progress is not None:
-                options.progress(done, total, control_id)
+        futures = [pool.submit(work, *statement) for statement in _start_order(engine, statements)]
+        # In process, the names are read on the main thread while the workers run (two small
+        # statements that would otherwise wait for them); from a server, once the controls are done,
+        # so that a slow endpoint does not hold up the progress bar.
+        names = account_names(engine, as_of) if controls and engine.runs_in_process else None
+        for future in as_completed(futures):
+            finished(*future.result())
     except BaseException:
         # Ctrl-C or SIGTERM (KeyboardInterrupt here, on the main thread): the workers' statements
         # would run to their end (minutes on a slow endpoint) before the pool let go. Drop what has
@@ -154,7 +218,6 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         )
 
     from rootwatch import __version__
-    from rootwatch.accounts import account_names
     from rootwatch.activity import root_activity
 
     root = GroupRun(ROOT_GROUP_ID, "rootwatch", "", {}, tuple(build(t) for t in plan.targets))
@@ -167,7 +230,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         variables=dict(options.variables),
         snapshot=info,
         tool_version=__version__,
-        account_names=account_names(engine, as_of) if controls else {},
+        account_names=names if names is not None else account_names(engine, as_of) if controls else {},
         root_activity=root_activity(engine, plan.activity, as_of, options.variables) if plan.activity else None,
     )
     return RunResult(root, context)

@@ -39,9 +39,10 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 def run_benchmarks(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import load_mod, run_command
     from rootwatch.cli.early_open import early_open
-    from rootwatch.mod.ids import benchmark_targets
 
-    with early_open(args) as early:  # the snapshot opens while the mod loads
+    with early_open(args) as early:  # the snapshot opens while the mod's code loads, then the mod
+        from rootwatch.mod.ids import benchmark_targets
+
         mod = load_mod(args)
         # Unknown names are reported before a connection error (the opening keeps it); a name
         # given twice runs once.

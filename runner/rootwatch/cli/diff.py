@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
     )
     snapshots.add_argument("--tag", metavar="KEY=VALUE", action="append", default=[], help="run only controls with this tag")
     snapshots.add_argument("--where", metavar="EXPR", action="append", default=[], help="run only controls matching EXPR (as in benchmark run)")
-    snapshots.add_argument("--max-parallel", metavar="N", type=int, default=10, help="controls run at once (default: 10)")
+    snapshots.add_argument("--max-parallel", metavar="N", type=int, default=10, help="controls run at once (default: 10; at most one per CPU core)")
     snapshots.add_argument("--query-timeout", metavar="SECONDS", type=float, default=300.0, help="statement timeout per control")
     add_mod_location(snapshots)  # type: ignore[arg-type]  # an argument group takes add_argument too
     add_variable_options(parser)

@@ -177,7 +177,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, formats: list[str]) -> N
         metavar="N",
         type=int,
         default=10,
-        help="controls run at once (default: 10)",
+        help="controls run at once (default: 10; on a DuckDB snapshot at most one per CPU core)",
     )
     group.add_argument(
         "--progress",

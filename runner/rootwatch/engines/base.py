@@ -67,6 +67,10 @@ class Engine(Protocol):
     threads: each thread gets its own connection or cursor."""
 
     kind: ClassVar[EngineKind]
+    runs_in_process: ClassVar[bool]
+    """Whether statements run in this process on its CPUs (DuckDB), rather than on a server the
+    process waits for (Postgres, Spark's JVM): the runner then starts no more at once than there
+    are cores, longest first."""
 
     @property
     def description(self) -> str:

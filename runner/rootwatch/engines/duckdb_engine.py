@@ -34,6 +34,7 @@ class DuckDBEngine:
     """Runs controls on a DuckDB database (normally a snapshot file opened read-only)."""
 
     kind: ClassVar[EngineKind] = "duckdb"
+    runs_in_process: ClassVar[bool] = True
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, description: str, *, query_timeout: float) -> None:
         for statement in _SESSION_SETTINGS:

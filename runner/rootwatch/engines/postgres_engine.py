@@ -24,6 +24,7 @@ class PostgresEngine:
     """Runs controls on a Postgres endpoint, one connection per worker thread."""
 
     kind: ClassVar[EngineKind] = "postgres"
+    runs_in_process: ClassVar[bool] = False
 
     def __init__(self, dsn: str, *, search_path: str | None, query_timeout: float) -> None:
         self._dsn = dsn

@@ -60,6 +60,7 @@ class SparkEngine:
     session of the process's shared one when embedded)."""
 
     kind: ClassVar[EngineKind] = "spark"
+    runs_in_process: ClassVar[bool] = False  # the JVM runs them; this process waits
 
     def __init__(
         self,

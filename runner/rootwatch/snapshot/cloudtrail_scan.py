@@ -28,10 +28,12 @@ import msgspec
 from rootwatch.errors import Problem
 from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 
-PART_BYTES = 16 * 1024 * 1024
+PART_BYTES = 8 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
-QUEUE_PARTS = 3
-"""Messages waiting per worker: bounds the memory between the workers and the inserting parent."""
+QUEUE_PARTS = 2
+"""Messages waiting per worker: bounds the memory between the workers and the inserting parent
+(one worker can hold all of them, pickled, while the parent is busy: with every record kept, 16 MB
+parts and three per worker made each worker 140 MB)."""
 FILES_PER_MESSAGE = 64
 """A worker sends what it read of up to this many files at once (and at most about
 :data:`PART_BYTES` of records): one message per file cost the parent more than the root records
