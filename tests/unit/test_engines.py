@@ -143,3 +143,23 @@ def test_json_values_come_back_alike_from_both_engines(snapshot: Path, pg_dsn: s
         duck.close()
         pg.close()
     assert duck_rows == pg_rows == [("All", {"a": [True, None], "b": 1}, None)]
+
+
+def test_a_snapshot_lists_its_tables_once_a_writable_connection_every_time(snapshot: Path) -> None:
+    import duckdb
+
+    engine = DuckDBEngine.open(snapshot)
+    try:
+        tables = engine.available_tables()
+        assert "aws_account" in tables
+        assert engine.available_tables() is tables  # read-only: the list cannot change
+    finally:
+        engine.close()
+    connection = duckdb.connect()
+    live = DuckDBEngine.from_connection(connection)
+    try:
+        assert "later" not in live.available_tables()
+        connection.execute("CREATE TABLE later (x INTEGER)")
+        assert "later" in live.available_tables()
+    finally:
+        live.close()

@@ -38,16 +38,11 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 def run_benchmarks(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import load_mod, run_command
-    from rootwatch.cli.early_open import early_open
+    from rootwatch.mod.ids import benchmark_targets
 
-    with early_open(args) as early:  # the snapshot opens while the mod's code loads, then the mod
-        from rootwatch.mod.ids import benchmark_targets
-
-        mod = load_mod(args)
-        # Unknown names are reported before a connection error (the opening keeps it); a name
-        # given twice runs once.
-        targets = benchmark_targets(mod, args.benchmarks)
-        return run_command(args, mod, targets, command="benchmark run", early=early)
+    mod = load_mod(args)
+    # Unknown names fail before connecting; a name given twice runs once.
+    return run_command(args, mod, benchmark_targets(mod, args.benchmarks), command="benchmark run")
 
 
 def list_benchmarks(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ from rootwatch.errors import UsageError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from rootwatch.cli.early_open import EarlyOpen
     from rootwatch.engines.base import DataSource
     from rootwatch.mod.model import Mod
     from rootwatch.options import RunOptions
@@ -220,18 +219,10 @@ def check_outputs(args: argparse.Namespace, *, cis: bool = True) -> None:
     check_export_paths([path for _fmt, path in targets])
 
 
-def run_command(
-    args: argparse.Namespace,
-    mod: Mod,
-    targets: Sequence[Target],
-    *,
-    command: str,
-    cis: bool = True,
-    early: EarlyOpen | None = None,
-) -> int:
+def run_command(args: argparse.Namespace, mod: Mod, targets: Sequence[Target], *, command: str, cis: bool = True) -> int:
     """``benchmark run`` and ``control run``: plan once, then print the plan (``--dry-run``) or run
-    it and emit the result. Everything that can be wrong with the arguments is reported before a
-    connection error; ``early`` is the snapshot's opening, started while the mod loaded."""
+    it and emit the result. Everything that can be wrong with the arguments fails before a
+    connection is opened."""
     from rootwatch import api
     from rootwatch.activity import activity_query
 
@@ -247,9 +238,7 @@ def run_command(
     assert source is not None
     from rootwatch.cli.notify_options import run_notified
 
-    return run_notified(
-        args, mod, command, [t.id for t in targets], source, lambda engine: api.run_plan(engine, plan), early=early
-    )
+    return run_notified(args, mod, command, [t.id for t in targets], source, lambda engine: api.run_plan(engine, plan))
 
 
 def check_export_paths(paths: Sequence[Path]) -> None:

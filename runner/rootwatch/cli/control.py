@@ -72,16 +72,11 @@ def register(subparsers: argparse._SubParsersAction, formats: list[str]) -> None
 
 def run_controls(args: argparse.Namespace) -> int:
     from rootwatch.cli.common import load_mod, run_command
-    from rootwatch.cli.early_open import early_open
+    from rootwatch.mod.ids import control_targets
 
-    with early_open(args) as early:  # the snapshot opens while the mod's code loads, then the mod
-        from rootwatch.mod.ids import control_targets
-
-        mod = load_mod(args)
-        # Unknown names are reported before a connection error (the opening keeps it); a name
-        # given twice runs once.
-        targets = control_targets(mod, args.controls)
-        return run_command(args, mod, targets, command="control run", cis=False, early=early)
+    mod = load_mod(args)
+    # Unknown names fail before connecting; a name given twice runs once.
+    return run_command(args, mod, control_targets(mod, args.controls), command="control run", cis=False)
 
 
 def list_controls(args: argparse.Namespace) -> int:

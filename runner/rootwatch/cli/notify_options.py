@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rootwatch.api import QueryRun
-    from rootwatch.cli.early_open import EarlyOpen
     from rootwatch.engines.base import DataSource, Engine
     from rootwatch.mod.model import Mod
     from rootwatch.notify.session import NotifySession
@@ -112,28 +111,20 @@ def open_session(args: argparse.Namespace, mod: Mod, command: str, targets: list
 
 
 def run_notified(
-    args: argparse.Namespace,
-    mod: Mod,
-    command: str,
-    targets: list[str],
-    source: DataSource,
-    run: Callable[[Engine], RunResult],
-    *,
-    early: EarlyOpen | None = None,
+    args: argparse.Namespace, mod: Mod, command: str, targets: list[str], source: DataSource, run: Callable[[Engine], RunResult]
 ) -> int:
-    """Open ``source`` (or take ``early``'s engine), run, write exports and output, then notify;
-    returns the exit code."""
+    """Open ``source``, run, write exports and output, then notify; returns the exit code."""
+    from rootwatch import api
     from rootwatch.cli.common import emit
-    from rootwatch.cli.early_open import opened_engine
 
     session = open_session(args, mod, command, targets)
     if session is None:
-        with opened_engine(source, early) as engine:
+        with api.open_engine(source) as engine:
             result = run(engine)
         return emit(result, args)
     with session, contextlib.ExitStack() as stack:
         with _failures_notified(session):
-            engine = stack.enter_context(opened_engine(source, early))
+            engine = stack.enter_context(api.open_engine(source))
         result = run(engine)
         code = emit(result, args)  # exports first: a failing notifier never costs the results
         failed = session.after_run(result, engine)

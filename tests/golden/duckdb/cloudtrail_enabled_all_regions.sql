@@ -28,107 +28,72 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
     partition
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* One row even when the data lists the picked copy twice (an aggregator connection can). */
-  SELECT
-    *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1)
-  FROM (
-    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
-    /* The copy is picked on the few columns that rank it, then its row is read: ranking whole rows */
-    /* held every shadow copy's selectors at once (DuckDB, 10,000 accounts: 180,000 rows, 60 MB). */
-    WITH picked_copies AS (
-      SELECT DISTINCT ON (account_id, arn)
-        account_id,
-        arn,
-        region,
-        is_logging IS NULL AS logging_unknown
-      FROM aws_cloudtrail_trail
-      WHERE
-        arn IS NOT NULL
-      ORDER BY
-        account_id,
-        arn,
-        CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
-        CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
-        region
-    ), trail_copies AS (
-      SELECT
-        t.account_id,
-        t.arn,
-        COALESCE(t.name, SPLIT_PART(t.arn, '/', 2)) AS name,
-        COALESCE(t.home_region, SPLIT_PART(t.arn, ':', 4)) AS home_region,
-        SPLIT_PART(t.arn, ':', 5) AS owner_account_id,
-        COALESCE(t.is_organization_trail, FALSE) AS is_organization_trail,
-        COALESCE(t.is_multi_region_trail, FALSE) AS is_multi_region_trail,
-        t.is_logging,
-        NULLIF(t.log_group_arn, '') AS log_group_arn,
-        CASE
-          WHEN CASE JSON_TYPE(t.event_selectors)
-            WHEN 'OBJECT'
-            THEN 'object'
-            WHEN 'ARRAY'
-            THEN 'array'
-            WHEN 'VARCHAR'
-            THEN 'string'
-            WHEN 'BIGINT'
-            THEN 'number'
-            WHEN 'UBIGINT'
-            THEN 'number'
-            WHEN 'DOUBLE'
-            THEN 'number'
-            WHEN 'BOOLEAN'
-            THEN 'boolean'
-            WHEN 'NULL'
-            THEN 'null'
-          END = 'array'
-          THEN t.event_selectors
-          ELSE CAST('[]' AS JSON)
-        END AS event_selectors,
-        CASE
-          WHEN CASE JSON_TYPE(t.advanced_event_selectors)
-            WHEN 'OBJECT'
-            THEN 'object'
-            WHEN 'ARRAY'
-            THEN 'array'
-            WHEN 'VARCHAR'
-            THEN 'string'
-            WHEN 'BIGINT'
-            THEN 'number'
-            WHEN 'UBIGINT'
-            THEN 'number'
-            WHEN 'DOUBLE'
-            THEN 'number'
-            WHEN 'BOOLEAN'
-            THEN 'boolean'
-            WHEN 'NULL'
-            THEN 'null'
-          END = 'array'
-          THEN t.advanced_event_selectors
-          ELSE CAST('[]' AS JSON)
-        END AS advanced_event_selectors
-      FROM aws_cloudtrail_trail AS t
-      INNER JOIN picked_copies AS p
-        ON t.account_id = p.account_id
-        AND t.arn = p.arn
-        AND COALESCE(t.region, '') = COALESCE(p.region, '')
-        AND (
-          t.is_logging IS NULL
-        ) = p.logging_unknown
-    )
-    SELECT
-      *,
-      account_id AS _first_row_order_0,
-      arn AS _first_row_order_1,
-      ROW_NUMBER() OVER (PARTITION BY account_id, arn) AS _first_row
-    FROM trail_copies
-  ) AS _first_rows
+  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  SELECT DISTINCT ON (account_id, arn)
+    account_id,
+    arn,
+    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+    SPLIT_PART(arn, ':', 5) AS owner_account_id,
+    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+    is_logging,
+    NULLIF(log_group_arn, '') AS log_group_arn,
+    CASE
+      WHEN CASE JSON_TYPE(event_selectors)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END = 'array'
+      THEN event_selectors
+      ELSE CAST('[]' AS JSON)
+    END AS event_selectors,
+    CASE
+      WHEN CASE JSON_TYPE(advanced_event_selectors)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'VARCHAR'
+        THEN 'string'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'UBIGINT'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'NULL'
+        THEN 'null'
+      END = 'array'
+      THEN advanced_event_selectors
+      ELSE CAST('[]' AS JSON)
+    END AS advanced_event_selectors
+  FROM aws_cloudtrail_trail
   WHERE
-    _first_row = 1
+    arn IS NOT NULL
   ORDER BY
-    _first_row_order_0,
-    _first_row_order_1
+    account_id,
+    arn,
+    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
+    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
+    region
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */

@@ -426,18 +426,80 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM alarms AS a
   LEFT JOIN alarm_dimensions AS d
     ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
-), picked_copies AS (
+), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
+  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
   SELECT
     account_id,
     arn,
-    region,
-    logging_unknown
+    name,
+    home_region,
+    owner_account_id,
+    is_organization_trail,
+    is_multi_region_trail,
+    is_logging,
+    log_group_arn,
+    event_selectors,
+    advanced_event_selectors
   FROM (
+    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
     SELECT
       account_id AS account_id,
       arn AS arn,
-      region AS region,
-      is_logging IS NULL AS logging_unknown,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging AS is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(event_selectors)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN event_selectors
+        ELSE '[]'
+      END AS event_selectors,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(advanced_event_selectors)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE '[]'
+      END AS advanced_event_selectors,
       ROW_NUMBER() OVER (
         PARTITION BY account_id, arn
         ORDER BY account_id NULLS LAST, arn NULLS LAST, CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST, region NULLS LAST
@@ -445,82 +507,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     FROM aws_cloudtrail_trail
     WHERE
       arn IS NOT NULL
-  ) AS _t
-  WHERE
-    _row_number = 1
-), trail_copies AS (
-  SELECT
-    t.account_id,
-    t.arn,
-    COALESCE(t.name, SPLIT_PART(t.arn, '/', 2)) AS name,
-    COALESCE(t.home_region, SPLIT_PART(t.arn, ':', 4)) AS home_region,
-    SPLIT_PART(t.arn, ':', 5) AS owner_account_id,
-    COALESCE(t.is_organization_trail, FALSE) AS is_organization_trail,
-    COALESCE(t.is_multi_region_trail, FALSE) AS is_multi_region_trail,
-    t.is_logging,
-    NULLIF(t.log_group_arn, '') AS log_group_arn,
-    CASE
-      WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.event_selectors)), '^[A-Z]+', 0)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'STRING'
-        THEN 'string'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'VOID'
-        THEN 'null'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'DECIMAL'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-      END = 'array'
-      THEN t.event_selectors
-      ELSE '[]'
-    END AS event_selectors,
-    CASE
-      WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.advanced_event_selectors)), '^[A-Z]+', 0)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'STRING'
-        THEN 'string'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'VOID'
-        THEN 'null'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'DECIMAL'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-      END = 'array'
-      THEN t.advanced_event_selectors
-      ELSE '[]'
-    END AS advanced_event_selectors
-  FROM aws_cloudtrail_trail AS t
-  INNER JOIN picked_copies AS p
-    ON t.account_id = p.account_id
-    AND t.arn = p.arn
-    AND COALESCE(t.region, '') = COALESCE(p.region, '')
-    AND (
-      t.is_logging IS NULL
-    ) = p.logging_unknown
-), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* One row even when the data lists the picked copy twice (an aggregator connection can). */
-  SELECT
-    *
-  FROM (
-    /* One row even when the data lists the picked copy twice (an aggregator connection can). */
-    SELECT
-      *,
-      ROW_NUMBER() OVER (PARTITION BY account_id, arn ORDER BY account_id NULLS LAST, arn NULLS LAST) AS _row_number
-    FROM trail_copies
   ) AS _t
   WHERE
     _row_number = 1
