@@ -16,10 +16,7 @@ request is signed as the account whose step makes it or not sent.
 
 All sessions share one botocore data loader (:func:`botocore_session`), so service models are
 parsed once per process, and the sessions of :class:`SharedClients` make the client class of a
-service once (:func:`_cache_client_classes`), not once per region. At an explicit endpoint URL
-(``--endpoint-url``: a test server, a VPC endpoint) the clients of a regional service for its
-other regions are made from its first one (:func:`regional_variant`), which costs a fraction of
-making each whole; on AWS itself every region's client is made whole.
+service once (:func:`_cache_client_classes`), not once per region.
 """
 
 from __future__ import annotations
