@@ -387,8 +387,8 @@ def _record_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
     made = from_aws_account.client
 
-    def recording(session: Any, service: str, region: str, settings: Any, template: Any = None) -> Any:
-        found = made(session, service, region, settings, template)
+    def recording(session: Any, service: str, region: str, settings: Any) -> Any:
+        found = made(session, service, region, settings)
         # Read when the call is made: the capture's clients are shared, and sign as the account
         # bound to the calling thread.
         credentials = session.get_credentials()

@@ -151,33 +151,24 @@ MAX_ATTEMPTS = 6
 """Attempts per call in botocore's standard retry mode (throttling needs several)."""
 
 
-def client(session: Any, service: str, region: str, settings: ReadSettings, template: Any = None) -> Any:
+def client(session: Any, service: str, region: str, settings: ReadSettings) -> Any:
     """A boto3 client with standard retries (throttling backs off) and bounded timeouts.
 
     ``$AWS_MAX_ATTEMPTS`` is honoured when set (a value in ``Config`` would override it). Raises
     :class:`ClientUnavailable` when botocore refuses to make it. Once ``settings.stop`` is set the
     client raises :class:`CaptureStopped` before sending, so a retry loop ends at its next attempt.
-    ``template``: a client of ``service`` that ``session`` made this way for another region, to
-    make this one from (:func:`~rootwatch.snapshot.from_aws_clients.regional_variant`).
     """
     import os
 
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
-    from rootwatch.snapshot.from_aws_clients import NoVariant, regional_variant
-
     retries: dict[str, Any] = {"mode": "standard"}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["max_attempts"] = MAX_ATTEMPTS
     config = Config(retries=retries, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
     try:
-        try:
-            if template is None:
-                raise NoVariant(service)
-            made = regional_variant(template, region, session)
-        except NoVariant:
-            made = session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
+        made = session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
     except (BotoCoreError, ValueError) as exc:  # ValueError: botocore's "Invalid endpoint"
         raise ClientUnavailable(*aws_error(exc)) from None
     stop = settings.stop
@@ -314,10 +305,10 @@ class AccountReader:
             return self._parts.setdefault(name, AccountCapture(self._capture.account_id, self._capture.label))
 
     def _client(self, service: str, region: str) -> Any:
-        def make(session: Any, service: str, region: str, template: Any = None) -> Any:
-            return client(session, service, region, self._settings, template)
+        def make(session: Any, service: str, region: str) -> Any:
+            return client(session, service, region, self._settings)
 
-        return self._settings.clients.get(self._session, service, region, make, self._settings.endpoint_url)
+        return self._settings.clients.get(self._session, service, region, make)
 
     def _identify(self) -> Any:
         """Resolve the account's credentials and ask who they belong to (sts:GetCallerIdentity)."""

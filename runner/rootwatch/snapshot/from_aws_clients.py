@@ -132,16 +132,8 @@ class _BoundResolver:
         return self._credentials
 
 
-MakeClient = Callable[..., Any]
-"""``make(session, service, region)``: a configured client of ``session`` (see ``from_aws_account.client``);
-``make(session, service, region, template)`` for a regional service at an explicit endpoint URL
-once a client of it exists: the same client for another region (see :func:`regional_variant`)."""
-
-REGIONAL_VARIANT_SERVICES = frozenset({"cloudtrail", "logs", "cloudwatch", "sns", "events"})
-"""Services read in every region whose region only names the backend: no global endpoint, no
-S3-style or STS-style endpoint settings, no endpoint discovery. At an explicit endpoint URL (a test
-server, a VPC endpoint) their clients differ by region in the configuration's region, the signing
-region and the endpoint rules' region only, which :func:`regional_variant` sets."""
+MakeClient = Callable[[Any, str, str], Any]
+"""``make(session, service, region)``: a configured client of ``session`` (see ``from_aws_account.client``)."""
 
 
 class SharedClients:
@@ -156,32 +148,23 @@ class SharedClients:
         self._lock = threading.Lock()
         self._sessions: dict[str | None, Any] = {}
         self._clients: dict[tuple[str | None, str, str], Any] = {}
-        self._templates: dict[tuple[str | None, str], Any] = {}
 
     def bound(self, credentials: Any) -> Any:
         """Context: the calling thread's calls through these clients are signed with ``credentials``."""
         return self.credentials.bound(credentials)
 
-    def get(self, session: Any, service: str, region: str, make: MakeClient, endpoint_url: str | None = None) -> Any:
+    def get(self, session: Any, service: str, region: str, make: MakeClient) -> Any:
         """The shared client of ``session``'s configuration for ``service`` in ``region``.
 
         Made on first use with ``make``, under a lock: client creation is CPU work under the GIL,
-        so serialising it loses nothing, and no client is made twice. With ``endpoint_url`` (the
-        one every client is made with), the first client of a service of
-        :data:`REGIONAL_VARIANT_SERVICES` is the template of its other regions' clients.
+        so serialising it loses nothing, and no client is made twice.
         """
         profile = _profile(session)
         key = (profile, service, region)
         with self._lock:
             found = self._clients.get(key)
             if found is None:
-                template = self._templates.get((profile, service))
-                if template is None:
-                    found = make(self._session(profile), service, region)
-                    if service in REGIONAL_VARIANT_SERVICES and found.meta.endpoint_url == endpoint_url and endpoint_url:
-                        self._templates[(profile, service)] = found
-                else:
-                    found = make(self._session(profile), service, region, template)
+                found = make(self._session(profile), service, region)
                 self._clients[key] = found
             return found
 
@@ -216,10 +199,6 @@ def _profile(session: Any) -> str | None:
     return None if name == "default" else name
 
 
-_creators: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-"""The last botocore ``ClientCreator`` of each such session (its event emitter): what registers a
-client's retry handlers, for :func:`regional_variant`."""
-
 _classes: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], type]] = weakref.WeakKeyDictionary()
 """Client classes per event emitter of a session that caches them, per (service, API version)."""
 
@@ -246,7 +225,6 @@ def _cache_client_classes(session: Any) -> None:
             classes = _classes.get(self._event_emitter)
             if classes is None:
                 return original(self, service_name, service_model)
-            _creators[self._event_emitter] = self
             key = (service_name, service_model.api_version)
             made = classes.get(key)
             if made is None:
@@ -256,73 +234,3 @@ def _cache_client_classes(session: Any) -> None:
         create_client_class.rootwatch_cached = True  # type: ignore[attr-defined]
         creator._create_client_class = create_client_class
     _classes[session.get_component("event_emitter")] = {}
-
-
-def _partition(core: Any, region: str) -> str | None:
-    """The partition botocore puts ``region`` in (``aws``, ``aws-cn``...), None for one it does not know."""
-    try:
-        return core._get_internal_component("endpoint_resolver").get_partition_for_region(region)
-    except Exception:  # noqa: BLE001 - UnknownRegionError, or a botocore without this lookup: no variant
-        return None
-
-
-class NoVariant(Exception):
-    """``template`` is not a client :func:`regional_variant` can make another region's client from."""
-
-
-def regional_variant(template: Any, region: str, session: Any) -> Any:
-    """A client of ``template``'s service for ``region``, as botocore would make it, made in a
-    fraction of the time: a client of a :data:`REGIONAL_VARIANT_SERVICES` service at an explicit
-    endpoint URL, made by ``session`` (a session of :class:`SharedClients`), in another region.
-
-    What depends on the region is made anew, the way botocore makes it: the configuration (its
-    ``region_name``), the request signer (signing region), the endpoint rules' ``AWS::Region``
-    and, from the session's event emitter, the client's own emitter with botocore's handlers
-    (signer, user agent, standard retries with a retry quota of its own). The rest (service
-    model, serializer, parser, the connection pool of the one endpoint URL) is the template's.
-    Raises :class:`NoVariant` when ``template`` is not such a client, or ``region`` is in another
-    partition (the caller then makes the client whole).
-    """
-    import copy
-
-    from botocore.client import ClientMeta
-    from botocore.config import Config
-    from botocore.endpoint import Endpoint
-    from botocore.signers import RequestSigner
-
-    core = session._session
-    emitter = core.get_component("event_emitter")
-    creator = _creators.get(emitter)
-    signer = template._request_signer
-    resolver = template._ruleset_resolver
-    if (
-        creator is None
-        or template.meta.service_model.service_name not in REGIONAL_VARIANT_SERVICES
-        or _partition(core, region) != template.meta.partition
-        or signer.region_name != template.meta.region_name
-        or resolver is None
-        or resolver._builtins.get("AWS::Region") != template.meta.region_name
-        or template.meta.config.retries.get("mode") != "standard"
-    ):
-        raise NoVariant(template.meta.service_model.service_name)
-    config = Config(**{**template.meta.config._user_provided_options, "region_name": region})
-    config._supplied_user_agent = getattr(template.meta.config, "_supplied_user_agent", None)
-    events = copy.copy(emitter)
-    made = template.__class__.__new__(template.__class__)  # copy.copy would ask the client's __getattr__
-    made.__dict__.update(template.__dict__)
-    made._client_config = config
-    made._cache = {}
-    made._exceptions = None
-    made._request_signer = RequestSigner(
-        signer._service_id, region, signer.signing_name, signer.signature_version, signer._credentials, events, signer._auth_token
-    )
-    endpoint = template._endpoint
-    made._endpoint = Endpoint(endpoint.host, endpoint._endpoint_prefix, events, endpoint._response_parser_factory, endpoint.http_session)
-    made._ruleset_resolver = copy.copy(resolver)
-    made._ruleset_resolver._builtins = {**resolver._builtins, "AWS::Region": region}
-    made._ruleset_resolver._event_emitter = events
-    made._ruleset_resolver._instance_cache = {}
-    made.meta = ClientMeta(events, config, template.meta.endpoint_url, template.meta.service_model, template.meta.method_to_api_mapping, template.meta.partition)
-    made._register_handlers()  # botocore's: the signer and the user agent
-    creator._register_retries(made)  # botocore's: standard retries, a quota of the client's own
-    return made
