@@ -67,7 +67,7 @@ def _command_module(argv: Sequence[str] | None) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from rootwatch.collector import fewer_collections
+    from rootwatch.gc_tuning import fewer_collections
 
     with fewer_collections(), _masked_stderr(sys.argv[1:] if argv is None else argv):
         return _main(argv)

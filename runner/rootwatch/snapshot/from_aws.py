@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rootwatch.collector import fewer_collections
+from rootwatch.gc_tuning import fewer_collections
 from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.snapshot.from_aws_account import (
     AccountCapture,

@@ -1,4 +1,4 @@
-"""rootwatch.collector: fewer garbage collections inside the block, the caller's thresholds after it."""
+"""rootwatch.gc_tuning: fewer garbage collections inside the block, the caller's thresholds after it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from rootwatch.collector import YOUNG_THRESHOLD, fewer_collections
+from rootwatch.gc_tuning import YOUNG_THRESHOLD, fewer_collections
 
 
 @pytest.fixture()
