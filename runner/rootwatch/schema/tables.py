@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 
@@ -117,7 +117,9 @@ def load_tables() -> dict[str, Table]:
     from rootwatch.yamlio import load_yaml_text
 
     # Through yamlio's cache of parsed documents: a run that finds it there imports no PyYAML.
-    text = resources.files("rootwatch.schema").joinpath("steampipe_tables.yaml").read_text("utf-8")
+    # A plain path, not importlib.resources: rootwatch is never imported from a zip, and the
+    # resources machinery imports zipfile and its readers (a few milliseconds of a small run).
+    text = (Path(__file__).parent / "steampipe_tables.yaml").read_text("utf-8")
     raw = load_yaml_text(text, None)
     tables: dict[str, Table] = {}
     for name, spec in raw.items():
