@@ -123,6 +123,21 @@ def test_writer_publishes_rows_and_metadata(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*tmp*")), "no temporary file left behind"
 
 
+def test_metadata_reads_in_utc_whatever_the_session_zone(tmp_path: Path) -> None:
+    """The same snapshot reads with the same instants and offsets on a machine set to another zone."""
+    out = tmp_path / "snap.duckdb"
+    with SnapshotWriter(out, source="test", captured_at=CAPTURED) as writer:
+        writer.add_account(AccountInfo("111111111111", ("us-east-1",), CAPTURED, "api", CAPTURED))
+    con = duckdb.connect(str(out), read_only=True)
+    con.execute("SET TimeZone = 'America/New_York'")
+    info = read_snapshot_info(con)
+    assert info is not None and info.captured_at == CAPTURED
+    assert info.captured_at.utcoffset() == timedelta(0) and info.created_at.utcoffset() == timedelta(0)
+    (account,) = info.accounts
+    assert (account.credential_report_generated_at, account.captured_at) == (CAPTURED, CAPTURED)
+    assert account.captured_at is not None and account.captured_at.isoformat().endswith("+00:00")
+
+
 def test_failed_build_leaves_nothing_and_keeps_the_old_file(tmp_path: Path) -> None:
     out = tmp_path / "snap.duckdb"
     out.write_bytes(b"previous")

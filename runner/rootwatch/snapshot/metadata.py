@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -216,7 +216,7 @@ def read_snapshot_infos(
         return {}
     heads = connection.execute(
         " UNION ALL ".join(
-            "(" + select(db, "format_version, captured_at, source, source_detail, tool_version, created_at",
+            "(" + select(db, f"format_version, {_utc('captured_at')}, source, source_detail, tool_version, {_utc('created_at')}",
                          "rootwatch_snapshot") + " LIMIT 1)"
             for db in with_head
         )
@@ -227,9 +227,9 @@ def read_snapshot_infos(
         query = " UNION ALL ".join(
             select(
                 db,
-                "account_id, CAST(regions AS VARCHAR) AS regions, credential_report_generated_at, source, "
+                f"account_id, CAST(regions AS VARCHAR) AS regions, {_utc('credential_report_generated_at')}, source, "
                 # files written before per-account capture times
-                + ("captured_at" if "captured_at" in columns[db]["rootwatch_snapshot_accounts"] else "CAST(NULL AS TIMESTAMPTZ)")
+                + (_utc("captured_at") if "captured_at" in columns[db]["rootwatch_snapshot_accounts"] else "CAST(NULL AS TIMESTAMP)")
                 + " AS captured_at",
                 "rootwatch_snapshot_accounts",
             )
@@ -239,7 +239,7 @@ def read_snapshot_infos(
             f"SELECT * FROM ({query}) ORDER BY db, account_id"
         ).fetchall():
             accounts.setdefault(db, []).append(
-                AccountInfo(account_id, tuple(json.loads(regions)) if regions else (), generated, origin, captured)
+                AccountInfo(account_id, tuple(json.loads(regions)) if regions else (), _aware(generated), origin, _aware(captured))
             )
     issues: dict[str, list[SnapshotIssue]] = {}
     recorded = [db for db in with_head if "rootwatch_snapshot_issues" in columns[db]]
@@ -254,10 +254,10 @@ def read_snapshot_infos(
             issues.setdefault(db, []).append(SnapshotIssue(*issue))
     return {
         db: SnapshotInfo(
-            captured_at=captured_at,
+            captured_at=captured_at.replace(tzinfo=timezone.utc),
             source=origin,
             tool_version=tool_version,
-            created_at=created_at,
+            created_at=created_at.replace(tzinfo=timezone.utc),
             source_detail=detail,
             format_version=format_version,
             accounts=tuple(accounts.get(db, ())),
@@ -265,3 +265,17 @@ def read_snapshot_infos(
         )
         for db, format_version, captured_at, origin, detail, tool_version, created_at in heads
     }
+
+
+def _utc(column: str) -> str:
+    """``column`` (TIMESTAMPTZ) as a UTC wall-clock TIMESTAMP, for :func:`_aware`.
+
+    Why not the TIMESTAMPTZ itself: DuckDB hands those to Python in the session's time zone, which
+    imports zoneinfo and builds a zone (milliseconds of a small run's budget), and the same snapshot
+    would read with another offset on a machine set to another zone."""
+    return f"timezone('UTC', {column})"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A UTC wall-clock time read through :func:`_utc`, made timezone-aware again."""
+    return value.replace(tzinfo=timezone.utc) if value is not None else None
