@@ -174,20 +174,14 @@ event_path as (
   group by account_id
 ),
 
--- The first required region that does not deliver, per account: us-east-1 first, then by name.
-first_gap_order as (
-  select account_id, min(region_order) as region_order
+-- The first required region that does not deliver, per account: us-east-1 first (the only region
+-- of order 0), then by name. One aggregate, no join: a join of these rows back to their own minimum
+-- is one the planners cannot size.
+first_gap_region as (
+  select account_id, coalesce(min(case when region_order = 0 then region end), min(region)) as region
   from region_depths
   where depth < 9
   group by account_id
-),
-
-first_gap_region as (
-  select d.account_id, min(d.region) as region
-  from region_depths as d
-  inner join first_gap_order as o on d.account_id = o.account_id and d.region_order = o.region_order
-  where d.depth < 9
-  group by d.account_id
 ),
 
 -- What got furthest in the regions a reason names: every region with a rule (all of an account's

@@ -1739,26 +1739,15 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM region_depths
   GROUP BY
     account_id
-), first_gap_order /* The first required region that does not deliver, per account: us-east-1 first, then by name. */ AS (
+), first_gap_region /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. One aggregate, no join: a join of these rows back to their own minimum */ /* is one the planners cannot size. */ AS (
   SELECT
     account_id,
-    MIN(region_order) AS region_order
+    COALESCE(MIN(CASE WHEN region_order = 0 THEN region END), MIN(region)) AS region
   FROM region_depths
   WHERE
     depth < 9
   GROUP BY
     account_id
-), first_gap_region AS (
-  SELECT
-    d.account_id,
-    MIN(d.region) AS region
-  FROM region_depths AS d
-  INNER JOIN first_gap_order AS o
-    ON d.account_id = o.account_id AND d.region_order = o.region_order
-  WHERE
-    d.depth < 9
-  GROUP BY
-    d.account_id
 ), best /* What got furthest in the regions a reason names: every region with a rule (all of an account's */ /* regions when it delivers), and the first gap when it is a region without one. */ AS (
   SELECT
     account_id,
