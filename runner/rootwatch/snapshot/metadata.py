@@ -254,10 +254,10 @@ def read_snapshot_infos(
             issues.setdefault(db, []).append(SnapshotIssue(*issue))
     return {
         db: SnapshotInfo(
-            captured_at=captured_at.replace(tzinfo=timezone.utc),
+            captured_at=_aware(captured_at),  # type: ignore[arg-type]  # NULL in a damaged file: the engine says so
             source=origin,
             tool_version=tool_version,
-            created_at=created_at.replace(tzinfo=timezone.utc),
+            created_at=_aware(created_at),  # type: ignore[arg-type]
             source_detail=detail,
             format_version=format_version,
             accounts=tuple(accounts.get(db, ())),
