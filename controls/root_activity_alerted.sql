@@ -202,9 +202,13 @@ best as (
   from rule_best
   union all
   select
-    q.account_id, q.region, q.region_order, q.trail_logs, q.why, null, null, null, null, null,
-    null, null, null, null, null, null, null, null, null,
-    null, null, null, case when not q.trail_logs then 0 else 1 end, null, null, null
+    q.account_id, q.region, q.region_order, q.trail_logs, q.why,
+    null as rule_name, null as state, null as sees_read_only, null as pattern_problem, null as kind,
+    null as target_arn, null as confirmed, null as pending, null as topic_seen,
+    null as target_account_id, null as target_region, null as target_bus, null as target_text,
+    null as hub_rule, null as hub_target_text, null as hub_in_data, null as hub_rules_seen,
+    case when not q.trail_logs then 0 else 1 end as depth, null as rule_text, null as state_note,
+    null as bus_text
   from bare_regions as q
   inner join first_gap_region as g on q.account_id = g.account_id and q.region = g.region
 ),
