@@ -53,7 +53,11 @@ CSV_MAX_LINE = 256 * 1024 * 1024
 than one large policy document or event selector list can take)."""
 
 BLOCK_SIZE = 16384
-"""Bytes per storage block of the snapshot files this writer makes (unless told otherwise)."""
+"""Bytes per storage block of the snapshot files this writer makes (unless told otherwise).
+
+Small blocks: a table takes at least one block, and DuckDB's default 256 KiB made an almost empty
+per-account snapshot weigh 2.9 MB; 16 KiB makes it 0.3 MB. A 1,000-account snapshot measured
+2.4 MB instead of 5.0 MB and queried as fast."""
 LARGE_BLOCK_SIZE = 262144
 """Bytes per storage block of a snapshot that takes gigabytes of rows (DuckDB's default size).
 
@@ -68,8 +72,9 @@ _instance: dict[str, Any] = {}
 (``templates``: the template file per block size)."""
 
 
-def _shared_instance() -> tuple[Any, Path]:
-    """(in-memory DuckDB instance, path of an empty snapshot to copy), made once per process.
+def _shared_instance() -> Any:
+    """The process's in-memory DuckDB instance, made once per process (empty snapshots to copy:
+    :func:`_template`).
 
     Rebuilt after a fork: a DuckDB instance must not be shared across processes.
     """
@@ -88,16 +93,12 @@ def _shared_instance() -> tuple[Any, Path]:
             database.execute("SET TimeZone = 'UTC'")
             atexit.register(shutil.rmtree, directory, ignore_errors=True)
             _instance.update(pid=os.getpid(), db=database, directory=directory, templates={})
-            # Small blocks: a table takes at least one block, and DuckDB's default 256 KiB made
-            # an almost empty per-account snapshot weigh 2.9 MB; 16 KiB makes it 0.3 MB. A
-            # 1,000-account snapshot measured 2.4 MB instead of 5.0 MB and queried as fast.
-            _instance["templates"][BLOCK_SIZE] = _make_template(database, directory, BLOCK_SIZE)
-        return _instance["db"], _instance["templates"][BLOCK_SIZE]
+        return _instance["db"]
 
 
 def _template(block_size: int) -> Path:
     """The process's empty snapshot with ``block_size`` blocks (made on first use)."""
-    database, _ = _shared_instance()
+    database = _shared_instance()
     with _instance_lock:
         templates = _instance["templates"]
         if block_size not in templates:
@@ -138,7 +139,7 @@ def prepare_in_background() -> None:
 
     def prepare() -> None:
         with contextlib.suppress(Exception):
-            _shared_instance()
+            _template(BLOCK_SIZE)
 
     threading.Thread(target=prepare, name="rootwatch-snapshot-prepare", daemon=True).start()
 
@@ -214,7 +215,7 @@ class SnapshotWriter:
         sweep_stale_temps(self.output)
         try:
             self._discard_temp()
-            database, _ = _shared_instance()
+            database = _shared_instance()
             shutil.copyfile(_template(self.block_size), self._temp)
         except BaseException as exc:
             self._discard_temp()
@@ -463,7 +464,7 @@ class SnapshotWriter:
         with contextlib.suppress(Exception):  # a failed build may have left a transaction open, or none
             connection.execute("ROLLBACK")
         connection.close()
-        database, _ = _shared_instance()
+        database = _shared_instance()
         detacher = database.cursor()
         try:
             detacher.execute(f"DETACH DATABASE IF EXISTS {self._alias}")
