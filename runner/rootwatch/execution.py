@@ -201,6 +201,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         raise
     finally:
         pool.shutdown(wait=True)
+    if names is None:
+        names = account_names(engine, as_of) if controls else {}
 
     def build(target: Target) -> GroupRun | ControlRun:
         if isinstance(target, ControlNode):
@@ -230,7 +232,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         variables=dict(options.variables),
         snapshot=info,
         tool_version=__version__,
-        account_names=names if names is not None else account_names(engine, as_of) if controls else {},
+        account_names=names,
         root_activity=root_activity(engine, plan.activity, as_of, options.variables) if plan.activity else None,
     )
     return RunResult(root, context)
