@@ -4,11 +4,11 @@
 
 Targets: the large run at most 1.0 s more than the 5-account run, peak RSS at most 300 MB.
 
-The large snapshot is one ``perf/root_controls_scale.py --keep NAME`` built (``build/NAME/org10000.duckdb``),
+The large snapshot is one ``perf/root_controls_scale.py --keep NAME`` built (``build/NAME/org10000-v2.duckdb``),
 passed as ``--snapshot``. The baseline is another commit in a temporary ``git worktree``
 (``perf/side_by_side.py``); each side's compile cache is warmed by one run first.
 
-    .venv/bin/python perf/grading_memory.py --snapshot build/scale/org10000.duckdb [--base REF] [--runs 5]
+    .venv/bin/python perf/grading_memory.py --snapshot build/scale/org10000-v2.duckdb [--base REF] [--runs 5]
 """
 
 from __future__ import annotations

@@ -13,7 +13,12 @@ Accounts come from ``perf/org_scale.py``'s generator (Steampipe-shaped rows: cre
 one, CIS metric filters, alarms, SNS subscriptions), varied here so that every link of the
 root-usage chain is exercised: one account in ten has its root filter on a log group the trail does
 not feed, one its alarm in another namespace, one an unconfirmed subscription only, one a filter
-with dimensions the alarm does not name, one no trail log group at all.
+with dimensions the alarm does not name, one no trail log group at all. EventBridge rules watching
+root activity follow the hub-and-spoke design in four kinds of account (``eventbridge_rules``), so
+that root_activity_alerted's rule x target x region paths are measured too.
+
+The data's shape is versioned (:data:`DATA_VERSION`, in the kept files' and schemas' names): data
+kept by ``--keep`` from an older generator is not reused for a newer one.
 
 Rows are loaded with COPY into a schema per size of a PostgreSQL database created for the run
 (``--pg`` is the server's admin DSN; the database is dropped afterwards unless ``--keep``) and,
@@ -22,8 +27,8 @@ through ``SnapshotWriter``, into a DuckDB snapshot per size. Postgres tables are
 well either way). Each control runs ``--repeat`` times per engine and size; the best time counts.
 
 Printed: seconds per control and size, the ratio large/small (linear scaling means about
-large/small accounts; the target is at most 1.2 times that), and the plan of
-``root_usage_monitored`` at the larger size on both engines (join operators with the rows they
+large/small accounts; the target is at most 1.2 times that), and the plans of
+``root_usage_monitored`` and ``root_activity_alerted`` at the larger size on both engines (join operators with the rows they
 handled), ending with a verdict line on nested-loop joins over the large relations.
 
 A benchmark, not a test: nothing here runs under pytest.
@@ -46,8 +51,58 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "runner"))
 sys.path.insert(0, str(REPO / "perf"))
 
-from org_scale import CAPTURED, account_id, account_rows  # noqa: E402
+from org_scale import CAPTURED, REGIONS, account_id, account_rows  # noqa: E402
 from plan_shapes import NESTED_LOOP_LIMIT, duckdb_plan, postgres_plan  # noqa: E402
+
+PLANNED = ("root_usage_monitored", "root_activity_alerted")
+"""The controls whose plans are printed and checked for nested loops (the two longest)."""
+DATA_VERSION = 2
+"""Shape of the generated data; 2 added the EventBridge rules."""
+HUB_BUS = "root-activity"
+"""The custom event bus of the hub account (account 0) that spoke rules forward root events to."""
+ROOT_PATTERN = {
+    "source": [{"prefix": "aws."}],
+    "detail-type": ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"],
+    "detail": {"userIdentity": {"type": ["Root"]}},
+}
+"""An event pattern that lets every root activity through."""
+
+
+def eventbridge_rules(n: int, rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rules watching root activity for account ``n``, by ``n % 4``:
+
+    0. a spoke: a rule on the default bus of every region it was seen in, forwarding to the hub's
+       bus (account 0, whose home region is the first region, has the hub rule on that bus,
+       targeting its SNS topic);
+    1. a rule in its home region only, targeting its SNS topic (the other regions unwatched);
+    2. a rule in every region targeting its topic, every other one narrowed to ConsoleLogin;
+    3. none.
+    """
+    trails = rows["aws_cloudtrail_trail"]
+    acct, home = account_id(n), trails[0]["home_region"]
+    seen = sorted({t["region"] for t in trails})
+    scope = {key: trails[0][key] for key in ("partition", "account_id", "sp_connection_name", "sp_ctx", "_ctx")}
+    topic = f"arn:aws:sns:{home}:{acct}:security-alerts"  # org_scale's topic, with a subscription
+    hub_bus = f"arn:aws:events:{home if n == 0 else REGIONS[0]}:{account_id(0)}:event-bus/{HUB_BUS}"
+    narrowed = {**ROOT_PATTERN, "detail": {**ROOT_PATTERN["detail"], "eventName": ["ConsoleLogin"]}}
+
+    def rule(region: str, name: str, pattern: dict[str, Any], target: str, bus: str = "default") -> dict[str, Any]:
+        arn = f"arn:aws:events:{region}:{acct}:rule/{'' if bus == 'default' else bus + '/'}{name}"
+        return {
+            **scope, "region": region, "name": name, "arn": arn, "state": "ENABLED", "event_bus_name": bus,
+            "event_pattern": pattern, "targets": [{"Id": "alert", "Arn": target}], "tags_src": [],
+        }  # fmt: skip
+
+    found = [rule(home, "root-activity-hub", ROOT_PATTERN, topic, bus=HUB_BUS)] if n == 0 else []
+    kind = n % 4
+    if kind == 0:
+        found += [rule(region, "root-activity-to-hub", ROOT_PATTERN, hub_bus) for region in seen]
+    elif kind == 1:
+        found.append(rule(home, "root-activity", ROOT_PATTERN, topic))
+    elif kind == 2:
+        found += [rule(region, "root-activity", narrowed if i % 2 else ROOT_PATTERN, topic) for i, region in enumerate(seen)]
+    return found
+
 
 def varied_rows(n: int, *, users: int, regions: int, organization: int) -> dict[str, list[dict[str, Any]]]:
     """``account_rows`` with one account in ten broken at a different link of the root-usage chain."""
@@ -71,6 +126,7 @@ def varied_rows(n: int, *, users: int, regions: int, organization: int) -> dict[
     elif flaw == 9:
         for t in rows["aws_cloudtrail_trail"]:
             t["log_group_arn"] = None
+    rows["aws_eventbridge_rule"] = eventbridge_rules(n, rows)
     return rows
 
 
@@ -268,7 +324,7 @@ def measure(mods: dict[str, Any], args: argparse.Namespace, workdir: Path, dsn: 
     small, large = args.sizes
     times: dict[tuple[str, str, int], dict[str, float]] = {}
     for size in (small, large):
-        snapshot = workdir / f"org{size}.duckdb"
+        snapshot = workdir / f"org{size}-v{DATA_VERSION}.duckdb"
         if not snapshot.exists():
             built = build_snapshot(snapshot, size, args.users, args.regions)
             print(f"{size:,} accounts: DuckDB snapshot built in {built:.1f} s", flush=True)
@@ -279,7 +335,7 @@ def measure(mods: dict[str, Any], args: argparse.Namespace, workdir: Path, dsn: 
         finally:
             engine.close()
         if dsn is not None:
-            schema = f"org{size}"
+            schema = f"org{size}_v{DATA_VERSION}"
             if not _schema_exists(dsn, schema):
                 loaded = load_postgres(dsn, schema, size, args.users, args.regions, not args.no_analyze)
                 print(f"{size:,} accounts: Postgres schema loaded in {loaded:.1f} s", flush=True)
@@ -293,17 +349,19 @@ def measure(mods: dict[str, Any], args: argparse.Namespace, workdir: Path, dsn: 
         report({(e, s): t for (lab, e, s), t in times.items() if lab == label}, small, large, label)
     if len(mods) > 1:
         compare(times, list(mods), large)
-    verdicts = []
-    print(f"\nplan of root_usage_monitored at {large:,} accounts")
-    print("  duckdb (EXPLAIN ANALYZE):")
-    lines, offenders = duckdb_plan(workdir / f"org{large}.duckdb", _control_sql(mod, "duckdb", "root_usage_monitored"))
-    print("\n".join(f"    {line}" for line in lines))
-    verdicts.append(("duckdb", offenders))
-    if dsn is not None:
-        print("  postgres (EXPLAIN ANALYZE):")
-        lines, offenders = postgres_plan(dsn, f"org{large}", _control_sql(mod, "postgres", "root_usage_monitored"))
+    verdicts: list[tuple[str, list[str]]] = []
+    for control_id in PLANNED:
+        print(f"\nplan of {control_id} at {large:,} accounts")
+        print("  duckdb (EXPLAIN ANALYZE):")
+        snapshot = workdir / f"org{large}-v{DATA_VERSION}.duckdb"
+        lines, offenders = duckdb_plan(snapshot, _control_sql(mod, "duckdb", control_id))
         print("\n".join(f"    {line}" for line in lines))
-        verdicts.append(("postgres", offenders))
+        verdicts.append((f"{control_id} on duckdb", offenders))
+        if dsn is not None:
+            print("  postgres (EXPLAIN ANALYZE):")
+            lines, offenders = postgres_plan(dsn, f"org{large}_v{DATA_VERSION}", _control_sql(mod, "postgres", control_id))
+            print("\n".join(f"    {line}" for line in lines))
+            verdicts.append((f"{control_id} on postgres", offenders))
     for engine_name, offenders in verdicts:
         if offenders:
             print(f"{engine_name}: {len(offenders)} nested-loop join(s) over large inputs: " + "; ".join(offenders))
