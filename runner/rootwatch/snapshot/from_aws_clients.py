@@ -179,9 +179,13 @@ class SharedClients:
         """A boto3 session of ``profile``'s configuration whose credentials are the bound account's."""
         import boto3
 
+        from rootwatch.snapshot.from_aws_models import CaptureModelLoader
+
         session = self._sessions.get(profile)
         if session is None:
             core = botocore_session()
+            # Models cut to the operations a capture calls (from_aws_models): these clients make no other call.
+            core.register_component("data_loader", CaptureModelLoader(core.get_component("data_loader")))
             core.register_component("credential_provider", _BoundResolver(self.credentials))
             _cache_client_classes(core)
             session = boto3.Session(profile_name=profile, botocore_session=core)
