@@ -9,8 +9,11 @@
 --               confirmed subscription (or one whose account is not in the data); an event bus
 --               delivers through the rules of the bus it forwards to
 --   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)")
+-- A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct
+-- also keeps Postgres from planning the joins below inside the loop over each rule's targets: it
+-- then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts).
 with targets as (
-  select
+  select distinct
     r.account_id,
     r.region,
     r.event_bus_name,

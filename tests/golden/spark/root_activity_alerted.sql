@@ -1481,7 +1481,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     END AS pattern_problem
   FROM parts AS p
 ), targets AS (
-  SELECT
+  SELECT DISTINCT
     r.account_id,
     r.region,
     r.event_bus_name,
