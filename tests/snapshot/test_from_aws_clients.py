@@ -82,3 +82,12 @@ def test_shared_clients_share_translated_event_names_and_other_clients_do_not(mo
     assert plain[0].meta.events._alias_name_cache is not plain[1].meta.events._alias_name_cache
     assert plain[0].meta.events._alias_name_cache is not caches[0]
     shared.close()
+
+
+def test_other_services_are_every_known_one_but_ours_under_any_of_their_event_names() -> None:
+    from rootwatch.snapshot.from_aws_clients import botocore_session
+    from rootwatch.snapshot.from_aws_handlers import other_service_names
+
+    others = other_service_names(("logs", "events", "cloudwatch", "sts"), botocore_session().get_component("data_loader"))
+    assert {"s3", "rds", "cognito-identity", "iam"} <= others
+    assert not others & {"logs", "cloudwatch-logs", "events", "eventbridge", "cloudwatch-events", "cloudwatch", "monitoring", "sts"}

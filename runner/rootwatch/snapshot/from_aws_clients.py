@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,13 +32,18 @@ _shared_lock = threading.Lock()
 _shared: dict[str, Any] = {}
 
 
-def botocore_session() -> Any:
+def botocore_session(services: Collection[str] | None = None) -> Any:
     """A new botocore session that shares this process's data loader with every other one.
 
     Each botocore session otherwise parses the service models and ``endpoints.json`` again (the
     EC2 model alone is tens of MB of Python objects). The loader only reads the installed JSON
     files and caches what it parsed, so sharing it is safe; the session's credentials,
     configuration and event handlers stay its own.
+
+    With ``services``, a session for clients of those services only: botocore's built-in handlers
+    that only other services' clients can trigger are left out
+    (:func:`~rootwatch.snapshot.from_aws_handlers.register_builtin_handlers`), so that each client's
+    copy of the session's event emitter is smaller.
     """
     import boto3
     import botocore.loaders
@@ -51,7 +56,13 @@ def botocore_session() -> Any:
             # boto3.Session appends its own data directory to the loader it is given: once is enough.
             loader.search_paths.append(os.path.join(os.path.dirname(boto3.__file__), "data"))
             _shared["loader"] = loader
-    session = botocore.session.get_session()
+    if services is None:
+        session = botocore.session.get_session()
+    else:
+        from rootwatch.snapshot.from_aws_handlers import register_builtin_handlers
+
+        session = botocore.session.Session(include_builtin_handlers=False)
+        register_builtin_handlers(session, services, loader)
     session.register_component("data_loader", _OnePathLoader(loader))
     return session
 
@@ -179,11 +190,11 @@ class SharedClients:
         """A boto3 session of ``profile``'s configuration whose credentials are the bound account's."""
         import boto3
 
-        from rootwatch.snapshot.from_aws_models import CaptureModelLoader
+        from rootwatch.snapshot.from_aws_models import CAPTURE_OPERATIONS, CaptureModelLoader
 
         session = self._sessions.get(profile)
         if session is None:
-            core = botocore_session()
+            core = botocore_session(CAPTURE_OPERATIONS)
             # Models cut to the operations a capture calls (from_aws_models): these clients make no other call.
             core.register_component("data_loader", CaptureModelLoader(core.get_component("data_loader")))
             core.register_component("credential_provider", _BoundResolver(self.credentials))
