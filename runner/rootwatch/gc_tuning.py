@@ -29,3 +29,16 @@ def fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def no_collections_at_exit() -> None:
+    """For a process about to exit: the collector leaves every object it tracks now alone.
+
+    At exit Python collects once more and frees every cycle: after ``snapshot from-aws`` on one
+    account in every region (about 195 botocore clients, each a web of handlers, endpoints and
+    configuration) that took 0.1 s of CPU and 0.2-0.4 s of wall time after the snapshot was
+    written. ``gc.freeze`` moves the objects to the permanent generation, which no collection
+    examines; the memory goes back with the process. Objects freed by their reference counts
+    (files, connections a command closes or drops) are freed at exit as before.
+    """
+    gc.freeze()

@@ -461,3 +461,40 @@ def test_parallel_steps_write_the_same_rows_as_one_worker(aws: str, tmp_path: Pa
         assert sorted(a.account_id for a in info.accounts) == sorted(MEMBERS)
         failed = {(i.account_id, i.source) for i in info.issues if i.kind == "error" and i.region == "xx-fake-1"}
         assert {(a, "cloudtrail:DescribeTrails") for a in MEMBERS} <= failed
+
+
+def _handler_key(handler: Any) -> tuple[Any, ...]:
+    """A handler named across sessions: boto3 makes its lazy handlers anew for every session."""
+    if hasattr(handler, "__self__"):
+        return (type(handler.__self__).__qualname__, handler.__func__.__qualname__)
+    if hasattr(handler, "__qualname__"):
+        cells = tuple(c.cell_contents for c in handler.__closure__ or () if isinstance(c.cell_contents, str))
+        return (handler.__module__, handler.__qualname__, cells)
+    return (type(handler).__qualname__,)
+
+
+def test_the_shared_clients_sessions_keep_every_handler_their_events_reach(aws: str, tmp_path: Path, monkeypatch) -> None:
+    """Every event a capture's clients emit (success and error paths: moto has no organization)
+    finds in the capture's sessions, which leave out other services' built-in handlers, the
+    handlers a default boto3 session has for it, in the same order."""
+    import botocore.hooks
+
+    from rootwatch.snapshot.from_aws_clients import botocore_session
+    from rootwatch.snapshot.from_aws_models import CAPTURE_OPERATIONS
+
+    _monitored_account(aws, _session(aws, MEMBERS[0]), MEMBERS[0])
+    emitted: set[str] = set()
+    original = botocore.hooks.HierarchicalEmitter._emit
+
+    def recording(self: Any, event_name: str, kwargs: Any, stop_on_response: bool = False) -> Any:
+        emitted.add(event_name)
+        return original(self, event_name, kwargs, stop_on_response)
+
+    monkeypatch.setattr(botocore.hooks.HierarchicalEmitter, "_emit", recording)
+    assert _cli("--endpoint-url", aws, "--role-name", "Audit", "--account-id", MEMBERS[0], "--region", "us-east-1", "-o", str(tmp_path / "s.duckdb")) == 0
+    assert "after-call.organizations.DescribeOrganization" in emitted and len(emitted) > 100  # an error answer too
+    default = boto3.Session(botocore_session=botocore_session())._session.get_component("event_emitter")
+    restricted = boto3.Session(botocore_session=botocore_session(CAPTURE_OPERATIONS))._session.get_component("event_emitter")
+    for name in sorted(emitted):
+        found = [[_handler_key(h) for h in emitter._emitter._handlers.prefix_search(name)] for emitter in (default, restricted)]
+        assert found[0] == found[1], name

@@ -65,3 +65,29 @@ def test_a_thread_with_no_account_bound_cannot_sign(moto_url: str, monkeypatch) 
         assert sts.get_caller_identity()["Account"] == ACCOUNTS[0]
     with pytest.raises(NoAccountBound):
         sts.get_caller_identity()  # the binding ended with its block: no fallback to the last one
+
+
+def test_shared_clients_share_translated_event_names_and_other_clients_do_not(monkeypatch) -> None:
+    from rootwatch.snapshot.from_aws_account import ReadSettings, client
+    from rootwatch.snapshot.from_aws_clients import SharedClients
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings = ReadSettings(endpoint_url="http://127.0.0.1:9")
+    shared = SharedClients()
+    session = boto3.Session(aws_access_key_id="unused", aws_secret_access_key="unused", region_name="us-east-1")
+    made = [shared.get(session, "logs", region, lambda s, service, r: client(s, service, r, settings)) for region in ("us-east-1", "eu-west-1")]
+    caches = [m.meta.events._alias_name_cache for m in made]
+    assert caches[0] is caches[1] and caches[0], "one cache, filled by the first client"
+    plain = [boto3.Session(aws_access_key_id="a", aws_secret_access_key="b").client("logs", region_name="us-east-1") for _ in range(2)]
+    assert plain[0].meta.events._alias_name_cache is not plain[1].meta.events._alias_name_cache
+    assert plain[0].meta.events._alias_name_cache is not caches[0]
+    shared.close()
+
+
+def test_other_services_are_every_known_one_but_ours_under_any_of_their_event_names() -> None:
+    from rootwatch.snapshot.from_aws_clients import botocore_session
+    from rootwatch.snapshot.from_aws_handlers import other_service_names
+
+    others = other_service_names(("logs", "events", "cloudwatch", "sts"), botocore_session().get_component("data_loader"))
+    assert {"s3", "rds", "cognito-identity", "iam"} <= others
+    assert not others & {"logs", "cloudwatch-logs", "events", "eventbridge", "cloudwatch-events", "cloudwatch", "monitoring", "sts"}

@@ -66,11 +66,19 @@ def _command_module(argv: Sequence[str] | None) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    from rootwatch.gc_tuning import fewer_collections
+    """Run the command line; returns the exit code.
+
+    Without ``argv`` (the ``rootwatch`` program, which exits next), the objects the command leaves
+    are not collected at exit (:func:`~rootwatch.gc_tuning.no_collections_at_exit`); a caller
+    that passes ``argv`` and goes on has its garbage collected as usual.
+    """
+    from rootwatch.gc_tuning import fewer_collections, no_collections_at_exit
 
     with fewer_collections(), _masked_stderr(sys.argv[1:] if argv is None else argv):
-        return _main(argv)
+        code = _main(argv)
+    if argv is None:
+        no_collections_at_exit()
+    return code
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -11,7 +11,7 @@ Accounts come from, in this order of precedence:
 * otherwise the default credential chain (one account).
 
 One pool of worker threads (AWS calls only) reads every account and region (see ``_Schedule``):
-an account is opened first (identity, its credential report requested, its regions),
+an account is opened first (identity; then, at once, its credential report requested, its regions listed),
 its account-level sources and its regions are read as separate steps, and its credential report is
 fetched last, so that AWS builds the reports while regions are read. Every account has one boto3
 session (its credentials); the clients that call AWS are made once per capture and shared by the
@@ -181,17 +181,17 @@ reports are built while regions are read. Bounded so that an organization of tho
 opened at once: an assumed role's credentials last an hour, and each open account holds a session."""
 
 _OPEN, _REGION, _REPORT, _QUIT = range(4)
-"""Step kinds, in the order the workers prefer them: open accounts (asking for their credential
-report), read account-level sources and regions, fetch the reports last so that AWS builds them in
+"""Step kinds, in the order the workers prefer them: open accounts (identity, then asking for their
+credential report and listing their regions), read account-level sources and regions, fetch the reports last so that AWS builds them in
 the meantime."""
 
 
 class _Schedule:
     """The steps of every account on one priority queue, run by a pool of worker threads.
 
-    An account is opened (``AccountReader.open``: identity, credential report request, regions),
-    its account-level sources and each of its regions become steps of their own, and its credential
-    report is fetched after them; when its last step ends the account's capture is put on ``done``. At most
+    An account is opened (``AccountReader.open``: its identity); its credential report request, the
+    listing of its regions and its account-level sources are then steps of their own, run at once;
+    each listed region becomes a step, and its credential report is fetched after them; when its last step ends the account's capture is put on ``done``. At most
     ``ACCOUNTS_IN_FLIGHT`` accounts are open at once; the next is opened as
     one completes.
     """
@@ -258,14 +258,23 @@ class _Schedule:
             self._finish(index, capture)
             return
         reader = AccountReader(session, capture, self._settings, self._tick, target.source)
-        regions = reader.open()
-        if regions is None:
+        if not reader.open():
             self._finish(index, reader.finish())
             return
         with self._lock:
             self._readers[index] = reader
-            self._outstanding[index] = len(regions) + 2
+            self._outstanding[index] = 3
+        # Three steps that need only the identity, run at once: the report is asked for first.
+        self._put(_OPEN, index, lambda: self._step(index, reader.request_report))
+        self._put(_OPEN, index, lambda: self._step(index, lambda: self._read_regions(index, reader)))
         self._put(_REGION, index, lambda: self._step(index, reader.read_global))
+
+    def _read_regions(self, index: int, reader: AccountReader) -> None:
+        """List the account's regions, then queue a step per region and the report's fetch (counted
+        before this step ends, so the account cannot look finished in between)."""
+        regions = reader.list_regions()
+        with self._lock:
+            self._outstanding[index] += len(regions) + 1
         for region in regions:
             self._put(_REGION, index, lambda region=region: self._step(index, lambda: reader.read_region(region)))
         self._put(_REPORT, index, lambda: self._step(index, reader.collect_report))

@@ -185,9 +185,10 @@ def client(session: Any, service: str, region: str, settings: ReadSettings) -> A
 class AccountReader:
     """Reads one account with one boto3 session, in steps that worker threads run concurrently.
 
-    :meth:`open` (identity, the credential report's request, the account-level sources and the
-    list of regions) comes first; then :meth:`read_region` for each region, in any order and from
-    several threads at once; then :meth:`collect_report`; :meth:`finish` assembles the capture.
+    :meth:`open` (identity) comes first; then :meth:`request_report` (the credential report's
+    request), :meth:`list_regions` and :meth:`read_global` (the account-level sources); then
+    :meth:`read_region` for each region, in any order and from several threads at once; then
+    :meth:`collect_report`; :meth:`finish` assembles the capture.
     Each step records into a part of its own, and ``finish`` joins the parts in a fixed order
     (report, account-level, regions sorted), so the rows and issues written do not depend on which
     thread ran first.
@@ -218,11 +219,13 @@ class AccountReader:
 
     # ---- steps -----------------------------------------------------------------------------
 
-    def open(self) -> list[str] | None:
-        """Identity, credential report request, the regions to read (None: no credentials).
+    def open(self) -> bool:
+        """Who the credentials belong to (sts:GetCallerIdentity); False when they are not usable.
 
-        The account-level sources are a step of their own (:meth:`read_global`), read alongside
-        the regions rather than before them.
+        What follows are steps of their own, run at once by the workers: :meth:`request_report`,
+        :meth:`list_regions` and :meth:`read_global` (none needs another's answer, so the account's
+        first round trips overlap: DescribeRegions is the slowest of them), then a
+        :meth:`read_region` per region and :meth:`collect_report`.
         """
         capture = self._capture
         part = self._part("open")
@@ -232,21 +235,33 @@ class AccountReader:
         identity = self._call(part, source, None, self._identify)
         if identity is None:  # no usable credentials: nothing else can be read
             self._tick.step(capture.label)
-            return None
+            return False
         capture.account_id = identity["Account"]
         partition = identity["Arn"].split(":")[1]
         self._origin = Origin(capture.account_id, partition, capture.label)
         self._home = GLOBAL_SERVICE_REGION.get(partition, "us-east-1")
+        self._tick.grow(1)  # read_global; the regions once listed
+        self._tick.step(f"{capture.account_id} opened")
+        return True
+
+    def request_report(self) -> None:
+        """Ask AWS to build the credential report, fetched last (:meth:`collect_report`), so that
+        AWS builds it while the regions are read."""
+        assert self._origin is not None, "open() first"
         with self._bound():
-            # Asked now, fetched last: AWS builds the report while the regions are read.
             self._check_stop()
             try:
                 self._report_requested = request_credential_report(self._client("iam", self._home))
             except ClientUnavailable:
                 pass  # collect_report makes the client again and records why it cannot
+
+    def list_regions(self) -> list[str]:
+        """The regions to read: the given ones, else those enabled in the account (ec2:DescribeRegions)."""
+        assert self._origin is not None, "open() first"
+        with self._bound():
+            self._check_stop()
             self._regions = self._list_regions(self._part("regions"), self._home)
-        self._tick.grow(len(self._regions) + 1)
-        self._tick.step(f"{capture.account_id} opened")
+        self._tick.grow(len(self._regions))
         return list(self._regions)
 
     def read_global(self) -> None:
