@@ -48,9 +48,13 @@ class SharedPlan:
     """What a run computes once, and how its readers then read it."""
 
     relations: dict[str, str] = field(default_factory=dict)
-    """Relation name -> the compiled statement whose rows are kept under that name."""
+    """Relation name -> the compiled statement whose rows are kept under that name, in the order
+    to start them: each after the kept relations it reads."""
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Relation name -> the kept relations its statement reads (only those that read one)."""
     reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Control id -> the kept relations it reads (only controls that read one)."""
+    """Control id -> the kept relations it reads, directly or through others (only controls that
+    read one)."""
     sql: dict[str, str] = field(default_factory=dict)
     """Control id -> its compiled statement reading the kept rows (same keys as ``reads``)."""
 
@@ -89,21 +93,41 @@ def reading_kept(source: SqlSource, kept: frozenset[str]) -> SqlSource:
 
 
 def plan_sharing(controls: Sequence[Control], compile_source: CompileSource) -> SharedPlan:
-    """Which relations of ``controls`` to compute once, compiled, and their readers' statements."""
+    """Which relations of ``controls`` to compute once, compiled, and their readers' statements.
+
+    A kept relation that reads another kept one reads its rows too (``root_usage_verdicts`` reads
+    ``trail_coverage`` through ``root_alarm_chain``), and so does a control that reads one
+    through a relation that is not kept.
+    """
     candidates = relations_worth_keeping(controls)
-    relation_sql: dict[str, str] = {}
-    for name in candidates:
-        control = next(c for c in controls if c.id in candidates[name])
-        relation = next(r for r in control.relations if r.name == name)
-        try:
-            relation_sql[name] = compile_source(with_relations(relation, control.relations))
-        except (SqlError, VariableError):
-            continue  # its readers inline it, and fail with their own words if they must
+    by_name = {r.name: r for control in controls for r in control.relations}
+    every = tuple(by_name.values())
+
+    def source_of(name: str) -> SqlSource:
+        return with_relations(by_name[name], every)
+
+    kept = set(candidates)
     while True:
+        relation_sql: dict[str, str] = {}
+        needs: dict[str, tuple[str, ...]] = {}
+        for name in _dependencies_first(kept, lambda n: _uses(source_of(n), by_name, every)):
+            wanted = _uses(source_of(name), by_name, every) & relation_sql.keys()  # parsed: a candidate
+            for reading in (wanted, set()):  # reading kept rows, else inlining everything as before
+                try:
+                    relation_sql[name] = compile_source(reading_kept(source_of(name), frozenset(reading)))
+                except (SqlError, VariableError):
+                    continue
+                if reading:
+                    needs[name] = tuple(n for n in relation_sql if n in reading)
+                break
+            # Neither compiles: its readers inline it, and fail with their own words if they must.
         reads: dict[str, tuple[str, ...]] = {}
         sql: dict[str, str] = {}
         for control in controls:
-            names = tuple(name for name in relation_sql if control.id in candidates[name])
+            try:
+                names = tuple(n for n in relation_sql if n in _uses(control.source, by_name, every))
+            except SqlError:
+                continue
             if not names:
                 continue
             try:
@@ -111,10 +135,40 @@ def plan_sharing(controls: Sequence[Control], compile_source: CompileSource) -> 
             except (SqlError, VariableError):
                 continue  # inlined, as before
             reads[control.id] = names
-        # A relation fewer than two readers still read from its kept rows saves nothing: inline it
-        # again and compile its readers anew.
-        lonely = [name for name in relation_sql if sum(name in names for names in reads.values()) < 2]
-        if not lonely:
-            return SharedPlan(relation_sql, reads, sql)
-        for name in lonely:
-            del relation_sql[name]
+        # A relation that fewer than two controls still read from its kept rows saves nothing:
+        # inline it again and compile its readers anew.
+        lonely = {name for name in relation_sql if sum(name in names for names in reads.values()) < 2}
+        if not lonely and kept == relation_sql.keys():
+            # Those that wait for nothing start first, so that no worker waits while one could run.
+            order = sorted(relation_sql, key=lambda name: name in needs)
+            return SharedPlan({name: relation_sql[name] for name in order}, needs, reads, sql)
+        kept = set(relation_sql) - lonely
+
+
+def _uses(source: SqlSource, by_name: dict[str, SqlSource], every: tuple[SqlSource, ...]) -> frozenset[str]:
+    """Every relation ``source`` reads, directly or through others (from the kept facts)."""
+    found: set[str] = set()
+    pending = list(read_relations(source))
+    while pending:
+        name = pending.pop()
+        if name in found or name not in by_name:
+            continue
+        found.add(name)
+        pending.extend(read_relations(with_relations(by_name[name], every)))
+    return frozenset(found)
+
+
+def _dependencies_first(names: set[str], uses: Callable[[str], frozenset[str]]) -> list[str]:
+    """``names`` ordered so that each comes after those of them it reads."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for other in sorted(uses(name) & names):
+            visit(other)  # relations never read each other in a cycle (the loader refuses one)
+        ordered.append(name)
+
+    for name in sorted(names):
+        visit(name)
+    return ordered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 
@@ -139,6 +139,15 @@ def _plan_sharing(
     return plan_sharing(controls, compile_source)
 
 
+def _first_failure(computed: Iterable[Future[str | None]]) -> str | None:
+    """The first failure among shared relations being computed once (waiting for each), or None."""
+    for future in computed:
+        failure = future.result()
+        if failure is not None:
+            return failure
+    return None
+
+
 def _start_order(engine: Engine, statements: list[tuple[Control, str, float]]) -> list[tuple[Control, str, float]]:
     """``statements`` in the order to start them: on an in-process engine the longest SQL first.
 
@@ -204,6 +213,10 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
 
     def keep(name: str, sql: str) -> str | None:
         """Compute a shared relation once (see rootwatch.computed_once); its failure, or None."""
+        # The kept relations it reads were submitted before it: this waits at most for their end.
+        failure = _first_failure(kept[other] for other in shared.needs.get(name, ()))
+        if failure is not None:
+            return failure
         try:
             engine.keep_rows(name, sql)  # type: ignore[attr-defined] - planned only for a KeepsRows engine
         except QueryFailed as exc:
@@ -214,8 +227,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         began = time.perf_counter()
         # The relations it reads were submitted before it, so they run or have run: this waits at
         # most for their end.
-        failures = [kept[name].result() for name in shared.reads.get(control.id, ())]
-        failure = next((f for f in failures if f is not None), None)
+        failure = _first_failure(kept[name] for name in shared.reads.get(control.id, ()))
         if failure is not None:
             graded = Graded((), f"control {control.id} failed: {failure}")
         else:
@@ -227,7 +239,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
     pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
     kept: dict[str, Future[str | None]] = {}
     try:
-        kept.update((name, pool.submit(keep, name, sql)) for name, sql in shared.relations.items())
+        for name, sql in shared.relations.items():  # each after those it reads
+            kept[name] = pool.submit(keep, name, sql)
         ordered = _start_order(engine, statements)
         # Readers of kept rows last, so that a worker does not wait for them while others could run.
         ordered.sort(key=lambda statement: statement[0].id in shared.reads)

@@ -28,11 +28,13 @@ class RecordingDuckDB(DuckDBEngine):
         super().__init__(*args, **kwargs)
         self.kept_names: list[str] = []
         self.statements: list[str] = []
+        self.kept_sql: dict[str, str] = {}
         self._notes = threading.Lock()
 
     def keep_rows(self, name: str, sql: str) -> None:
         with self._notes:
             self.kept_names.append(name)
+            self.kept_sql[name] = sql
         super().keep_rows(name, sql)
 
     def execute(self, sql: str) -> Any:
@@ -70,11 +72,13 @@ def test_each_shared_relation_is_computed_once_and_read_by_its_readers(mod, tmp_
         alone = run_targets(inlining, benchmark_targets(mod, ["root"]), options)
     finally:
         inlining.close()
-    assert "root_usage_verdicts" in engine.kept_names
+    assert {"root_usage_verdicts", "trail_coverage"} <= set(engine.kept_names)
     assert sorted(engine.kept_names) == sorted(set(engine.kept_names)), "a relation was computed twice"
     for name in engine.kept_names:
         defined = re.compile(rf"\b{name}\s+AS\s+\(", re.IGNORECASE)
         assert not [s for s in engine.statements if defined.search(s)], f"a control computed {name} again"
+        others = [other for other, sql in engine.kept_sql.items() if other != name and defined.search(sql)]
+        assert not others, f"{others} computed {name} again instead of reading its kept rows"
     graded = _graded(shared)
     assert graded == _graded(alone)
     assert all(error is None for _, error in graded.values())

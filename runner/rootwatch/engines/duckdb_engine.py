@@ -182,6 +182,7 @@ class DuckDBEngine:
         """
         cursor = self._cursor()
         with self._statement(cursor):
+            self._see_kept_rows(cursor)  # a relation may read one kept before it
             handle = cursor._register_collection(cursor._submit(sql, None, "rows"))
         with self._lock:
             self._kept[name] = handle
