@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Issue 14's DuckDB grading row, before and after, side by side: every root control
-(``benchmark run root``) on a large snapshot against the 5-account example, wall time and peak RSS.
+(``benchmark run root``) on a large snapshot against the 5-account example, wall time, CPU seconds
+(the figure to trust on a loaded machine) and peak RSS.
 
 Targets: the large run at most 1.0 s more than the 5-account run, peak RSS at most 300 MB.
 
@@ -46,20 +47,25 @@ def main() -> int:
             for (side, _), (command, checkout) in cases.items():  # warm each side's cache
                 run_rootwatch(command, checkout, work / f"cache-{side}")
             walls: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
+            cpus: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
             peaks: dict[tuple[str, str], int] = {case: 0 for case in cases}
             for _ in range(args.runs):  # interleaved
                 for (side, size), (command, checkout) in cases.items():
                     measured = run_rootwatch(command, checkout, work / f"cache-{side}")
                     walls[(side, size)].append(measured.wall)
+                    cpus[(side, size)].append(measured.cpu)
                     peaks[(side, size)] = max(peaks[(side, size)], measured.rss_mb)
 
     median = {case: statistics.median(values) for case, values in walls.items()}
+    cpu = {case: statistics.median(values) for case, values in cpus.items()}
     print(f"benchmark run root, {args.runs} interleaved runs each; large snapshot {large}; baseline {base_ref}")
-    print(f"  {'':<22}{'5 accounts':>12}{'large':>10}{'difference':>12}{'peak RSS':>11}")
+    print(f"  {'':<10}{'5 accounts':>12}{'large':>10}{'difference':>12}{'CPU 5 acc.':>12}{'CPU large':>11}"
+          f"{'CPU diff.':>11}{'peak RSS':>11}")
     for side in sides:
         difference = median[(side, "large")] - median[(side, "5 accounts")]
-        print(f"  {side:<22}{median[(side, '5 accounts')]:>11.2f}s{median[(side, 'large')]:>9.2f}s"
-              f"{difference:>11.2f}s{peaks[(side, 'large')]:>8} MB")
+        print(f"  {side:<10}{median[(side, '5 accounts')]:>11.2f}s{median[(side, 'large')]:>9.2f}s"
+              f"{difference:>11.2f}s{cpu[(side, '5 accounts')]:>11.2f}s{cpu[(side, 'large')]:>10.2f}s"
+              f"{cpu[(side, 'large')] - cpu[(side, '5 accounts')]:>10.2f}s{peaks[(side, 'large')]:>8} MB")
     before = median[("before", "large")] - median[("before", "5 accounts")]
     after = median[("after", "large")] - median[("after", "5 accounts")]
     rss_before, rss_after = peaks[("before", "large")], peaks[("after", "large")]

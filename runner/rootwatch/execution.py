@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 
-from rootwatch.engines.base import Engine, QueryFailed
+from rootwatch.computed_once import SharedPlan, plan_sharing
+from rootwatch.engines.base import Engine, KeepsRows, QueryFailed
 from rootwatch.evidence import mask_uncaptured
 from rootwatch.errors import SqlError, VariableError
 from rootwatch.grading import Graded, grade
@@ -24,6 +25,7 @@ from rootwatch.results import (
     RunContext,
     RunResult,
 )
+from rootwatch.sql.parsing import SqlSource
 from rootwatch.status import Status
 
 NOT_ASSESSED = "not assessed by this mod"
@@ -116,6 +118,36 @@ def _workers(engine: Engine, options: RunOptions) -> int:
     return workers
 
 
+def _plan_sharing(
+    engine: Engine,
+    options: RunOptions,
+    as_of: datetime,
+    missing: frozenset[str],
+    missing_columns: frozenset[tuple[str, str]],
+    controls: list[Control],
+) -> SharedPlan:
+    """The shared relations to compute once (none unless the engine can keep rows)."""
+    if not (isinstance(engine, KeepsRows) and engine.can_keep_rows) or len(controls) < 2:
+        return SharedPlan()
+    from rootwatch.sql.compile import compile_sql
+
+    def compile_source(source: SqlSource) -> str:
+        return compile_sql(
+            source, engine.kind, options.variables, as_of, missing_tables=missing, missing_columns=missing_columns
+        )
+
+    return plan_sharing(controls, compile_source)
+
+
+def _first_failure(computed: Iterable[Future[str | None]]) -> str | None:
+    """The first failure among shared relations being computed once (waiting for each), or None."""
+    for future in computed:
+        failure = future.result()
+        if failure is not None:
+            return failure
+    return None
+
+
 def _start_order(engine: Engine, statements: list[tuple[Control, str, float]]) -> list[tuple[Control, str, float]]:
     """``statements`` in the order to start them: on an in-process engine the longest SQL first.
 
@@ -126,7 +158,7 @@ def _start_order(engine: Engine, statements: list[tuple[Control, str, float]]) -
     plan's order: its statements mostly wait on the server.
     """
     if not engine.runs_in_process:
-        return statements
+        return list(statements)
     return sorted(statements, key=lambda statement: len(statement[1]), reverse=True)
 
 
@@ -176,16 +208,43 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         else:
             statements.append((control, sql, time.perf_counter() - began))
 
+    shared = _plan_sharing(engine, options, as_of, missing, missing_columns, [c for c, _, _ in statements])
+    statements = [(control, shared.sql.get(control.id, sql), compiling) for control, sql, compiling in statements]
+
+    def keep(name: str, sql: str) -> str | None:
+        """Compute a shared relation once (see rootwatch.computed_once); its failure, or None."""
+        # The kept relations it reads were submitted before it: this waits at most for their end.
+        failure = _first_failure(kept[other] for other in shared.needs.get(name, ()))
+        if failure is not None:
+            return failure
+        try:
+            engine.keep_rows(name, sql)  # type: ignore[attr-defined] - planned only for a KeepsRows engine
+        except QueryFailed as exc:
+            return exc.message
+        return None
+
     def work(control: Control, sql: str, compiling: float) -> tuple[str, Graded, float]:
         began = time.perf_counter()
-        graded = execute_control(control, engine, sql)
+        # The relations it reads were submitted before it, so they run or have run: this waits at
+        # most for their end.
+        failure = _first_failure(kept[name] for name in shared.reads.get(control.id, ()))
+        if failure is not None:
+            graded = Graded((), f"control {control.id} failed: {failure}")
+        else:
+            graded = execute_control(control, engine, sql)
         if uncaptured and graded.error is None:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
         return control.id, graded, compiling + time.perf_counter() - began
 
     pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
+    kept: dict[str, Future[str | None]] = {}
     try:
-        futures = [pool.submit(work, *statement) for statement in _start_order(engine, statements)]
+        for name, sql in shared.relations.items():  # each after those it reads
+            kept[name] = pool.submit(keep, name, sql)
+        ordered = _start_order(engine, statements)
+        # Readers of kept rows last, so that a worker does not wait for them while others could run.
+        ordered.sort(key=lambda statement: statement[0].id in shared.reads)
+        futures = [pool.submit(work, *statement) for statement in ordered]
         # In process, the names are read on the main thread while the workers run (two small
         # statements that would otherwise wait for them); from a server, once the controls are done,
         # so that a slow endpoint does not hold up the progress bar.
@@ -201,6 +260,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         raise
     finally:
         pool.shutdown(wait=True)
+        if shared.relations:
+            engine.forget_kept_rows()  # type: ignore[attr-defined]
     if names is None:
         names = account_names(engine, as_of) if controls else {}
 

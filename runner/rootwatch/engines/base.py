@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from rootwatch.engines.spark_session import SparkTarget
@@ -100,4 +100,24 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Release every connection."""
+        ...
+
+
+@runtime_checkable
+class KeepsRows(Protocol):
+    """An engine that can compute a relation once and let every later statement of the run read
+    its rows by name (DuckDB: see :mod:`rootwatch.computed_once`)."""
+
+    @property
+    def can_keep_rows(self) -> bool:
+        """Whether :meth:`keep_rows` works here (it may depend on the installed library)."""
+        ...
+
+    def keep_rows(self, name: str, sql: str) -> None:
+        """Run ``sql`` once and keep its rows as the table ``name`` for every thread's statements;
+        raise QueryFailed as ``execute`` does."""
+        ...
+
+    def forget_kept_rows(self) -> None:
+        """Release every kept result."""
         ...

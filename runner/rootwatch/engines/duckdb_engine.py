@@ -6,6 +6,8 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +57,10 @@ class DuckDBEngine:
         self._tables_fixed = False
         """Whether the tables cannot change (a snapshot file opened read-only), so that the list is
         read once: a run asks for it three times or more."""
+        self._kept: dict[str, Any] = {}
+        """Rows kept by :meth:`keep_rows`: relation name -> DuckDB's handle on them."""
+        self._views: dict[int, tuple[Any, dict[str, str]]] = {}
+        """Per cursor (by id): the cursor and its temporary views over kept rows (name -> source)."""
 
     @classmethod
     def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
@@ -147,20 +153,85 @@ class DuckDBEngine:
         return cursor
 
     def execute(self, sql: str) -> QueryResult:
+        cursor = self._cursor()
+        with self._statement(cursor):
+            self._see_kept_rows(cursor)
+            cursor.execute(sql)
+            description = cursor.description or ()
+            columns = tuple(d[0] for d in description)
+            rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
+        return QueryResult(columns, rows)
+
+    @property
+    def can_keep_rows(self) -> bool:
+        """Whether this DuckDB can keep a result's rows for every cursor to read (a build whose
+        connections have ``_register_collection``); without it, nothing is kept and controls
+        compute every relation they read, as they always did."""
+        return hasattr(self._connection, "_register_collection") and hasattr(self._connection, "_submit")
+
+    def keep_rows(self, name: str, sql: str) -> None:
+        """Run ``sql`` once and keep its rows, which every later statement, on any worker's
+        cursor, reads as the table ``name`` until :meth:`forget_kept_rows`.
+
+        The snapshot is read-only and its configuration locked: no table can be created in it, an
+        ATTACHed ``:memory:`` database is refused, and a TEMP table lives in one cursor's
+        connection only. The rows are kept instead as DuckDB keeps a materialised relation's, in
+        this process, with their exact types, under a source name every cursor of the connection
+        can read; each cursor gets a temporary view ``name`` over it before its next statement.
+        Raises QueryFailed as :meth:`execute` does (interrupted, timed out, rejected).
+        """
+        cursor = self._cursor()
+        with self._statement(cursor):
+            self._see_kept_rows(cursor)  # a relation may read one kept before it
+            handle = cursor._register_collection(cursor._submit(sql, None, "rows"))
+        with self._lock:
+            self._kept[name] = handle
+
+    def forget_kept_rows(self) -> None:
+        """Release every kept result and the cursors' views over them (at the end of a run)."""
+        from rootwatch.engines.duckdb_config import duckdb_core
+
+        duckdb = duckdb_core()
+        with self._lock:
+            self._kept.clear()
+            views = list(self._views.values())
+            self._views.clear()
+        for cursor, names in views:
+            for name in names:
+                try:
+                    cursor.execute(f"DROP VIEW IF EXISTS temp.main.{_quoted(name)}")
+                except duckdb.Error:
+                    pass  # a cursor closed or interrupted: its views go with it
+
+    def _see_kept_rows(self, cursor: Any) -> None:
+        """Give ``cursor`` a temporary view over each kept result it does not see yet (and drop
+        its views over results released since)."""
+        with self._lock:
+            kept = {name: handle.name for name, handle in self._kept.items()}
+            if not kept and id(cursor) not in self._views:
+                return
+            _, views = self._views.setdefault(id(cursor), (cursor, {}))
+        for name in [n for n in views if n not in kept]:
+            cursor.execute(f"DROP VIEW IF EXISTS temp.main.{_quoted(name)}")
+            del views[name]
+        for name, source in kept.items():
+            if views.get(name) != source:
+                cursor.execute(f"CREATE OR REPLACE TEMP VIEW {_quoted(name)} AS SELECT * FROM {_quoted(source)}")
+                views[name] = source
+
+    @contextmanager
+    def _statement(self, cursor: Any) -> Iterator[None]:
+        """Run a statement on ``cursor`` under the query timeout, its failures as QueryFailed."""
         from rootwatch.engines.duckdb_config import duckdb_core
 
         duckdb = duckdb_core()
         if self._interrupted:
             raise QueryFailed("interrupted")
-        cursor = self._cursor()
         timer = threading.Timer(self._query_timeout, cursor.interrupt)
         timer.daemon = True
         timer.start()
         try:
-            cursor.execute(sql)
-            description = cursor.description or ()
-            columns = tuple(d[0] for d in description)
-            rows = _decode_json(cursor.fetchall(), [i for i, d in enumerate(description) if str(d[1]) == "JSON"])
+            yield
         except duckdb.InterruptException:
             if self._interrupted:
                 raise QueryFailed("interrupted") from None
@@ -169,7 +240,6 @@ class DuckDBEngine:
             raise QueryFailed(_first_line(exc)) from None
         finally:
             timer.cancel()
-        return QueryResult(columns, rows)
 
     def interrupt(self) -> None:
         """Interrupt the statement each worker's cursor is running."""
@@ -181,10 +251,16 @@ class DuckDBEngine:
 
     def close(self) -> None:
         with self._lock:
+            self._kept.clear()
+            self._views.clear()
             for cursor in self._cursors:
                 cursor.close()
             self._cursors.clear()
         self._connection.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _decode_json(rows: list[tuple[Any, ...]], json_columns: list[int]) -> list[tuple[Any, ...]]:

@@ -110,6 +110,9 @@ class SourceFacts:
     side_effect: tuple[str, str | None] | None = None
     """Why the SQL could change something (message with :data:`WHERE` for where it is, hint), or
     None when it only reads (:mod:`rootwatch.sql.side_effects`)."""
+    relations: frozenset[str] = frozenset()
+    """The shared relations the SQL reads by name itself (not through other relations): a run
+    asks it of every control to choose what to compute once (:mod:`rootwatch.computed_once`)."""
 
     def require_side_effect_free(self, where: str) -> None:
         """Raise the SqlError :func:`rootwatch.sql.side_effects.require_side_effect_free` raises."""
@@ -135,11 +138,13 @@ def source_facts(source: SqlSource) -> SourceFacts:
             return SourceFacts(
                 *(frozenset(kept[f]) for f in ("placeholders", "tables", "value_sensitive")),
                 (str(side_effect[0]), side_effect[1]) if side_effect else None,
+                frozenset(kept["relations"]),
             )
         except (KeyError, TypeError, IndexError):
             pass  # an entry of another shape: rebuilt below
     from rootwatch.errors import SqlError
     from rootwatch.sql.parsing import placeholder_names, parse_expanded, table_names
+    from rootwatch.sql.relations import read_relations
     from rootwatch.sql.side_effects import require_side_effect_free
     from rootwatch.sql.template import value_sensitive
 
@@ -149,10 +154,13 @@ def source_facts(source: SqlSource) -> SourceFacts:
         side_effect = None
     except SqlError as exc:
         side_effect = (exc.message, exc.hint)
-    facts = SourceFacts(placeholder_names(tree), table_names(tree), value_sensitive(tree), side_effect)
+    facts = SourceFacts(
+        placeholder_names(tree), table_names(tree), value_sensitive(tree), side_effect, frozenset(read_relations(source))
+    )
     if key:
         write_entry(key, {"placeholders": sorted(facts.placeholders), "tables": sorted(facts.tables),
-                          "value_sensitive": sorted(facts.value_sensitive), "side_effect": side_effect})
+                          "value_sensitive": sorted(facts.value_sensitive), "side_effect": side_effect,
+                          "relations": sorted(facts.relations)})
     return facts
 
 

@@ -53,6 +53,13 @@ def _references(source: SqlSource) -> list[tuple[str, int | None]]:
 
 
 @lru_cache(maxsize=512)
+def read_relations(source: SqlSource) -> tuple[str, ...]:
+    """Names of the relations ``source`` reads itself (not through other relations), in order of
+    first use."""
+    return tuple(name for name, _ in _references(source))
+
+
+@lru_cache(maxsize=512)
 def used_relations(source: SqlSource) -> tuple[SqlSource, ...]:
     """Every relation ``source`` reads, directly or through others, each after those it reads."""
     by_name = {r.name: r for r in source.relations}
