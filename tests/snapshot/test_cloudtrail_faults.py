@@ -169,6 +169,7 @@ def test_a_long_log_broken_at_its_end_leaves_none_of_its_rows(tmp_path: Path, mo
     for module, name in ((cloudtrail_records, "WINDOW"), (cloudtrail_scan, "PART_BYTES"), (cloudtrail_logs, "BATCH_BYTES"),
                          (cloudtrail_load, "COMMIT_BYTES")):
         monkeypatch.setattr(module, name, 1024)
+    monkeypatch.setattr(cloudtrail_load, "ROW_GROUP_ROWS", 3)  # a transaction ends every few records
     text = json.dumps({"Records": [root_record(n) for n in range(100)]})
     long_log = _one_line_log(tmp_path / "a" / KEY, [])
     long_log.write_bytes(gzip.compress(text[:-3].encode() + b"}"))  # the last record's end is lost
@@ -183,6 +184,46 @@ def test_a_long_log_broken_at_its_end_leaves_none_of_its_rows(tmp_path: Path, mo
         assert ([p.path for p in result.problems], result.rows) == ([long_log], 0)
         assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (0,)
     assert twin.exists()
+
+
+def test_every_transaction_but_the_last_ends_on_a_row_group_boundary(tmp_path: Path, monkeypatch) -> None:
+    """A transaction commits whole row groups (a part-filled one was merged, and written again, by
+    the checkpoint after the next commit), its batches cut where a row group ends; no row is lost."""
+    from rootwatch.snapshot import cloudtrail_load, cloudtrail_logs, cloudtrail_scan
+
+    monkeypatch.setattr(cloudtrail_scan, "PART_BYTES", 1024)
+    monkeypatch.setattr(cloudtrail_logs, "BATCH_BYTES", 2048)
+    monkeypatch.setattr(cloudtrail_load, "COMMIT_BYTES", 4096)
+    monkeypatch.setattr(cloudtrail_load, "ROW_GROUP_ROWS", 7)
+    committed: list[int] = []
+    commit = cloudtrail_load.Loader._commit
+
+    def recorded(loader: cloudtrail_load.Loader) -> None:
+        if loader.open_bytes:
+            committed.append(loader.open_records)
+        commit(loader)
+
+    monkeypatch.setattr(cloudtrail_load.Loader, "_commit", recorded)
+    log = _one_line_log(tmp_path / KEY, [other_record(n) for n in range(100)])
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL)
+        ids = writer.connection.execute("select event_id from aws_cloudtrail_trail_event order by 1").fetchall()
+    assert (result.rows, sum(committed), ids) == (100, 100, [(f"o{n:05d}",) for n in range(100)])
+    assert len(committed) > 2 and all(n % 7 == 0 for n in committed[:-1]), committed
+    assert log.exists()
+
+
+def test_a_batch_is_split_where_its_records_end() -> None:
+    from array import array
+
+    from rootwatch.snapshot.cloudtrail_load import _split
+    from rootwatch.snapshot.cloudtrail_scan import Kept
+
+    first, second = Kept(0, b"abcde", array("q", [2, 3])), Kept(1, b"xyz", array("q", [1, 2]))
+    assert _split([first, second], 3) == ([first, Kept(1, b"x", array("q", [1]))], [Kept(1, b"yz", array("q", [2]))])
+    assert _split([first, second], 2) == ([first], [second])
+    assert _split([first, second], 9) == ([first, second], [])
 
 
 def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path, monkeypatch) -> None:
