@@ -1,8 +1,9 @@
 """The per-user cache directory: ``$ROOTWATCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/rootwatch``, else
 ``~/.cache/rootwatch``.
 
-Everything kept there can be rebuilt: schema-validated documents (:mod:`rootwatch.yamlschema`) and
-compiled SQL (:mod:`rootwatch.sql.compile_cache`). Deleting the directory only costs time.
+Everything kept there can be rebuilt: schema-validated documents (:mod:`rootwatch.yamlschema`),
+compiled SQL (:mod:`rootwatch.sql.compile_cache`) and the AWS service models a capture reads
+(:mod:`rootwatch.snapshot.from_aws_models`). Deleting the directory only costs time.
 """
 
 from __future__ import annotations

@@ -19,12 +19,18 @@ YOUNG_THRESHOLD = 200_000
 """Allocations between two young-generation collections (Python's default: 700)."""
 
 
+CAPTURE_YOUNG_THRESHOLD = 1_000_000
+"""Young threshold while ``snapshot from-aws`` reads AWS: what it allocates is mostly what it keeps
+(about 1,000 objects per botocore client, ~195 clients per capture), so a young collection walked
+200,000 live objects for nothing (0.07 s of CPU on one account in every region)."""
+
+
 @contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Inside the block, young collections every ``YOUNG_THRESHOLD`` allocations (never more
-    often than the threshold in force); the previous thresholds are restored after it."""
+def fewer_collections(young: int = YOUNG_THRESHOLD) -> Iterator[None]:
+    """Inside the block, young collections every ``young`` allocations (never more often than the
+    threshold in force); the previous thresholds are restored after it."""
     before = gc.get_threshold()
-    gc.set_threshold(max(before[0], YOUNG_THRESHOLD), *before[1:])
+    gc.set_threshold(max(before[0], young), *before[1:])
     try:
         yield
     finally:

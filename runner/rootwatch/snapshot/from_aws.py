@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rootwatch.gc_tuning import fewer_collections
+from rootwatch.gc_tuning import CAPTURE_YOUNG_THRESHOLD, fewer_collections
 from rootwatch.errors import ConnectionFailed, UsageError
 from rootwatch.snapshot.from_aws_account import (
     AccountCapture,
@@ -105,8 +105,9 @@ class _Target:
 def capture_from_aws(options: AwsCaptureOptions) -> BuildSummary:
     """Read every account ``options`` names into ``options.output``; returns what was written."""
     # botocore allocates many objects per client and per call (a copied event emitter, endpoint
-    # rules, parsed responses): a caller of the API gets the CLI's fewer collections too.
-    with fewer_collections():
+    # rules, parsed responses), most of them kept until the capture ends: a caller of the API gets
+    # fewer collections too, and fewer than the CLI's other commands.
+    with fewer_collections(CAPTURE_YOUNG_THRESHOLD):
         _check(options)
         return _capture(options)
 
