@@ -35,7 +35,7 @@ def qualified_control(control_id: str) -> str:
     return f"{MOD_PREFIX}.control.{control_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 10,000-account run holds 110,000 of them
 class ResultRow:
     """One graded row of a control: a resource, its status, the reason and dimensions."""
 
