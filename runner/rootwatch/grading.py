@@ -28,6 +28,8 @@ class Graded:
 
 def dimension_text(value: Any) -> str | None:
     """A dimension value as text that is the same whichever engine produced it."""
+    if type(value) is str:  # the common case, first: one call per dimension of every graded row
+        return value
     if value is None:
         return None
     if isinstance(value, bool):
@@ -60,18 +62,19 @@ def grade(control_id: str, result: QueryResult) -> Graded:
             f"{', '.join(columns) or '(none)'} (required: resource, status, reason)",
         )
     index = {name: i for i, name in enumerate(columns)}
-    dimension_columns = [c for c in columns if c not in REQUIRED_COLUMNS]
+    at_resource, at_status, at_reason = index["resource"], index["status"], index["reason"]
+    dimension_columns = [(c, index[c]) for c in columns if c not in REQUIRED_COLUMNS]
     rows: list[ResultRow] = []
     for number, row in enumerate(result.rows, start=1):
-        status = Status.parse(row[index["status"]])
+        status = Status.parse(row[at_status])
         if status is None:
             return Graded(
                 (),
-                f"control {control_id} returned status {row[index['status']]!r} in row {number} "
-                f"(resource {row[index['resource']]!r}; columns {', '.join(columns)}); "
+                f"control {control_id} returned status {row[at_status]!r} in row {number} "
+                f"(resource {row[at_resource]!r}; columns {', '.join(columns)}); "
                 "status must be one of ok, alarm, info, skip, error",
             )
-        resource, reason = row[index["resource"]], row[index["reason"]]
+        resource, reason = row[at_resource], row[at_reason]
         for name, value in (("resource", resource), ("reason", reason)):
             if value is None:
                 return Graded(
@@ -82,7 +85,7 @@ def grade(control_id: str, result: QueryResult) -> Graded:
                 resource=str(resource),
                 status=status,
                 reason=str(reason),
-                dimensions=tuple((c, dimension_text(row[index[c]])) for c in dimension_columns),
+                dimensions=tuple((c, dimension_text(row[at])) for c, at in dimension_columns),
             )
         )
     return Graded(tuple(rows))

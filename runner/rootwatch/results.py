@@ -6,8 +6,10 @@ ones (CSV, JUnit, ASFF, ...) read :meth:`RunResult.records`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Union
 
@@ -33,7 +35,7 @@ def qualified_control(control_id: str) -> str:
     return f"{MOD_PREFIX}.control.{control_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 10,000-account run holds 110,000 of them
 class ResultRow:
     """One graded row of a control: a resource, its status, the reason and dimensions."""
 
@@ -67,10 +69,8 @@ class StatusSummary:
 
     @classmethod
     def of(cls, statuses: Iterator[Status] | list[Status]) -> StatusSummary:
-        counts = {s.value: 0 for s in Status}
-        for status in statuses:
-            counts[status.value] += 1
-        return cls(**counts)
+        tally = Counter(statuses)  # counted in C: a 10,000-account control has 10,000 rows
+        return cls(**{s.value: tally[s] for s in Status})
 
     @property
     def total(self) -> int:
@@ -98,8 +98,9 @@ class ControlRun:
         if self.node.control is None and not self.not_assessed:
             object.__setattr__(self, "not_assessed", True)
 
-    @property
+    @cached_property
     def summary(self) -> StatusSummary:
+        """Counted once (every enclosing group and every output format asks again)."""
         base = StatusSummary.of([r.status for r in self.rows])
         return base + StatusSummary(error=1) if self.error else base
 

@@ -20,12 +20,11 @@ class Status(str, Enum):
     @classmethod
     def parse(cls, value: object) -> Status | None:
         """The status named by ``value``, or None when it is not one of the five."""
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                return None
-        return None
+        # A dictionary, not cls(value): asked once per graded row (110,000 in a 10,000-account run).
+        return _BY_VALUE.get(value) if isinstance(value, str) else None
+
+
+_BY_VALUE: dict[str, Status] = {status.value: status for status in Status}
 
 
 # The order reports list statuses in, worst first where it matters to a reader.

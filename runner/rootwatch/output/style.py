@@ -53,6 +53,11 @@ def printable_lines(text: str) -> str:
 def printable(text: str) -> str:
     """``text`` safe for a terminal line: control characters (newlines, escape sequences that
     could restyle or rewrite the terminal) shown as visible escapes such as ``\\n``."""
+    if text.isprintable():
+        # No control character (category Cc is never printable): the common case, at 110,000
+        # reasons a run, several times faster than the substitution below.
+        return text
+
     def escape(match: re.Match[str]) -> str:
         char = match.group()
         return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")

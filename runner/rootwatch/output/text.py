@@ -64,8 +64,11 @@ class _Layout:
         lines = [f"{pad}+ {bold(printable(run.node.title), self.colour)}  {counts(run.summary, self.colour)}"]
         if run.error:
             lines += self.result_lines(pad + "  ", paint("ERROR", Status.ERROR, self.colour), printable(run.error))
+        labels: dict[Status, str] = {}  # painted once per status, not once per row
         for row in run.rows:
-            label = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
+            label = labels.get(row.status)
+            if label is None:
+                label = labels[row.status] = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
             subject = row_subject(row, self.names)
             lines += self.result_lines(pad + "  ", label, f"{subject}  {printable(row.reason)}" if subject else printable(row.reason))
         return lines
