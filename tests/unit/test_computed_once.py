@@ -170,3 +170,15 @@ def test_kept_rows_are_forgotten_after_the_run() -> None:
             engine.execute("select * from numbers")
     finally:
         engine.close()
+
+
+def test_a_reader_reading_kept_rows_has_compile_cache_keys_of_its_own(mod) -> None:
+    """The on-disk cache never serves the inlined translation for the reader's, nor the reverse."""
+    from rootwatch.computed_once import reading_kept
+    from rootwatch.sql.compile_cache import source_key
+
+    source = mod.controls["root_usage_monitored"].source
+    reader = reading_kept(source, frozenset({"root_usage_verdicts"}))
+    assert "root_usage_verdicts" not in {r.name for r in reader.relations}
+    assert source_key(reader) != source_key(source)
+    assert source_key(reader) != source_key(reading_kept(source, frozenset({"root_usage_verdicts", "trail_coverage"})))

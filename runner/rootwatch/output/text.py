@@ -33,9 +33,14 @@ def counts(summary: StatusSummary, colour: bool = False) -> str:
 
 def row_subject(row: ResultRow, names: Mapping[str, str]) -> str:
     """What a result is about, account first: ``222222222222 (prod) us-east-1``."""
-    account = row.dimension("account_id")
-    parts = [display_account(account, names)] if account else []
-    parts += [value for key, value in row.dimensions if key != "account_id" and value]
+    account = None
+    others = []
+    for key, value in row.dimensions:  # one pass: asked of every row (110,000 at 10,000 accounts)
+        if key == "account_id":
+            account = value
+        elif value:
+            others.append(value)
+    parts = [display_account(account, names), *others] if account else others
     return printable(" ".join(parts))
 
 
