@@ -2,10 +2,11 @@
 
 :class:`Loader` reads every file not excluded (:func:`cloudtrail_scan.scan`) and inserts the kept
 records a batch at a time, one ``INSERT ... SELECT`` over an Arrow table (``fid``, ``r``) per
-batch; DuckDB's threads do the mapping. A transaction spans :data:`COMMIT_BYTES` of records: one
-transaction over gigabytes kept them all in memory (3.5 GB of RSS for 700 MB of snapshot, and
-growing), a commit per 32 MB batch cost 4.7 times the CPU (small row groups, a write-ahead log
-entry each) for 35 % less memory. A transaction ends where a row group does (every
+batch; DuckDB does the mapping (on one thread: see ``cloudtrail_logs.INSERT_THREADS``). A
+transaction spans :data:`COMMIT_BYTES` of records: one transaction over gigabytes kept them all
+in memory (3.5 GB of RSS for 700 MB of snapshot, and growing), a commit per 32 MB batch cost 4.7
+times the CPU (small row groups, a write-ahead log entry each) for 35 % less memory. A
+transaction ends where a row group does (every
 :data:`ROW_GROUP_ROWS` records): one ending in a part-filled row group had the checkpoint after
 the next commit merge that group with the next one's, decompressing and compressing again rows
 already written.

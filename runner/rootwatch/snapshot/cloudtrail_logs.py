@@ -48,7 +48,12 @@ _KEY = re.compile(
     r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
 )
 BATCH_BYTES = 32 * 1024 * 1024
-"""Record text handed to DuckDB per INSERT: big enough for its threads, small beside the memory limit."""
+"""Record text handed to DuckDB per INSERT: big enough to be worth a statement, small beside the memory limit."""
+INSERT_THREADS = 1
+"""DuckDB's threads during a load. With more, each thread's share of an INSERT (a batch is a fraction
+of a row group) was appended to the thread's own rows and then copied, appended again, into the
+transaction's: every record of 50 MB of logs cost 11.2 CPU seconds on two threads, 8.7 on one
+(the worker processes keep the other core busy cutting records), and took 13.4 s, 9.8 s."""
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this much compressed log, worker processes cost more to start than they save."""
 LARGE_LOAD_BYTES = 32 * 1024 * 1024
@@ -290,7 +295,7 @@ def load_log_files(
     Every file is read to its end whatever happens, so every bad file is named at once. When one
     is bad, no row of these files stays unless ``skip_bad_files``, in which case exactly the good
     files' rows do.
-    ``threads`` bounds the worker processes and DuckDB's threads; ``memory_limit`` is DuckDB's
+    ``threads`` bounds the worker processes (DuckDB inserts on :data:`INSERT_THREADS`); ``memory_limit`` is DuckDB's
     (the process takes a few hundred megabytes beyond it: with every record of 400 MB of logs
     kept, 512 MB took the whole process tree past 1 GB; 320 MB costs about 5 % more CPU).
     Both (and the storage settings the load uses) are restored afterwards.
@@ -302,7 +307,7 @@ def load_log_files(
         return result
     from rootwatch.snapshot.cloudtrail_load import Loader
 
-    settings = _LoadSettings(connection, threads, memory_limit)
+    settings = _LoadSettings(connection, memory_limit)
     try:
         attempt = Loader(connection, files, set(), _insert_sql(selection)).run(selection, _workers(files, threads), skip_bad_files)
         return LoadResult(attempt.rows, attempt.problems)
@@ -342,12 +347,12 @@ class _LoadSettings:
 
     NAMES = ("threads", "memory_limit", "preserve_insertion_order", "force_compression")
 
-    def __init__(self, connection: Any, threads: int, memory_limit: str) -> None:
+    def __init__(self, connection: Any, memory_limit: str) -> None:
         self.connection = connection
         self.previous = {
             name: connection.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in self.NAMES
         }
-        connection.execute(f"SET threads = {int(threads)}")
+        connection.execute(f"SET threads = {INSERT_THREADS}")
         connection.execute(f"SET memory_limit = '{memory_limit}'")
         # Row order is meaningless here, and keeping it costs memory on large loads.
         connection.execute("SET preserve_insertion_order = false")
