@@ -15,7 +15,9 @@ quadratic plan these helpers look for."""
 
 
 def postgres_plan(dsn: str, schema: str, sql_text: str) -> tuple[list[str], list[str]]:
-    """(plan lines, nested loops over large inputs) of EXPLAIN ANALYZE on Postgres."""
+    """(plan lines, nested loops over large inputs) of EXPLAIN ANALYZE on Postgres: a nested-loop
+    join with many rows on both sides, or any node run once per row of a large input and reading
+    many rows each time."""
     import psycopg
 
     with psycopg.connect(dsn) as connection:
@@ -40,6 +42,14 @@ def postgres_plan(dsn: str, schema: str, sql_text: str) -> tuple[list[str], list
             inputs = ", ".join(f"{rows_of(c):,.0f}" for c in sides)
             extra = f", removed by join filter {removed:,}" if removed else ""
             lines.append(f"{'  ' * depth}{kind} {node.get('Join Type', '')} (inputs {inputs} rows; out {rows_of(node):,.0f}{extra})")
+        # Any node run once per row of a large outer input that reads many rows each time: a join
+        # planned inside such a loop (Postgres once scanned sns_topics, 10,000 rows, once for each
+        # of 87,501 EventBridge rules, under a nested loop whose inner side returned a row or two).
+        loops = node.get("Actual Loops", 1)
+        per_run = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        if loops > NESTED_LOOP_LIMIT and per_run > NESTED_LOOP_LIMIT / 10:
+            what = node.get("Relation Name") or node.get("CTE Name") or ""
+            offenders.append(f"{kind} {what}".rstrip() + f": run {loops:,} times, {per_run:,.0f} rows each")
         if kind == "Nested Loop" and len(sides) == 2:
             outer, inner = sides
             # Quadratic: many outer rows, and each loop reads many inner rows (a function scan of
