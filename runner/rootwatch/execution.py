@@ -118,6 +118,11 @@ def _workers(engine: Engine, options: RunOptions) -> int:
     return workers
 
 
+def _row_keeper(engine: Engine) -> KeepsRows | None:
+    """``engine`` as one that can keep a relation's rows for the rest of the run, or None."""
+    return engine if isinstance(engine, KeepsRows) and engine.can_keep_rows else None
+
+
 def _plan_sharing(
     engine: Engine,
     options: RunOptions,
@@ -127,7 +132,7 @@ def _plan_sharing(
     controls: list[Control],
 ) -> SharedPlan:
     """The shared relations to compute once (none unless the engine can keep rows)."""
-    if not (isinstance(engine, KeepsRows) and engine.can_keep_rows) or len(controls) < 2:
+    if _row_keeper(engine) is None or len(controls) < 2:
         return SharedPlan()
     from rootwatch.sql.compile import compile_sql
 
@@ -209,16 +214,17 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
             statements.append((control, sql, time.perf_counter() - began))
 
     shared = _plan_sharing(engine, options, as_of, missing, missing_columns, [c for c, _, _ in statements])
+    keeper = _row_keeper(engine) if shared.relations else None
     statements = [(control, shared.sql.get(control.id, sql), compiling) for control, sql, compiling in statements]
 
-    def keep(name: str, sql: str) -> str | None:
+    def keep(keeper: KeepsRows, name: str, sql: str) -> str | None:
         """Compute a shared relation once (see rootwatch.computed_once); its failure, or None."""
         # The kept relations it reads were submitted before it: this waits at most for their end.
         failure = _first_failure(kept[other] for other in shared.needs.get(name, ()))
         if failure is not None:
             return failure
         try:
-            engine.keep_rows(name, sql)  # type: ignore[attr-defined] - planned only for a KeepsRows engine
+            keeper.keep_rows(name, sql)
         except QueryFailed as exc:
             return exc.message
         return None
@@ -239,8 +245,9 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
     pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
     kept: dict[str, Future[str | None]] = {}
     try:
-        for name, sql in shared.relations.items():  # each after those it reads
-            kept[name] = pool.submit(keep, name, sql)
+        if keeper is not None:
+            for name, sql in shared.relations.items():  # each after those it reads
+                kept[name] = pool.submit(keep, keeper, name, sql)
         ordered = _start_order(engine, statements)
         # Readers of kept rows last, so that a worker does not wait for them while others could run.
         ordered.sort(key=lambda statement: statement[0].id in shared.reads)
@@ -260,8 +267,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         raise
     finally:
         pool.shutdown(wait=True)
-        if shared.relations:
-            engine.forget_kept_rows()  # type: ignore[attr-defined]
+        if keeper is not None:
+            keeper.forget_kept_rows()
     if names is None:
         names = account_names(engine, as_of) if controls else {}
 
