@@ -31,9 +31,11 @@ from rootwatch.mod.model import Control
 from rootwatch.sql.parsing import SqlSource
 from rootwatch.sql.relations import with_relations
 
-def read_relations(source: SqlSource) -> frozenset[str]:
-    """The relations ``source`` reads by name (kept on disk with its compiled SQL: no parsing on a
-    warm run); SqlError when it does not parse."""
+
+def _named_relations(source: SqlSource) -> frozenset[str]:
+    """The relations ``source`` reads by name: :func:`rootwatch.sql.relations.read_relations`'s
+    answer as the compile cache keeps it on disk (no parsing on a warm run); SqlError when it does
+    not parse."""
     from rootwatch.sql.compile_cache import source_facts
 
     return source_facts(source).relations
@@ -67,7 +69,7 @@ def relations_worth_keeping(controls: Sequence[Control]) -> dict[str, tuple[str,
     for control in controls:
         relations.update((r.name, r) for r in control.relations)
         try:
-            names = read_relations(control.source)
+            names = _named_relations(control.source)
         except SqlError:
             continue  # it says so itself when it compiles
         for name in names:
@@ -78,7 +80,7 @@ def relations_worth_keeping(controls: Sequence[Control]) -> dict[str, tuple[str,
             continue
         relation = relations[name]
         try:
-            composed = bool(read_relations(with_relations(relation, tuple(relations.values()))))
+            composed = bool(_named_relations(with_relations(relation, tuple(relations.values()))))
         except SqlError:
             continue
         if composed:
@@ -148,13 +150,13 @@ def plan_sharing(controls: Sequence[Control], compile_source: CompileSource) -> 
 def _uses(source: SqlSource, by_name: dict[str, SqlSource], every: tuple[SqlSource, ...]) -> frozenset[str]:
     """Every relation ``source`` reads, directly or through others (from the kept facts)."""
     found: set[str] = set()
-    pending = list(read_relations(source))
+    pending = list(_named_relations(source))
     while pending:
         name = pending.pop()
         if name in found or name not in by_name:
             continue
         found.add(name)
-        pending.extend(read_relations(with_relations(by_name[name], every)))
+        pending.extend(_named_relations(with_relations(by_name[name], every)))
     return frozenset(found)
 
 
