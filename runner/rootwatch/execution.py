@@ -131,8 +131,8 @@ def _plan_sharing(
     missing_columns: frozenset[tuple[str, str]],
     controls: list[Control],
 ) -> SharedPlan:
-    """The shared relations to compute once (none unless the engine can keep rows)."""
-    if _row_keeper(engine) is None or len(controls) < 2:
+    """The shared relations of ``controls`` to compute once on ``engine`` (one that keeps rows)."""
+    if len(controls) < 2:
         return SharedPlan()
     from rootwatch.sql.compile import compile_sql
 
@@ -213,8 +213,12 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         else:
             statements.append((control, sql, time.perf_counter() - began))
 
-    shared = _plan_sharing(engine, options, as_of, missing, missing_columns, [c for c, _, _ in statements])
-    keeper = _row_keeper(engine) if shared.relations else None
+    keeper = _row_keeper(engine)
+    shared = (
+        _plan_sharing(engine, options, as_of, missing, missing_columns, [c for c, _, _ in statements])
+        if keeper is not None
+        else SharedPlan()
+    )
     statements = [(control, shared.sql.get(control.id, sql), compiling) for control, sql, compiling in statements]
 
     def keep(keeper: KeepsRows, name: str, sql: str) -> str | None:
@@ -267,7 +271,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         raise
     finally:
         pool.shutdown(wait=True)
-        if keeper is not None:
+        if keeper is not None and shared.relations:
             keeper.forget_kept_rows()
     if names is None:
         names = account_names(engine, as_of) if controls else {}
