@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 boto3 = pytest.importorskip("boto3")
+import botocore.hooks  # noqa: E402  (installed with boto3)
 
 pytestmark = pytest.mark.moto
 
@@ -72,12 +73,14 @@ def test_shared_clients_share_translated_event_names_and_other_clients_do_not(mo
     from rootwatch.snapshot.from_aws_clients import SharedClients
 
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    botocore_copy = botocore.hooks.EventAliaser.__dict__["__copy__"]
     settings = ReadSettings(endpoint_url="http://127.0.0.1:9")
     shared = SharedClients()
     session = boto3.Session(aws_access_key_id="unused", aws_secret_access_key="unused", region_name="us-east-1")
     made = [shared.get(session, "logs", region, lambda s, service, r: client(s, service, r, settings)) for region in ("us-east-1", "eu-west-1")]
     caches = [m.meta.events._alias_name_cache for m in made]
     assert caches[0] is caches[1] and caches[0], "one cache, filled by the first client"
+    assert botocore.hooks.EventAliaser.__dict__["__copy__"] is botocore_copy, "botocore's class is left as it is"
     plain = [boto3.Session(aws_access_key_id="a", aws_secret_access_key="b").client("logs", region_name="us-east-1") for _ in range(2)]
     assert plain[0].meta.events._alias_name_cache is not plain[1].meta.events._alias_name_cache
     assert plain[0].meta.events._alias_name_cache is not caches[0]

@@ -21,6 +21,7 @@ service once (:func:`_cache_client_classes`), not once per region.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -252,11 +253,6 @@ def _cache_client_classes(session: Any) -> None:
     _classes[session.get_component("event_emitter")] = {}
 
 
-_sharing_alias_names: weakref.WeakSet[Any] = weakref.WeakSet()
-"""Event emitters (of the shared clients' sessions, and their copies) whose copies share one cache
-of aliased event names."""
-
-
 def _share_event_alias_names(session: Any) -> None:
     """Make the clients of ``session`` share one cache of translated event names.
 
@@ -265,25 +261,31 @@ def _share_event_alias_names(session: Any) -> None:
     the answer in a cache of its own; each client's emitter is a fresh copy with an empty cache, so
     every client of a capture translated the same few dozen names again: about 0.3 ms of the
     1.5-2 ms a client costs to make. The answer depends only on the name and the table, which the
-    copies share, so the copies of this session's emitter (and only theirs: other sessions copy as
-    botocore does) share the cache. Without botocore's ``_alias_name_cache`` nothing is shared.
+    copies share, so this session's emitter becomes a :func:`_sharing_aliaser` whose copies keep
+    its cache. Only this emitter changes class (botocore's own class is left as it is: every other
+    session, in rootwatch or in a program that imports it, copies as botocore does). An emitter of
+    another class, or one without botocore's ``_alias_name_cache``, shares nothing.
     """
     import botocore.hooks
 
-    aliaser = botocore.hooks.EventAliaser
     emitter = session.get_component("event_emitter")
-    original = aliaser.__copy__
-    if not isinstance(emitter, aliaser) or not isinstance(getattr(emitter, "_alias_name_cache", None), dict):
-        return
-    if not getattr(original, "rootwatch_shared", False):
+    if type(emitter) is botocore.hooks.EventAliaser and isinstance(getattr(emitter, "_alias_name_cache", None), dict):
+        emitter.__class__ = _sharing_aliaser()
 
-        def copy_sharing_names(self: Any) -> Any:
-            made = original(self)
-            if self in _sharing_alias_names and isinstance(getattr(made, "_alias_name_cache", None), dict):
-                made._alias_name_cache = self._alias_name_cache
-                _sharing_alias_names.add(made)
+
+@functools.cache
+def _sharing_aliaser() -> type:
+    """botocore's ``EventAliaser`` whose copies share the original's cache of translated names
+    (made on first use, so that importing this module does not import botocore)."""
+    import botocore.hooks
+
+    class SharingEventAliaser(botocore.hooks.EventAliaser):  # type: ignore[misc]
+        """An event aliaser whose copies (botocore's ``__copy__`` builds them with
+        ``self.__class__``, so they are of this class too) keep one cache of translated names."""
+
+        def __copy__(self) -> Any:
+            made = super().__copy__()
+            made._alias_name_cache = self._alias_name_cache
             return made
 
-        copy_sharing_names.rootwatch_shared = True  # type: ignore[attr-defined]
-        aliaser.__copy__ = copy_sharing_names
-    _sharing_alias_names.add(emitter)
+    return SharingEventAliaser
