@@ -55,13 +55,15 @@ class Attempt:
 
 
 class Loader:
-    """Loads ``files`` (except the indexes in ``excluded``) with the INSERT statement ``sql``."""
+    """Loads ``files`` (except the indexes in ``excluded``) with the INSERT statement ``sql``, which
+    writes into the table ``table``."""
 
-    def __init__(self, connection: Any, files: Sequence[Any], excluded: set[int], sql: str) -> None:
+    def __init__(self, connection: Any, files: Sequence[Any], excluded: set[int], sql: str, table: str) -> None:
         self.connection = connection
         self.files = files
         self.chosen = [i for i in range(len(files)) if i not in excluded]
         self.sql = sql
+        self.table = table
         self.attempt = Attempt()
         self.pending: list[Kept] = []
         self.pending_bytes = 0
@@ -115,16 +117,14 @@ class Loader:
         again = (self.lost | {i for i in self.inserted if self.files[i].key in dirty}) - self.attempt.bad
         if again:
             others = set(range(len(self.files))) - again
-            redo = Loader(self.connection, self.files, others, self.sql).run(selection, workers, skip_bad_files)
+            redo = Loader(self.connection, self.files, others, self.sql, self.table).run(selection, workers, skip_bad_files)
             self.attempt.rows += redo.rows
             self.attempt.problems += redo.problems
 
     def _delete(self, keys: set[str]) -> int:
-        from rootwatch.snapshot.cloudtrail_logs import TABLE
-
         if not keys:
             return 0
-        deleted = self.connection.execute(f"DELETE FROM {TABLE} WHERE log_stream_name IN (SELECT UNNEST(?::VARCHAR[]))",
+        deleted = self.connection.execute(f"DELETE FROM {self.table} WHERE log_stream_name IN (SELECT UNNEST(?::VARCHAR[]))",
                                           [sorted(keys)]).fetchone()
         return int(deleted[0]) if deleted else 0
 
