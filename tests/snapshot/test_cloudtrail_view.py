@@ -35,6 +35,7 @@ ODD_RECORDS: list[dict[str, Any]] = [
      "errorCode": 403, "errorMessage": {"nested": True}, "sharedEventID": None, "readOnly": "true", "resources": [],
      "userIdentity": {"type": "AssumedRole", "arn": "", "sessionContext": {"sessionIssuer": {"arn": "", "principalId": "AROA1"}}}},
     {"eventTime": "2026-10-02T13:00:04Z", "eventID": "e03", "userIdentity": "not an object", "eventType": "AwsServiceEvent",
+     "eventName": "List\u00e9\"Buckets\\", "eventSource": 7,
      "vpcEndpointId": "vpce-1", "recipientAccountId": 123456789012},
 ]
 
@@ -94,10 +95,11 @@ def test_the_view_shows_every_value_the_table_held(tmp_path: Path) -> None:
         con.close()
 
 
-def test_a_bad_read_only_still_fails_the_load_and_names_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", [{"readOnly": "maybe"}, {"eventTime": None}, {"eventTime": "yesterday"}])
+def test_a_bad_record_still_fails_the_load_and_names_the_file(tmp_path: Path, change: dict[str, Any]) -> None:
     files = _write_logs(tmp_path / "logs")
-    bad = files[0].path
-    bad.write_bytes(gzip_records([{**ODD_RECORDS[0], "readOnly": "maybe"}]))
+    bad = next(f.path for f in files if f.path.name.endswith(".gz"))
+    bad.write_bytes(gzip_records([{**ODD_RECORDS[0], **change}, ODD_RECORDS[1]]))
     with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
         result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
         assert [p.path for p in result.problems] == [bad] and result.rows == 3
