@@ -9,6 +9,9 @@ Two implementations of one mapping (the field tables of ``transforms.events``):
   reference the bulk path is tested against, and the way to find *which* file (and record) is bad
   when DuckDB rejects a batch.
 
+With every record kept, the snapshot stores them lean and ``aws_cloudtrail_trail_event`` becomes a
+view over them (:mod:`cloudtrail_view`).
+
 By default only root activity is kept (:attr:`EventSelection.ROOT`: ``userIdentity.type = Root``,
 plus the ``sts:AssumeRoot`` calls that open centralized-root sessions): that is what the mod
 reads, and it keeps a snapshot of gigabytes of logs small. ``EventSelection.ALL`` keeps every record.
@@ -210,7 +213,8 @@ FILES_TABLE = "rootwatch_log_files"
 
 
 def _insert_sql(selection: EventSelection) -> str:
-    """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text).
+    """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text)
+into the event table (root activity, or every record when the table cannot become the view).
 
     Each record is parsed twice: once for the text fields, once for the JSON ones and the whole
     record (``$``), which comes out re-serialized as DuckDB writes JSON, as the earlier reader
