@@ -148,3 +148,17 @@ def test_engine_merge_and_parquet_export_read_the_view(run_cli, snapshots: dict[
     summary = export_parquet(snapshots["all"], tmp_path / "export")
     exported = {table.name: table.rows for table in summary.tables}
     assert exported["aws_cloudtrail_trail_event"] == 6 and RECORDS_TABLE not in exported
+
+
+def test_worker_processes_send_the_same_records(tmp_path: Path, monkeypatch) -> None:
+    """The records' text comes from each worker on a pipe of its own, after the message that says
+    how long it is: the rows are those one process reads."""
+    from rootwatch.snapshot import cloudtrail_logs
+
+    files = _write_logs(tmp_path / "logs")
+    with SnapshotWriter(tmp_path / "one.duckdb", source="test") as writer:
+        assert load_log_files(writer.connection, files, EventSelection.ALL, threads=1).rows == 6
+    monkeypatch.setattr(cloudtrail_logs, "PARALLEL_MIN_BYTES", 0)  # two workers however small the logs
+    with SnapshotWriter(tmp_path / "two.duckdb", source="test") as writer:
+        assert load_log_files(writer.connection, files, EventSelection.ALL, threads=2).rows == 6
+    assert _as_text(tmp_path / "two.duckdb") == _as_text(tmp_path / "one.duckdb")
