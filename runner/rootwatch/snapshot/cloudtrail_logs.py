@@ -9,6 +9,9 @@ Two implementations of one mapping (the field tables of ``transforms.events``):
   reference the bulk path is tested against, and the way to find *which* file (and record) is bad
   when DuckDB rejects a batch.
 
+With every record kept, the snapshot stores them lean and ``aws_cloudtrail_trail_event`` becomes a
+view over them (:mod:`cloudtrail_view`).
+
 By default only root activity is kept (:attr:`EventSelection.ROOT`: ``userIdentity.type = Root``,
 plus the ``sts:AssumeRoot`` calls that open centralized-root sessions): that is what the mod
 reads, and it keeps a snapshot of gigabytes of logs small. ``EventSelection.ALL`` keeps every record.
@@ -210,7 +213,8 @@ FILES_TABLE = "rootwatch_log_files"
 
 
 def _insert_sql(selection: EventSelection) -> str:
-    """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text).
+    """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text)
+into the event table (root activity, or every record when the table cannot become the view).
 
     Each record is parsed twice: once for the text fields, once for the JSON ones and the whole
     record (``$``), which comes out re-serialized as DuckDB writes JSON, as the earlier reader
@@ -278,6 +282,9 @@ class LoadResult:
 
     rows: int = 0
     problems: list[Problem] = field(default_factory=list)
+    records_view: bool = False
+    """The event table is now the view over the stored records (:mod:`cloudtrail_view`): the
+    snapshot's format version is :data:`cloudtrail_view.RECORDS_VIEW_FORMAT_VERSION`."""
 
 
 def load_log_files(
@@ -290,7 +297,9 @@ def load_log_files(
     memory_limit: str = "320MB",
 ) -> LoadResult:
     """Load ``files`` into ``aws_cloudtrail_trail_event`` on a DuckDB connection (a transaction per
-    batch: see :mod:`cloudtrail_load`).
+    batch: see :mod:`cloudtrail_load`). With every record kept (``EventSelection.ALL``) and the
+    table still empty, the table becomes a view over the records stored lean
+    (:mod:`cloudtrail_view`; ``LoadResult.records_view`` says so).
 
     Every file is read to its end whatever happens, so every bad file is named at once. When one
     is bad, no row of these files stays unless ``skip_bad_files``, in which case exactly the good
@@ -307,10 +316,14 @@ def load_log_files(
         return result
     from rootwatch.snapshot.cloudtrail_load import Loader
 
+    from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE, records_insert_sql, use_records_view
+
+    records_view = selection is EventSelection.ALL and use_records_view(connection)
+    sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TABLE)
     settings = _LoadSettings(connection, memory_limit)
     try:
-        attempt = Loader(connection, files, set(), _insert_sql(selection)).run(selection, _workers(files, threads), skip_bad_files)
-        return LoadResult(attempt.rows, attempt.problems)
+        attempt = Loader(connection, files, set(), sql, table).run(selection, _workers(files, threads), skip_bad_files)
+        return LoadResult(attempt.rows, attempt.problems, records_view)
     except duckdb.InterruptException:
         # Ctrl-C (or SIGTERM) stopped the load: an interruption, not a bad file to go looking for.
         raise KeyboardInterrupt from None

@@ -22,6 +22,7 @@ import traceback
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -45,7 +46,7 @@ class Kept:
     """Records of file ``index`` to insert: their texts back to back, and each one's length."""
 
     index: int
-    data: bytes
+    data: bytes | bytearray
     lengths: array
 
 
@@ -126,23 +127,29 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
         tasks.put(index)
     for _ in range(workers):
         tasks.put(None)
-    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results), daemon=True)
-                 for _ in range(workers)]
+    pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results, worker, pipes[worker][1]), daemon=True)
+                 for worker in range(workers)]
     for process in processes:
         process.start()
+    for _, writer in pipes:
+        writer.close()  # the workers hold it now: a worker that dies closes its pipe, and a read sees the end
     try:
         remaining = len(files)
         while remaining:
             try:
-                messages = results.get(timeout=1.0)
+                sent = results.get(timeout=1.0)
             except queue.Empty:
                 if not any(p.is_alive() for p in processes):
                     raise RuntimeError("the CloudTrail log readers stopped without a word") from None
                 continue
-            if isinstance(messages, str):
-                raise RuntimeError(f"a CloudTrail log reader failed:\n{messages}")
+            if isinstance(sent, str):
+                raise RuntimeError(f"a CloudTrail log reader failed:\n{sent}")
+            worker, messages = sent
             for message in messages:
-                if isinstance(message, Done):
+                if isinstance(message, _Sent):
+                    message = Kept(message.index, _read_exactly(pipes[worker][0].fileno(), message.size), message.lengths)
+                elif isinstance(message, Done):
                     remaining -= 1
                 yield message
     finally:
@@ -151,16 +158,59 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
+        for reader, _ in pipes:
+            reader.close()
         results.cancel_join_thread()
         tasks.cancel_join_thread()
 
 
-def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
-    """A worker: read files by index until the sentinel, sending their messages in lists; an
-    unexpected error goes back as text."""
+@dataclass(frozen=True)
+class _Sent:
+    """A Kept whose record text follows on the worker's data pipe (``size`` bytes).
+
+    The texts do not travel pickled through the results queue: its reader takes a message in
+    pieces and copies it three times over (0.9 CPU seconds of the parent per 600 MB); read
+    straight into one buffer from a pipe of their own, they cost 0.3."""
+
+    index: int
+    size: int
+    lengths: array
+
+
+def _read_exactly(descriptor: int, size: int) -> bytearray:
+    """``size`` bytes from the pipe ``descriptor``, into one buffer."""
+    import os
+
+    data = bytearray(size)
+    view = memoryview(data)
+    got = 0
+    while got < size:
+        count = os.readv(descriptor, [view[got:]])
+        if not count:
+            raise RuntimeError("a CloudTrail log reader stopped while sending records")
+        got += count
+    view.release()
+    return data
+
+
+def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue,
+          worker: int, pipe: Any) -> None:
+    """A worker: read files by index until the sentinel, sending their messages in lists (the
+    record texts of each list after it, on ``pipe``); an unexpected error goes back as text."""
+    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    descriptor = pipe.fileno()
+
+    def send(messages: list[Kept | Done]) -> None:
+        results.put((worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m for m in messages]))
+        for message in messages:
+            if isinstance(message, Kept):
+                view = memoryview(message.data)
+                while view:
+                    view = view[os.write(descriptor, view):]
+
     try:
         waiting: list[Kept | Done] = []
         size = done = 0
@@ -172,9 +222,9 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
                 else:
                     done += 1
                 if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
-                    results.put(waiting)
+                    send(waiting)
                     waiting, size, done = [], 0, 0
         if waiting:
-            results.put(waiting)
+            send(waiting)
     except BaseException:
         results.put(traceback.format_exc())

@@ -16,7 +16,8 @@ from typing import Any
 from rootwatch.engines.duckdb_config import check_snapshot_header
 from rootwatch.errors import ConnectionFailed, InputError, Problem
 from rootwatch.schema.tables import EVENT_TABLES, load_tables, quote_identifier
-from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, SnapshotInfo, read_snapshot_infos
+from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE
+from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, PLAIN_FORMAT_VERSION, SnapshotInfo, read_snapshot_infos
 
 
 @dataclass
@@ -79,15 +80,16 @@ def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeI
         info = infos.get(database)
         if info is None:
             raise InputError(Problem(path, None, "a DuckDB file, but not a rootwatch snapshot (no rootwatch_snapshot metadata)"))
-        if info.format_version != FORMAT_VERSION:
+        if not PLAIN_FORMAT_VERSION <= info.format_version <= FORMAT_VERSION:
             raise InputError(
-                Problem(path, None, f"snapshot format_version {info.format_version}; this rootwatch reads {FORMAT_VERSION}"),
+                Problem(path, None, f"snapshot format_version {info.format_version}; this rootwatch reads "
+                        f"{PLAIN_FORMAT_VERSION} to {FORMAT_VERSION}"),
                 hint="rebuild it with this rootwatch version",
             )
         columns: dict[str, tuple[str, ...]] = {}
         for table, present in found[database].items():
-            if table in METADATA_TABLES:
-                continue
+            if table in METADATA_TABLES or table == RECORDS_TABLE:
+                continue  # RECORDS_TABLE: read through its view, aws_cloudtrail_trail_event
             if table not in tables:
                 raise InputError(Problem(path, None, f"unknown table {table} (written by another rootwatch version?)"))
             unknown = [c for c in present if tables[table].column(c) is None]

@@ -12,7 +12,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest snapshot format this rootwatch writes and reads (it reads every older one too).
+
+1. Every table of the mod's schema is a table.
+2. ``aws_cloudtrail_trail_event`` may instead be a view over ``rootwatch_cloudtrail_records``, the
+   records of a load that kept every CloudTrail record (:mod:`rootwatch.snapshot.cloudtrail_view`):
+   a rootwatch that reads only version 1 would not export the view to Parquet, so it must refuse.
+
+A snapshot is written with the oldest version that describes it (:data:`PLAIN_FORMAT_VERSION`
+unless it holds the view), so that an older rootwatch still reads all it can.
+"""
+PLAIN_FORMAT_VERSION = 1
+"""The format version of a snapshot whose tables are all tables."""
 
 METADATA_DDL = (
     """CREATE TABLE rootwatch_snapshot (

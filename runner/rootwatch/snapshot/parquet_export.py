@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import ConnectionFailed, InputError, UsageError
-from rootwatch.snapshot.metadata import SnapshotInfo, read_snapshot_info
+from rootwatch.snapshot.metadata import FORMAT_VERSION, SnapshotInfo, read_snapshot_info
 
 MANIFEST = "rootwatch-export.json"
 EXPORT_FORMAT = "rootwatch-parquet-export"
@@ -94,6 +94,13 @@ def export_parquet(
             raise InputError(
                 f"{snapshot_path} is a DuckDB file without rootwatch snapshot metadata",
                 hint="export a snapshot built by 'rootwatch snapshot from-aws', from-files or from-steampipe",
+            )
+        if info.format_version > FORMAT_VERSION:
+            # A newer layout may hold rows this rootwatch would not find (as version 2's view was to version 1).
+            raise InputError(
+                f"snapshot {snapshot_path} has format version {info.format_version}; this rootwatch exports format "
+                f"version {FORMAT_VERSION} and older: it was written by a newer rootwatch ({info.tool_version})",
+                hint="upgrade rootwatch to export it, or rebuild the snapshot with this version",
             )
         try:
             temp.mkdir()
@@ -173,11 +180,16 @@ def _open_snapshot(snapshot_path: Path) -> Any:
 
 
 def _table_names(connection: Any) -> list[str]:
+    """The snapshot's tables, each as its readers see it: a view stands for the table of its name,
+    and the stored rows behind it are not exported twice (format version 2: see ``cloudtrail_view``)."""
+    from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE
+
     rows = connection.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
-        "ORDER BY table_name"
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND NOT internal ORDER BY 1"
     ).fetchall()
-    return [name for (name,) in rows]
+    return [name for (name,) in rows if name != RECORDS_TABLE]
 
 
 def _quote(identifier: str) -> str:

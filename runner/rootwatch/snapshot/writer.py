@@ -39,6 +39,7 @@ from rootwatch.snapshot.loading import BATCH_ROWS, insert_columns, insert_duckdb
 from rootwatch.snapshot.metadata import (
     FORMAT_VERSION,
     METADATA_DDL,
+    PLAIN_FORMAT_VERSION,
     AccountInfo,
     SnapshotIssue,
 )
@@ -210,6 +211,7 @@ class SnapshotWriter:
         self._accounts: dict[str, AccountInfo] = {}
         self._issues: list[SnapshotIssue] = []
         self.row_counts: dict[str, int] = {}
+        self._format_version = PLAIN_FORMAT_VERSION
 
     def __enter__(self) -> SnapshotWriter:
         if not self.output.parent.exists():
@@ -329,6 +331,13 @@ class SnapshotWriter:
         finally:
             self._connection.execute(f"DROP TABLE IF EXISTS temp.{stage}")
 
+    def require_format_version(self, version: int) -> None:
+        """The snapshot uses what format ``version`` introduced (see ``metadata.FORMAT_VERSION``):
+        it is written with that version at least."""
+        if not PLAIN_FORMAT_VERSION <= version <= FORMAT_VERSION:
+            raise ValueError(f"no snapshot format version {version}")
+        self._format_version = max(self._format_version, version)
+
     def record_rows(self, table_name: str, count: int) -> None:
         """Count rows inserted through :attr:`connection` directly (bulk ``INSERT ... SELECT``)."""
         self.row_counts[table_name] = self.row_counts.get(table_name, 0) + count
@@ -399,7 +408,7 @@ class SnapshotWriter:
         con = self._connection
         con.execute(
             "INSERT INTO rootwatch_snapshot VALUES (?, ?, ?, ?, ?, ?)",
-            [FORMAT_VERSION, self.captured_at, self.source, self.source_detail, __version__, datetime.now(timezone.utc)],
+            [self._format_version, self.captured_at, self.source, self.source_detail, __version__, datetime.now(timezone.utc)],
         )
         # Column lists as parameters (one statement per table): a merged organisation snapshot
         # holds thousands of accounts and issues. An account without its own capture time was

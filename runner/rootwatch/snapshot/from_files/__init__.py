@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rootwatch.errors import InputError, Problem, UsageError
 from rootwatch.snapshot.cloudtrail_logs import TABLE as EVENT_TABLE
+from rootwatch.snapshot.cloudtrail_view import RECORDS_VIEW_FORMAT_VERSION
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
     LogFile,
@@ -240,6 +241,8 @@ def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesO
     if result.problems and not options.skip_bad_files:
         raise _bad_input(result.problems)
     writer.record_rows(EVENT_TABLE, result.rows)
+    if result.records_view:
+        writer.require_format_version(RECORDS_VIEW_FORMAT_VERSION)
     return result.problems
 
 

@@ -1,0 +1,149 @@
+"""The snapshot layout of a load that keeps every CloudTrail record: the records stored lean, and
+``aws_cloudtrail_trail_event`` a view over them.
+
+A CloudTrail record's six JSON columns (``user_identity``, ``request_parameters``...) repeat about
+40 % of the record that ``cloudtrail_event`` already holds, and most of the text columns repeat
+small parts of it. Loading every record of 50 MB of gzip logs (593 MB of JSON) spent 6.4 CPU
+seconds in DuckDB extracting, checking and compressing those copies; storing only the record and
+the columns below took 3.1, and the snapshot shrank from 121 MB to 47 MB (the whole build, with
+one parse per record: 8.2 CPU seconds and 8.9 s on two cores before, 4.9 and 5.5 after;
+``perf/cloudtrail_ingest.py --size-mb 50 --all-events``).
+
+So such a load stores, in :data:`RECORDS_TABLE`, the whole record (as DuckDB writes JSON, as
+before), the columns a reader filters on first (``user_type``: every reader of the mod keeps root
+activity; ``event_name``, ``event_source``, ``event_time``), ``read_only`` (its cast is what
+rejects a record whose ``readOnly`` is not a boolean, and must fail at load, not at read), and the
+columns of the log file; the view computes every other column from ``cloudtrail_event`` with the
+very expressions the bulk loader used on the record's text, so readers see the same table, the
+same column types and the same values. A reader pays the extraction only for the rows it reads
+past its filters (a query on root activity: a few in a thousand).
+
+DuckDB's virtual generated columns would have kept one table, but DuckDB evaluates them on every
+INSERT to check that they do not fail: the load took 16 CPU seconds instead of 6.4.
+
+The view makes the snapshot format version :data:`RECORDS_VIEW_FORMAT_VERSION`: an older rootwatch
+would not export the view to Parquet (it listed tables only) and says it cannot read the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rootwatch.schema.tables import Table, quote_identifier, table_named
+from rootwatch.snapshot.transforms.events import (
+    EVENT_JSON_FIELDS,
+    EVENT_TEXT_FIELDS,
+    EVENT_TIME_PATH,
+    READ_ONLY_PATH,
+    USER_IDENTIFIER_PATHS,
+)
+
+EVENT_TABLE = "aws_cloudtrail_trail_event"
+RECORDS_TABLE = "rootwatch_cloudtrail_records"
+"""The stored rows behind the ``aws_cloudtrail_trail_event`` view (not a table of the mod's schema)."""
+RECORDS_VIEW_FORMAT_VERSION = 2
+"""The snapshot format version of a snapshot whose event table is this view."""
+STORED_TEXT_COLUMNS = ("user_type", "event_name", "event_source")
+"""Text columns kept as they are: readers filter on them first."""
+FILE_COLUMNS = ("log_stream_name", "partition", "region", "account_id", "sp_connection_name", "sp_ctx", "_ctx")
+"""Columns of the log file a record came from (the same for all its records)."""
+STORED_COLUMNS = STORED_TEXT_COLUMNS + ("read_only", "event_time", "cloudtrail_event") + FILE_COLUMNS
+"""Every column of :data:`RECORDS_TABLE`, in order."""
+
+
+def json_path(path: tuple[str, ...]) -> str:
+    """``path`` as a quoted DuckDB JSON path literal (``'$.a.b'``)."""
+    return "'$." + ".".join(path) + "'"
+
+
+def _derived_expressions(record: str) -> dict[str, str]:
+    """The SQL of every column computed from the record's JSON text ``record`` (a column or an
+    expression), keyed by column: the bulk loader's mapping, written once for the view and the load.
+
+    ``json_extract`` writes a JSON null as the text ``null``: cheaper to compare than ``json_type``.
+    """
+    columns = {name: f"json_extract_string({record}, {json_path(path)})" for name, path in EVENT_TEXT_FIELDS.items()}
+    for name, path in EVENT_JSON_FIELDS.items():
+        value = f"json_extract({record}, {json_path(path)})"
+        columns[name] = f"CASE WHEN CAST({value} AS VARCHAR) = 'null' THEN NULL ELSE {value} END"
+    columns["read_only"] = f"CAST(json_extract_string({record}, {json_path(READ_ONLY_PATH)}) AS BOOLEAN)"
+    columns["user_identifier"] = "coalesce(" + ", ".join(
+        f"nullif(json_extract_string({record}, {json_path(path)}), '')" for path in USER_IDENTIFIER_PATHS
+    ) + ")"
+    return columns
+
+
+def view_sql(table: Table | None = None) -> str:
+    """``CREATE VIEW aws_cloudtrail_trail_event`` over :data:`RECORDS_TABLE`: every column of the
+    table's definition, in its order and of its type."""
+    table = table or table_named(EVENT_TABLE)
+    derived = _derived_expressions("cloudtrail_event")
+    derived.update({"timestamp": "event_time", "timestamp_ms": "epoch_ms(event_time)"})
+    select = []
+    for column in table.columns:
+        name = quote_identifier(column.name)
+        expression = name if column.name in STORED_COLUMNS else derived.get(column.name, "NULL")
+        select.append(f"CAST({expression} AS {column.type.duckdb}) AS {name}")
+    return f"CREATE VIEW {quote_identifier(EVENT_TABLE)} AS SELECT {', '.join(select)} FROM {quote_identifier(RECORDS_TABLE)}"
+
+
+def records_ddl(table: Table | None = None) -> str:
+    """``CREATE TABLE`` of :data:`RECORDS_TABLE` (each column of the event table's type)."""
+    table = table or table_named(EVENT_TABLE)
+    columns = []
+    for name in STORED_COLUMNS:
+        column = table.column(name)
+        assert column is not None, name
+        columns.append(f"{quote_identifier(name)} {column.type.duckdb}")
+    return f"CREATE TABLE {quote_identifier(RECORDS_TABLE)} ({', '.join(columns)})"
+
+
+def use_records_view(connection: Any) -> bool:
+    """Lay the event table out as :data:`RECORDS_TABLE` and the view, when it is an empty table
+    (a snapshot being written that holds no event yet) or is already laid out so; False (nothing
+    changed) when it holds rows, which the view could not show."""
+    kinds = dict(connection.execute(
+        "SELECT table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall())
+    if kinds.get(EVENT_TABLE) == "view" and kinds.get(RECORDS_TABLE) == "table":
+        return True
+    if kinds.get(EVENT_TABLE) != "table" or RECORDS_TABLE in kinds:
+        return False
+    if connection.execute(f"SELECT count(*) FROM {quote_identifier(EVENT_TABLE)}").fetchone()[0]:
+        return False
+    connection.execute(f"DROP TABLE {quote_identifier(EVENT_TABLE)}")
+    connection.execute(records_ddl())
+    connection.execute(view_sql())
+    return True
+
+
+def records_insert_sql(batch_view: str, files_table: str) -> str:
+    """The INSERT that maps a batch of records (``fid``, ``r``: a record's JSON text) into
+    :data:`RECORDS_TABLE`, parsing each record once: the whole record (re-written as DuckDB writes
+    JSON, as the view's expressions and earlier snapshots read it) and the stored text fields come
+    out of one ``json_extract`` as JSON values, each field then read as text from its own few bytes
+    (a second parse of the record for them cost 0.5 CPU seconds per 593 MB of records)."""
+    paths = ["'$'"] + [json_path(EVENT_TEXT_FIELDS[name]) for name in STORED_TEXT_COLUMNS]
+    paths += [json_path(READ_ONLY_PATH), json_path(EVENT_TIME_PATH)]
+
+    def text(index: int) -> str:
+        return f"json_extract_string(j[{index}], '$')"
+
+    read_only_at, time_at = len(STORED_TEXT_COLUMNS) + 2, len(STORED_TEXT_COLUMNS) + 3
+    values = [text(index + 2) for index in range(len(STORED_TEXT_COLUMNS))]
+    values += [
+        f"CAST({text(read_only_at)} AS BOOLEAN)",
+        # A JSON null is no eventTime either (j holds it as the JSON text null, not as NULL).
+        f"CAST(CASE WHEN {text(time_at)} IS NULL THEN error('a record without eventTime in ' || f.key) "
+        f"ELSE {text(time_at)} END AS TIMESTAMPTZ)",
+        "j[1]",
+        "f.key", "f.partition", "f.region", "f.account_id", "f.connection_name", "f.ctx", "f.ctx",
+    ]
+    columns = ", ".join(quote_identifier(name) for name in STORED_COLUMNS)
+    return f"""
+INSERT INTO {RECORDS_TABLE} ({columns})
+SELECT {', '.join(values)}
+FROM (SELECT fid, json_extract(r, [{', '.join(paths)}]) AS j FROM {batch_view}) AS e
+JOIN {files_table} AS f ON f.fid = e.fid
+"""
