@@ -79,31 +79,25 @@ rule_regions as (
   select distinct account_id, region from aws_eventbridge_rule
 ),
 
--- Every combination of rule and target in each required region that has a rule; a region without
--- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
--- and never holds every required region's row (170,000 at 10,000 accounts) in a window.
+-- Every combination of rule and target in each required region that has a rule, with how far it
+-- gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the
+-- pick below ranks the few regions with rules and never holds every required region's row (170,000
+-- at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for
+-- the regions a reason names (best): ranked with every combination, they held 300 MB at 10,000
+-- accounts in DuckDB, for 87,500 regions of which a reason names 75,000.
 combos as (
   select
     q.account_id,
     q.region,
     q.region_order,
-    q.trail_logs,
-    q.why,
+    r.arn as rule_arn,
     r.name as rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
     t.kind,
     t.target_arn,
-    t.confirmed,
-    t.pending,
     t.topic_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_bus,
-    t.target_text,
-    h.rule_name as hub_rule,
-    h.target_text as hub_target_text,
     ha.account_id is not null as hub_in_data,
     hr.account_id is not null as hub_rules_seen,
     case
@@ -133,14 +127,7 @@ combos as (
 
 -- The combination that got furthest in each required region with a rule.
 rule_best as (
-  select distinct on (c.account_id, c.region)
-    c.*,
-    'rule ' || c.rule_name || ' in ' || c.region as rule_text,
-    case when c.sees_read_only then '' else
-      ' (state ' || coalesce(c.state, '(none)') || ', which receives no read-only root calls; '
-      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    end as state_note,
-    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region as bus_text
+  select distinct on (c.account_id, c.region) c.*
   from combos as c
   order by
     c.account_id,
@@ -192,20 +179,50 @@ first_gap_region as (
   group by account_id
 ),
 
--- What got furthest in the regions a reason names: every region with a rule (all of an account's
--- regions when it delivers), and the first gap when it is a region without one.
+-- The regions a reason names, with their words: every region of an account that delivers (each has
+-- a rule), and the first gap of one that does not, with a rule or without.
 best as (
   select
-    account_id, region, region_order, trail_logs, why, rule_name, state, sees_read_only, pattern_problem, kind,
-    target_arn, confirmed, pending, topic_seen, target_account_id, target_region, target_bus, target_text, hub_rule,
-    hub_target_text, hub_in_data, hub_rules_seen, depth, rule_text, state_note, bus_text
-  from rule_best
+    b.account_id,
+    b.region,
+    b.region_order,
+    cast(null as text) as why,
+    b.rule_name,
+    b.state,
+    b.pattern_problem,
+    b.kind,
+    b.target_arn,
+    t.pending,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name as hub_rule,
+    h.target_text as hub_target_text,
+    b.hub_in_data,
+    b.hub_rules_seen,
+    b.depth,
+    'rule ' || b.rule_name || ' in ' || b.region as rule_text,
+    case when b.sees_read_only then '' else
+      ' (state ' || coalesce(b.state, '(none)') || ', which receives no read-only root calls; '
+      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+    end as state_note,
+    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region as bus_text
+  from rule_best as b
+  left join event_path as e on b.account_id = e.account_id and e.delivers
+  left join first_gap_region as g on b.account_id = g.account_id and b.region = g.region
+  left join root_event_targets as t
+    on b.account_id = t.account_id and b.rule_arn = t.rule_arn and b.target_arn = t.target_arn
+  left join hub_rules as h
+    on
+      t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
+      and t.target_bus = h.event_bus_name
+  where e.account_id is not null or g.account_id is not null
   union all
   select
-    q.account_id, q.region, q.region_order, q.trail_logs, q.why,
-    null as rule_name, null as state, null as sees_read_only, null as pattern_problem, null as kind,
-    null as target_arn, null as confirmed, null as pending, null as topic_seen,
-    null as target_account_id, null as target_region, null as target_bus, null as target_text,
+    q.account_id, q.region, q.region_order, q.why,
+    null as rule_name, null as state, null as pattern_problem, null as kind, null as target_arn,
+    null as pending, null as target_account_id, null as target_region, null as target_bus, null as target_text,
     null as hub_rule, null as hub_target_text, null as hub_in_data, null as hub_rules_seen,
     case when not q.trail_logs then 0 else 1 end as depth, null as rule_text, null as state_note,
     null as bus_text

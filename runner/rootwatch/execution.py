@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
+from typing import Any
 
 from rootwatch.computed_once import SharedPlan, plan_sharing
 from rootwatch.engines.base import Engine, KeepsRows, QueryFailed
@@ -92,13 +93,14 @@ def compile_control(
         return Graded((), f"control {control.id} cannot be compiled: {exc}")
 
 
-def execute_control(control: Control, engine: Engine, sql: str) -> Graded:
-    """Execute ``control``'s compiled ``sql`` and grade its rows; a failed statement is an error outcome."""
+def execute_control(control: Control, engine: Engine, sql: str, shared: dict[Any, Any] | None = None) -> Graded:
+    """Execute ``control``'s compiled ``sql`` and grade its rows; a failed statement is an error
+    outcome. ``shared``: see :func:`rootwatch.grading.grade` (a run passes one to all its controls)."""
     try:
         result = engine.execute(sql)
     except QueryFailed as exc:
         return Graded((), f"control {control.id} failed: {exc.message}")
-    return grade(control.id, result)
+    return grade(control.id, result, shared)
 
 
 def _not_assessed(node: ControlNode) -> ControlRun:
@@ -233,6 +235,10 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
             return exc.message
         return None
 
+    # Equal values of every control's rows as one object each (an account's resource and id appear
+    # in each control); dict.setdefault is atomic, so the workers share it without a lock.
+    equal_values: dict[Any, Any] = {}
+
     def work(control: Control, sql: str, compiling: float) -> tuple[str, Graded, float]:
         began = time.perf_counter()
         # The relations it reads were submitted before it, so they run or have run: this waits at
@@ -241,7 +247,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         if failure is not None:
             graded = Graded((), f"control {control.id} failed: {failure}")
         else:
-            graded = execute_control(control, engine, sql)
+            graded = execute_control(control, engine, sql, equal_values)
         if uncaptured and graded.error is None:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
         return control.id, graded, compiling + time.perf_counter() - began

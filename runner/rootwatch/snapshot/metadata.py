@@ -247,11 +247,16 @@ def read_snapshot_infos(
             )
             for db in listed
         )
+        # Accounts mostly list the same regions: one tuple per distinct list (at 10,000 accounts in
+        # 17 regions, 170,000 strings and 10 MB otherwise, held for the whole run).
+        region_lists: dict[str, tuple[str, ...]] = {}
         for db, account_id, regions, generated, origin, captured in connection.execute(
             f"SELECT * FROM ({query}) ORDER BY db, account_id"
         ).fetchall():
+            if regions and regions not in region_lists:
+                region_lists[regions] = tuple(json.loads(regions))
             accounts.setdefault(db, []).append(
-                AccountInfo(account_id, tuple(json.loads(regions)) if regions else (), _aware(generated), origin, _aware(captured))
+                AccountInfo(account_id, region_lists[regions] if regions else (), _aware(generated), origin, _aware(captured))
             )
     issues: dict[str, list[SnapshotIssue]] = {}
     recorded = [db for db in with_head if "rootwatch_snapshot_issues" in columns[db]]

@@ -1492,28 +1492,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     account_id,
     region
   FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule, with how far it */ /* gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the */ /* pick below ranks the few regions with rules and never holds every required region's row (170,000 */ /* at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for */ /* the regions a reason names (best): ranked with every combination, they held 300 MB at 10,000 */ /* accounts in DuckDB, for 87,500 regions of which a reason names 75,000. */ AS (
   SELECT
     q.account_id,
     q.region,
     q.region_order,
-    q.trail_logs,
-    q.why,
+    r.arn AS rule_arn,
     r.name AS rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
     t.kind,
     t.target_arn,
-    t.confirmed,
-    t.pending,
     t.topic_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_bus,
-    t.target_text,
-    h.rule_name AS hub_rule,
-    h.target_text AS hub_target_text,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1566,13 +1557,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM (
     SELECT
       c.*,
-      'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
-      CASE
-        WHEN c.sees_read_only
-        THEN ''
-        ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-      END AS state_note,
-      'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text,
       c.account_id AS _first_row_order_0,
       c.region AS _first_row_order_1,
       c.depth AS _first_row_order_2,
@@ -1658,51 +1642,62 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     depth < 9
   GROUP BY
     account_id
-), best /* What got furthest in the regions a reason names: every region with a rule (all of an account's */ /* regions when it delivers), and the first gap when it is a region without one. */ AS (
+), best /* The regions a reason names, with their words: every region of an account that delivers (each has */ /* a rule), and the first gap of one that does not, with a rule or without. */ AS (
   SELECT
-    account_id,
-    region,
-    region_order,
-    trail_logs,
-    why,
-    rule_name,
-    state,
-    sees_read_only,
-    pattern_problem,
-    kind,
-    target_arn,
-    confirmed,
-    pending,
-    topic_seen,
-    target_account_id,
-    target_region,
-    target_bus,
-    target_text,
-    hub_rule,
-    hub_target_text,
-    hub_in_data,
-    hub_rules_seen,
-    depth,
-    rule_text,
-    state_note,
-    bus_text
-  FROM rule_best
+    b.account_id,
+    b.region,
+    b.region_order,
+    CAST(NULL AS TEXT) AS why,
+    b.rule_name,
+    b.state,
+    b.pattern_problem,
+    b.kind,
+    b.target_arn,
+    t.pending,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name AS hub_rule,
+    h.target_text AS hub_target_text,
+    b.hub_in_data,
+    b.hub_rules_seen,
+    b.depth,
+    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
+    CASE
+      WHEN b.sees_read_only
+      THEN ''
+      ELSE ' (state ' || COALESCE(b.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+    END AS state_note,
+    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
+  FROM rule_best AS b
+  LEFT JOIN event_path AS e
+    ON b.account_id = e.account_id AND e.delivers
+  LEFT JOIN first_gap_region AS g
+    ON b.account_id = g.account_id AND b.region = g.region
+  LEFT JOIN root_event_targets AS t
+    ON b.account_id = t.account_id
+    AND b.rule_arn = t.rule_arn
+    AND b.target_arn = t.target_arn
+  LEFT JOIN hub_rules AS h
+    ON t.kind = 'event bus'
+    AND t.target_account_id = h.account_id
+    AND t.target_region = h.region
+    AND t.target_bus = h.event_bus_name
+  WHERE
+    e.account_id IS NOT NULL OR g.account_id IS NOT NULL
   UNION ALL
   SELECT
     q.account_id,
     q.region,
     q.region_order,
-    q.trail_logs,
     q.why,
     NULL AS rule_name,
     NULL AS state,
-    NULL AS sees_read_only,
     NULL AS pattern_problem,
     NULL AS kind,
     NULL AS target_arn,
-    NULL AS confirmed,
     NULL AS pending,
-    NULL AS topic_seen,
     NULL AS target_account_id,
     NULL AS target_region,
     NULL AS target_bus,
