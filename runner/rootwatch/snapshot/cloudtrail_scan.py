@@ -197,20 +197,10 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
           worker: int, pipe: Any) -> None:
     """A worker: read files by index until the sentinel, sending their messages in lists (the
     record texts of each list after it, on ``pipe``); an unexpected error goes back as text."""
-    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    descriptor = pipe.fileno()
-
-    def send(messages: list[Kept | Done]) -> None:
-        results.put((worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m for m in messages]))
-        for message in messages:
-            if isinstance(message, Kept):
-                view = memoryview(message.data)
-                while view:
-                    view = view[os.write(descriptor, view):]
-
+    sender = _Sender(worker, results, pipe.fileno())
     try:
         waiting: list[Kept | Done] = []
         size = done = 0
@@ -222,9 +212,58 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
                 else:
                     done += 1
                 if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
-                    send(waiting)
+                    sender.send(waiting)
                     waiting, size, done = [], 0, 0
         if waiting:
-            send(waiting)
+            sender.send(waiting)
+        sender.close()
     except BaseException:
         results.put(traceback.format_exc())
+
+
+class _Sender:
+    """Sends a worker's message lists from a thread of its own, as the results queue's feeder
+    thread does, so the worker reads on while the parent is busy: up to :data:`QUEUE_PARTS` lists
+    wait (a write to the pipe blocks once 64 KB are unread)."""
+
+    def __init__(self, worker: int, results: multiprocessing.Queue, descriptor: int) -> None:
+        import threading
+
+        self.worker = worker
+        self.results = results
+        self.descriptor = descriptor
+        self.waiting: queue.Queue[list[Kept | Done] | None] = queue.Queue(maxsize=QUEUE_PARTS)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def send(self, messages: list[Kept | Done]) -> None:
+        self._raise()
+        self.waiting.put(messages)
+
+    def close(self) -> None:
+        """Wait until everything is sent."""
+        self.waiting.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _run(self) -> None:
+        import os
+
+        try:
+            while (messages := self.waiting.get()) is not None:
+                self.results.put((self.worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m
+                                                for m in messages]))
+                for message in messages:
+                    if isinstance(message, Kept):
+                        view = memoryview(message.data)
+                        while view:
+                            view = view[os.write(self.descriptor, view):]
+        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread, which reports it
+            self.failure = exc
+            while self.waiting.get() is not None:  # never leave the worker blocked on a full queue
+                pass
