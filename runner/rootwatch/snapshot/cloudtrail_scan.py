@@ -11,7 +11,8 @@ Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and
 :func:`scan` yields, per file, the kept records in parts and then whether the file was good. With
 more than one worker the files are read by that many processes (spawned: the parent holds a
 DuckDB instance and its threads, which a fork would copy mid-flight), through a bounded queue so
-that memory stays flat however fast the parent inserts.
+that memory stays flat however fast the parent inserts; the record text itself follows each
+message on a pipe of the worker's own (:class:`_Sent`), read by the parent straight into one buffer.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 PART_BYTES = 8 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
 QUEUE_PARTS = 2
-"""Messages waiting per worker: bounds the memory between the workers and the inserting parent
-(one worker can hold all of them, pickled, while the parent is busy: with every record kept, 16 MB
-parts and three per worker made each worker 140 MB)."""
+"""Messages waiting per worker (in its sender thread, :class:`_Sender`): bounds the memory between
+the workers and the inserting parent (with every record kept, 16 MB parts and three per worker
+made each worker 140 MB)."""
 FILES_PER_MESSAGE = 64
 """A worker sends what it read of up to this many files at once (and at most about
 :data:`PART_BYTES` of records): one message per file cost the parent more than the root records
