@@ -52,6 +52,25 @@ class _Layout:
         self.width = options.width
         self.verbose = options.verbose
         self.names = result.context.account_names
+        # A run's rows repeat their texts (one object each: rootwatch.grading.grade shares them), an
+        # account's dimensions in every control and a reason in many rows: each is laid out once
+        # (at 10,000 accounts 110,000 rows, 22,800 distinct reasons and 20,000 distinct subjects).
+        self._subjects: dict[tuple[tuple[str, str | None], ...], str] = {}
+        self._reasons: dict[str, str] = {}
+
+    def subject(self, row: ResultRow) -> str:
+        """:func:`row_subject` of ``row``, laid out once per distinct dimensions."""
+        subject = self._subjects.get(row.dimensions)
+        if subject is None:
+            subject = self._subjects[row.dimensions] = row_subject(row, self.names)
+        return subject
+
+    def reason(self, row: ResultRow) -> str:
+        """``row``'s reason made :func:`printable`, once per distinct reason."""
+        reason = self._reasons.get(row.reason)
+        if reason is None:
+            reason = self._reasons[row.reason] = printable(row.reason)
+        return reason
 
     def result_lines(self, pad: str, label: str, text: str) -> list[str]:
         """``| LABEL  text``, the text wrapped under itself when a width is set."""
@@ -74,8 +93,8 @@ class _Layout:
             label = labels.get(row.status)
             if label is None:
                 label = labels[row.status] = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
-            subject = row_subject(row, self.names)
-            lines += self.result_lines(pad + "  ", label, f"{subject}  {printable(row.reason)}" if subject else printable(row.reason))
+            subject = self.subject(row)
+            lines += self.result_lines(pad + "  ", label, f"{subject}  {self.reason(row)}" if subject else self.reason(row))
         return lines
 
     def group(self, group: GroupRun, depth: int) -> list[str]:

@@ -11,7 +11,8 @@ Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and
 :func:`scan` yields, per file, the kept records in parts and then whether the file was good. With
 more than one worker the files are read by that many processes (spawned: the parent holds a
 DuckDB instance and its threads, which a fork would copy mid-flight), through a bounded queue so
-that memory stays flat however fast the parent inserts.
+that memory stays flat however fast the parent inserts; the record text itself follows each
+message on a pipe of the worker's own (:class:`_Sent`), read by the parent straight into one buffer.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 PART_BYTES = 8 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
 QUEUE_PARTS = 2
-"""Messages waiting per worker: bounds the memory between the workers and the inserting parent
-(one worker can hold all of them, pickled, while the parent is busy: with every record kept, 16 MB
-parts and three per worker made each worker 140 MB)."""
+"""Messages waiting per worker (in its sender thread, :class:`_Sender`): bounds the memory between
+the workers and the inserting parent (with every record kept, 16 MB parts and three per worker
+made each worker 140 MB)."""
 FILES_PER_MESSAGE = 64
 """A worker sends what it read of up to this many files at once (and at most about
 :data:`PART_BYTES` of records): one message per file cost the parent more than the root records
@@ -197,20 +198,10 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
           worker: int, pipe: Any) -> None:
     """A worker: read files by index until the sentinel, sending their messages in lists (the
     record texts of each list after it, on ``pipe``); an unexpected error goes back as text."""
-    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    descriptor = pipe.fileno()
-
-    def send(messages: list[Kept | Done]) -> None:
-        results.put((worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m for m in messages]))
-        for message in messages:
-            if isinstance(message, Kept):
-                view = memoryview(message.data)
-                while view:
-                    view = view[os.write(descriptor, view):]
-
+    sender = _Sender(worker, results, pipe.fileno())
     try:
         waiting: list[Kept | Done] = []
         size = done = 0
@@ -222,9 +213,58 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
                 else:
                     done += 1
                 if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
-                    send(waiting)
+                    sender.send(waiting)
                     waiting, size, done = [], 0, 0
         if waiting:
-            send(waiting)
+            sender.send(waiting)
+        sender.close()
     except BaseException:
         results.put(traceback.format_exc())
+
+
+class _Sender:
+    """Sends a worker's message lists from a thread of its own, as the results queue's feeder
+    thread does, so the worker reads on while the parent is busy: up to :data:`QUEUE_PARTS` lists
+    wait (a write to the pipe blocks once 64 KB are unread)."""
+
+    def __init__(self, worker: int, results: multiprocessing.Queue, descriptor: int) -> None:
+        import threading
+
+        self.worker = worker
+        self.results = results
+        self.descriptor = descriptor
+        self.waiting: queue.Queue[list[Kept | Done] | None] = queue.Queue(maxsize=QUEUE_PARTS)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def send(self, messages: list[Kept | Done]) -> None:
+        self._raise()
+        self.waiting.put(messages)
+
+    def close(self) -> None:
+        """Wait until everything is sent."""
+        self.waiting.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _run(self) -> None:
+        import os
+
+        try:
+            while (messages := self.waiting.get()) is not None:
+                self.results.put((self.worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m
+                                                for m in messages]))
+                for message in messages:
+                    if isinstance(message, Kept):
+                        view = memoryview(message.data)
+                        while view:
+                            view = view[os.write(self.descriptor, view):]
+        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread, which reports it
+            self.failure = exc
+            while self.waiting.get() is not None:  # never leave the worker blocked on a full queue
+                pass

@@ -1468,31 +1468,54 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_rules /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
-  SELECT DISTINCT ON (r.account_id, r.region, r.event_bus_name)
+), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+  SELECT
     r.account_id,
     r.region,
     r.event_bus_name,
     r.name AS rule_name,
-    t.target_text
+    t.target_arn,
+    t.target_text,
+    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
   FROM root_event_rules AS r
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
     r.enabled AND r.pattern_problem IS NULL AND t.delivers
+), hub_rules AS (
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5)
+  FROM (
+    SELECT
+      c.*,
+      c.account_id AS _first_row_order_0,
+      c.region AS _first_row_order_1,
+      c.event_bus_name AS _first_row_order_2,
+      c.unverified AS _first_row_order_3,
+      c.rule_name AS _first_row_order_4,
+      c.target_arn AS _first_row_order_5,
+      ROW_NUMBER() OVER (
+        PARTITION BY c.account_id, c.region, c.event_bus_name
+        ORDER BY c.unverified, c.rule_name, c.target_arn
+      ) AS _first_row
+    FROM hub_candidates AS c
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    r.account_id,
-    r.region,
-    r.event_bus_name,
-    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END,
-    r.name,
-    t.target_arn
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2,
+    _first_row_order_3,
+    _first_row_order_4,
+    _first_row_order_5
 ), rule_regions AS (
   SELECT DISTINCT
     account_id,
     region
   FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule, with how far it */ /* gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the */ /* pick below ranks the few regions with rules and never holds every required region's row (170,000 */ /* at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for */ /* the regions a reason names (best): ranked with every combination, they held 300 MB at 10,000 */ /* accounts in DuckDB, for 87,500 regions of which a reason names 75,000. */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule, with how far it */ /* gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the */ /* pick below ranks the few regions with rules and never holds every required region's row (170,000 */ /* at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for */ /* the regions a reason names (delivered, gaps): ranked with every combination, they held 300 MB at */ /* 10,000 accounts in DuckDB, for 87,500 regions of which a reason names 50,000. */ AS (
   SELECT
     q.account_id,
     q.region,
@@ -1642,27 +1665,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     depth < 9
   GROUP BY
     account_id
-), best /* The regions a reason names, with their words: every region of an account that delivers (each has */ /* a rule), and the first gap of one that does not, with a rule or without. */ AS (
+), delivered /* The words of each region of an account that delivers (every region has a rule, at depth 9), and */ /* of the first gap of one that does not, with a rule or without. Two row sets, each worded by its */ /* own reader: one relation of both, read by both, was held whole with both texts of every row */ /* (DuckDB, 10,000 accounts: about 200 MB and 0.7 CPU s for 50,000 rows). */ AS (
   SELECT
     b.account_id,
     b.region,
     b.region_order,
-    CAST(NULL AS TEXT) AS why,
-    b.rule_name,
-    b.state,
-    b.pattern_problem,
     b.kind,
-    b.target_arn,
-    t.pending,
+    b.hub_in_data,
+    b.hub_rules_seen,
     t.target_account_id,
     t.target_region,
-    t.target_bus,
     t.target_text,
     h.rule_name AS hub_rule,
     h.target_text AS hub_target_text,
-    b.hub_in_data,
-    b.hub_rules_seen,
-    b.depth,
     'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
     CASE
       WHEN b.sees_read_only
@@ -1671,10 +1686,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     END AS state_note,
     'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
   FROM rule_best AS b
-  LEFT JOIN event_path AS e
-    ON b.account_id = e.account_id AND e.delivers
-  LEFT JOIN first_gap_region AS g
-    ON b.account_id = g.account_id AND b.region = g.region
+  INNER JOIN event_path AS e
+    ON b.account_id = e.account_id
   LEFT JOIN root_event_targets AS t
     ON b.account_id = t.account_id
     AND b.rule_arn = t.rule_arn
@@ -1685,88 +1698,92 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND t.target_region = h.region
     AND t.target_bus = h.event_bus_name
   WHERE
-    e.account_id IS NOT NULL OR g.account_id IS NOT NULL
+    e.delivers
+), delivery_texts AS (
+  SELECT
+    d.account_id,
+    LISTAGG(
+      
+        CASE
+          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
+          WHEN d.kind = 'event bus'
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.hub_target_text
+          ELSE d.rule_text || d.state_note || ' delivers to ' || d.target_text
+        END,
+        '; '
+      
+      ORDER BY
+        d.region_order,
+        d.region
+    ) AS delivery_text
+  FROM delivered AS d
+  GROUP BY
+    d.account_id
+), gaps AS (
+  SELECT
+    b.account_id,
+    b.region,
+    b.depth,
+    CAST(NULL AS TEXT) AS why,
+    b.rule_name,
+    b.state,
+    b.pattern_problem,
+    b.target_arn,
+    t.pending,
+    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
+    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
+  FROM rule_best AS b
+  INNER JOIN first_gap_region AS g
+    ON b.account_id = g.account_id AND b.region = g.region
+  LEFT JOIN root_event_targets AS t
+    ON b.account_id = t.account_id
+    AND b.rule_arn = t.rule_arn
+    AND b.target_arn = t.target_arn
   UNION ALL
   SELECT
     q.account_id,
     q.region,
-    q.region_order,
+    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
     q.why,
     NULL AS rule_name,
     NULL AS state,
     NULL AS pattern_problem,
-    NULL AS kind,
     NULL AS target_arn,
     NULL AS pending,
-    NULL AS target_account_id,
-    NULL AS target_region,
-    NULL AS target_bus,
-    NULL AS target_text,
-    NULL AS hub_rule,
-    NULL AS hub_target_text,
-    NULL AS hub_in_data,
-    NULL AS hub_rules_seen,
-    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
     NULL AS rule_text,
-    NULL AS state_note,
     NULL AS bus_text
   FROM bare_regions AS q
   INNER JOIN first_gap_region AS g
     ON q.account_id = g.account_id AND q.region = g.region
-), described AS (
+), first_gap AS (
   SELECT
-    b.*,
-    CASE b.depth
+    g.account_id,
+    g.region,
+    g.depth,
+    CASE g.depth
       WHEN 0
       THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
       WHEN 1
-      THEN 'no EventBridge rule for root activity in ' || b.region || b.why
+      THEN 'no EventBridge rule for root activity in ' || g.region || g.why
       WHEN 2
-      THEN b.rule_text || ' ' || b.pattern_problem
+      THEN g.rule_text || ' ' || g.pattern_problem
       WHEN 3
-      THEN b.rule_text || ' is in state ' || COALESCE(b.state, '(none)')
+      THEN g.rule_text || ' is in state ' || COALESCE(g.state, '(none)')
       WHEN 4
-      THEN 'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || b.rule_name || ')'
+      THEN 'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || g.rule_name || ')'
       WHEN 5
-      THEN b.rule_text || ' has no targets'
+      THEN g.rule_text || ' has no targets'
       WHEN 6
-      THEN b.rule_text || ' targets ' || b.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      THEN g.rule_text || ' targets ' || g.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
       WHEN 7
-      THEN b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription (' || b.pending || ' pending confirmation)'
+      THEN g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription (' || g.pending || ' pending confirmation)'
       WHEN 8
-      THEN b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    END AS gap_text,
-    CASE
-      WHEN b.depth < 9
-      THEN NULL
-      WHEN b.kind = 'event bus' AND NOT b.hub_in_data
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-      WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
-      WHEN b.kind = 'event bus'
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
-      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
-    END AS delivery_text
-  FROM best AS b
-), delivery_texts /* Read only when the account delivers, when every one of its regions is a region with a rule. */ AS (
-  SELECT
-    account_id,
-    LISTAGG(delivery_text, '; '
-    ORDER BY
-      region_order,
-      region) AS delivery_text
-  FROM described
-  GROUP BY
-    account_id
-), first_gap AS (
-  SELECT
-    d.account_id,
-    d.region,
-    d.depth,
-    d.gap_text
-  FROM described AS d
-  INNER JOIN first_gap_region AS g
-    ON d.account_id = g.account_id AND d.region = g.region
+      THEN g.rule_text || ' forwards to ' || g.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    END AS gap_text
+  FROM gaps AS g
 )
 SELECT
   a.root_arn AS resource,
