@@ -245,8 +245,9 @@ def same_rows(before: Path, after: Path) -> str:
     per side, grouped by file, holds a few numbers per file."""
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": "2GB", "enable_progress_bar": False})
+    con = duckdb.connect(config={"memory_limit": "2GB"})
     try:
+        con.execute("SET enable_progress_bar = false")  # a connection setting: connect() refuses it
         con.execute(f"ATTACH '{before}' AS a (READ_ONLY)")
         con.execute(f"ATTACH '{after}' AS b (READ_ONLY)")
         columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'a' "
