@@ -214,7 +214,7 @@ FILES_TABLE = "rootwatch_log_files"
 
 def _insert_sql(selection: EventSelection) -> str:
     """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text)
-into the event table (root activity, or every record when the table cannot become the view).
+    into the event table (root activity, or every record when the table cannot become the view).
 
     Each record is parsed twice: once for the text fields, once for the JSON ones and the whole
     record (``$``), which comes out re-serialized as DuckDB writes JSON, as the earlier reader
@@ -315,7 +315,6 @@ def load_log_files(
     if not files:
         return result
     from rootwatch.snapshot.cloudtrail_load import Loader
-
     from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE, records_insert_sql, use_records_view
 
     records_view = selection is EventSelection.ALL and use_records_view(connection)
