@@ -56,49 +56,54 @@ required_regions as (
 ),
 
 -- Per event bus, the first rule that passes root activity to a target that delivers by itself.
-hub_candidates as (
-  select
+hub_rules as (
+  select distinct on (r.account_id, r.region, r.event_bus_name)
     r.account_id,
     r.region,
     r.event_bus_name,
     r.name as rule_name,
-    t.target_arn,
-    t.target_text,
-    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end as unverified
+    t.target_text
   from root_event_rules as r
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
-),
-
-hub_rules as (
-  select distinct on (c.account_id, c.region, c.event_bus_name) c.*
-  from hub_candidates as c
-  order by c.account_id, c.region, c.event_bus_name, c.unverified, c.rule_name, c.target_arn
+  order by
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end,
+    r.name,
+    t.target_arn
 ),
 
 rule_regions as (
   select distinct account_id, region from aws_eventbridge_rule
 ),
 
--- Every combination of rule and target in each required region that has a rule, with how far it
--- gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the
--- pick below ranks the few regions with rules and never holds every required region's row (170,000
--- at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for
--- the regions a reason names (delivered, gaps): ranked with every combination, they held 300 MB at
--- 10,000 accounts in DuckDB, for 87,500 regions of which a reason names 50,000.
+-- Every combination of rule and target in each required region that has a rule; a region without
+-- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
+-- and never holds every required region's row (170,000 at 10,000 accounts) in a window.
 combos as (
   select
     q.account_id,
     q.region,
     q.region_order,
-    r.arn as rule_arn,
+    q.trail_logs,
+    q.why,
     r.name as rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
     t.kind,
     t.target_arn,
+    t.confirmed,
+    t.pending,
     t.topic_seen,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name as hub_rule,
+    h.target_text as hub_target_text,
     ha.account_id is not null as hub_in_data,
     hr.account_id is not null as hub_rules_seen,
     case
@@ -128,7 +133,14 @@ combos as (
 
 -- The combination that got furthest in each required region with a rule.
 rule_best as (
-  select distinct on (c.account_id, c.region) c.*
+  select distinct on (c.account_id, c.region)
+    c.*,
+    'rule ' || c.rule_name || ' in ' || c.region as rule_text,
+    case when c.sees_read_only then '' else
+      ' (state ' || coalesce(c.state, '(none)') || ', which receives no read-only root calls; '
+      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+    end as state_note,
+    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region as bus_text
   from combos as c
   order by
     c.account_id,
@@ -180,115 +192,78 @@ first_gap_region as (
   group by account_id
 ),
 
--- The words of each region of an account that delivers (every region has a rule, at depth 9), and
--- of the first gap of one that does not, with a rule or without. Two row sets, each worded by its
--- own reader: one relation of both, read by both, was held whole with both texts of every row
--- (DuckDB, 10,000 accounts: about 200 MB and 0.7 CPU s for 50,000 rows).
-delivered as (
+-- What got furthest in the regions a reason names: every region with a rule (all of an account's
+-- regions when it delivers), and the first gap when it is a region without one.
+best as (
   select
-    b.account_id,
-    b.region,
-    b.region_order,
-    b.kind,
-    b.hub_in_data,
-    b.hub_rules_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_text,
-    h.rule_name as hub_rule,
-    h.target_text as hub_target_text,
-    'rule ' || b.rule_name || ' in ' || b.region as rule_text,
-    case when b.sees_read_only then '' else
-      ' (state ' || coalesce(b.state, '(none)') || ', which receives no read-only root calls; '
-      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    end as state_note,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region as bus_text
-  from rule_best as b
-  inner join event_path as e on b.account_id = e.account_id
-  left join root_event_targets as t
-    on b.account_id = t.account_id and b.rule_arn = t.rule_arn and b.target_arn = t.target_arn
-  left join hub_rules as h
-    on
-      t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
-      and t.target_bus = h.event_bus_name
-  where e.delivers
-),
-
-delivery_texts as (
-  select
-    d.account_id,
-    string_agg(
-      case
-        when d.kind = 'event bus' and not d.hub_in_data then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id
-          || ' is not in the snapshot, so the hub was not checked)'
-        when d.kind = 'event bus' and not d.hub_rules_seen then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge'
-          || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
-        when d.kind = 'event bus' then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule
-          || ' delivers to ' || d.hub_target_text
-        else d.rule_text || d.state_note || ' delivers to ' || d.target_text
-      end,
-      '; ' order by d.region_order, d.region
-    ) as delivery_text
-  from delivered as d
-  group by d.account_id
-),
-
-gaps as (
-  select
-    b.account_id,
-    b.region,
-    b.depth,
-    cast(null as text) as why,
-    b.rule_name,
-    b.state,
-    b.pattern_problem,
-    b.target_arn,
-    t.pending,
-    'rule ' || b.rule_name || ' in ' || b.region as rule_text,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region as bus_text
-  from rule_best as b
-  inner join first_gap_region as g on b.account_id = g.account_id and b.region = g.region
-  left join root_event_targets as t
-    on b.account_id = t.account_id and b.rule_arn = t.rule_arn and b.target_arn = t.target_arn
+    account_id, region, region_order, trail_logs, why, rule_name, state, sees_read_only, pattern_problem, kind,
+    target_arn, confirmed, pending, topic_seen, target_account_id, target_region, target_bus, target_text, hub_rule,
+    hub_target_text, hub_in_data, hub_rules_seen, depth, rule_text, state_note, bus_text
+  from rule_best
   union all
   select
-    q.account_id, q.region, case when not q.trail_logs then 0 else 1 end as depth, q.why,
-    null as rule_name, null as state, null as pattern_problem, null as target_arn, null as pending,
-    null as rule_text, null as bus_text
+    q.account_id, q.region, q.region_order, q.trail_logs, q.why,
+    null as rule_name, null as state, null as sees_read_only, null as pattern_problem, null as kind,
+    null as target_arn, null as confirmed, null as pending, null as topic_seen,
+    null as target_account_id, null as target_region, null as target_bus, null as target_text,
+    null as hub_rule, null as hub_target_text, null as hub_in_data, null as hub_rules_seen,
+    case when not q.trail_logs then 0 else 1 end as depth, null as rule_text, null as state_note,
+    null as bus_text
   from bare_regions as q
   inner join first_gap_region as g on q.account_id = g.account_id and q.region = g.region
 ),
 
-first_gap as (
+described as (
   select
-    g.account_id,
-    g.region,
-    g.depth,
-    case g.depth
+    b.*,
+    case b.depth
       when 0 then
         'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge '
         || 'receives CloudTrail events only from a logging trail'
-      when 1 then 'no EventBridge rule for root activity in ' || g.region || g.why
-      when 2 then g.rule_text || ' ' || g.pattern_problem
-      when 3 then g.rule_text || ' is in state ' || coalesce(g.state, '(none)')
+      when 1 then 'no EventBridge rule for root activity in ' || b.region || b.why
+      when 2 then b.rule_text || ' ' || b.pattern_problem
+      when 3 then b.rule_text || ' is in state ' || coalesce(b.state, '(none)')
       when 4 then
-        'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule '
-        || g.rule_name || ')'
-      when 5 then g.rule_text || ' has no targets'
+        'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule '
+        || b.rule_name || ')'
+      when 5 then b.rule_text || ' has no targets'
       when 6 then
-        g.rule_text || ' targets ' || g.target_arn
+        b.rule_text || ' targets ' || b.target_arn
         || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
       when 7 then
-        g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription ('
-        || g.pending || ' pending confirmation)'
+        b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription ('
+        || b.pending || ' pending confirmation)'
       when 8 then
-        g.rule_text || ' forwards to ' || g.bus_text || ', where no enabled rule passes root activity to an'
+        b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an'
         || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    end as gap_text
-  from gaps as g
+    end as gap_text,
+    case
+      when b.depth < 9 then null
+      when b.kind = 'event bus' and not b.hub_in_data then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id
+        || ' is not in the snapshot, so the hub was not checked)'
+      when b.kind = 'event bus' and not b.hub_rules_seen then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge'
+        || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
+      when b.kind = 'event bus' then
+        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule
+        || ' delivers to ' || b.hub_target_text
+      else b.rule_text || b.state_note || ' delivers to ' || b.target_text
+    end as delivery_text
+  from best as b
+),
+
+-- Read only when the account delivers, when every one of its regions is a region with a rule.
+delivery_texts as (
+  select account_id, string_agg(delivery_text, '; ' order by region_order, region) as delivery_text
+  from described
+  group by account_id
+),
+
+first_gap as (
+  select d.account_id, d.region, d.depth, d.gap_text
+  from described as d
+  inner join first_gap_region as g on d.account_id = g.account_id and d.region = g.region
 )
 
 select

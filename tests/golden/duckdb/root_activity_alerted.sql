@@ -1468,66 +1468,52 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
-  SELECT
+), hub_rules /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+  SELECT DISTINCT ON (r.account_id, r.region, r.event_bus_name)
     r.account_id,
     r.region,
     r.event_bus_name,
     r.name AS rule_name,
-    t.target_arn,
-    t.target_text,
-    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
+    t.target_text
   FROM root_event_rules AS r
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
     r.enabled AND r.pattern_problem IS NULL AND t.delivers
-), hub_rules AS (
-  SELECT
-    *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5)
-  FROM (
-    SELECT
-      c.*,
-      c.account_id AS _first_row_order_0,
-      c.region AS _first_row_order_1,
-      c.event_bus_name AS _first_row_order_2,
-      c.unverified AS _first_row_order_3,
-      c.rule_name AS _first_row_order_4,
-      c.target_arn AS _first_row_order_5,
-      ROW_NUMBER() OVER (
-        PARTITION BY c.account_id, c.region, c.event_bus_name
-        ORDER BY c.unverified, c.rule_name, c.target_arn
-      ) AS _first_row
-    FROM hub_candidates AS c
-  ) AS _first_rows
-  WHERE
-    _first_row = 1
   ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2,
-    _first_row_order_3,
-    _first_row_order_4,
-    _first_row_order_5
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END,
+    r.name,
+    t.target_arn
 ), rule_regions AS (
   SELECT DISTINCT
     account_id,
     region
   FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule, with how far it */ /* gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the */ /* pick below ranks the few regions with rules and never holds every required region's row (170,000 */ /* at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for */ /* the regions a reason names (delivered, gaps): ranked with every combination, they held 300 MB at */ /* 10,000 accounts in DuckDB, for 87,500 regions of which a reason names 50,000. */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. */ AS (
   SELECT
     q.account_id,
     q.region,
     q.region_order,
-    r.arn AS rule_arn,
+    q.trail_logs,
+    q.why,
     r.name AS rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
     t.kind,
     t.target_arn,
+    t.confirmed,
+    t.pending,
     t.topic_seen,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name AS hub_rule,
+    h.target_text AS hub_target_text,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1580,6 +1566,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM (
     SELECT
       c.*,
+      'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
+      CASE
+        WHEN c.sees_read_only
+        THEN ''
+        ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+      END AS state_note,
+      'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text,
       c.account_id AS _first_row_order_0,
       c.region AS _first_row_order_1,
       c.depth AS _first_row_order_2,
@@ -1665,125 +1658,120 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     depth < 9
   GROUP BY
     account_id
-), delivered /* The words of each region of an account that delivers (every region has a rule, at depth 9), and */ /* of the first gap of one that does not, with a rule or without. Two row sets, each worded by its */ /* own reader: one relation of both, read by both, was held whole with both texts of every row */ /* (DuckDB, 10,000 accounts: about 200 MB and 0.7 CPU s for 50,000 rows). */ AS (
+), best /* What got furthest in the regions a reason names: every region with a rule (all of an account's */ /* regions when it delivers), and the first gap when it is a region without one. */ AS (
   SELECT
-    b.account_id,
-    b.region,
-    b.region_order,
-    b.kind,
-    b.hub_in_data,
-    b.hub_rules_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_text,
-    h.rule_name AS hub_rule,
-    h.target_text AS hub_target_text,
-    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
-    CASE
-      WHEN b.sees_read_only
-      THEN ''
-      ELSE ' (state ' || COALESCE(b.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    END AS state_note,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
-  FROM rule_best AS b
-  INNER JOIN event_path AS e
-    ON b.account_id = e.account_id
-  LEFT JOIN root_event_targets AS t
-    ON b.account_id = t.account_id
-    AND b.rule_arn = t.rule_arn
-    AND b.target_arn = t.target_arn
-  LEFT JOIN hub_rules AS h
-    ON t.kind = 'event bus'
-    AND t.target_account_id = h.account_id
-    AND t.target_region = h.region
-    AND t.target_bus = h.event_bus_name
-  WHERE
-    e.delivers
-), delivery_texts AS (
-  SELECT
-    d.account_id,
-    LISTAGG(
-      
-        CASE
-          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
-          WHEN d.kind = 'event bus'
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.hub_target_text
-          ELSE d.rule_text || d.state_note || ' delivers to ' || d.target_text
-        END,
-        '; '
-      
-      ORDER BY
-        d.region_order,
-        d.region
-    ) AS delivery_text
-  FROM delivered AS d
-  GROUP BY
-    d.account_id
-), gaps AS (
-  SELECT
-    b.account_id,
-    b.region,
-    b.depth,
-    CAST(NULL AS TEXT) AS why,
-    b.rule_name,
-    b.state,
-    b.pattern_problem,
-    b.target_arn,
-    t.pending,
-    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
-  FROM rule_best AS b
-  INNER JOIN first_gap_region AS g
-    ON b.account_id = g.account_id AND b.region = g.region
-  LEFT JOIN root_event_targets AS t
-    ON b.account_id = t.account_id
-    AND b.rule_arn = t.rule_arn
-    AND b.target_arn = t.target_arn
+    account_id,
+    region,
+    region_order,
+    trail_logs,
+    why,
+    rule_name,
+    state,
+    sees_read_only,
+    pattern_problem,
+    kind,
+    target_arn,
+    confirmed,
+    pending,
+    topic_seen,
+    target_account_id,
+    target_region,
+    target_bus,
+    target_text,
+    hub_rule,
+    hub_target_text,
+    hub_in_data,
+    hub_rules_seen,
+    depth,
+    rule_text,
+    state_note,
+    bus_text
+  FROM rule_best
   UNION ALL
   SELECT
     q.account_id,
     q.region,
-    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
+    q.region_order,
+    q.trail_logs,
     q.why,
     NULL AS rule_name,
     NULL AS state,
+    NULL AS sees_read_only,
     NULL AS pattern_problem,
+    NULL AS kind,
     NULL AS target_arn,
+    NULL AS confirmed,
     NULL AS pending,
+    NULL AS topic_seen,
+    NULL AS target_account_id,
+    NULL AS target_region,
+    NULL AS target_bus,
+    NULL AS target_text,
+    NULL AS hub_rule,
+    NULL AS hub_target_text,
+    NULL AS hub_in_data,
+    NULL AS hub_rules_seen,
+    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
     NULL AS rule_text,
+    NULL AS state_note,
     NULL AS bus_text
   FROM bare_regions AS q
   INNER JOIN first_gap_region AS g
     ON q.account_id = g.account_id AND q.region = g.region
-), first_gap AS (
+), described AS (
   SELECT
-    g.account_id,
-    g.region,
-    g.depth,
-    CASE g.depth
+    b.*,
+    CASE b.depth
       WHEN 0
       THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
       WHEN 1
-      THEN 'no EventBridge rule for root activity in ' || g.region || g.why
+      THEN 'no EventBridge rule for root activity in ' || b.region || b.why
       WHEN 2
-      THEN g.rule_text || ' ' || g.pattern_problem
+      THEN b.rule_text || ' ' || b.pattern_problem
       WHEN 3
-      THEN g.rule_text || ' is in state ' || COALESCE(g.state, '(none)')
+      THEN b.rule_text || ' is in state ' || COALESCE(b.state, '(none)')
       WHEN 4
-      THEN 'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || g.rule_name || ')'
+      THEN 'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || b.rule_name || ')'
       WHEN 5
-      THEN g.rule_text || ' has no targets'
+      THEN b.rule_text || ' has no targets'
       WHEN 6
-      THEN g.rule_text || ' targets ' || g.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      THEN b.rule_text || ' targets ' || b.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
       WHEN 7
-      THEN g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription (' || g.pending || ' pending confirmation)'
+      THEN b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription (' || b.pending || ' pending confirmation)'
       WHEN 8
-      THEN g.rule_text || ' forwards to ' || g.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    END AS gap_text
-  FROM gaps AS g
+      THEN b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    END AS gap_text,
+    CASE
+      WHEN b.depth < 9
+      THEN NULL
+      WHEN b.kind = 'event bus' AND NOT b.hub_in_data
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+      WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
+      WHEN b.kind = 'event bus'
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
+      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
+    END AS delivery_text
+  FROM best AS b
+), delivery_texts /* Read only when the account delivers, when every one of its regions is a region with a rule. */ AS (
+  SELECT
+    account_id,
+    LISTAGG(delivery_text, '; '
+    ORDER BY
+      region_order,
+      region) AS delivery_text
+  FROM described
+  GROUP BY
+    account_id
+), first_gap AS (
+  SELECT
+    d.account_id,
+    d.region,
+    d.depth,
+    d.gap_text
+  FROM described AS d
+  INNER JOIN first_gap_region AS g
+    ON d.account_id = g.account_id AND d.region = g.region
 )
 SELECT
   a.root_arn AS resource,

@@ -1063,13 +1063,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
     ) AS preference
   FROM chains AS c
-), best AS (
+), best_2 AS (
   SELECT
     *
   FROM ranked
   WHERE
     preference = 1
-), described AS (
+), described_2 AS (
   SELECT
     b.*,
     b.group_name || ' in ' || b.group_region || CASE
@@ -1107,7 +1107,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN ' confirmed subscription'
       ELSE ' confirmed subscriptions'
     END AS subscriptions_text
-  FROM best AS b
+  FROM best_2 AS b
 ), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
   SELECT
     a.root_arn AS resource,
@@ -1161,7 +1161,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     a.account_id,
     CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
   FROM accounts AS a
-  LEFT JOIN described AS d
+  LEFT JOIN described_2 AS d
     ON d.account_id = a.account_id
 ), rules AS (
   SELECT
@@ -1595,31 +1595,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+), hub_rules /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
   SELECT
-    r.account_id,
-    r.region,
-    r.event_bus_name,
-    r.name AS rule_name,
-    t.target_arn,
-    t.target_text,
-    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
-  FROM root_event_rules AS r
-  INNER JOIN root_event_targets AS t
-    ON r.account_id = t.account_id AND r.arn = t.rule_arn
-  WHERE
-    r.enabled AND r.pattern_problem IS NULL AND t.delivers
-), hub_rules AS (
-  SELECT
-    *
+    account_id,
+    region,
+    event_bus_name,
+    rule_name,
+    target_text
   FROM (
     SELECT
-      c.*,
+      r.account_id AS account_id,
+      r.region AS region,
+      r.event_bus_name AS event_bus_name,
+      r.name AS rule_name,
+      t.target_text AS target_text,
       ROW_NUMBER() OVER (
-        PARTITION BY c.account_id, c.region, c.event_bus_name
-        ORDER BY c.account_id NULLS LAST, c.region NULLS LAST, c.event_bus_name NULLS LAST, c.unverified NULLS LAST, c.rule_name NULLS LAST, c.target_arn NULLS LAST
+        PARTITION BY r.account_id, r.region, r.event_bus_name
+        ORDER BY r.account_id NULLS LAST, r.region NULLS LAST, r.event_bus_name NULLS LAST, CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END NULLS LAST, r.name NULLS LAST, t.target_arn NULLS LAST
       ) AS _row_number
-    FROM hub_candidates AS c
+    FROM root_event_rules AS r
+    INNER JOIN root_event_targets AS t
+      ON r.account_id = t.account_id AND r.arn = t.rule_arn
+    WHERE
+      r.enabled AND r.pattern_problem IS NULL AND t.delivers
   ) AS _t
   WHERE
     _row_number = 1
@@ -1628,19 +1626,28 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     account_id,
     region
   FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule, with how far it */ /* gets (depth) and what ranks it; a region without one is taken as it is (bare_regions), so that the */ /* pick below ranks the few regions with rules and never holds every required region's row (170,000 */ /* at 10,000 accounts) in a window. The words (the target's and the hub's texts) are read again for */ /* the regions a reason names (delivered, gaps): ranked with every combination, they held 300 MB at */ /* 10,000 accounts in DuckDB, for 87,500 regions of which a reason names 50,000. */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. */ AS (
   SELECT
     q.account_id,
     q.region,
     q.region_order,
-    r.arn AS rule_arn,
+    q.trail_logs,
+    q.why,
     r.name AS rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
     t.kind,
     t.target_arn,
+    t.confirmed,
+    t.pending,
     t.topic_seen,
+    t.target_account_id,
+    t.target_region,
+    t.target_bus,
+    t.target_text,
+    h.rule_name AS hub_rule,
+    h.target_text AS hub_target_text,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1692,6 +1699,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM (
     SELECT
       c.*,
+      'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
+      CASE
+        WHEN c.sees_read_only
+        THEN ''
+        ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+      END AS state_note,
+      'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text,
       ROW_NUMBER() OVER (
         PARTITION BY c.account_id, c.region
         ORDER BY c.account_id NULLS LAST, c.region NULLS LAST, c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END NULLS LAST, CASE
@@ -1754,124 +1768,119 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     depth < 9
   GROUP BY
     account_id
-), delivered /* The words of each region of an account that delivers (every region has a rule, at depth 9), and */ /* of the first gap of one that does not, with a rule or without. Two row sets, each worded by its */ /* own reader: one relation of both, read by both, was held whole with both texts of every row */ /* (DuckDB, 10,000 accounts: about 200 MB and 0.7 CPU s for 50,000 rows). */ AS (
+), best /* What got furthest in the regions a reason names: every region with a rule (all of an account's */ /* regions when it delivers), and the first gap when it is a region without one. */ AS (
   SELECT
-    b.account_id,
-    b.region,
-    b.region_order,
-    b.kind,
-    b.hub_in_data,
-    b.hub_rules_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_text,
-    h.rule_name AS hub_rule,
-    h.target_text AS hub_target_text,
-    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
-    CASE
-      WHEN b.sees_read_only
-      THEN ''
-      ELSE ' (state ' || COALESCE(b.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    END AS state_note,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
-  FROM rule_best AS b
-  INNER JOIN event_path AS e
-    ON b.account_id = e.account_id
-  LEFT JOIN root_event_targets AS t
-    ON b.account_id = t.account_id
-    AND b.rule_arn = t.rule_arn
-    AND b.target_arn = t.target_arn
-  LEFT JOIN hub_rules AS h
-    ON t.kind = 'event bus'
-    AND t.target_account_id = h.account_id
-    AND t.target_region = h.region
-    AND t.target_bus = h.event_bus_name
-  WHERE
-    e.delivers
-), delivery_texts AS (
-  SELECT
-    d.account_id,
-    LISTAGG(
-      
-        CASE
-          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
-          WHEN d.kind = 'event bus'
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.hub_target_text
-          ELSE d.rule_text || d.state_note || ' delivers to ' || d.target_text
-        END,
-        '; '
-      
-    ) WITHIN GROUP (ORDER BY
-      d.region_order NULLS LAST,
-      d.region NULLS LAST) AS delivery_text
-  FROM delivered AS d
-  GROUP BY
-    d.account_id
-), gaps AS (
-  SELECT
-    b.account_id,
-    b.region,
-    b.depth,
-    CAST(NULL AS STRING) AS why,
-    b.rule_name,
-    b.state,
-    b.pattern_problem,
-    b.target_arn,
-    t.pending,
-    'rule ' || b.rule_name || ' in ' || b.region AS rule_text,
-    'event bus ' || t.target_bus || ' of account ' || t.target_account_id || ' in ' || t.target_region AS bus_text
-  FROM rule_best AS b
-  INNER JOIN first_gap_region AS g
-    ON b.account_id = g.account_id AND b.region = g.region
-  LEFT JOIN root_event_targets AS t
-    ON b.account_id = t.account_id
-    AND b.rule_arn = t.rule_arn
-    AND b.target_arn = t.target_arn
+    account_id,
+    region,
+    region_order,
+    trail_logs,
+    why,
+    rule_name,
+    state,
+    sees_read_only,
+    pattern_problem,
+    kind,
+    target_arn,
+    confirmed,
+    pending,
+    topic_seen,
+    target_account_id,
+    target_region,
+    target_bus,
+    target_text,
+    hub_rule,
+    hub_target_text,
+    hub_in_data,
+    hub_rules_seen,
+    depth,
+    rule_text,
+    state_note,
+    bus_text
+  FROM rule_best
   UNION ALL
   SELECT
     q.account_id,
     q.region,
-    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
+    q.region_order,
+    q.trail_logs,
     q.why,
     NULL AS rule_name,
     NULL AS state,
+    NULL AS sees_read_only,
     NULL AS pattern_problem,
+    NULL AS kind,
     NULL AS target_arn,
+    NULL AS confirmed,
     NULL AS pending,
+    NULL AS topic_seen,
+    NULL AS target_account_id,
+    NULL AS target_region,
+    NULL AS target_bus,
+    NULL AS target_text,
+    NULL AS hub_rule,
+    NULL AS hub_target_text,
+    NULL AS hub_in_data,
+    NULL AS hub_rules_seen,
+    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
     NULL AS rule_text,
+    NULL AS state_note,
     NULL AS bus_text
   FROM bare_regions AS q
   INNER JOIN first_gap_region AS g
     ON q.account_id = g.account_id AND q.region = g.region
-), first_gap AS (
+), described AS (
   SELECT
-    g.account_id,
-    g.region,
-    g.depth,
-    CASE g.depth
+    b.*,
+    CASE b.depth
       WHEN 0
       THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
       WHEN 1
-      THEN 'no EventBridge rule for root activity in ' || g.region || g.why
+      THEN 'no EventBridge rule for root activity in ' || b.region || b.why
       WHEN 2
-      THEN g.rule_text || ' ' || g.pattern_problem
+      THEN b.rule_text || ' ' || b.pattern_problem
       WHEN 3
-      THEN g.rule_text || ' is in state ' || COALESCE(g.state, '(none)')
+      THEN b.rule_text || ' is in state ' || COALESCE(b.state, '(none)')
       WHEN 4
-      THEN 'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || g.rule_name || ')'
+      THEN 'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || b.rule_name || ')'
       WHEN 5
-      THEN g.rule_text || ' has no targets'
+      THEN b.rule_text || ' has no targets'
       WHEN 6
-      THEN g.rule_text || ' targets ' || g.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      THEN b.rule_text || ' targets ' || b.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
       WHEN 7
-      THEN g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription (' || g.pending || ' pending confirmation)'
+      THEN b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription (' || b.pending || ' pending confirmation)'
       WHEN 8
-      THEN g.rule_text || ' forwards to ' || g.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    END AS gap_text
-  FROM gaps AS g
+      THEN b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    END AS gap_text,
+    CASE
+      WHEN b.depth < 9
+      THEN NULL
+      WHEN b.kind = 'event bus' AND NOT b.hub_in_data
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+      WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
+      WHEN b.kind = 'event bus'
+      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
+      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
+    END AS delivery_text
+  FROM best AS b
+), delivery_texts /* Read only when the account delivers, when every one of its regions is a region with a rule. */ AS (
+  SELECT
+    account_id,
+    LISTAGG(delivery_text, '; ') WITHIN GROUP (ORDER BY
+      region_order NULLS LAST,
+      region NULLS LAST) AS delivery_text
+  FROM described
+  GROUP BY
+    account_id
+), first_gap AS (
+  SELECT
+    d.account_id,
+    d.region,
+    d.depth,
+    d.gap_text
+  FROM described AS d
+  INNER JOIN first_gap_region AS g
+    ON d.account_id = g.account_id AND d.region = g.region
 )
 SELECT
   a.root_arn AS resource,
