@@ -221,21 +221,16 @@ def _insert_sql(selection: EventSelection) -> str:
     stored it. The root selection's records were chosen in Python already; the same condition
     stands here as well, so the SQL alone says what a row is.
     """
-    text_paths = [_path_sql(p) for p in EVENT_TEXT_FIELDS.values()]
-    text_paths += [_path_sql(READ_ONLY_PATH)] + [_path_sql(p) for p in USER_IDENTIFIER_PATHS]
-    text_paths += [_path_sql(EVENT_TIME_PATH)]
-    json_paths = ["$"] + [_path_sql(p) for p in EVENT_JSON_FIELDS.values()]
+    from rootwatch.snapshot.cloudtrail_view import derived_expressions
+
+    # Each field's place in the two lists one parse of the record fills (t: as text, j: as JSON).
+    text_fields = list(EVENT_TEXT_FIELDS.values()) + [READ_ONLY_PATH, *USER_IDENTIFIER_PATHS, EVENT_TIME_PATH]
+    json_fields = list(EVENT_JSON_FIELDS.values())
+    text_paths = [_path_sql(p) for p in text_fields]
+    json_paths = ["$"] + [_path_sql(p) for p in json_fields]
     text_columns = list(EVENT_TEXT_FIELDS)
-    select = {name: f"t[{index + 1}]" for index, name in enumerate(text_columns)}
-    read_only_at = len(text_columns) + 1
-    select["read_only"] = f"CAST(t[{read_only_at}] AS BOOLEAN)"
-    select["user_identifier"] = "coalesce(" + ", ".join(
-        f"nullif(t[{read_only_at + 1 + i}], '')" for i in range(len(USER_IDENTIFIER_PATHS))
-    ) + ")"
-    time_at = read_only_at + 1 + len(USER_IDENTIFIER_PATHS)
-    for index, name in enumerate(EVENT_JSON_FIELDS):
-        # json_extract writes a JSON null as the text null: cheaper to compare than json_type.
-        select[name] = f"CASE WHEN CAST(j[{index + 2}] AS VARCHAR) = 'null' THEN NULL ELSE j[{index + 2}] END"
+    select = derived_expressions(lambda path: f"t[{text_fields.index(path) + 1}]", lambda path: f"j[{json_fields.index(path) + 2}]")
+    time_at = text_fields.index(EVENT_TIME_PATH) + 1
     select.update(
         {
             "event_time": f"CAST(CASE WHEN t[{time_at}] IS NULL THEN error('a record without eventTime in ' || f.key) "

@@ -27,6 +27,7 @@ would not export the view to Parquet (it listed tables only) and says it cannot 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rootwatch.schema.tables import Table, quote_identifier, table_named
@@ -56,20 +57,19 @@ def json_path(path: tuple[str, ...]) -> str:
     return "'$." + ".".join(path) + "'"
 
 
-def _derived_expressions(record: str) -> dict[str, str]:
-    """The SQL of every column computed from the record's JSON text ``record`` (a column or an
-    expression), keyed by column: the bulk loader's mapping, written once for the view and the load.
+def derived_expressions(text: Callable[[tuple[str, ...]], str], value: Callable[[tuple[str, ...]], str]) -> dict[str, str]:
+    """The SQL of every column mapped from a record's fields, keyed by column: the one mapping of
+    the bulk load (:func:`cloudtrail_logs._insert_sql`, fields read from one parse per record) and
+    of the view (fields read from the stored record). ``text(path)`` is the SQL of a field as text
+    (NULL when absent or a JSON null), ``value(path)`` the SQL of a field as JSON.
 
     ``json_extract`` writes a JSON null as the text ``null``: cheaper to compare than ``json_type``.
     """
-    columns = {name: f"json_extract_string({record}, {json_path(path)})" for name, path in EVENT_TEXT_FIELDS.items()}
+    columns = {name: text(path) for name, path in EVENT_TEXT_FIELDS.items()}
     for name, path in EVENT_JSON_FIELDS.items():
-        value = f"json_extract({record}, {json_path(path)})"
-        columns[name] = f"CASE WHEN CAST({value} AS VARCHAR) = 'null' THEN NULL ELSE {value} END"
-    columns["read_only"] = f"CAST(json_extract_string({record}, {json_path(READ_ONLY_PATH)}) AS BOOLEAN)"
-    columns["user_identifier"] = "coalesce(" + ", ".join(
-        f"nullif(json_extract_string({record}, {json_path(path)}), '')" for path in USER_IDENTIFIER_PATHS
-    ) + ")"
+        columns[name] = f"CASE WHEN CAST({value(path)} AS VARCHAR) = 'null' THEN NULL ELSE {value(path)} END"
+    columns["read_only"] = f"CAST({text(READ_ONLY_PATH)} AS BOOLEAN)"
+    columns["user_identifier"] = "coalesce(" + ", ".join(f"nullif({text(path)}, '')" for path in USER_IDENTIFIER_PATHS) + ")"
     return columns
 
 
@@ -77,7 +77,10 @@ def view_sql(table: Table | None = None) -> str:
     """``CREATE VIEW aws_cloudtrail_trail_event`` over :data:`RECORDS_TABLE`: every column of the
     table's definition, in its order and of its type."""
     table = table or table_named(EVENT_TABLE)
-    derived = _derived_expressions("cloudtrail_event")
+    derived = derived_expressions(
+        lambda path: f"json_extract_string(cloudtrail_event, {json_path(path)})",
+        lambda path: f"json_extract(cloudtrail_event, {json_path(path)})",
+    )
     derived.update({"timestamp": "event_time", "timestamp_ms": "epoch_ms(event_time)"})
     select = []
     for column in table.columns:
