@@ -215,16 +215,27 @@ def test_every_transaction_but_the_last_ends_on_a_row_group_boundary(tmp_path: P
     assert log.exists()
 
 
-def test_a_batch_is_split_where_its_records_end() -> None:
+def test_a_chunk_gathers_records_in_one_buffer_used_again_and_gives_up_a_bad_files() -> None:
     from array import array
 
-    from rootwatch.snapshot.cloudtrail_load import _split
-    from rootwatch.snapshot.cloudtrail_scan import Kept
+    from rootwatch.snapshot.cloudtrail_load import _Chunk
 
-    first, second = Kept(0, b"abcde", array("q", [2, 3])), Kept(1, b"xyz", array("q", [1, 2]))
-    assert _split([first, second], 3) == ([first, Kept(1, b"x", array("q", [1]))], [Kept(1, b"yz", array("q", [2]))])
-    assert _split([first, second], 2) == ([first], [second])
-    assert _split([first, second], 9) == ([first, second], [])
+    def state(chunk: _Chunk) -> tuple:
+        return bytes(chunk.buffer[:chunk.size]), list(chunk.lengths), list(chunk.fids), chunk.room
+
+    chunk = _Chunk()
+    chunk.begin(5)
+    chunk.add(0, b"abcde", array("q", [2, 3]))
+    chunk.add(1, memoryview(b"xyz"), array("q", [1, 2]))
+    assert state(chunk) == (b"abcdexyz", [2, 3, 1, 2], [0, 0, 1, 1], 1)
+    fids, texts = chunk.arrow()
+    assert (fids.to_pylist(), texts.to_pylist()) == ([0, 0, 1, 1], ["ab", "cde", "x", "yz"])
+    chunk.drop(0)
+    assert state(chunk) == (b"xyz", [1, 2], [1, 1], 3)
+    buffer = chunk.buffer
+    chunk.begin(2)
+    chunk.add(2, b"pq", array("q", [1, 1]))
+    assert state(chunk) == (b"pq", [1, 1], [2, 2], 0) and chunk.buffer is buffer
 
 
 def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path, monkeypatch) -> None:

@@ -73,9 +73,10 @@ class Loader:
         self.sql = sql
         self.table = table
         self.attempt = Attempt()
-        self.pending: list[Kept] = []
-        self.pending_bytes = 0
-        self.pending_records = 0
+        self.chunks: list[_Chunk] = []
+        """The chunks of the statement being gathered (their buffers used again statement after statement)."""
+        self.filling = 0
+        """How many of :attr:`chunks` the statement being gathered has begun."""
         self.inserted: set[int] = set()
         """Files some of whose rows are committed."""
         self.open: set[int] = set()
@@ -87,41 +88,59 @@ class Loader:
         self.lost: set[int] = set()
         """Files some of whose rows a rollback took back: read again at the end."""
         self._selection: Any = None
-        self._buffers: list[bytearray] = []
-        """A buffer per chunk of a statement (:meth:`_contiguous`)."""
 
     def run(self, selection: Any, workers: int, skip_bad_files: bool) -> Attempt:
-        from rootwatch.snapshot.cloudtrail_logs import BATCH_BYTES
-
         self._selection = selection
         self._files_table()
         chosen_files = [self.files[i] for i in self.chosen]
         for message in scan(chosen_files, selection, workers):
             index = self.chosen[message.index]
             if isinstance(message, Kept):
-                if index in self.attempt.bad:
-                    continue
-                self.pending.append(Kept(index, message.data, message.lengths))
-                self.pending_bytes += len(message.data)
-                self.pending_records += len(message.lengths)
-                if self.pending_bytes >= BATCH_BYTES:
-                    self._insert_pending(everything=True)
-                elif self.pending_records >= self._statement_records():
-                    self._insert_pending(everything=False)
+                if index not in self.attempt.bad:
+                    self._gather(index, message)
             elif message.problem is not None:
                 self._bad(index, message.problem)
-        self._insert_pending(everything=True)
+        self._insert_gathered()
         self._commit()
         self._clean_up(selection, workers, skip_bad_files)
         return self.attempt
 
-    def _statement_records(self) -> int:
-        """Records one INSERT takes: up to the :data:`~cloudtrail_logs.INSERT_THREADS`-th row-group
-        boundary of the open transaction (a row group per thread)."""
-        from rootwatch.snapshot.cloudtrail_logs import INSERT_THREADS
+    def _gather(self, index: int, kept: Kept) -> None:
+        """Copy the records of ``kept`` (of file ``index``) into the statement's chunks as they come
+        (the part itself is then let go: no batch of parts waits beside the chunks), inserting the
+        statement once its last chunk is full."""
+        from rootwatch.snapshot.cloudtrail_logs import BATCH_BYTES, INSERT_THREADS
 
+        data = memoryview(kept.data)
+        lengths = kept.lengths
+        done = at = 0
+        while done < len(lengths):
+            chunk = self._chunk_with_room()
+            take = min(chunk.room, len(lengths) - done)
+            size = sum(lengths[done:done + take])
+            chunk.add(index, data[at:at + size], lengths[done:done + take])
+            done += take
+            at += size
+            if (self.filling == INSERT_THREADS and not chunk.room) or self._gathered_bytes() >= BATCH_BYTES:
+                self._insert_gathered()
+        data.release()
+
+    def _chunk_with_room(self) -> _Chunk:
+        """The chunk to add records to: the last one begun, or the next one (sized to end where a
+        row group of the open transaction will, after the chunks before it)."""
+        if self.filling and self.chunks[self.filling - 1].room:
+            return self.chunks[self.filling - 1]
         group = ROW_GROUP_ROWS * GROUP_ROW_GROUPS
-        return group - self.open_records % group + (INSERT_THREADS - 1) * group
+        records = self.open_records + sum(len(chunk.lengths) for chunk in self.chunks[:self.filling])
+        if len(self.chunks) == self.filling:
+            self.chunks.append(_Chunk())
+        chunk = self.chunks[self.filling]
+        chunk.begin(group - records % group)
+        self.filling += 1
+        return chunk
+
+    def _gathered_bytes(self) -> int:
+        return sum(chunk.size for chunk in self.chunks[:self.filling])
 
     def _clean_up(self, selection: Any, workers: int, skip_bad_files: bool) -> None:
         """Take out what must not stay: every row of this load when it failed (not skipping, or
@@ -175,35 +194,16 @@ class Loader:
     def _bad(self, index: int, problem: Problem) -> None:
         self.attempt.problems.append(problem)
         self.attempt.bad.add(index)
-        dropped = [k for k in self.pending if k.index == index]
-        if dropped:
-            self.pending = [k for k in self.pending if k.index != index]
-            self.pending_bytes -= sum(len(k.data) for k in dropped)
-            self.pending_records -= sum(len(k.lengths) for k in dropped)
+        for chunk in self.chunks[:self.filling]:
+            chunk.drop(index)
 
-    def _insert_pending(self, everything: bool) -> None:
-        """Insert the pending records, cut into groups that end where row groups of the open
-        transaction do (where it may commit), :data:`~cloudtrail_logs.INSERT_THREADS` groups per
-        statement; unless ``everything``, a last group short of its boundary stays pending."""
-        from rootwatch.snapshot.cloudtrail_logs import INSERT_THREADS
+    def _insert_gathered(self) -> None:
+        """Insert the statement gathered so far (if any); the next one begins empty."""
+        chunks, self.filling = self.chunks[:self.filling], 0
+        self._insert([chunk for chunk in chunks if chunk.lengths])
 
-        batch, self.pending, self.pending_bytes, self.pending_records = self.pending, [], 0, 0
-        groups: list[list[Kept]] = []
-        records = self.open_records
-        while batch:
-            group = ROW_GROUP_ROWS * GROUP_ROW_GROUPS
-            head, batch = _split(batch, group - records % group)
-            records += sum(len(kept.lengths) for kept in head)
-            groups.append(head)
-        if not everything and groups and records % ROW_GROUP_ROWS:
-            self.pending = groups.pop()
-            self.pending_bytes = sum(len(kept.data) for kept in self.pending)
-            self.pending_records = sum(len(kept.lengths) for kept in self.pending)
-        for start in range(0, len(groups), INSERT_THREADS):
-            self._insert(groups[start:start + INSERT_THREADS])
-
-    def _insert(self, groups: list[list[Kept]]) -> None:
-        """One INSERT of ``groups``, each an Arrow chunk of its own: DuckDB's threads take a chunk
+    def _insert(self, chunks: list[_Chunk]) -> None:
+        """One INSERT of ``chunks``, each an Arrow chunk of its own: DuckDB's threads take a chunk
         at a time, so a thread's rows fill whole row groups (appended to the table as they are),
         never part of one (which DuckDB copies into the transaction's rows again)."""
         import duckdb
@@ -211,25 +211,11 @@ class Loader:
 
         from rootwatch.snapshot.cloudtrail_logs import BATCH_VIEW
 
-        groups = [group for group in groups if group]
-        if not groups:
+        if not chunks:
             return
-        texts, fids = [], []
-        for slot, group in enumerate(groups):
-            data = self._contiguous(slot, group)
-            lengths = array("q")
-            fid = array("i")
-            for kept in group:
-                lengths += kept.lengths
-                fid += array("i", [kept.index]) * len(kept.lengths)
-            offsets = pa.py_buffer(_offsets(lengths))
-            texts.append(pa.Array.from_buffers(pa.large_string(), len(lengths), [None, offsets, pa.py_buffer(data)]))
-            # From buffers, as the texts: pa.array() of a Python list imports pandas (and numpy's
-            # BLAS threads), 0.3 s of a load's start.
-            fids.append(pa.Array.from_buffers(pa.int32(), len(fid), [None, pa.py_buffer(fid)]))
-        table = pa.Table.from_arrays([pa.chunked_array(fids, pa.int32()), pa.chunked_array(texts, pa.large_string())],
-                                     names=["fid", "r"])
-        batch = [kept for group in groups for kept in group]
+        arrays = [chunk.arrow() for chunk in chunks]
+        table = pa.Table.from_arrays([pa.chunked_array([fids for fids, _ in arrays], pa.int32()),
+                                      pa.chunked_array([texts for _, texts in arrays], pa.large_string())], names=["fid", "r"])
         self.connection.register(BATCH_VIEW, table)
         try:
             if not self.open_bytes:
@@ -244,35 +230,22 @@ class Loader:
             failure = str(exc).strip().splitlines()[0]
         else:
             self.open_rows += count
-            self.open_bytes += sum(len(kept.data) for kept in batch) or 1
-            self.open_records += sum(len(kept.lengths) for kept in batch)
-            self.open.update(kept.index for kept in batch)
+            self.open_bytes += sum(chunk.size for chunk in chunks) or 1
+            self.open_records += sum(len(chunk.lengths) for chunk in chunks)
+            for chunk in chunks:
+                self.open.update(chunk.fids)
             if self.open_bytes >= COMMIT_BYTES and self.open_records % ROW_GROUP_ROWS == 0:
                 self._commit()
             return
         finally:
             self.connection.unregister(BATCH_VIEW)
-        if self._name_bad_files(batch, failure):
-            self._insert([[kept for kept in group if kept.index not in self.attempt.bad] for group in groups])
-
-    def _contiguous(self, slot: int, group: list[Kept]) -> Any:
-        """The texts of ``group`` back to back in one buffer: a chunk per part would hand a thread
-        part of a row group. The buffer of ``slot`` is used again by every statement (the previous
-        one is done with it): a new one per statement (``bytes.join``) was faulted in and zeroed
-        by the kernel every time, a third of the inserting process's page faults."""
-        if len(group) == 1:
-            return group[0].data
-        size = sum(len(kept.data) for kept in group)
-        while len(self._buffers) <= slot:
-            self._buffers.append(bytearray())
-        if len(self._buffers[slot]) < size:
-            self._buffers[slot] = bytearray(size + size // 8)  # room for the next, slightly longer group
-        buffer = memoryview(self._buffers[slot])
-        at = 0
-        for kept in group:
-            buffer[at:at + len(kept.data)] = kept.data
-            at += len(kept.data)
-        return buffer[:size]
+            del table, arrays  # the chunks' buffers are theirs to fill again
+        indexes = set().union(*(set(chunk.fids) for chunk in chunks))
+        if self._name_bad_files(indexes, failure):
+            for chunk in chunks:
+                for index in self.attempt.bad & indexes:
+                    chunk.drop(index)
+            self._insert([chunk for chunk in chunks if chunk.lengths])
 
     def _commit(self) -> None:
         if not self.open_bytes:
@@ -286,12 +259,13 @@ class Loader:
         self.inserted |= self.open
         self.open, self.open_rows, self.open_bytes, self.open_records = set(), 0, 0, 0
 
-    def _name_bad_files(self, batch: list[Kept], failure: str) -> bool:
-        """DuckDB rejected a batch: the Python reference names its bad files (False: none is)."""
+    def _name_bad_files(self, indexes: set[int], failure: str) -> bool:
+        """DuckDB rejected a statement of the files ``indexes``: the Python reference names its bad
+        files (False: none is)."""
         from rootwatch.snapshot.cloudtrail_logs import find_bad_log_files
 
         found = False
-        for index in sorted({kept.index for kept in batch} - self.attempt.bad):
+        for index in sorted(indexes - self.attempt.bad):
             for problem in find_bad_log_files([self.files[index]], self._selection):
                 self._bad(index, problem)
                 found = True
@@ -301,19 +275,70 @@ class Loader:
         return found
 
 
-def _split(batch: list[Kept], records: int) -> tuple[list[Kept], list[Kept]]:
-    """The first ``records`` records of ``batch`` and the rest (a part cut in two where they end)."""
-    for position, kept in enumerate(batch):
-        count = len(kept.lengths)
-        if records < count:
-            if not records:
-                return batch[:position], batch[position:]
-            cut = sum(kept.lengths[:records])
-            head = Kept(kept.index, kept.data[:cut], kept.lengths[:records])
-            tail = Kept(kept.index, kept.data[cut:], kept.lengths[records:])
-            return [*batch[:position], head], [tail, *batch[position + 1:]]
-        records -= count
-    return batch, []
+class _Chunk:
+    """Records gathered for one Arrow chunk of a statement: their texts back to back in a buffer
+    used again chunk after chunk (a new buffer per statement was faulted in and zeroed by the
+    kernel every time: a third of the inserting process's page faults), and each one's length and
+    file."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.size = 0
+        self.lengths = array("q")
+        self.fids = array("i")
+        self.room = 0
+        """Records the chunk takes still."""
+
+    def begin(self, records: int) -> None:
+        """Empty the chunk (the statement that used its buffer is done) to take ``records`` records."""
+        self.size = 0
+        self.lengths = array("q")
+        self.fids = array("i")
+        self.room = records
+
+    def add(self, index: int, data: Any, lengths: array) -> None:
+        """Append the records ``data`` (texts of ``lengths`` back to back) of file ``index``."""
+        end = self.size + len(data)
+        if end > len(self.buffer):
+            # A new buffer, never a resize (an Arrow array of an earlier statement may still hold
+            # the old one), of room for as many records of this length as the chunk takes, and
+            # an eighth more: grown a part at a time, a chunk was allocated (and faulted in) ten
+            # times over.
+            expected = end + (self.room - len(lengths)) * len(data) // max(len(lengths), 1)
+            grown = bytearray(max(end, expected) * 9 // 8)
+            memoryview(grown)[:self.size] = memoryview(self.buffer)[:self.size]
+            self.buffer = grown
+        # Through a memoryview: a bytearray's own slice assignment copies the data into a new
+        # bytearray first.
+        memoryview(self.buffer)[self.size:end] = data
+        self.size = end
+        self.lengths += lengths
+        self.fids += array("i", [index]) * len(lengths)
+        self.room -= len(lengths)
+
+    def drop(self, index: int) -> None:
+        """Take out the records of file ``index`` (a bad file: rare, so record by record)."""
+        if index not in self.fids:
+            return
+        starts = accumulate(self.lengths, initial=0)
+        kept = [(fid, bytes(self.buffer[start:start + length]))
+                for fid, start, length in zip(self.fids, starts, self.lengths) if fid != index]
+        room = self.room + len(self.lengths)
+        self.begin(room)
+        for fid, text in kept:
+            self.add(fid, text, array("q", [len(text)]))
+
+    def arrow(self) -> tuple[Any, Any]:
+        """The chunk's ``fid`` and ``r`` Arrow arrays (over its buffer: no copy)."""
+        import pyarrow as pa
+
+        count = len(self.lengths)
+        # From buffers: pa.array() of a Python list imports pandas (and numpy's BLAS threads),
+        # 0.3 s of a load's start.
+        fids = pa.Array.from_buffers(pa.int32(), count, [None, pa.py_buffer(self.fids)])
+        data = pa.py_buffer(memoryview(self.buffer)[:self.size])
+        texts = pa.Array.from_buffers(pa.large_string(), count, [None, pa.py_buffer(_offsets(self.lengths)), data])
+        return fids, texts
 
 
 def _offsets(lengths: array) -> array:

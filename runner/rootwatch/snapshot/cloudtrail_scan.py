@@ -17,6 +17,7 @@ message on a pipe of the worker's own (:class:`_Sent`), read by the parent strai
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import traceback
@@ -129,40 +130,121 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
     for _ in range(workers):
         tasks.put(None)
     pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+    for reader, _ in pipes:
+        _widen(reader.fileno())
     processes = [context.Process(target=_work, args=(list(files), selection, tasks, results, worker, pipes[worker][1]), daemon=True)
                  for worker in range(workers)]
     for process in processes:
         process.start()
     for _, writer in pipes:
         writer.close()  # the workers hold it now: a worker that dies closes its pipe, and a read sees the end
+    receiver = _Receiver(len(files), results, [reader for reader, _ in pipes], processes)
     try:
-        remaining = len(files)
-        while remaining:
-            try:
-                sent = results.get(timeout=1.0)
-            except queue.Empty:
-                if not any(p.is_alive() for p in processes):
-                    raise RuntimeError("the CloudTrail log readers stopped without a word") from None
-                continue
-            if isinstance(sent, str):
-                raise RuntimeError(f"a CloudTrail log reader failed:\n{sent}")
-            worker, messages = sent
-            for message in messages:
-                if isinstance(message, _Sent):
-                    message = Kept(message.index, _read_exactly(pipes[worker][0].fileno(), message.size), message.lengths)
-                elif isinstance(message, Done):
-                    remaining -= 1
-                yield message
+        yield from receiver.messages()
     finally:
+        receiver.stop()
         for process in processes:
             if process.is_alive():
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
+        receiver.join()
         for reader, _ in pipes:
             reader.close()
         results.cancel_join_thread()
         tasks.cancel_join_thread()
+
+
+PIPE_BYTES = 1024 * 1024
+"""Capacity asked for each data pipe (Linux's default maximum for a user): with the default 64 KB
+a worker's 8 MB part crossed in 128 turns, each a wake-up of the other side."""
+
+
+def _widen(descriptor: int) -> None:
+    """Give the pipe ``descriptor`` :data:`PIPE_BYTES` of room where the system allows it."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(descriptor, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):  # another system, or over the user's pipe quota: the default stands
+        pass
+
+
+PREFETCH_LISTS = 3
+"""Message lists (each up to :data:`PART_BYTES` of records) the parent reads ahead of the load."""
+
+
+class _Receiver:
+    """Takes the workers' messages, and the record text after each on the worker's pipe, in a
+    thread of the parent's own: the load's thread meanwhile waits on DuckDB (which lets go of the
+    GIL), so reading the pipes no longer stops the inserting, nor the inserting the reading.
+    Every record of 400 MB of gzip logs: the load kept 1.73 of the 2 cores busy when one thread
+    did both."""
+
+    def __init__(self, files: int, results: Any, readers: list[Any], processes: list[Any]) -> None:
+        import threading
+
+        self.remaining = files
+        self.results = results
+        self.readers = readers
+        self.processes = processes
+        self.ready: queue.Queue[list[Kept | Done] | BaseException | None] = queue.Queue(maxsize=PREFETCH_LISTS)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="rootwatch-cloudtrail-receiver", daemon=True)
+        self.thread.start()
+
+    def messages(self) -> Iterator[Kept | Done]:
+        while True:
+            got = self.ready.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with contextlib.suppress(queue.Empty):  # free a receiver blocked on a full queue
+            while True:
+                self.ready.get_nowait()
+
+    def join(self) -> None:
+        self.thread.join(timeout=5)
+
+    def _put(self, item: list[Kept | Done] | BaseException | None) -> bool:
+        """Hand ``item`` over unless the load has stopped (False)."""
+        while not self.stopping.is_set():
+            try:
+                self.ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            while self.remaining and not self.stopping.is_set():
+                try:
+                    sent = self.results.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(p.is_alive() for p in self.processes):
+                        raise RuntimeError("the CloudTrail log readers stopped without a word") from None
+                    continue
+                if isinstance(sent, str):
+                    raise RuntimeError(f"a CloudTrail log reader failed:\n{sent}")
+                worker, listed = sent
+                messages: list[Kept | Done] = []
+                for message in listed:
+                    if isinstance(message, _Sent):
+                        message = Kept(message.index, _read_exactly(self.readers[worker].fileno(), message.size), message.lengths)
+                    elif isinstance(message, Done):
+                        self.remaining -= 1
+                    messages.append(message)
+                if not self._put(messages):
+                    return
+            self._put(None)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the load's thread
+            self._put(exc)
 
 
 @dataclass(frozen=True)
