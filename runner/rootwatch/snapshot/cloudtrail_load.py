@@ -301,11 +301,12 @@ class _Chunk:
         end = self.size + len(data)
         if end > len(self.buffer):
             # A new buffer, never a resize (an Arrow array of an earlier statement may still hold
-            # the old one), of room for as many records of this length as the chunk takes, and
-            # an eighth more: grown a part at a time, a chunk was allocated (and faulted in) ten
-            # times over.
+            # the old one), of room for as many records of this length as the chunk takes (an
+            # eighth more), but no more than four times what it holds: grown a part at a time, a
+            # chunk was allocated (and faulted in) ten times over; sized by its room alone, the
+            # few records of root activity took 100 MB each.
             expected = end + (self.room - len(lengths)) * len(data) // max(len(lengths), 1)
-            grown = bytearray(max(end, expected) * 9 // 8)
+            grown = bytearray(max(end, min(expected, 4 * end)) * 9 // 8)
             memoryview(grown)[:self.size] = memoryview(self.buffer)[:self.size]
             self.buffer = grown
         # Through a memoryview: a bytearray's own slice assignment copies the data into a new
