@@ -195,6 +195,7 @@ def test_every_transaction_but_the_last_ends_on_a_row_group_boundary(tmp_path: P
     monkeypatch.setattr(cloudtrail_logs, "BATCH_BYTES", 2048)
     monkeypatch.setattr(cloudtrail_load, "COMMIT_BYTES", 4096)
     monkeypatch.setattr(cloudtrail_load, "ROW_GROUP_ROWS", 7)
+    monkeypatch.setattr(cloudtrail_load, "GROUP_ROW_GROUPS", 1)  # statements of a row group per thread
     committed: list[int] = []
     commit = cloudtrail_load.Loader._commit
 

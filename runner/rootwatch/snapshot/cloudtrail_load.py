@@ -1,15 +1,13 @@
 """A CloudTrail log load: the scanned records into DuckDB, in Arrow batches.
 
 :class:`Loader` reads every file not excluded (:func:`cloudtrail_scan.scan`) and inserts the kept
-records a batch at a time, one ``INSERT ... SELECT`` over an Arrow table (``fid``, ``r``) per
-batch; DuckDB does the mapping (on one thread: see ``cloudtrail_logs.INSERT_THREADS``). A
-transaction spans :data:`COMMIT_BYTES` of records: one transaction over gigabytes kept them all
-in memory (3.5 GB of RSS for 700 MB of snapshot, and growing), a commit per 32 MB batch cost 4.7
-times the CPU (small row groups, a write-ahead log entry each) for 35 % less memory. A
-transaction ends where a row group does (every
-:data:`ROW_GROUP_ROWS` records): one ending in a part-filled row group had the checkpoint after
-the next commit merge that group with the next one's, decompressing and compressing again rows
-already written.
+records a statement at a time, one ``INSERT ... SELECT`` over an Arrow table (``fid``, ``r``) of
+one chunk per thread of DuckDB (``cloudtrail_logs.INSERT_THREADS``), each chunk whole row groups
+(:data:`GROUP_ROW_GROUPS` of :data:`ROW_GROUP_ROWS`): DuckDB parses, maps and compresses on both
+threads, and every row group it writes is full. A transaction spans :data:`COMMIT_BYTES` of
+records: one transaction over gigabytes kept them all in memory (3.5 GB of RSS for 700 MB of
+snapshot, and growing), a commit per 32 MB batch cost 4.7 times the CPU (small row groups, a
+write-ahead log entry each) for 35 % less memory. A transaction ends where a row group does.
 
 A batch DuckDB rejects is rolled back with its transaction, its bad files found by the Python
 reference, and inserted again without them; the good files whose rows that rollback took are read
@@ -32,12 +30,22 @@ from rootwatch.snapshot.cloudtrail_scan import Kept, scan
 
 COMMIT_BYTES = 128 * 1024 * 1024
 """Record text inserted per transaction, at least (see the module's docstring for why not more, or less)."""
-ROW_GROUP_ROWS = 122_880
-"""Rows per row group of DuckDB's tables (its default ``ROW_GROUP_SIZE``): a transaction commits
-a multiple of it, at the first boundary past :data:`COMMIT_BYTES` (128 MB: CloudTrail's records
-then commit about as much at a time as 192 MB did before). Every record of 50 MB of gzip logs
-(593 MB of JSON): 14.1 CPU seconds and a 176 MB snapshot with transactions ending anywhere, 11.6
-and 124 MB ending on row groups, the same memory."""
+ROW_GROUP_ROWS = 16_384
+"""Rows per row group of a snapshot that takes every record of a large load (it is attached with
+``ROW_GROUP_SIZE``: :func:`cloudtrail_logs.snapshot_row_group_size`), and where the load cuts its
+statements and commits: a transaction ends where a row group does (at the first boundary past
+:data:`COMMIT_BYTES`). One ending in a part-filled row group had the checkpoint after the next
+commit merge that group with the next one's, decompressing and compressing again rows already
+written (every record of 50 MB of gzip logs: 14.1 CPU seconds and a 176 MB snapshot with
+transactions ending anywhere, 11.6 and 124 MB ending on row groups, the same memory).
+
+Smaller than DuckDB's 122,880 so that a statement can give each of DuckDB's threads whole row
+groups without holding much text: :data:`GROUP_ROW_GROUPS` of them per thread, 90 MB of CloudTrail
+records."""
+GROUP_ROW_GROUPS = 4
+"""Row groups per Arrow chunk, the unit a thread of DuckDB takes. A thread compresses a row group
+when it starts the next; the last one of its share is compressed at the statement's end, when the
+threads take turns: so more than one per chunk."""
 
 
 @dataclass
@@ -67,6 +75,7 @@ class Loader:
         self.attempt = Attempt()
         self.pending: list[Kept] = []
         self.pending_bytes = 0
+        self.pending_records = 0
         self.inserted: set[int] = set()
         """Files some of whose rows are committed."""
         self.open: set[int] = set()
@@ -78,6 +87,8 @@ class Loader:
         self.lost: set[int] = set()
         """Files some of whose rows a rollback took back: read again at the end."""
         self._selection: Any = None
+        self._buffers: list[bytearray] = []
+        """A buffer per chunk of a statement (:meth:`_contiguous`)."""
 
     def run(self, selection: Any, workers: int, skip_bad_files: bool) -> Attempt:
         from rootwatch.snapshot.cloudtrail_logs import BATCH_BYTES
@@ -92,14 +103,25 @@ class Loader:
                     continue
                 self.pending.append(Kept(index, message.data, message.lengths))
                 self.pending_bytes += len(message.data)
+                self.pending_records += len(message.lengths)
                 if self.pending_bytes >= BATCH_BYTES:
-                    self._insert_pending()
+                    self._insert_pending(everything=True)
+                elif self.pending_records >= self._statement_records():
+                    self._insert_pending(everything=False)
             elif message.problem is not None:
                 self._bad(index, message.problem)
-        self._insert_pending()
+        self._insert_pending(everything=True)
         self._commit()
         self._clean_up(selection, workers, skip_bad_files)
         return self.attempt
+
+    def _statement_records(self) -> int:
+        """Records one INSERT takes: up to the :data:`~cloudtrail_logs.INSERT_THREADS`-th row-group
+        boundary of the open transaction (a row group per thread)."""
+        from rootwatch.snapshot.cloudtrail_logs import INSERT_THREADS
+
+        group = ROW_GROUP_ROWS * GROUP_ROW_GROUPS
+        return group - self.open_records % group + (INSERT_THREADS - 1) * group
 
     def _clean_up(self, selection: Any, workers: int, skip_bad_files: bool) -> None:
         """Take out what must not stay: every row of this load when it failed (not skipping, or
@@ -157,33 +179,57 @@ class Loader:
         if dropped:
             self.pending = [k for k in self.pending if k.index != index]
             self.pending_bytes -= sum(len(k.data) for k in dropped)
+            self.pending_records -= sum(len(k.lengths) for k in dropped)
 
-    def _insert_pending(self) -> None:
-        """Insert the pending records, a statement per stretch up to the next row-group boundary
-        of the open transaction (where it may commit)."""
-        batch, self.pending, self.pending_bytes = self.pending, [], 0
+    def _insert_pending(self, everything: bool) -> None:
+        """Insert the pending records, cut into groups that end where row groups of the open
+        transaction do (where it may commit), :data:`~cloudtrail_logs.INSERT_THREADS` groups per
+        statement; unless ``everything``, a last group short of its boundary stays pending."""
+        from rootwatch.snapshot.cloudtrail_logs import INSERT_THREADS
+
+        batch, self.pending, self.pending_bytes, self.pending_records = self.pending, [], 0, 0
+        groups: list[list[Kept]] = []
+        records = self.open_records
         while batch:
-            head, batch = _split(batch, ROW_GROUP_ROWS - self.open_records % ROW_GROUP_ROWS)
-            self._insert(head)
+            group = ROW_GROUP_ROWS * GROUP_ROW_GROUPS
+            head, batch = _split(batch, group - records % group)
+            records += sum(len(kept.lengths) for kept in head)
+            groups.append(head)
+        if not everything and groups and records % ROW_GROUP_ROWS:
+            self.pending = groups.pop()
+            self.pending_bytes = sum(len(kept.data) for kept in self.pending)
+            self.pending_records = sum(len(kept.lengths) for kept in self.pending)
+        for start in range(0, len(groups), INSERT_THREADS):
+            self._insert(groups[start:start + INSERT_THREADS])
 
-    def _insert(self, batch: list[Kept]) -> None:
+    def _insert(self, groups: list[list[Kept]]) -> None:
+        """One INSERT of ``groups``, each an Arrow chunk of its own: DuckDB's threads take a chunk
+        at a time, so a thread's rows fill whole row groups (appended to the table as they are),
+        never part of one (which DuckDB copies into the transaction's rows again)."""
         import duckdb
         import pyarrow as pa
 
         from rootwatch.snapshot.cloudtrail_logs import BATCH_VIEW
 
-        if not batch:
+        groups = [group for group in groups if group]
+        if not groups:
             return
-        texts = []
-        for kept in batch:
-            offsets = pa.py_buffer(_offsets(kept.lengths))
-            texts.append(pa.Array.from_buffers(pa.large_string(), len(kept.lengths), [None, offsets, pa.py_buffer(kept.data)]))
-        # From buffers, as the texts: pa.array() of a Python list imports pandas (and numpy's
-        # BLAS threads), 0.3 s of a load's start.
-        fids = [pa.Array.from_buffers(pa.int32(), len(kept.lengths), [None, pa.py_buffer(array("i", [kept.index]) * len(kept.lengths))])
-                for kept in batch]
+        texts, fids = [], []
+        for slot, group in enumerate(groups):
+            data = self._contiguous(slot, group)
+            lengths = array("q")
+            fid = array("i")
+            for kept in group:
+                lengths += kept.lengths
+                fid += array("i", [kept.index]) * len(kept.lengths)
+            offsets = pa.py_buffer(_offsets(lengths))
+            texts.append(pa.Array.from_buffers(pa.large_string(), len(lengths), [None, offsets, pa.py_buffer(data)]))
+            # From buffers, as the texts: pa.array() of a Python list imports pandas (and numpy's
+            # BLAS threads), 0.3 s of a load's start.
+            fids.append(pa.Array.from_buffers(pa.int32(), len(fid), [None, pa.py_buffer(fid)]))
         table = pa.Table.from_arrays([pa.chunked_array(fids, pa.int32()), pa.chunked_array(texts, pa.large_string())],
                                      names=["fid", "r"])
+        batch = [kept for group in groups for kept in group]
         self.connection.register(BATCH_VIEW, table)
         try:
             if not self.open_bytes:
@@ -207,7 +253,26 @@ class Loader:
         finally:
             self.connection.unregister(BATCH_VIEW)
         if self._name_bad_files(batch, failure):
-            self._insert([kept for kept in batch if kept.index not in self.attempt.bad])
+            self._insert([[kept for kept in group if kept.index not in self.attempt.bad] for group in groups])
+
+    def _contiguous(self, slot: int, group: list[Kept]) -> Any:
+        """The texts of ``group`` back to back in one buffer: a chunk per part would hand a thread
+        part of a row group. The buffer of ``slot`` is used again by every statement (the previous
+        one is done with it): a new one per statement (``bytes.join``) was faulted in and zeroed
+        by the kernel every time, a third of the inserting process's page faults."""
+        if len(group) == 1:
+            return group[0].data
+        size = sum(len(kept.data) for kept in group)
+        while len(self._buffers) <= slot:
+            self._buffers.append(bytearray())
+        if len(self._buffers[slot]) < size:
+            self._buffers[slot] = bytearray(size + size // 8)  # room for the next, slightly longer group
+        buffer = memoryview(self._buffers[slot])
+        at = 0
+        for kept in group:
+            buffer[at:at + len(kept.data)] = kept.data
+            at += len(kept.data)
+        return buffer[:size]
 
     def _commit(self) -> None:
         if not self.open_bytes:

@@ -50,13 +50,16 @@ _KEY = re.compile(
     r"^AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/CloudTrail/"
     r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
 )
-BATCH_BYTES = 32 * 1024 * 1024
-"""Record text handed to DuckDB per INSERT: big enough to be worth a statement, small beside the memory limit."""
-INSERT_THREADS = 1
-"""DuckDB's threads during a load. With more, each thread's share of an INSERT (a batch is a fraction
-of a row group) was appended to the thread's own rows and then copied, appended again, into the
-transaction's: every record of 50 MB of logs cost 11.2 CPU seconds on two threads, 8.7 on one
-(the worker processes keep the other core busy cutting records), and took 13.4 s, 9.8 s."""
+BATCH_BYTES = 256 * 1024 * 1024
+"""Record text pending at most before an INSERT (statements are otherwise cut by rows, a row group
+per thread: see :mod:`cloudtrail_load`): records of unusual length must not pile up without bound."""
+INSERT_THREADS = 2
+"""DuckDB's threads during a load. Each statement hands each thread whole row groups (an Arrow chunk
+of :data:`cloudtrail_load.GROUP_ROW_GROUPS` row groups): DuckDB then compresses a thread's row
+groups on that thread and appends them to the table as they are. With a thread's share a fraction
+of a row group (32 MB batches cut anywhere), DuckDB copied each share, appended again, into the
+transaction's rows: every record of 50 MB of logs cost 11.2 CPU seconds on two threads, 8.7 on
+one, which is what one thread was chosen for before."""
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this much compressed log, worker processes cost more to start than they save."""
 LARGE_LOAD_BYTES = 32 * 1024 * 1024
@@ -311,12 +314,14 @@ def load_log_files(
         return result
     from rootwatch.snapshot.cloudtrail_load import Loader
     from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE, records_insert_sql, use_records_view
+    from rootwatch.snapshot.heap import heap_kept
 
     records_view = selection is EventSelection.ALL and use_records_view(connection)
     sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TRAIL_EVENT_TABLE)
     settings = _LoadSettings(connection, memory_limit, force_zstd=not records_view)
     try:
-        attempt = Loader(connection, files, set(), sql, table).run(selection, _workers(files, threads), skip_bad_files)
+        with heap_kept():
+            attempt = Loader(connection, files, set(), sql, table).run(selection, _workers(files, threads), skip_bad_files)
         return LoadResult(attempt.rows, attempt.problems, records_view)
     except duckdb.InterruptException:
         # Ctrl-C (or SIGTERM) stopped the load: an interruption, not a bad file to go looking for.
@@ -335,6 +340,18 @@ def _compressed_bytes(files: Sequence[LogFile]) -> int:
         with contextlib.suppress(OSError):
             size += log_file.path.stat().st_size
     return size
+
+
+def snapshot_row_group_size(files: Sequence[LogFile], selection: EventSelection) -> int | None:
+    """Rows per row group of a snapshot that will take ``files`` with ``selection``: the load's
+    :data:`cloudtrail_load.ROW_GROUP_ROWS` when every record of :data:`LARGE_LOAD_BYTES` or more
+    of logs goes in (each of DuckDB's threads then fills row groups of its own), else DuckDB's
+    default (None)."""
+    from rootwatch.snapshot.cloudtrail_load import ROW_GROUP_ROWS
+
+    if selection is EventSelection.ALL and _compressed_bytes(files) >= LARGE_LOAD_BYTES:
+        return ROW_GROUP_ROWS
+    return None
 
 
 def snapshot_block_size(files: Sequence[LogFile], selection: EventSelection) -> int:

@@ -200,7 +200,10 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
     record texts of each list after it, on ``pipe``); an unexpected error goes back as text."""
     import signal
 
+    from rootwatch.snapshot.heap import keep_heap
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    keep_heap()  # the same windows allocated again and again: reused, not faulted in anew
     sender = _Sender(worker, results, pipe.fileno())
     try:
         waiting: list[Kept | Done] = []

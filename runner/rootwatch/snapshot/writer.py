@@ -187,9 +187,12 @@ class SnapshotWriter:
         source_detail: str | None = None,
         overwrite: bool = True,
         block_size: int = BLOCK_SIZE,
+        row_group_size: int | None = None,
     ) -> None:
         """``block_size``: bytes per storage block of the file (:data:`LARGE_BLOCK_SIZE` for one
-        that takes gigabytes of rows; the small default keeps small snapshots small)."""
+        that takes gigabytes of rows; the small default keeps small snapshots small).
+        ``row_group_size``: rows per row group of the rows written (None: DuckDB's default); a
+        setting of the attached file, not stored in it."""
         if output.is_dir():
             raise UsageError(f"{output} is a directory", hint="-o names the snapshot file to write")
         if os.path.lexists(output) and not overwrite:
@@ -200,6 +203,7 @@ class SnapshotWriter:
         self.source_detail = source_detail
         self.overwrite = overwrite
         self.block_size = block_size
+        self.row_group_size = row_group_size
         self.captured_at = captured_at or datetime.now(timezone.utc)
         self._temp = output.with_name(f".{output.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self._alias = f"rootwatch_{uuid.uuid4().hex}"
@@ -226,7 +230,8 @@ class SnapshotWriter:
             raise write_failure(self.output, exc) or exc from None
         connection = database.cursor()  # a connection of its own to the shared instance
         try:
-            connection.execute(f"ATTACH ? AS {self._alias}", [str(self._temp)])
+            options = f" (ROW_GROUP_SIZE {int(self.row_group_size)})" if self.row_group_size else ""
+            connection.execute(f"ATTACH ? AS {self._alias}{options}", [str(self._temp)])
             connection.execute(f"USE {self._alias}")
         except BaseException as exc:
             connection.close()
