@@ -50,7 +50,8 @@ def cold_start() -> float:
 def main() -> int:
     from rootwatch import api
     from rootwatch.events.config import EventsConfig
-    from rootwatch.events.evaluate import TABLE, ActivityQuery
+    from rootwatch.events.evaluate import ActivityQuery
+    from rootwatch.schema.tables import TRAIL_EVENT_TABLE
     from rootwatch.events.processor import EventProcessor
     from rootwatch.events.reading import parse_text
     from rootwatch.snapshot.loading import insert_columns, typed_batches
@@ -74,7 +75,7 @@ def main() -> int:
             events = timed(size, "read", lambda t=texts: [e for text in t for e in parse_text(text, "perf").events])
 
             def load(events=events) -> None:  # noqa: ANN001
-                query._connection.execute(f"DELETE FROM {TABLE}")  # noqa: SLF001 - measuring the parts
+                query._connection.execute(f"DELETE FROM {TRAIL_EVENT_TABLE}")  # noqa: SLF001 - measuring the parts
                 for names, cells in typed_batches(query._table, (e.row for e in events)):  # noqa: SLF001
                     insert_columns(query._connection, query._table, names, cells)  # noqa: SLF001
 

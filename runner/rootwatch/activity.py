@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from rootwatch.engines.base import Engine, QueryFailed
 from rootwatch.errors import RootwatchError
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE
 
 if TYPE_CHECKING:
     from rootwatch.mod.model import Mod
     from rootwatch.sql.parsing import SqlSource
 
 ACTIVITY_QUERY = "root_activity"
-EVENT_TABLE = "aws_cloudtrail_trail_event"
 CREDENTIALS = ("password", "root access key", "centralized root session", "other")
 """Kinds of root sign-in the timeline tells apart, in legend order."""
 
@@ -58,10 +58,10 @@ def root_activity(
     CloudTrail event rows, or the query fails (a picture is never worth failing a run for)."""
     from rootwatch.sql.compile import compile_sql
 
-    if engine.snapshot_info() is None or EVENT_TABLE not in engine.available_tables():
+    if engine.snapshot_info() is None or TRAIL_EVENT_TABLE not in engine.available_tables():
         return None
     try:
-        if not engine.execute(f"select count(*) from {EVENT_TABLE}").rows[0][0]:
+        if not engine.execute(f"select count(*) from {TRAIL_EVENT_TABLE}").rows[0][0]:
             return None
         # Counted in the database: an organisation's events never cross into Python one by one.
         # Both engines' sessions are in UTC, so the date is the UTC day.

@@ -183,7 +183,7 @@ def test_bad_inputs_exit_3_naming_the_file(tmp_path: Path, capsys) -> None:
     cases = [
         (text, "not a DuckDB snapshot"),
         (plain, "not a rootwatch snapshot"),
-        (future, "format_version 99"),
+        (future, "format version 99"),
         (tmp_path / "missing.duckdb", "no such snapshot file"),
     ]
     for bad, message in cases:

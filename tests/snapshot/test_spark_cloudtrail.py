@@ -19,7 +19,8 @@ from helpers.cloudtrail import write_log_file as write_log
 from helpers.cloudtrail_records import records
 from helpers.remediation import reset_auth
 from rootwatch.cloudtrail_layout import LogObject
-from rootwatch.engines.spark_cloudtrail import VIEW, events_view, register_cloudtrail_view
+from rootwatch.engines.spark_cloudtrail import events_view, register_cloudtrail_view
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE as VIEW
 from rootwatch.errors import InputError
 from rootwatch.schema.tables import ColumnType, table_named
 from rootwatch.snapshot.cloudtrail_logs import LogFile, load_log_files

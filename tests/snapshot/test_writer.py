@@ -197,3 +197,37 @@ def test_a_killed_builds_temporary_files_are_swept_by_the_next_build(tmp_path: P
         path.write_bytes(b"x")
     assert sorted(sweep_stale_temps(output)) == sorted(stale)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+@pytest.mark.parametrize("version", [0, 99])
+def test_every_reader_refuses_a_format_version_it_does_not_know(tmp_path: Path, version: int, capsys) -> None:  # noqa: ANN001
+    """Reading, exporting and merging share one check (metadata.format_refusal): a version newer
+    than this rootwatch's, or one below the first (which no rootwatch wrote), is refused by all
+    three with the file named and a hint, never read as a snapshot with fewer rows."""
+    from rootwatch.cli.main import main
+    from rootwatch.engines.duckdb_engine import DuckDBEngine
+    from rootwatch.errors import ConnectionFailed, InputError
+    from rootwatch.snapshot.parquet_export import export_parquet
+
+    snapshot = tmp_path / "odd.duckdb"
+    with SnapshotWriter(snapshot, source="test", captured_at=CAPTURED) as writer:
+        writer.add_rows("aws_account", [{"account_id": "111111111111"}])
+    con = duckdb.connect(str(snapshot))
+    con.execute("UPDATE rootwatch_snapshot SET format_version = ?", [version])
+    con.close()
+    expected = f"has format version {version}"
+    with pytest.raises(ConnectionFailed, match=expected) as read:
+        DuckDBEngine.open(snapshot)
+    with pytest.raises(InputError, match=expected) as export:
+        export_parquet(snapshot, tmp_path / "export")
+    for refused in (read.value, export.value):
+        assert str(snapshot) in str(refused) and refused.hint
+    assert ("newer rootwatch" in str(read.value)) == (version > 1)
+    assert not (tmp_path / "export").exists()
+    good = tmp_path / "good.duckdb"
+    with SnapshotWriter(good, source="test", captured_at=CAPTURED) as writer:
+        writer.add_rows("aws_account", [{"account_id": "222222222222"}])
+    assert main(["snapshot", "merge", str(good), str(snapshot), "-o", str(tmp_path / "m.duckdb"), "--no-progress"]) == 3
+    err = capsys.readouterr().err
+    assert f"{snapshot}: snapshot {expected}" in err and "Traceback" not in err
+    assert not (tmp_path / "m.duckdb").exists()

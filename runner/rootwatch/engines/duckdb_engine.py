@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rootwatch.engines.base import EngineKind, QueryFailed, QueryResult
 from rootwatch.errors import ConnectionFailed
-from rootwatch.snapshot.metadata import FORMAT_VERSION
+from rootwatch.snapshot.metadata import format_refusal
 
 if TYPE_CHECKING:
     import duckdb
@@ -85,13 +85,10 @@ class DuckDBEngine:
         except ConnectionFailed:
             engine.close()
             raise
-        if info is not None and info.format_version > FORMAT_VERSION:
+        refusal = None if info is None else format_refusal(info, "read")
+        if refusal is not None:
             engine.close()
-            raise ConnectionFailed(
-                f"snapshot {path} has format version {info.format_version}; this rootwatch reads format version "
-                f"{FORMAT_VERSION} and older: it was written by a newer rootwatch ({info.tool_version})",
-                hint="upgrade rootwatch to read it, or rebuild the snapshot with this version",
-            )
+            raise ConnectionFailed(f"snapshot {path} {refusal[0]}", hint=refusal[1])
         return engine
 
     @classmethod

@@ -37,7 +37,7 @@ from rootwatch.engines import s3_fetch
 from rootwatch.engines.s3_fetch import S3ClientSettings
 from rootwatch.engines.spark_session import first_line
 from rootwatch.errors import InputError, UsageError
-from rootwatch.schema.tables import ColumnType, table_named
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE, ColumnType, table_named
 from rootwatch.snapshot.transforms.common import partition_of_region
 from rootwatch.snapshot.transforms.events import (
     EVENT_JSON_FIELDS,
@@ -47,7 +47,6 @@ from rootwatch.snapshot.transforms.events import (
     USER_IDENTIFIER_PATHS,
 )
 
-VIEW = "aws_cloudtrail_trail_event"
 _SPARK_TYPES = {
     ColumnType.TEXT: "string",
     ColumnType.BOOLEAN: "boolean",
@@ -101,7 +100,7 @@ def register_cloudtrail_view(
         if reader == "boto3":
             raise UsageError("--cloudtrail-reader boto3 reads an s3:// location, not a local folder", hint="leave it at auto")
         files = list_log_files(location, since=since, until=until, accounts=accounts, regions=regions)
-        events_view(session, files).createOrReplaceTempView(VIEW)
+        events_view(session, files).createOrReplaceTempView(TRAIL_EVENT_TABLE)
         return files
     boto_session = None
     if s3_client is None:
@@ -112,14 +111,14 @@ def register_cloudtrail_view(
     if files and not (reader != "boto3" and _spark_opens(session, files[0].url, required=reader == "spark")):
         fetch = _client_settings(s3_client, boto_session if _runs_locally(session) else None)
         _check_readable(fetch, files[0])
-    events_view(session, files, fetch=fetch).createOrReplaceTempView(VIEW)
+    events_view(session, files, fetch=fetch).createOrReplaceTempView(TRAIL_EVENT_TABLE)
     return files
 
 
 def events_view(session: Any, files: Sequence[LogObject], *, fetch: S3ClientSettings | None = None) -> Any:
     """The DataFrame of the view: the root events of ``files``, with the snapshot table's columns;
     ``fetch`` set: the objects are fetched by Spark's Python workers with those boto3 settings."""
-    table = table_named(VIEW)
+    table = table_named(TRAIL_EVENT_TABLE)
     schema = ", ".join(f"`{c.name}` {_SPARK_TYPES[c.type]}" for c in table.columns)
     if not files:
         return session.createDataFrame([], schema)

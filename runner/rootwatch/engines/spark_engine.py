@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rootwatch.engines.base import CloudTrailInput, EngineKind, QueryFailed, QueryResult
 from rootwatch.engines.spark_session import SparkTarget, first_line, session_for
 from rootwatch.errors import ConnectionFailed, InputError
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE
 
 if TYPE_CHECKING:
     from rootwatch.snapshot.metadata import SnapshotInfo
@@ -148,7 +149,7 @@ class SparkEngine:
             engine._info = engine.register_export(folder)
             if cloudtrail is not None:
                 register_cloudtrail(session, cloudtrail, engine.default_as_of())
-                engine._tables.add(CLOUDTRAIL_VIEW)
+                engine._tables.add(TRAIL_EVENT_TABLE)
         except BaseException:
             engine.close()
             raise
@@ -299,9 +300,6 @@ def _classic_context(session: Any) -> Any:
         return session.sparkContext
     except Exception:  # noqa: BLE001 - a session without a context cancels by tag
         return None
-
-
-CLOUDTRAIL_VIEW = "aws_cloudtrail_trail_event"
 
 
 def register_cloudtrail(session: Any, cloudtrail: CloudTrailInput, default_as_of: datetime) -> None:

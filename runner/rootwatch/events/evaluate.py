@@ -16,12 +16,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rootwatch.events.reading import Event
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE
 
 if TYPE_CHECKING:
     from rootwatch.mod.model import Mod
 
 QUERY = "root_activity"
-TABLE = "aws_cloudtrail_trail_event"
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class ActivityQuery:
             raise UnknownNameError("query", QUERY, list(mod.queries))
         # The query reads no clock; the instant only keys the compile cache.
         self.sql = compile_sql(mod.queries[QUERY].source, "duckdb", variables, datetime.now(timezone.utc))
-        self._table = table_named(TABLE)
+        self._table = table_named(TRAIL_EVENT_TABLE)
         # Rows are inserted from Python: no file, network or extension is ever needed here.
         self._connection = duckdb.connect(config=dict(SNAPSHOT_READER))
         self._connection.execute("SET TimeZone = 'UTC'")
@@ -75,7 +75,7 @@ class ActivityQuery:
         if not events:
             return []
         connection = self._connection
-        connection.execute(f"DELETE FROM {TABLE}")
+        connection.execute(f"DELETE FROM {TRAIL_EVENT_TABLE}")
         for names, cells in typed_batches(self._table, (event.row for event in events)):
             insert_columns(connection, self._table, names, cells)
         cursor = connection.execute(self.sql)

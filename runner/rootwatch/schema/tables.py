@@ -86,7 +86,14 @@ class Table:
         return f"CREATE TABLE {target} (\n  {cols}\n)"
 
 
-EVENT_TABLES = ("aws_cloudtrail_trail_event", "aws_cloudtrail_lookup_event")
+TRAIL_EVENT_TABLE = "aws_cloudtrail_trail_event"
+"""CloudTrail records read from a trail's log files (Steampipe's table of that name; a snapshot's
+table, or view over ``rootwatch_cloudtrail_records``; a Spark view over the log files).
+Named here once for the loaders, the views and the readers that all use it."""
+LOOKUP_EVENT_TABLE = "aws_cloudtrail_lookup_event"
+"""CloudTrail events of the last 90 days, read through LookupEvents."""
+
+EVENT_TABLES = (TRAIL_EVENT_TABLE, LOOKUP_EVENT_TABLE)
 """Tables of CloudTrail events. Their ``account_id`` is the account the event happened in, which
 need not be the account whose capture holds them: a logging account's bucket holds every member's
 logs."""

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import Problem
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE
 from rootwatch.snapshot import strict_json
 from rootwatch.snapshot.cloudtrail_records import BadLogFile, record_parts
 from rootwatch.snapshot.transforms import Origin, Row, TransformError, trail_event_row
@@ -42,7 +43,6 @@ from rootwatch.snapshot.transforms.events import (
     USER_IDENTIFIER_PATHS,
 )
 
-TABLE = "aws_cloudtrail_trail_event"
 LOG_SUFFIXES = (".json.gz", ".json")
 """CloudTrail writes gzip files; a decompressed (or hand-written) ``.json`` file is read as well."""
 # AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz
@@ -258,7 +258,7 @@ def _insert_sql(selection: EventSelection) -> str:
     columns = ", ".join(f'"{name}"' for name in select)
     values = ", ".join(select.values())
     return f"""
-INSERT INTO {TABLE} ({columns})
+INSERT INTO {TRAIL_EVENT_TABLE} ({columns})
 SELECT {values}
 FROM (
   SELECT fid, json_extract_string(r, {_quoted_list(text_paths)}) AS t, json_extract(r, {_quoted_list(json_paths)}) AS j
@@ -317,7 +317,7 @@ def load_log_files(
     from rootwatch.snapshot.heap import heap_kept
 
     records_view = selection is EventSelection.ALL and use_records_view(connection)
-    sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TABLE)
+    sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TRAIL_EVENT_TABLE)
     settings = _LoadSettings(connection, memory_limit, force_zstd=not records_view)
     try:
         with heap_kept():

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rootwatch.schema.tables import Table, quote_identifier, table_named
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE, Table, quote_identifier, table_named
 from rootwatch.snapshot.transforms.events import (
     EVENT_JSON_FIELDS,
     EVENT_TEXT_FIELDS,
@@ -39,7 +39,6 @@ from rootwatch.snapshot.transforms.events import (
     USER_IDENTIFIER_PATHS,
 )
 
-EVENT_TABLE = "aws_cloudtrail_trail_event"
 RECORDS_TABLE = "rootwatch_cloudtrail_records"
 """The stored rows behind the ``aws_cloudtrail_trail_event`` view (not a table of the mod's schema)."""
 RECORDS_VIEW_FORMAT_VERSION = 2
@@ -76,7 +75,7 @@ def derived_expressions(text: Callable[[tuple[str, ...]], str], value: Callable[
 def view_sql(table: Table | None = None) -> str:
     """``CREATE VIEW aws_cloudtrail_trail_event`` over :data:`RECORDS_TABLE`: every column of the
     table's definition, in its order and of its type."""
-    table = table or table_named(EVENT_TABLE)
+    table = table or table_named(TRAIL_EVENT_TABLE)
     derived = derived_expressions(
         lambda path: f"json_extract_string(cloudtrail_event, {json_path(path)})",
         lambda path: f"json_extract(cloudtrail_event, {json_path(path)})",
@@ -87,7 +86,7 @@ def view_sql(table: Table | None = None) -> str:
         name = quote_identifier(column.name)
         expression = name if column.name in STORED_COLUMNS else derived.get(column.name, "NULL")
         select.append(f"CAST({expression} AS {column.type.duckdb}) AS {name}")
-    return f"CREATE VIEW {quote_identifier(EVENT_TABLE)} AS SELECT {', '.join(select)} FROM {quote_identifier(RECORDS_TABLE)}"
+    return f"CREATE VIEW {quote_identifier(TRAIL_EVENT_TABLE)} AS SELECT {', '.join(select)} FROM {quote_identifier(RECORDS_TABLE)}"
 
 
 RECORD_COMPRESSION = "zstd"
@@ -102,7 +101,7 @@ zstd as well (the load's ``force_compression`` before), every record of 50 MB of
 def records_ddl(table: Table | None = None) -> str:
     """``CREATE TABLE`` of :data:`RECORDS_TABLE` (each column of the event table's type; the
     record compressed with :data:`RECORD_COMPRESSION`)."""
-    table = table or table_named(EVENT_TABLE)
+    table = table or table_named(TRAIL_EVENT_TABLE)
     columns = []
     for name in STORED_COLUMNS:
         column = table.column(name)
@@ -120,13 +119,13 @@ def use_records_view(connection: Any) -> bool:
         "SELECT table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
         "UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'"
     ).fetchall())
-    if kinds.get(EVENT_TABLE) == "view" and kinds.get(RECORDS_TABLE) == "table":
+    if kinds.get(TRAIL_EVENT_TABLE) == "view" and kinds.get(RECORDS_TABLE) == "table":
         return True
-    if kinds.get(EVENT_TABLE) != "table" or RECORDS_TABLE in kinds:
+    if kinds.get(TRAIL_EVENT_TABLE) != "table" or RECORDS_TABLE in kinds:
         return False
-    if connection.execute(f"SELECT count(*) FROM {quote_identifier(EVENT_TABLE)}").fetchone()[0]:
+    if connection.execute(f"SELECT count(*) FROM {quote_identifier(TRAIL_EVENT_TABLE)}").fetchone()[0]:
         return False
-    connection.execute(f"DROP TABLE {quote_identifier(EVENT_TABLE)}")
+    connection.execute(f"DROP TABLE {quote_identifier(TRAIL_EVENT_TABLE)}")
     connection.execute(records_ddl())
     connection.execute(view_sql())
     return True

@@ -17,7 +17,7 @@ from rootwatch.engines.duckdb_config import check_snapshot_header
 from rootwatch.errors import ConnectionFailed, InputError, Problem
 from rootwatch.schema.tables import EVENT_TABLES, load_tables, quote_identifier
 from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE
-from rootwatch.snapshot.metadata import FORMAT_VERSION, METADATA_TABLES, PLAIN_FORMAT_VERSION, SnapshotInfo, read_snapshot_infos
+from rootwatch.snapshot.metadata import METADATA_TABLES, SnapshotInfo, format_refusal, read_snapshot_infos
 
 
 @dataclass
@@ -80,12 +80,9 @@ def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeI
         info = infos.get(database)
         if info is None:
             raise InputError(Problem(path, None, "a DuckDB file, but not a rootwatch snapshot (no rootwatch_snapshot metadata)"))
-        if not PLAIN_FORMAT_VERSION <= info.format_version <= FORMAT_VERSION:
-            raise InputError(
-                Problem(path, None, f"snapshot format_version {info.format_version}; this rootwatch reads "
-                        f"{PLAIN_FORMAT_VERSION} to {FORMAT_VERSION}"),
-                hint="rebuild it with this rootwatch version",
-            )
+        refusal = format_refusal(info, "merge")
+        if refusal is not None:
+            raise InputError(Problem(path, None, f"snapshot {refusal[0]}"), hint=refusal[1])
         columns: dict[str, tuple[str, ...]] = {}
         for table, present in found[database].items():
             if table in METADATA_TABLES or table == RECORDS_TABLE:

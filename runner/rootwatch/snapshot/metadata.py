@@ -168,6 +168,32 @@ class SnapshotInfo:
         }
 
 
+def format_refusal(info: SnapshotInfo, verb: str) -> tuple[str, str] | None:
+    """Why this rootwatch will not ``verb`` (``read``, ``export``, ``merge``) a snapshot of ``info``'s
+    format version, as ``(message, hint)``; None when it will. The message follows the word
+    "snapshot" and the file's name in the caller's sentence ("snapshot org.duckdb has format version
+    3; ...").
+
+    A newer version may hold rows this rootwatch would not find (as version 2's view was to version
+    1), so every reader refuses it rather than report too little; a version below
+    :data:`PLAIN_FORMAT_VERSION` was never written by any rootwatch.
+    """
+    version = info.format_version
+    if PLAIN_FORMAT_VERSION <= version <= FORMAT_VERSION:
+        return None
+    if version > FORMAT_VERSION:
+        return (
+            f"has format version {version}; this rootwatch can {verb} format version {FORMAT_VERSION} and older: "
+            f"it was written by a newer rootwatch ({info.tool_version})",
+            f"upgrade rootwatch to {verb} it, or rebuild the snapshot with this version",
+        )
+    return (
+        f"has format version {version}, which no rootwatch writes (this one can {verb} versions "
+        f"{PLAIN_FORMAT_VERSION} to {FORMAT_VERSION})",
+        "rebuild the snapshot with this rootwatch version",
+    )
+
+
 def snapshot_info_from_dict(data: Mapping[str, Any]) -> SnapshotInfo:
     """The SnapshotInfo that :meth:`SnapshotInfo.as_dict` gave ``data`` (a Parquet export's manifest
     carries it, so an engine reading the export knows the capture time and what was not captured)."""

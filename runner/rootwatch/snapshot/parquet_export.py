@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rootwatch.errors import ConnectionFailed, InputError, UsageError
-from rootwatch.snapshot.metadata import FORMAT_VERSION, SnapshotInfo, read_snapshot_info
+from rootwatch.snapshot.metadata import SnapshotInfo, format_refusal, read_snapshot_info
 
 MANIFEST = "rootwatch-export.json"
 EXPORT_FORMAT = "rootwatch-parquet-export"
@@ -95,13 +95,9 @@ def export_parquet(
                 f"{snapshot_path} is a DuckDB file without rootwatch snapshot metadata",
                 hint="export a snapshot built by 'rootwatch snapshot from-aws', from-files or from-steampipe",
             )
-        if info.format_version > FORMAT_VERSION:
-            # A newer layout may hold rows this rootwatch would not find (as version 2's view was to version 1).
-            raise InputError(
-                f"snapshot {snapshot_path} has format version {info.format_version}; this rootwatch exports format "
-                f"version {FORMAT_VERSION} and older: it was written by a newer rootwatch ({info.tool_version})",
-                hint="upgrade rootwatch to export it, or rebuild the snapshot with this version",
-            )
+        refusal = format_refusal(info, "export")
+        if refusal is not None:
+            raise InputError(f"snapshot {snapshot_path} {refusal[0]}", hint=refusal[1])
         try:
             temp.mkdir()
         except OSError as exc:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rootwatch.errors import InputError, Problem, UsageError
-from rootwatch.snapshot.cloudtrail_logs import TABLE as EVENT_TABLE
+from rootwatch.schema.tables import TRAIL_EVENT_TABLE
 from rootwatch.snapshot.cloudtrail_view import RECORDS_VIEW_FORMAT_VERSION
 from rootwatch.snapshot.cloudtrail_logs import (
     EventSelection,
@@ -242,7 +242,7 @@ def _load_logs(writer: SnapshotWriter, files: list[LogFile], options: FromFilesO
     _raise_unexplained(result.problems)
     if result.problems and not options.skip_bad_files:
         raise _bad_input(result.problems)
-    writer.record_rows(EVENT_TABLE, result.rows)
+    writer.record_rows(TRAIL_EVENT_TABLE, result.rows)
     if result.records_view:
         writer.require_format_version(RECORDS_VIEW_FORMAT_VERSION)
     return result.problems
@@ -272,7 +272,7 @@ def _find_bad_logs(files: list[LogFile], options: FromFilesOptions) -> list[Prob
         connection = duckdb.connect(str(Path(directory) / "check.duckdb"), config=dict(NO_EXTENSION_DOWNLOADS))
         try:
             connection.execute("SET TimeZone = 'UTC'")  # as the snapshot writer's connection
-            connection.execute(load_tables()[EVENT_TABLE].ddl("duckdb"))
+            connection.execute(load_tables()[TRAIL_EVENT_TABLE].ddl("duckdb"))
             return load_log_files(connection, files, options.events).problems
         finally:
             connection.close()
