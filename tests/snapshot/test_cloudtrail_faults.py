@@ -290,3 +290,27 @@ def test_the_window_search_finds_the_records_a_per_record_search_finds(tmp_path:
         expected += [first + i for i, raw in enumerate(part.records) if any(w in raw for w in words)]
         first += len(part)
     assert first == 300 and found == expected and len(found) > 40
+
+
+def test_every_record_goes_in_whole_row_groups_from_both_threads(tmp_path: Path, monkeypatch) -> None:
+    """Each statement hands each of DuckDB's two threads whole row groups: every row group of the
+    records table is full but the last (a thread given part of one wrote it part-filled), and no
+    record is lost or doubled whichever thread took it."""
+    from rootwatch.snapshot import cloudtrail_load, cloudtrail_logs
+
+    monkeypatch.setattr(cloudtrail_logs, "PARALLEL_MIN_BYTES", 0)  # worker processes however small the logs
+    monkeypatch.setattr(cloudtrail_load, "ROW_GROUP_ROWS", 2048)  # DuckDB's smallest: a vector
+    monkeypatch.setattr(cloudtrail_load, "GROUP_ROW_GROUPS", 1)
+    for n in range(3):
+        _one_line_log(tmp_path / KEY.replace("_a.json", f"_{n}.json"), [other_record(n * 10_000 + i) for i in range(3_500)])
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test", row_group_size=2048) as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, threads=2)
+        connection = writer.connection
+        connection.execute("CHECKPOINT")
+        groups = connection.execute(
+            "SELECT sum(count) FROM pragma_storage_info('rootwatch_cloudtrail_records') "
+            "WHERE column_name = 'event_time' AND segment_type <> 'VALIDITY' GROUP BY row_group_id").fetchall()
+        ids = connection.execute("SELECT count(*), count(DISTINCT event_id) FROM aws_cloudtrail_trail_event").fetchone()
+    assert (result.rows, ids) == (10_500, (10_500, 10_500))
+    assert sorted(count for (count,) in groups) == [10_500 - 5 * 2048] + [2048] * 5
