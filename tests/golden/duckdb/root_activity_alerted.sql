@@ -1350,7 +1350,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
   /*               confirmed subscription (or one whose account is not in the data); an event bus */
   /*               delivers through the rules of the bus it forwards to */
-  /*   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)") */
   /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
   /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
   /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
@@ -1397,16 +1396,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     OR k.kind = 'SNS topic'
     AND (
       COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers,
-    COALESCE(k.kind, 'target') || ' ' || k.target_arn || CASE
-      WHEN COALESCE(k.kind, '') <> 'SNS topic'
-      THEN ''
-      WHEN a.account_id IS NULL
-      THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-      WHEN COALESCE(s.confirmed, 0) = 1
-      THEN ' (1 confirmed subscription)'
-      ELSE ' (' || COALESCE(s.confirmed, 0) || ' confirmed subscriptions)'
-    END AS target_text
+    ) AS delivers
   FROM kinds AS k
   LEFT JOIN sns_topics AS s
     ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
@@ -1474,8 +1464,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     r.region,
     r.event_bus_name,
     r.name AS rule_name,
+    t.kind,
     t.target_arn,
-    t.target_text,
+    t.topic_seen,
+    t.confirmed,
     CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
   FROM root_event_rules AS r
   INNER JOIN root_event_targets AS t
@@ -1526,14 +1518,17 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     r.pattern_problem,
     t.kind,
     t.target_arn,
+    t.confirmed,
     t.pending,
     t.topic_seen,
     t.target_account_id,
     t.target_region,
     t.target_bus,
-    t.target_text,
     h.rule_name AS hub_rule,
-    h.target_text AS hub_target_text,
+    h.kind AS hub_target_kind,
+    h.target_arn AS hub_target_arn,
+    h.topic_seen AS hub_topic_seen,
+    h.confirmed AS hub_confirmed,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1662,42 +1657,59 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM region_depths
   GROUP BY
     account_id
-), delivery_texts /* The words of the regions that deliver, per account: read only when the account delivers, when */ /* every one of its regions is a region with a rule that delivers. Aggregated without a join to */ /* event_path, which the planners cannot size. */ AS (
+), delivery_texts /* The words of the regions that deliver, per account: read only when the account delivers, when */ /* every one of its regions is a region with a rule that delivers. Aggregated without a join to */ /* event_path, which the planners cannot size. A region delivers through its rule's own target, or */ /* through the target of the hub's rule when it forwards to an event bus: that target is named here, */ /* from its parts, and not carried as text through the ranking of every combination (at 10,000 */ /* accounts on DuckDB, the two target texts held 130 MB there). */ AS (
   SELECT
-    b.account_id,
+    d.account_id,
     LISTAGG(
       
         CASE
-          WHEN b.kind = 'event bus' AND NOT b.hub_in_data
-          THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-          WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
-          THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
-          WHEN b.kind = 'event bus'
-          THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
-          ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
+          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
+          WHEN d.kind = 'event bus'
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.reached_text
+          ELSE d.rule_text || d.state_note || ' delivers to ' || d.reached_text
         END,
         '; '
       
       ORDER BY
-        b.region_order,
-        b.region
+        d.region_order,
+        d.region
     ) AS delivery_text
   FROM (
     SELECT
-      d.*,
-      'rule ' || d.rule_name || ' in ' || d.region AS rule_text,
+      r.*,
+      'rule ' || r.rule_name || ' in ' || r.region AS rule_text,
       CASE
-        WHEN d.sees_read_only
+        WHEN r.sees_read_only
         THEN ''
-        ELSE ' (state ' || COALESCE(d.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+        ELSE ' (state ' || COALESCE(r.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
       END AS state_note,
-      'event bus ' || d.target_bus || ' of account ' || d.target_account_id || ' in ' || d.target_region AS bus_text
-    FROM rule_best AS d
-    WHERE
-      d.depth = 9
-  ) AS b
+      'event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region AS bus_text,
+      COALESCE(r.reached_kind, 'target') /* How a reason names a target: "SNS topic <arn> (1 confirmed subscription)". */ || ' ' || r.reached_arn || CASE
+        WHEN COALESCE(r.reached_kind, '') <> 'SNS topic'
+        THEN ''
+        WHEN NOT r.reached_topic_seen
+        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+        WHEN r.reached_confirmed = 1
+        THEN ' (1 confirmed subscription)'
+        ELSE ' (' || r.reached_confirmed || ' confirmed subscriptions)'
+      END AS reached_text
+    FROM (
+      SELECT
+        b.*,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_target_kind ELSE b.kind END AS reached_kind,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
+      FROM rule_best AS b
+      WHERE
+        b.depth = 9
+    ) AS r
+  ) AS d
   GROUP BY
-    b.account_id
+    d.account_id
 ), gap_regions /* The required regions that do not deliver, with rules or without: the first of each account is */ /* the one its reason names. */ AS (
   SELECT
     account_id,
