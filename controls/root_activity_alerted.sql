@@ -56,23 +56,26 @@ required_regions as (
 ),
 
 -- Per event bus, the first rule that passes root activity to a target that delivers by itself.
-hub_rules as (
-  select distinct on (r.account_id, r.region, r.event_bus_name)
+hub_candidates as (
+  select
     r.account_id,
     r.region,
     r.event_bus_name,
     r.name as rule_name,
-    t.target_text
+    t.kind,
+    t.target_arn,
+    t.topic_seen,
+    t.confirmed,
+    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end as unverified
   from root_event_rules as r
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
-  order by
-    r.account_id,
-    r.region,
-    r.event_bus_name,
-    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end,
-    r.name,
-    t.target_arn
+),
+
+hub_rules as (
+  select distinct on (c.account_id, c.region, c.event_bus_name) c.*
+  from hub_candidates as c
+  order by c.account_id, c.region, c.event_bus_name, c.unverified, c.rule_name, c.target_arn
 ),
 
 rule_regions as (
@@ -81,14 +84,15 @@ rule_regions as (
 
 -- Every combination of rule and target in each required region that has a rule; a region without
 -- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
--- and never holds every required region's row (170,000 at 10,000 accounts) in a window.
+-- and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries
+-- the columns the words are made of, not the words: each is worded after the pick, for the regions
+-- a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of
+-- rows and loops over the other for each of them).
 combos as (
   select
     q.account_id,
     q.region,
     q.region_order,
-    q.trail_logs,
-    q.why,
     r.name as rule_name,
     r.state,
     r.sees_read_only,
@@ -101,9 +105,11 @@ combos as (
     t.target_account_id,
     t.target_region,
     t.target_bus,
-    t.target_text,
     h.rule_name as hub_rule,
-    h.target_text as hub_target_text,
+    h.kind as hub_target_kind,
+    h.target_arn as hub_target_arn,
+    h.topic_seen as hub_topic_seen,
+    h.confirmed as hub_confirmed,
     ha.account_id is not null as hub_in_data,
     hr.account_id is not null as hub_rules_seen,
     case
@@ -133,14 +139,7 @@ combos as (
 
 -- The combination that got furthest in each required region with a rule.
 rule_best as (
-  select distinct on (c.account_id, c.region)
-    c.*,
-    'rule ' || c.rule_name || ' in ' || c.region as rule_text,
-    case when c.sees_read_only then '' else
-      ' (state ' || coalesce(c.state, '(none)') || ', which receives no read-only root calls; '
-      || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-    end as state_note,
-    'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region as bus_text
+  select distinct on (c.account_id, c.region) c.*
   from combos as c
   order by
     c.account_id,
@@ -182,88 +181,114 @@ event_path as (
   group by account_id
 ),
 
--- The first required region that does not deliver, per account: us-east-1 first (the only region
--- of order 0), then by name. One aggregate, no join: a join of these rows back to their own minimum
--- is one the planners cannot size.
-first_gap_region as (
-  select account_id, coalesce(min(case when region_order = 0 then region end), min(region)) as region
-  from region_depths
-  where depth < 9
-  group by account_id
+-- The words of the regions that deliver, per account: read only when the account delivers, when
+-- every one of its regions is a region with a rule that delivers. Aggregated without a join to
+-- event_path, which the planners cannot size. A region delivers through its rule's own target, or
+-- through the target of the hub's rule when it forwards to an event bus: that target is named here,
+-- from its parts, and not carried as text through the ranking of every combination (at 10,000
+-- accounts on DuckDB, the two target texts held 130 MB there).
+delivery_texts as (
+  select
+    d.account_id,
+    string_agg(
+      case
+        when d.kind = 'event bus' and not d.hub_in_data then
+          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id
+          || ' is not in the snapshot, so the hub was not checked)'
+        when d.kind = 'event bus' and not d.hub_rules_seen then
+          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge'
+          || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
+        when d.kind = 'event bus' then
+          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule
+          || ' delivers to ' || d.reached_text
+        else d.rule_text || d.state_note || ' delivers to ' || d.reached_text
+      end,
+      '; ' order by d.region_order, d.region
+    ) as delivery_text
+  from (
+    select
+      r.*,
+      'rule ' || r.rule_name || ' in ' || r.region as rule_text,
+      case when r.sees_read_only then '' else
+        ' (state ' || coalesce(r.state, '(none)') || ', which receives no read-only root calls; '
+        || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+      end as state_note,
+      'event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region as bus_text,
+      -- How a reason names a target: "SNS topic <arn> (1 confirmed subscription)".
+      coalesce(r.reached_kind, 'target') || ' ' || r.reached_arn
+      || case
+        when coalesce(r.reached_kind, '') <> 'SNS topic' then ''
+        when not r.reached_topic_seen then ' (its account is not in the snapshot, so its subscriptions were not checked)'
+        when r.reached_confirmed = 1 then ' (1 confirmed subscription)'
+        else ' (' || r.reached_confirmed || ' confirmed subscriptions)'
+      end as reached_text
+    from (
+      select
+        b.*,
+        case when b.kind = 'event bus' then b.hub_target_kind else b.kind end as reached_kind,
+        case when b.kind = 'event bus' then b.hub_target_arn else b.target_arn end as reached_arn,
+        case when b.kind = 'event bus' then b.hub_topic_seen else b.topic_seen end as reached_topic_seen,
+        case when b.kind = 'event bus' then b.hub_confirmed else b.confirmed end as reached_confirmed
+      from rule_best as b
+      where b.depth = 9
+    ) as r
+  ) as d
+  group by d.account_id
 ),
 
--- What got furthest in the regions a reason names: every region with a rule (all of an account's
--- regions when it delivers), and the first gap when it is a region without one.
-best as (
+-- The required regions that do not deliver, with rules or without: the first of each account is
+-- the one its reason names.
+gap_regions as (
   select
-    account_id, region, region_order, trail_logs, why, rule_name, state, sees_read_only, pattern_problem, kind,
-    target_arn, confirmed, pending, topic_seen, target_account_id, target_region, target_bus, target_text, hub_rule,
-    hub_target_text, hub_in_data, hub_rules_seen, depth, rule_text, state_note, bus_text
+    account_id, region, region_order, depth, cast(null as text) as why, rule_name, state, pattern_problem,
+    target_arn, pending, target_account_id, target_region, target_bus
   from rule_best
+  where depth < 9
   union all
   select
-    q.account_id, q.region, q.region_order, q.trail_logs, q.why,
-    null as rule_name, null as state, null as sees_read_only, null as pattern_problem, null as kind,
-    null as target_arn, null as confirmed, null as pending, null as topic_seen,
-    null as target_account_id, null as target_region, null as target_bus, null as target_text,
-    null as hub_rule, null as hub_target_text, null as hub_in_data, null as hub_rules_seen,
-    case when not q.trail_logs then 0 else 1 end as depth, null as rule_text, null as state_note,
-    null as bus_text
-  from bare_regions as q
-  inner join first_gap_region as g on q.account_id = g.account_id and q.region = g.region
+    account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth, why,
+    null as rule_name, null as state, null as pattern_problem, null as target_arn, null as pending,
+    null as target_account_id, null as target_region, null as target_bus
+  from bare_regions
 ),
 
-described as (
-  select
-    b.*,
-    case b.depth
-      when 0 then
-        'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge '
-        || 'receives CloudTrail events only from a logging trail'
-      when 1 then 'no EventBridge rule for root activity in ' || b.region || b.why
-      when 2 then b.rule_text || ' ' || b.pattern_problem
-      when 3 then b.rule_text || ' is in state ' || coalesce(b.state, '(none)')
-      when 4 then
-        'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule '
-        || b.rule_name || ')'
-      when 5 then b.rule_text || ' has no targets'
-      when 6 then
-        b.rule_text || ' targets ' || b.target_arn
-        || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
-      when 7 then
-        b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription ('
-        || b.pending || ' pending confirmation)'
-      when 8 then
-        b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an'
-        || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    end as gap_text,
-    case
-      when b.depth < 9 then null
-      when b.kind = 'event bus' and not b.hub_in_data then
-        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id
-        || ' is not in the snapshot, so the hub was not checked)'
-      when b.kind = 'event bus' and not b.hub_rules_seen then
-        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge'
-        || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
-      when b.kind = 'event bus' then
-        b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule
-        || ' delivers to ' || b.hub_target_text
-      else b.rule_text || b.state_note || ' delivers to ' || b.target_text
-    end as delivery_text
-  from best as b
-),
-
--- Read only when the account delivers, when every one of its regions is a region with a rule.
-delivery_texts as (
-  select account_id, string_agg(delivery_text, '; ' order by region_order, region) as delivery_text
-  from described
-  group by account_id
+-- The first required region that does not deliver, per account: us-east-1 first (the only region
+-- of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an
+-- aggregate of them is one the planners cannot size.
+first_gap_row as (
+  select distinct on (g.account_id) g.*
+  from gap_regions as g
+  order by g.account_id, g.region_order, g.region
 ),
 
 first_gap as (
-  select d.account_id, d.region, d.depth, d.gap_text
-  from described as d
-  inner join first_gap_region as g on d.account_id = g.account_id and d.region = g.region
+  select
+    g.account_id,
+    g.region,
+    g.depth,
+    case g.depth
+      when 0 then
+        'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge '
+        || 'receives CloudTrail events only from a logging trail'
+      when 1 then 'no EventBridge rule for root activity in ' || g.region || g.why
+      when 2 then g.rule_text || ' ' || g.pattern_problem
+      when 3 then g.rule_text || ' is in state ' || coalesce(g.state, '(none)')
+      when 4 then
+        'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule '
+        || g.rule_name || ')'
+      when 5 then g.rule_text || ' has no targets'
+      when 6 then
+        g.rule_text || ' targets ' || g.target_arn
+        || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      when 7 then
+        g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription ('
+        || g.pending || ' pending confirmation)'
+      when 8 then
+        g.rule_text || ' forwards to event bus ' || g.target_bus || ' of account ' || g.target_account_id || ' in '
+        || g.target_region || ', where no enabled rule passes root activity to an'
+        || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    end as gap_text
+  from (select f.*, 'rule ' || f.rule_name || ' in ' || f.region as rule_text from first_gap_row as f) as g
 )
 
 select

@@ -8,7 +8,6 @@
 --   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a
 --               confirmed subscription (or one whose account is not in the data); an event bus
 --               delivers through the rules of the bus it forwards to
---   target_text: how a reason names it ("SNS topic <arn> (1 confirmed subscription)")
 -- A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct
 -- also keeps Postgres from planning the joins below inside the loop over each rule's targets: it
 -- then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts).
@@ -45,14 +44,7 @@ select
   coalesce(s.pending, 0) as pending,
   a.account_id is not null as topic_seen,
   k.kind in ('SQS queue', 'Lambda function')
-  or k.kind = 'SNS topic' and (coalesce(s.confirmed, 0) > 0 or a.account_id is null) as delivers,
-  coalesce(k.kind, 'target') || ' ' || k.target_arn
-  || case
-    when coalesce(k.kind, '') <> 'SNS topic' then ''
-    when a.account_id is null then ' (its account is not in the snapshot, so its subscriptions were not checked)'
-    when coalesce(s.confirmed, 0) = 1 then ' (1 confirmed subscription)'
-    else ' (' || coalesce(s.confirmed, 0) || ' confirmed subscriptions)'
-  end as target_text
+  or k.kind = 'SNS topic' and (coalesce(s.confirmed, 0) > 0 or a.account_id is null) as delivers
 from kinds as k
 left join sns_topics as s on k.kind = 'SNS topic' and s.topic_arn = k.target_arn
 left join accounts as a on k.kind = 'SNS topic' and a.account_id = k.target_account_id

@@ -1063,13 +1063,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
     ) AS preference
   FROM chains AS c
-), best_2 AS (
+), best AS (
   SELECT
     *
   FROM ranked
   WHERE
     preference = 1
-), described_2 AS (
+), described AS (
   SELECT
     b.*,
     b.group_name || ' in ' || b.group_region || CASE
@@ -1107,7 +1107,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN ' confirmed subscription'
       ELSE ' confirmed subscriptions'
     END AS subscriptions_text
-  FROM best_2 AS b
+  FROM best AS b
 ), root_usage_verdicts /* shared relation root_usage_verdicts: relations/root_usage_verdicts.sql */ AS (
   SELECT
     a.root_arn AS resource,
@@ -1161,7 +1161,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     a.account_id,
     CASE WHEN d.carries_chain THEN d.group_region ELSE d.home_region END AS region
   FROM accounts AS a
-  LEFT JOIN described_2 AS d
+  LEFT JOIN described AS d
     ON d.account_id = a.account_id
 ), rules AS (
   SELECT
@@ -1524,16 +1524,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     OR k.kind = 'SNS topic'
     AND (
       COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers,
-    COALESCE(k.kind, 'target') || ' ' || k.target_arn || CASE
-      WHEN COALESCE(k.kind, '') <> 'SNS topic'
-      THEN ''
-      WHEN a.account_id IS NULL
-      THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-      WHEN COALESCE(s.confirmed, 0) = 1
-      THEN ' (1 confirmed subscription)'
-      ELSE ' (' || COALESCE(s.confirmed, 0) || ' confirmed subscriptions)'
-    END AS target_text
+    ) AS delivers
   FROM kinds AS k
   LEFT JOIN sns_topics AS s
     ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
@@ -1595,29 +1586,33 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_rules /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
   SELECT
-    account_id,
-    region,
-    event_bus_name,
-    rule_name,
-    target_text
+    r.account_id,
+    r.region,
+    r.event_bus_name,
+    r.name AS rule_name,
+    t.kind,
+    t.target_arn,
+    t.topic_seen,
+    t.confirmed,
+    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
+  FROM root_event_rules AS r
+  INNER JOIN root_event_targets AS t
+    ON r.account_id = t.account_id AND r.arn = t.rule_arn
+  WHERE
+    r.enabled AND r.pattern_problem IS NULL AND t.delivers
+), hub_rules AS (
+  SELECT
+    *
   FROM (
     SELECT
-      r.account_id AS account_id,
-      r.region AS region,
-      r.event_bus_name AS event_bus_name,
-      r.name AS rule_name,
-      t.target_text AS target_text,
+      c.*,
       ROW_NUMBER() OVER (
-        PARTITION BY r.account_id, r.region, r.event_bus_name
-        ORDER BY r.account_id NULLS LAST, r.region NULLS LAST, r.event_bus_name NULLS LAST, CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END NULLS LAST, r.name NULLS LAST, t.target_arn NULLS LAST
+        PARTITION BY c.account_id, c.region, c.event_bus_name
+        ORDER BY c.account_id NULLS LAST, c.region NULLS LAST, c.event_bus_name NULLS LAST, c.unverified NULLS LAST, c.rule_name NULLS LAST, c.target_arn NULLS LAST
       ) AS _row_number
-    FROM root_event_rules AS r
-    INNER JOIN root_event_targets AS t
-      ON r.account_id = t.account_id AND r.arn = t.rule_arn
-    WHERE
-      r.enabled AND r.pattern_problem IS NULL AND t.delivers
+    FROM hub_candidates AS c
   ) AS _t
   WHERE
     _row_number = 1
@@ -1626,13 +1621,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     account_id,
     region
   FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
   SELECT
     q.account_id,
     q.region,
     q.region_order,
-    q.trail_logs,
-    q.why,
     r.name AS rule_name,
     r.state,
     r.sees_read_only,
@@ -1645,9 +1638,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.target_account_id,
     t.target_region,
     t.target_bus,
-    t.target_text,
     h.rule_name AS hub_rule,
-    h.target_text AS hub_target_text,
+    h.kind AS hub_target_kind,
+    h.target_arn AS hub_target_arn,
+    h.topic_seen AS hub_topic_seen,
+    h.confirmed AS hub_confirmed,
     ha.account_id IS NOT NULL AS hub_in_data,
     hr.account_id IS NOT NULL AS hub_rules_seen,
     CASE
@@ -1699,13 +1694,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM (
     SELECT
       c.*,
-      'rule ' || c.rule_name || ' in ' || c.region AS rule_text,
-      CASE
-        WHEN c.sees_read_only
-        THEN ''
-        ELSE ' (state ' || COALESCE(c.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-      END AS state_note,
-      'event bus ' || c.target_bus || ' of account ' || c.target_account_id || ' in ' || c.target_region AS bus_text,
       ROW_NUMBER() OVER (
         PARTITION BY c.account_id, c.region
         ORDER BY c.account_id NULLS LAST, c.region NULLS LAST, c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END NULLS LAST, CASE
@@ -1759,128 +1747,137 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM region_depths
   GROUP BY
     account_id
-), first_gap_region /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. One aggregate, no join: a join of these rows back to their own minimum */ /* is one the planners cannot size. */ AS (
+), delivery_texts /* The words of the regions that deliver, per account: read only when the account delivers, when */ /* every one of its regions is a region with a rule that delivers. Aggregated without a join to */ /* event_path, which the planners cannot size. A region delivers through its rule's own target, or */ /* through the target of the hub's rule when it forwards to an event bus: that target is named here, */ /* from its parts, and not carried as text through the ranking of every combination (at 10,000 */ /* accounts on DuckDB, the two target texts held 130 MB there). */ AS (
   SELECT
-    account_id,
-    COALESCE(MIN(CASE WHEN region_order = 0 THEN region END), MIN(region)) AS region
-  FROM region_depths
-  WHERE
-    depth < 9
+    d.account_id,
+    LISTAGG(
+      
+        CASE
+          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
+          WHEN d.kind = 'event bus'
+          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.reached_text
+          ELSE d.rule_text || d.state_note || ' delivers to ' || d.reached_text
+        END,
+        '; '
+      
+    ) WITHIN GROUP (ORDER BY
+      d.region_order NULLS LAST,
+      d.region NULLS LAST) AS delivery_text
+  FROM (
+    SELECT
+      r.*,
+      'rule ' || r.rule_name || ' in ' || r.region AS rule_text,
+      CASE
+        WHEN r.sees_read_only
+        THEN ''
+        ELSE ' (state ' || COALESCE(r.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+      END AS state_note,
+      'event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region AS bus_text,
+      COALESCE(r.reached_kind, 'target') /* How a reason names a target: "SNS topic <arn> (1 confirmed subscription)". */ || ' ' || r.reached_arn || CASE
+        WHEN COALESCE(r.reached_kind, '') <> 'SNS topic'
+        THEN ''
+        WHEN NOT r.reached_topic_seen
+        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+        WHEN r.reached_confirmed = 1
+        THEN ' (1 confirmed subscription)'
+        ELSE ' (' || r.reached_confirmed || ' confirmed subscriptions)'
+      END AS reached_text
+    FROM (
+      SELECT
+        b.*,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_target_kind ELSE b.kind END AS reached_kind,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
+        CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
+      FROM rule_best AS b
+      WHERE
+        b.depth = 9
+    ) AS r
+  ) AS d
   GROUP BY
-    account_id
-), best /* What got furthest in the regions a reason names: every region with a rule (all of an account's */ /* regions when it delivers), and the first gap when it is a region without one. */ AS (
+    d.account_id
+), gap_regions /* The required regions that do not deliver, with rules or without: the first of each account is */ /* the one its reason names. */ AS (
   SELECT
     account_id,
     region,
     region_order,
-    trail_logs,
-    why,
+    depth,
+    CAST(NULL AS STRING) AS why,
     rule_name,
     state,
-    sees_read_only,
     pattern_problem,
-    kind,
     target_arn,
-    confirmed,
     pending,
-    topic_seen,
     target_account_id,
     target_region,
-    target_bus,
-    target_text,
-    hub_rule,
-    hub_target_text,
-    hub_in_data,
-    hub_rules_seen,
-    depth,
-    rule_text,
-    state_note,
-    bus_text
+    target_bus
   FROM rule_best
+  WHERE
+    depth < 9
   UNION ALL
   SELECT
-    q.account_id,
-    q.region,
-    q.region_order,
-    q.trail_logs,
-    q.why,
+    account_id,
+    region,
+    region_order,
+    CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth,
+    why,
     NULL AS rule_name,
     NULL AS state,
-    NULL AS sees_read_only,
     NULL AS pattern_problem,
-    NULL AS kind,
     NULL AS target_arn,
-    NULL AS confirmed,
     NULL AS pending,
-    NULL AS topic_seen,
     NULL AS target_account_id,
     NULL AS target_region,
-    NULL AS target_bus,
-    NULL AS target_text,
-    NULL AS hub_rule,
-    NULL AS hub_target_text,
-    NULL AS hub_in_data,
-    NULL AS hub_rules_seen,
-    CASE WHEN NOT q.trail_logs THEN 0 ELSE 1 END AS depth,
-    NULL AS rule_text,
-    NULL AS state_note,
-    NULL AS bus_text
-  FROM bare_regions AS q
-  INNER JOIN first_gap_region AS g
-    ON q.account_id = g.account_id AND q.region = g.region
-), described AS (
+    NULL AS target_bus
+  FROM bare_regions
+), first_gap_row /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an */ /* aggregate of them is one the planners cannot size. */ AS (
   SELECT
-    b.*,
-    CASE b.depth
+    *
+  FROM (
+    SELECT
+      g.*,
+      ROW_NUMBER() OVER (
+        PARTITION BY g.account_id
+        ORDER BY g.account_id NULLS LAST, g.region_order NULLS LAST, g.region NULLS LAST
+      ) AS _row_number
+    FROM gap_regions AS g
+  ) AS _t
+  WHERE
+    _row_number = 1
+), first_gap AS (
+  SELECT
+    g.account_id,
+    g.region,
+    g.depth,
+    CASE g.depth
       WHEN 0
       THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
       WHEN 1
-      THEN 'no EventBridge rule for root activity in ' || b.region || b.why
+      THEN 'no EventBridge rule for root activity in ' || g.region || g.why
       WHEN 2
-      THEN b.rule_text || ' ' || b.pattern_problem
+      THEN g.rule_text || ' ' || g.pattern_problem
       WHEN 3
-      THEN b.rule_text || ' is in state ' || COALESCE(b.state, '(none)')
+      THEN g.rule_text || ' is in state ' || COALESCE(g.state, '(none)')
       WHEN 4
-      THEN 'the targets of ' || b.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || b.rule_name || ')'
+      THEN 'the targets of ' || g.rule_text || ' were not captured (aws events list-targets-by-rule --rule ' || g.rule_name || ')'
       WHEN 5
-      THEN b.rule_text || ' has no targets'
+      THEN g.rule_text || ' has no targets'
       WHEN 6
-      THEN b.rule_text || ' targets ' || b.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
+      THEN g.rule_text || ' targets ' || g.target_arn || ', which is not an event bus, SNS topic, SQS queue or Lambda function'
       WHEN 7
-      THEN b.rule_text || ' targets SNS topic ' || b.target_arn || ', which has no confirmed subscription (' || b.pending || ' pending confirmation)'
+      THEN g.rule_text || ' targets SNS topic ' || g.target_arn || ', which has no confirmed subscription (' || g.pending || ' pending confirmation)'
       WHEN 8
-      THEN b.rule_text || ' forwards to ' || b.bus_text || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
-    END AS gap_text,
-    CASE
-      WHEN b.depth < 9
-      THEN NULL
-      WHEN b.kind = 'event bus' AND NOT b.hub_in_data
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (account ' || b.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-      WHEN b.kind = 'event bus' AND NOT b.hub_rules_seen
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || b.target_account_id || ' in ' || b.target_region || ', so the hub was not checked)'
-      WHEN b.kind = 'event bus'
-      THEN b.rule_text || b.state_note || ' forwards to ' || b.bus_text || ', whose rule ' || b.hub_rule || ' delivers to ' || b.hub_target_text
-      ELSE b.rule_text || b.state_note || ' delivers to ' || b.target_text
-    END AS delivery_text
-  FROM best AS b
-), delivery_texts /* Read only when the account delivers, when every one of its regions is a region with a rule. */ AS (
-  SELECT
-    account_id,
-    LISTAGG(delivery_text, '; ') WITHIN GROUP (ORDER BY
-      region_order NULLS LAST,
-      region NULLS LAST) AS delivery_text
-  FROM described
-  GROUP BY
-    account_id
-), first_gap AS (
-  SELECT
-    d.account_id,
-    d.region,
-    d.depth,
-    d.gap_text
-  FROM described AS d
-  INNER JOIN first_gap_region AS g
-    ON d.account_id = g.account_id AND d.region = g.region
+      THEN g.rule_text || ' forwards to event bus ' || g.target_bus || ' of account ' || g.target_account_id || ' in ' || g.target_region || ', where no enabled rule passes root activity to an' || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
+    END AS gap_text
+  FROM (
+    SELECT
+      f.*,
+      'rule ' || f.rule_name || ' in ' || f.region AS rule_text
+    FROM first_gap_row AS f
+  ) AS g
 )
 SELECT
   a.root_arn AS resource,
