@@ -12,7 +12,8 @@ Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and
 more than one worker the files are read by that many processes (spawned: the parent holds a
 DuckDB instance and its threads, which a fork would copy mid-flight), through a bounded queue so
 that memory stays flat however fast the parent inserts; the record text itself follows each
-message on a pipe of the worker's own (:class:`_Sent`), read by the parent straight into one buffer.
+message on a pipe of the worker's own (:class:`_Sent`), read by the parent straight into one buffer,
+in a thread of its own (:class:`_Receiver`) while the load's thread inserts.
 """
 
 from __future__ import annotations
