@@ -12,14 +12,16 @@ import duckdb
 import pytest
 from helpers.cloudtrail import gzip_records
 from rootwatch.schema.tables import ColumnType, table_named
+from rootwatch.snapshot.cloudtrail_load import ROW_GROUP_ROWS
 from rootwatch.snapshot.cloudtrail_logs import (
     LARGE_LOAD_BYTES,
     EventSelection,
+    SnapshotStorage,
     find_bad_log_files,
     find_log_files,
     load_log_files,
     log_file_rows,
-    snapshot_block_size,
+    snapshot_storage,
 )
 from rootwatch.snapshot.writer import BLOCK_SIZE, LARGE_BLOCK_SIZE, SnapshotWriter
 
@@ -198,14 +200,14 @@ def test_a_large_load_of_every_record_gets_large_blocks(logs: Path, tmp_path: Pa
     """Every record of many megabytes of logs: the snapshot takes DuckDB's large blocks (small ones
     made the load spill a temporary file per block), and loads the same rows into them."""
     files, _ = find_log_files(logs / "AWSLogs")
-    assert snapshot_block_size(files, EventSelection.ALL) == BLOCK_SIZE
+    assert snapshot_storage(files, EventSelection.ALL) == SnapshotStorage(BLOCK_SIZE, None)
     big = log_path(tmp_path / "big", ACCOUNT, "us-east-1", "big")
     big.parent.mkdir(parents=True)
     with big.open("wb") as handle:  # sparse: only its size is looked at
         handle.truncate(LARGE_LOAD_BYTES)
     large = [*files, *find_log_files(tmp_path / "big" / "AWSLogs")[0]]
-    assert snapshot_block_size(large, EventSelection.ALL) == LARGE_BLOCK_SIZE
-    assert snapshot_block_size(large, EventSelection.ROOT) == BLOCK_SIZE
+    assert snapshot_storage(large, EventSelection.ALL) == SnapshotStorage(LARGE_BLOCK_SIZE, ROW_GROUP_ROWS)
+    assert snapshot_storage(large, EventSelection.ROOT) == SnapshotStorage(BLOCK_SIZE, None)
     for block_size in (BLOCK_SIZE, LARGE_BLOCK_SIZE):
         out = tmp_path / f"blocks-{block_size}.duckdb"
         with SnapshotWriter(out, source="test", block_size=block_size) as writer:

@@ -32,7 +32,7 @@ COMMIT_BYTES = 128 * 1024 * 1024
 """Record text inserted per transaction, at least (see the module's docstring for why not more, or less)."""
 ROW_GROUP_ROWS = 16_384
 """Rows per row group of a snapshot that takes every record of a large load (it is attached with
-``ROW_GROUP_SIZE``: :func:`cloudtrail_logs.snapshot_row_group_size`), and where the load cuts its
+``ROW_GROUP_SIZE``: :func:`cloudtrail_logs.snapshot_storage`), and where the load cuts its
 statements and commits: a transaction ends where a row group does (at the first boundary past
 :data:`COMMIT_BYTES`). One ending in a part-filled row group had the checkpoint after the next
 commit merge that group with the next one's, decompressing and compressing again rows already

@@ -64,7 +64,7 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 """Below this much compressed log, worker processes cost more to start than they save."""
 LARGE_LOAD_BYTES = 32 * 1024 * 1024
 """From this much compressed log with every record kept, the rows outgrow DuckDB's memory limit
-several times over: the snapshot is written with large blocks (:func:`snapshot_block_size`)."""
+several times over: the snapshot is written with large blocks (:func:`snapshot_storage`)."""
 
 
 class EventSelection(str, Enum):
@@ -342,28 +342,29 @@ def _compressed_bytes(files: Sequence[LogFile]) -> int:
     return size
 
 
-def snapshot_row_group_size(files: Sequence[LogFile], selection: EventSelection) -> int | None:
-    """Rows per row group of a snapshot that will take ``files`` with ``selection``: the load's
-    :data:`cloudtrail_load.ROW_GROUP_ROWS` when every record of :data:`LARGE_LOAD_BYTES` or more
-    of logs goes in (each of DuckDB's threads then fills row groups of its own), else DuckDB's
-    default (None)."""
+@dataclass(frozen=True)
+class SnapshotStorage:
+    """How a snapshot that takes a load of CloudTrail logs is stored (the writer's ``block_size`` and
+    ``row_group_size``)."""
+
+    block_size: int
+    row_group_size: int | None
+    """None: DuckDB's default."""
+
+
+def snapshot_storage(files: Sequence[LogFile], selection: EventSelection) -> SnapshotStorage:
+    """The storage of a snapshot that will take ``files`` with ``selection``. When every record of
+    :data:`LARGE_LOAD_BYTES` or more of logs goes in: DuckDB's large blocks (the snapshot's small
+    ones made the load spill a temporary file per block; see
+    :data:`rootwatch.snapshot.writer.LARGE_BLOCK_SIZE`) and the load's
+    :data:`cloudtrail_load.ROW_GROUP_ROWS` rows per row group (each of DuckDB's threads then fills
+    row groups of its own). Otherwise the writer's small blocks and DuckDB's row groups."""
     from rootwatch.snapshot.cloudtrail_load import ROW_GROUP_ROWS
-
-    if selection is EventSelection.ALL and _compressed_bytes(files) >= LARGE_LOAD_BYTES:
-        return ROW_GROUP_ROWS
-    return None
-
-
-def snapshot_block_size(files: Sequence[LogFile], selection: EventSelection) -> int:
-    """The storage block size of a snapshot that will take ``files`` with ``selection``: DuckDB's
-    large default when every record of :data:`LARGE_LOAD_BYTES` or more of logs goes in (the
-    snapshot's small blocks made the load spill a temporary file per block), else the writer's
-    small one (see :data:`rootwatch.snapshot.writer.LARGE_BLOCK_SIZE`)."""
     from rootwatch.snapshot.writer import BLOCK_SIZE, LARGE_BLOCK_SIZE
 
     if selection is EventSelection.ALL and _compressed_bytes(files) >= LARGE_LOAD_BYTES:
-        return LARGE_BLOCK_SIZE
-    return BLOCK_SIZE
+        return SnapshotStorage(LARGE_BLOCK_SIZE, ROW_GROUP_ROWS)
+    return SnapshotStorage(BLOCK_SIZE, None)
 
 
 class _LoadSettings:

@@ -27,8 +27,7 @@ from rootwatch.snapshot.cloudtrail_logs import (
     LogFile,
     find_log_files,
     load_log_files,
-    snapshot_block_size,
-    snapshot_row_group_size,
+    snapshot_storage,
 )
 from rootwatch.snapshot.from_files.accounts import AccountCapture, read_account
 from rootwatch.snapshot.from_files.eventbridge import rules_not_captured
@@ -218,9 +217,9 @@ def _write(
     not_captured: tuple[SnapshotIssue, ...] = (),
 ) -> BuildSummary:
     skipped = list(problems)
-    with SnapshotWriter(output, source=SOURCE, captured_at=captured_at, source_detail=detail,
-                        overwrite=options.overwrite, block_size=snapshot_block_size(log_files, options.events),
-                        row_group_size=snapshot_row_group_size(log_files, options.events)) as writer:
+    storage = snapshot_storage(log_files, options.events)
+    with SnapshotWriter(output, source=SOURCE, captured_at=captured_at, source_detail=detail, overwrite=options.overwrite,
+                        block_size=storage.block_size, row_group_size=storage.row_group_size) as writer:
         for capture, folder in zip(captures, folders, strict=True):
             for table, rows in capture.rows.items():
                 writer.add_rows(table, rows)
