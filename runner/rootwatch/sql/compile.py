@@ -140,6 +140,7 @@ def _compile_cold(
             raise SqlError(f"{where}: {exc.message}", hint=exc.hint) from None
         check_functions(tree, where=where, engine=dialect)
     try:
-        return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
+        # The tree is this compilation's own copy: the generator may change it rather than copy it again.
+        return tree.sql(dialect=dialect, copy=False, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except UnsupportedError as exc:
         raise SqlError(f"{where}: cannot translate to {dialect}: {exc}") from None
