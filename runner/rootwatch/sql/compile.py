@@ -115,12 +115,13 @@ def _compile_cold(
     from rootwatch.sql.binding import bind
     from rootwatch.sql.clock import pin_clock
     from rootwatch.sql.optional_tables import substitute_missing
-    from rootwatch.sql.side_effects import require_side_effect_free
+    from rootwatch.sql.compile_cache import source_facts
 
     where = source.where()
     # Shared relations first: every later step (binding, the clock, dialect rewrites) sees one tree.
     parsed = parse_expanded(source)
-    require_side_effect_free(parsed, where=where)
+    # Known from the source's facts (kept per process and on disk): the tree is walked once, not per compilation.
+    source_facts(source).require_side_effect_free(where)
     tree = parsed.copy()
     tree = bind(tree, values, where=where)
     tree = pin_clock(tree, clock)
