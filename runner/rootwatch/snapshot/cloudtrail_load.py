@@ -31,7 +31,7 @@ from rootwatch.snapshot.cloudtrail_scan import Kept, scan
 COMMIT_BYTES = 128 * 1024 * 1024
 """Record text inserted per transaction, at least (see the module's docstring for why not more, or less)."""
 ROW_GROUP_ROWS = 16_384
-"""Rows per row group of a snapshot that takes every record of a large load (it is attached with
+"""Rows per row group of a snapshot that takes every record of the logs (it is attached with
 ``ROW_GROUP_SIZE``: :func:`cloudtrail_logs.snapshot_storage`), and where the load cuts its
 statements and commits: a transaction ends where a row group does (at the first boundary past
 :data:`COMMIT_BYTES`). One ending in a part-filled row group had the checkpoint after the next
