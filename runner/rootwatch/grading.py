@@ -8,19 +8,16 @@ missing column, a status outside the five, a NULL resource or reason) makes the 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from rootwatch.engines.base import QueryResult
 from rootwatch.results import ResultRow
 from rootwatch.status import Status
 
 REQUIRED_COLUMNS = ("resource", "status", "reason")
-
-_Value = TypeVar("_Value", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -47,22 +44,6 @@ def dimension_text(value: Any) -> str | None:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), sort_keys=True)
     return str(value)
-
-
-def _shared(known: dict[Any, Any], value: _Value) -> _Value:
-    """``value``, or the equal value met before in ``known`` (which keeps the first of each)."""
-    return known.setdefault(value, value)
-
-
-def _dimension_values(
-    row: tuple[Any, ...], columns: list[tuple[str, int]], known: dict[Any, Any]
-) -> tuple[tuple[str, str | None], ...]:
-    """The dimensions of ``row`` as (column, text) pairs, each pair and the whole shared through ``known``."""
-    pairs = []
-    for name, at in columns:
-        text = dimension_text(row[at])
-        pairs.append(_shared(known, (name, None if text is None else _shared(known, text))))
-    return _shared(known, tuple(pairs))
 
 
 def grade(control_id: str, result: QueryResult, shared: dict[Any, Any] | None = None) -> Graded:
@@ -93,8 +74,13 @@ def grade(control_id: str, result: QueryResult, shared: dict[Any, Any] | None = 
     # account's resource and id once per control), which the run held until its end.
     if shared is None:
         shared = {}
+    # The loop below runs once per graded row (110,000 in a 10,000-account run): the lookups it
+    # repeats are bound once here, and a text value (the common case) skips dimension_text.
+    keep = shared.setdefault
+    parse = Status.parse
+    append = rows.append
     for number, row in enumerate(result.rows, start=1):
-        status = Status.parse(row[at_status])
+        status = parse(row[at_status])
         if status is None:
             return Graded(
                 (),
@@ -103,17 +89,19 @@ def grade(control_id: str, result: QueryResult, shared: dict[Any, Any] | None = 
                 "status must be one of ok, alarm, info, skip, error",
             )
         resource, reason = row[at_resource], row[at_reason]
-        for name, value in (("resource", resource), ("reason", reason)):
-            if value is None:
-                return Graded(
-                    (), f"control {control_id} returned a NULL {name} in row {number} (columns {', '.join(columns)})"
-                )
-        rows.append(
-            ResultRow(
-                resource=_shared(shared, str(resource)),
-                status=status,
-                reason=_shared(shared, str(reason)),
-                dimensions=_dimension_values(row, dimension_columns, shared),
+        if resource is None or reason is None:
+            name = "resource" if resource is None else "reason"
+            return Graded(
+                (), f"control {control_id} returned a NULL {name} in row {number} (columns {', '.join(columns)})"
             )
-        )
+        resource = resource if type(resource) is str else str(resource)
+        reason = reason if type(reason) is str else str(reason)
+        pairs = []
+        for name, at in dimension_columns:
+            value = row[at]
+            text = value if type(value) is str else dimension_text(value)
+            pair = (name, None if text is None else keep(text, text))
+            pairs.append(keep(pair, pair))
+        dimensions = tuple(pairs)
+        append(ResultRow(keep(resource, resource), status, keep(reason, reason), keep(dimensions, dimensions)))
     return Graded(tuple(rows))

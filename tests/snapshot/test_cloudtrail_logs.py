@@ -198,9 +198,11 @@ def test_concatenated_documents_are_read_and_an_empty_file_is_bad(tmp_path: Path
 
 def test_a_large_load_of_every_record_gets_large_blocks(logs: Path, tmp_path: Path) -> None:
     """Every record of many megabytes of logs: the snapshot takes DuckDB's large blocks (small ones
-    made the load spill a temporary file per block), and loads the same rows into them."""
+    made the load spill a temporary file per block), and loads the same rows into them. Every
+    record of any size of logs gets the load's row groups."""
     files, _ = find_log_files(logs / "AWSLogs")
-    assert snapshot_storage(files, EventSelection.ALL) == SnapshotStorage(BLOCK_SIZE, None)
+    assert snapshot_storage(files, EventSelection.ALL) == SnapshotStorage(BLOCK_SIZE, ROW_GROUP_ROWS)
+    assert snapshot_storage(files, EventSelection.ROOT) == SnapshotStorage(BLOCK_SIZE, None)
     big = log_path(tmp_path / "big", ACCOUNT, "us-east-1", "big")
     big.parent.mkdir(parents=True)
     with big.open("wb") as handle:  # sparse: only its size is looked at

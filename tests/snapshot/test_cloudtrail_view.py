@@ -95,6 +95,32 @@ def test_the_view_shows_every_value_the_table_held(tmp_path: Path) -> None:
         con.close()
 
 
+@pytest.mark.parametrize("arrow_json_type", [True, False])
+def test_each_record_is_stored_as_its_log_file_spells_it(tmp_path: Path, monkeypatch, arrow_json_type: bool) -> None:
+    """``cloudtrail_event`` holds the record's own text (escapes, numbers and white space as the file
+    has them), whether pyarrow has Arrow's JSON type (DuckDB then takes the text as JSON unchecked)
+    or not (DuckDB casts it); the other columns are read from it as before."""
+    import pyarrow as pa
+
+    if not arrow_json_type:
+        monkeypatch.delattr(pa, "json_", raising=False)
+    files = _write_logs(tmp_path / "logs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        assert load_log_files(writer.connection, files, EventSelection.ALL).rows == 6
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    try:
+        stored = dict(con.execute("SELECT log_stream_name || event_id, CAST(cloudtrail_event AS VARCHAR) FROM aws_cloudtrail_trail_event").fetchall())
+    finally:
+        con.close()
+    gz, plain = (next(f for f in files if f.path.name.endswith(suffix)) for suffix in (".gz", ".json"))
+    compact = [json.dumps(r, separators=(",", ":")) for r in ODD_RECORDS]
+    indented = [json.dumps(r, indent=2, ensure_ascii=True) for r in ODD_RECORDS]
+    for record, text, spelt in zip(ODD_RECORDS, compact, indented, strict=True):
+        assert stored[gz.key + record["eventID"]] == text
+        # The pretty-printed file's records, indented one level deeper inside "Records".
+        assert stored[plain.key + record["eventID"]] == spelt.replace("\n", "\n    ")
+
+
 @pytest.mark.parametrize("change", [{"readOnly": "maybe"}, {"eventTime": None}, {"eventTime": "yesterday"}])
 def test_a_bad_record_still_fails_the_load_and_names_the_file(tmp_path: Path, change: dict[str, Any]) -> None:
     files = _write_logs(tmp_path / "logs")

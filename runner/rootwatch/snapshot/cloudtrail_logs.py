@@ -219,9 +219,9 @@ def _insert_sql(selection: EventSelection) -> str:
     """One INSERT ... SELECT that maps a batch of records (``fid``, ``r``: a record's JSON text)
     into the event table (root activity, or every record when the table cannot become the view).
 
-    Each record is parsed twice: once for the text fields, once for the JSON ones and the whole
-    record (``$``), which comes out re-serialized as DuckDB writes JSON, as the earlier reader
-    stored it. The root selection's records were chosen in Python already; the same condition
+    Each record is parsed twice: once for the text fields, once for the JSON ones. The record
+    itself is stored as its log file spells it, as :func:`cloudtrail_view.records_insert_sql`
+    stores it. The root selection's records were chosen in Python already; the same condition
     stands here as well, so the SQL alone says what a row is.
     """
     from rootwatch.snapshot.cloudtrail_view import derived_expressions
@@ -230,9 +230,9 @@ def _insert_sql(selection: EventSelection) -> str:
     text_fields = list(EVENT_TEXT_FIELDS.values()) + [READ_ONLY_PATH, *USER_IDENTIFIER_PATHS, EVENT_TIME_PATH]
     json_fields = list(EVENT_JSON_FIELDS.values())
     text_paths = [_path_sql(p) for p in text_fields]
-    json_paths = ["$"] + [_path_sql(p) for p in json_fields]
+    json_paths = [_path_sql(p) for p in json_fields]
     text_columns = list(EVENT_TEXT_FIELDS)
-    select = derived_expressions(lambda path: f"t[{text_fields.index(path) + 1}]", lambda path: f"j[{json_fields.index(path) + 2}]")
+    select = derived_expressions(lambda path: f"t[{text_fields.index(path) + 1}]", lambda path: f"j[{json_fields.index(path) + 1}]")
     time_at = text_fields.index(EVENT_TIME_PATH) + 1
     select.update(
         {
@@ -240,7 +240,7 @@ def _insert_sql(selection: EventSelection) -> str:
             f"ELSE t[{time_at}] END AS TIMESTAMPTZ)",
             "timestamp": f"CAST(t[{time_at}] AS TIMESTAMPTZ)",
             "timestamp_ms": f"epoch_ms(CAST(t[{time_at}] AS TIMESTAMPTZ))",
-            "cloudtrail_event": "j[1]",
+            "cloudtrail_event": "r",
             "log_stream_name": "f.key",
             "partition": "f.partition",
             "region": "f.region",
@@ -261,7 +261,7 @@ def _insert_sql(selection: EventSelection) -> str:
 INSERT INTO {TRAIL_EVENT_TABLE} ({columns})
 SELECT {values}
 FROM (
-  SELECT fid, json_extract_string(r, {_quoted_list(text_paths)}) AS t, json_extract(r, {_quoted_list(json_paths)}) AS j
+  SELECT fid, r, json_extract_string(r, {_quoted_list(text_paths)}) AS t, json_extract(r, {_quoted_list(json_paths)}) AS j
   FROM {BATCH_VIEW}
 ) AS e
 JOIN {FILES_TABLE} AS f ON f.fid = e.fid
@@ -353,18 +353,21 @@ class SnapshotStorage:
 
 
 def snapshot_storage(files: Sequence[LogFile], selection: EventSelection) -> SnapshotStorage:
-    """The storage of a snapshot that will take ``files`` with ``selection``. When every record of
-    :data:`LARGE_LOAD_BYTES` or more of logs goes in: DuckDB's large blocks (the snapshot's small
-    ones made the load spill a temporary file per block; see
-    :data:`rootwatch.snapshot.writer.LARGE_BLOCK_SIZE`) and the load's
-    :data:`cloudtrail_load.ROW_GROUP_ROWS` rows per row group (each of DuckDB's threads then fills
-    row groups of its own). Otherwise the writer's small blocks and DuckDB's row groups."""
+    """The storage of a snapshot that will take ``files`` with ``selection``. When every record goes
+    in: the load's :data:`cloudtrail_load.ROW_GROUP_ROWS` rows per row group, whatever the size
+    (each of DuckDB's threads then fills row groups of its own; with DuckDB's 122,880-row groups
+    a thread's share was part of one, which DuckDB copied again into the transaction's rows:
+    every record of 32 MB of gzip logs took 4.6 CPU seconds and 955 MB of RSS, 2.6 and 776 MB
+    with the load's row groups; of 8 MB, 1.2 and 0.7), and from :data:`LARGE_LOAD_BYTES` of logs
+    on DuckDB's large blocks (the snapshot's small ones made the load spill a temporary file per
+    block; see :data:`rootwatch.snapshot.writer.LARGE_BLOCK_SIZE`). Otherwise the writer's small
+    blocks and DuckDB's row groups."""
     from rootwatch.snapshot.cloudtrail_load import ROW_GROUP_ROWS
     from rootwatch.snapshot.writer import BLOCK_SIZE, LARGE_BLOCK_SIZE
 
-    if selection is EventSelection.ALL and _compressed_bytes(files) >= LARGE_LOAD_BYTES:
-        return SnapshotStorage(LARGE_BLOCK_SIZE, ROW_GROUP_ROWS)
-    return SnapshotStorage(BLOCK_SIZE, None)
+    if selection is not EventSelection.ALL:
+        return SnapshotStorage(BLOCK_SIZE, None)
+    return SnapshotStorage(LARGE_BLOCK_SIZE if _compressed_bytes(files) >= LARGE_LOAD_BYTES else BLOCK_SIZE, ROW_GROUP_ROWS)
 
 
 class _LoadSettings:
