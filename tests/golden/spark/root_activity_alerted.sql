@@ -1484,11 +1484,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   SELECT DISTINCT
     r.account_id,
     r.region,
-    r.event_bus_name,
+    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
     r.name AS rule_name,
     r.arn AS rule_arn,
     GET_JSON_OBJECT(x.value, '$.Arn') AS target_arn
-  FROM root_event_rules AS r
+  FROM aws_eventbridge_rule AS r
   LATERAL VIEW
   EXPLODE(
     TRANSFORM(CAST(PARSE_JSON(r.targets) AS ARRAY<VARIANT>), element -> TO_JSON(element))
