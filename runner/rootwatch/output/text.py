@@ -88,7 +88,6 @@ class _Layout:
         lines = [f"{pad}+ {bold(printable(run.node.title), self.colour)}  {counts(run.summary, self.colour)}"]
         if run.error:
             lines += self.result_lines(pad + "  ", paint("ERROR", Status.ERROR, self.colour), printable(run.error))
-        labels: dict[Status, str] = {}  # painted once per status, not once per row
         if self.width is None:
             # One line per result, built here rather than through result_lines: this loop runs once
             # per graded row (110,000 at 10,000 accounts), where each call and list costs.
@@ -108,6 +107,7 @@ class _Layout:
                     reason = self.reason(row)
                 append(f"{head}{subject}  {reason}" if subject else head + reason)
             return lines
+        labels: dict[Status, str] = {}  # painted once per status, not once per row
         for row in run.rows:
             label = labels.get(row.status)
             if label is None:
