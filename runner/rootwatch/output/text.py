@@ -72,6 +72,10 @@ class _Layout:
             reason = self._reasons[row.reason] = printable(row.reason)
         return reason
 
+    def label(self, status: Status) -> str:
+        """A result's status as its line shows it: upper case, padded, painted."""
+        return paint(status.value.upper().ljust(LABEL_WIDTH), status, self.colour)
+
     def result_lines(self, pad: str, label: str, text: str) -> list[str]:
         """``| LABEL  text``, the text wrapped under itself when a width is set."""
         head = f"{pad}| {label}  "
@@ -97,8 +101,7 @@ class _Layout:
             for row in run.rows:
                 head = heads.get(row.status)
                 if head is None:
-                    label = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
-                    head = heads[row.status] = f"{pad}  | {label}  "
+                    head = heads[row.status] = f"{pad}  | {self.label(row.status)}  "
                 subject = subjects.get(row.dimensions)
                 if subject is None:
                     subject = self.subject(row)
@@ -111,7 +114,7 @@ class _Layout:
         for row in run.rows:
             label = labels.get(row.status)
             if label is None:
-                label = labels[row.status] = paint(row.status.value.upper().ljust(LABEL_WIDTH), row.status, self.colour)
+                label = labels[row.status] = self.label(row.status)
             subject = self.subject(row)
             lines += self.result_lines(pad + "  ", label, f"{subject}  {self.reason(row)}" if subject else self.reason(row))
         return lines
