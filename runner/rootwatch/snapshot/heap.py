@@ -42,12 +42,16 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
+def _set(libc: ctypes.CDLL, settings: dict[int, int]) -> None:
+    for option, value in settings.items():
+        libc.mallopt(option, value)
+
+
 def keep_heap() -> None:
     """Set :data:`KEEP` for the rest of this process (a worker process of the load)."""
     libc = _libc()
     if libc is not None:
-        for option, value in KEEP.items():
-            libc.mallopt(option, value)
+        _set(libc, KEEP)
 
 
 @contextlib.contextmanager
@@ -57,11 +61,9 @@ def heap_kept() -> Iterator[None]:
     if libc is None:
         yield
         return
-    for option, value in KEEP.items():
-        libc.mallopt(option, value)
+    _set(libc, KEEP)
     try:
         yield
     finally:
-        for option, value in DEFAULTS.items():
-            libc.mallopt(option, value)
+        _set(libc, DEFAULTS)
         libc.malloc_trim(0)
