@@ -15,14 +15,14 @@ with alarms as (
   order by account_id, region, name
 ),
 
-alarm_dimensions as (
-  select
-    a.account_id,
-    a.region,
-    a.name,
-    string_agg(d.value ->> 'Name', ', ' order by d.value ->> 'Name') as names
-  from alarms as a, jsonb_array_elements(a.dimensions) as d
-  group by a.account_id, a.region, a.name
+-- The names in each distinct dimensions array, listed once per array rather than once per alarm:
+-- alarms repeat a handful of arrays ('[]' above all), and grouping every alarm's dimensions on its
+-- three-column key held 40,000 groups with their ordered lists (DuckDB, 10,000 accounts).
+dimension_lists as (
+  select d.dimensions, string_agg(e.value ->> 'Name', ', ' order by e.value ->> 'Name') as names
+  from (select distinct dimensions from aws_cloudwatch_alarm where jsonb_typeof(dimensions) = 'array') as d,
+    jsonb_array_elements(d.dimensions) as e
+  group by d.dimensions
 )
 
 select
@@ -35,4 +35,4 @@ select
   a.alarm_actions,
   coalesce(d.names, '') as dimension_names
 from alarms as a
-left join alarm_dimensions as d on d.account_id = a.account_id and d.region = a.region and d.name = a.name
+left join dimension_lists as d on d.dimensions = a.dimensions

@@ -16,39 +16,58 @@
 -- them), an alarm that names no dimensions is taken to match, as CIS sets it up, and the reason
 -- says so; an alarm that names dimensions cannot be judged (`error`).
 -- Shared relations: accounts, root_alarm_chain (and trail_coverage, root_usage_filters,
--- metric_alarms and those they read; controls/relations/).
--- Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm
--- on the filter's metric name in another namespace or region, or with other dimensions. Both are
--- joined to every chain before the best one is picked: a join after the pick would pair two
--- relations the planner believes small, and Postgres then loops over one for each row of the other.
-with filter_elsewhere as (
-  select distinct on (account_id) account_id, name, log_group_name, region
-  from root_usage_filters
-  where valid
-  order by account_id, region, log_group_name, name
-),
-
-alarm_elsewhere as (
-  select distinct on (account_id, metric_name) account_id, metric_name, name, namespace, region, dimension_names
-  from metric_alarms
-  order by account_id, metric_name, region, namespace, name
-),
-
-chains as (
+-- root_usage_patterns, metric_alarms, sns_topics and those they read; controls/relations/).
+-- Each chain with the columns its words are made of (its hints are worded by root_alarm_chain), not
+-- with every column of its links: all of them are held by the ranking (a window holds every column
+-- of its input).
+with chains as (
   select
-    c.*,
+    c.account_id,
+    c.arn,
+    c.name,
+    c.home_region,
+    c.owner_account_id,
+    c.resolved,
+    c.is_multi_region_trail,
+    c.is_logging,
+    c.records_all,
+    c.log_group_arn is not null as has_log_group,
+    c.label,
+    c.group_account_id,
+    c.group_region,
+    c.group_name,
+    c.carries_chain,
+    c.trail_compliant,
+    c.trails_seen,
+    c.trail_shortfalls,
+    c.filter_name,
+    c.filter_pattern,
+    c.filter_problem,
+    c.required_present,
+    c.has_or,
+    c.extra_count,
+    c.accepted_extras,
+    c.metric_name,
+    c.metric_namespace,
+    c.filter_dimension_names,
+    c.alarm_name,
+    c.actions_enabled,
+    c.alarm_dimension_names,
+    c.action,
+    c.confirmed,
+    c.pending,
+    c.has_filter,
+    c.has_valid_filter,
+    c.has_alarm,
+    c.has_action,
+    c.action_is_topic,
+    c.has_subscription,
+    c.first_gap,
     c.first_gap is null as complete,
     c.first_gap is null and c.trail_compliant and not c.dimensions_undecided as monitored,
-    fe.name as other_filter,
-    fe.log_group_name as other_filter_group,
-    fe.region as other_filter_region,
-    ae.name as other_alarm,
-    ae.namespace as other_alarm_namespace,
-    ae.region as other_alarm_region,
-    ae.dimension_names as other_alarm_dimension_names
+    c.filter_hint,
+    c.alarm_hint
   from root_alarm_chain as c
-  left join filter_elsewhere as fe on fe.account_id = c.group_account_id
-  left join alarm_elsewhere as ae on ae.account_id = c.group_account_id and ae.metric_name = c.metric_name
 ),
 
 ranked as (
@@ -72,7 +91,7 @@ ranked as (
         case when is_multi_region_trail then 0 else 1 end,
         case when is_logging then 0 else 1 end,
         case when records_all then 0 else 1 end,
-        case when log_group_arn is not null then 0 else 1 end,
+        case when has_log_group then 0 else 1 end,
         coalesce(required_present, 0) desc,
         case when has_or then 1 else 0 end,
         coalesce(extra_count, 0),
@@ -98,28 +117,6 @@ described as (
     coalesce(b.metric_namespace, '(none)') || '/' || coalesce(b.metric_name, '(none)')
       || case when b.filter_dimension_names <> '' then ' (dimensions ' || b.filter_dimension_names || ')' else '' end
       as metric_text,
-    coalesce(
-      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group
-      || ' in ' || b.other_filter_region || ', which the trail does not feed)',
-      ''
-    ) as filter_hint,
-    coalesce(
-      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace
-      || ' in ' || b.other_alarm_region
-      || case
-        when b.other_alarm_dimension_names <> b.filter_dimension_names then
-          ' with '
-          || case
-            when b.other_alarm_dimension_names = '' then 'no dimensions'
-            else 'dimensions ' || b.other_alarm_dimension_names
-          end
-          || ', where the filter publishes '
-          || case when b.filter_dimension_names = '' then 'none' else b.filter_dimension_names end
-        else ''
-      end
-      || ')',
-      ''
-    ) as alarm_hint,
     b.confirmed || case when b.confirmed = 1 then ' confirmed subscription' else ' confirmed subscriptions' end
       as subscriptions_text
   from best as b
@@ -176,13 +173,13 @@ select
       || case when d.trails_seen = 1 then ' trail' else ' trails' end || ' checked).'
     when d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT' then
       d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label
-      || ' delivers' || d.filter_hint || '.'
+      || ' delivers' || coalesce(d.filter_hint, '') || '.'
     when d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID' then
       d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern '
       || coalesce(nullif(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
     when d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT' then
       d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter '
-      || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
+      || d.filter_name || ' (log group ' || d.group_text || ')' || coalesce(d.alarm_hint, '') || '.'
     when d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID' then
       d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter '
       || d.filter_name || ', log group ' || d.group_text || ') '

@@ -33,399 +33,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
-), filters AS (
-  SELECT
-    account_id,
-    region,
-    log_group_name,
-    name,
-    filter_pattern,
-    metric_name,
-    metric_namespace,
-    dimensions,
-    ungrouped
-  FROM (
-    SELECT
-      account_id AS account_id,
-      region AS region,
-      log_group_name AS log_group_name,
-      name AS name,
-      filter_pattern AS filter_pattern,
-      metric_transformation_name AS metric_name,
-      metric_transformation_namespace AS metric_namespace,
-      CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(metric_transformation_dimensions)), '^[A-Z]+', 0)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'STRING'
-          THEN 'string'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'VOID'
-          THEN 'null'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'DECIMAL'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-        END = 'array'
-        THEN metric_transformation_dimensions
-      END AS dimensions,
-      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '') AS ungrouped,
-      ROW_NUMBER() OVER (
-        PARTITION BY account_id, region, log_group_name, name
-        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
-      ) AS _row_number
-    FROM aws_cloudwatch_log_metric_filter
-  ) AS _t
-  WHERE
-    _row_number = 1
-), filter_dimensions AS (
-  SELECT
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name,
-    LISTAGG(d.value, ', ') WITHIN GROUP (ORDER BY
-      d.value NULLS LAST) AS names
-  FROM filters AS f
-  LATERAL VIEW
-  EXPLODE(
-    TRANSFORM(
-      CAST(PARSE_JSON(f.dimensions) AS ARRAY<VARIANT>),
-      element -> CASE
-        WHEN SCHEMA_OF_VARIANT(element) = 'STRING'
-        THEN VARIANT_GET(element, '$', 'string')
-        WHEN SCHEMA_OF_VARIANT(element) = 'VOID'
-        THEN NULL
-        ELSE TO_JSON(element)
-      END
-    )
-  ) d AS value
-  GROUP BY
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name
-), raw_clauses /* Every && clause of every filter, and every clause the variable accepts (no filter), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
-  SELECT
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name,
-    r.raw_clause
-  FROM filters AS f
-  LATERAL VIEW
-  EXPLODE(
-    IF(f.ungrouped = '', CAST(ARRAY() AS ARRAY<STRING>), SPLIT(f.ungrouped, '\\&\\&', -1))
-  ) r AS raw_clause
-  UNION ALL
-  SELECT
-    NULL AS account_id,
-    NULL AS region,
-    NULL AS log_group_name,
-    NULL AS name,
-    v.raw_clause
-  FROM EXPLODE(CAST(ARRAY() AS ARRAY<STRING>)) AS v(raw_clause)
-), clauses AS (
-  SELECT
-    account_id,
-    region,
-    log_group_name,
-    name,
-    REGEXP_REPLACE(
-      REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\\s+', ' ')), ' ?(!=|=) ?', '$1'),
-      '["\']',
-      ''
-    ) AS clause
-  FROM raw_clauses
-), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
-  SELECT DISTINCT
-    clause,
-    clause IN (
-      '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
-      '$.userIdentity.sessionContext.assumedRoot!=true'
-    ) AS accepted
-  FROM clauses
-  WHERE
-    name IS NULL
-), classified_clauses AS (
-  SELECT
-    c.*,
-    CASE
-      WHEN c.clause IN (
-        '$.userIdentity.type=Root',
-        '$.userIdentity.invokedBy NOT EXISTS',
-        '$.eventType!=AwsServiceEvent',
-        ''
-      )
-      THEN NULL
-      WHEN l.accepted
-      THEN NULL
-      ELSE c.clause
-    END AS extra_clause,
-    CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
-    COALESCE(NOT l.accepted, FALSE) AS refused_listing
-  FROM clauses AS c
-  LEFT JOIN listed_clauses AS l
-    ON l.clause = c.clause
-  WHERE
-    c.name IS NOT NULL
-), clause_checks /* Aggregated per filter on the clauses' own key, then joined to the filters: grouping the join by */ /* every column of the filter held each group's pattern, JSON and ordered aggregates at once */ /* (DuckDB, 10,000 accounts: about 90 MB for 30,000 filters). */ AS (
-  SELECT
-    c.account_id,
-    c.region,
-    c.log_group_name,
-    c.name,
-    BOOL_OR(c.clause = '$.userIdentity.type=Root') AS has_root_type,
-    BOOL_OR(c.clause = '$.userIdentity.invokedBy NOT EXISTS') AS has_invoked_by,
-    BOOL_OR(c.clause = '$.eventType!=AwsServiceEvent') AS has_event_type,
-    COUNT(c.extra_clause) AS extra_count,
-    BOOL_OR(c.refused_listing) AS refused_listing
-  FROM classified_clauses AS c
-  GROUP BY
-    c.account_id,
-    c.region,
-    c.log_group_name,
-    c.name
-), extra_lists /* The extra and the accepted clauses of each filter, each listed once in order: made distinct */ /* first, so that the ordered lists are built only for filters that have such clauses. */ AS (
-  SELECT
-    account_id,
-    region,
-    log_group_name,
-    name,
-    LISTAGG(extra_clause, ', ') WITHIN GROUP (ORDER BY
-      extra_clause NULLS LAST) AS extras
-  FROM (
-    SELECT DISTINCT
-      account_id,
-      region,
-      log_group_name,
-      name,
-      extra_clause
-    FROM classified_clauses
-  ) AS c
-  WHERE
-    extra_clause IS NOT NULL
-  GROUP BY
-    account_id,
-    region,
-    log_group_name,
-    name
-), accepted_lists AS (
-  SELECT
-    account_id,
-    region,
-    log_group_name,
-    name,
-    LISTAGG(accepted_clause, ', ') WITHIN GROUP (ORDER BY
-      accepted_clause NULLS LAST) AS accepted_extras
-  FROM (
-    SELECT DISTINCT
-      account_id,
-      region,
-      log_group_name,
-      name,
-      accepted_clause
-    FROM classified_clauses
-  ) AS c
-  WHERE
-    accepted_clause IS NOT NULL
-  GROUP BY
-    account_id,
-    region,
-    log_group_name,
-    name
-), filter_checks AS (
-  SELECT
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name,
-    f.filter_pattern,
-    f.metric_name,
-    f.metric_namespace,
-    f.dimensions,
-    LOCATE('||', f.ungrouped) > 0 AS has_or,
-    COALESCE(c.has_root_type, FALSE) AS has_root_type,
-    COALESCE(c.has_invoked_by, FALSE) AS has_invoked_by,
-    COALESCE(c.has_event_type, FALSE) AS has_event_type,
-    COALESCE(c.extra_count, 0) AS extra_count,
-    x.extras,
-    l.accepted_extras,
-    COALESCE(c.refused_listing, FALSE) AS refused_listing
-  FROM filters AS f
-  LEFT JOIN clause_checks AS c
-    ON c.account_id = f.account_id
-    AND c.region = f.region
-    AND c.log_group_name = f.log_group_name
-    AND c.name = f.name
-  LEFT JOIN extra_lists AS x
-    ON x.account_id = f.account_id
-    AND x.region = f.region
-    AND x.log_group_name = f.log_group_name
-    AND x.name = f.name
-  LEFT JOIN accepted_lists AS l
-    ON l.account_id = f.account_id
-    AND l.region = f.region
-    AND l.log_group_name = f.log_group_name
-    AND l.name = f.name
-), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
-  SELECT
-    f.account_id,
-    f.region,
-    f.log_group_name,
-    f.name,
-    f.filter_pattern,
-    f.metric_name,
-    f.metric_namespace,
-    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
-    f.has_or,
-    f.extra_count,
-    f.accepted_extras,
-    (
-      CASE WHEN f.has_root_type THEN 1 ELSE 0 END
-    ) + (
-      CASE WHEN f.has_invoked_by THEN 1 ELSE 0 END
-    ) + (
-      CASE WHEN f.has_event_type THEN 1 ELSE 0 END
-    ) AS required_present,
-    f.has_root_type
-    AND f.has_invoked_by
-    AND f.has_event_type
-    AND NOT f.has_or
-    AND f.extra_count = 0 AS valid,
-    CONCAT_WS(
-      '; ',
-      CASE
-        WHEN NOT (
-          f.has_root_type AND f.has_invoked_by AND f.has_event_type
-        )
-        THEN 'missing clause ' || CONCAT_WS(
-          ', ',
-          CASE WHEN NOT f.has_root_type THEN '$.userIdentity.type = Root' END,
-          CASE WHEN NOT f.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
-          CASE WHEN NOT f.has_event_type THEN '$.eventType != AwsServiceEvent' END
-        )
-      END,
-      CASE WHEN f.has_or THEN 'joins clauses with || (OR)' END,
-      CASE
-        WHEN NOT f.has_or AND f.extra_count > 0
-        THEN 'extra clause ' || f.extras || ' narrows it'
-      END,
-      CASE
-        WHEN f.refused_listing
-        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
-      END
-    ) AS problem
-  FROM filter_checks AS f
-  LEFT JOIN filter_dimensions AS d
-    ON d.account_id = f.account_id
-    AND d.region = f.region
-    AND d.log_group_name = f.log_group_name
-    AND d.name = f.name
-), alarms AS (
-  SELECT
-    account_id,
-    region,
-    name,
-    metric_name,
-    namespace,
-    actions_enabled,
-    alarm_actions,
-    dimensions
-  FROM (
-    SELECT
-      account_id AS account_id,
-      region AS region,
-      name AS name,
-      metric_name AS metric_name,
-      namespace AS namespace,
-      COALESCE(actions_enabled, FALSE) AS actions_enabled,
-      CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(alarm_actions)), '^[A-Z]+', 0)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'STRING'
-          THEN 'string'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'VOID'
-          THEN 'null'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'DECIMAL'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-        END = 'array'
-        THEN alarm_actions
-        ELSE '[]'
-      END AS alarm_actions,
-      CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(dimensions)), '^[A-Z]+', 0)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'STRING'
-          THEN 'string'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'VOID'
-          THEN 'null'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'DECIMAL'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-        END = 'array'
-        THEN dimensions
-        ELSE '[]'
-      END AS dimensions,
-      ROW_NUMBER() OVER (
-        PARTITION BY account_id, region, name
-        ORDER BY account_id NULLS LAST, region NULLS LAST, name NULLS LAST
-      ) AS _row_number
-    FROM aws_cloudwatch_alarm
-  ) AS _t
-  WHERE
-    _row_number = 1
-), alarm_dimensions AS (
-  SELECT
-    a.account_id,
-    a.region,
-    a.name,
-    LISTAGG(GET_JSON_OBJECT(d.value, '$.Name'), ', ') WITHIN GROUP (ORDER BY
-      GET_JSON_OBJECT(d.value, '$.Name') NULLS LAST) AS names
-  FROM alarms AS a
-  LATERAL VIEW
-  EXPLODE(
-    TRANSFORM(CAST(PARSE_JSON(a.dimensions) AS ARRAY<VARIANT>), element -> TO_JSON(element))
-  ) d AS value
-  GROUP BY
-    a.account_id,
-    a.region,
-    a.name
-), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
-  SELECT
-    a.account_id,
-    a.region,
-    a.name,
-    a.metric_name,
-    a.namespace,
-    a.actions_enabled,
-    a.alarm_actions,
-    COALESCE(d.names, '') AS dimension_names
-  FROM alarms AS a
-  LEFT JOIN alarm_dimensions AS d
-    ON d.account_id = a.account_id AND d.region = a.region AND d.name = a.name
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
@@ -836,6 +443,285 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       ELSE 'trail ' || s.name || ' (home region ' || s.home_region || ')'
     END AS label
   FROM seen AS s
+), patterns AS (
+  SELECT DISTINCT
+    COALESCE(filter_pattern, '') AS pattern,
+    REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '') AS ungrouped
+  FROM aws_cloudwatch_log_metric_filter
+), raw_clauses /* Every && clause of every pattern, and every clause the variable accepts (no pattern), made */ /* comparable the same way: runs of whitespace become one space, spaces around = and != and quotes */ /* around values go; whitespace inside a value stays, so "Ro ot" is not Root. */ AS (
+  SELECT
+    p.pattern,
+    r.raw_clause
+  FROM patterns AS p
+  LATERAL VIEW
+  EXPLODE(
+    IF(p.ungrouped = '', CAST(ARRAY() AS ARRAY<STRING>), SPLIT(p.ungrouped, '\\&\\&', -1))
+  ) r AS raw_clause
+  UNION ALL
+  SELECT
+    NULL AS pattern,
+    v.raw_clause
+  FROM EXPLODE(CAST(ARRAY() AS ARRAY<STRING>)) AS v(raw_clause)
+), clauses AS (
+  SELECT
+    pattern,
+    REGEXP_REPLACE(
+      REGEXP_REPLACE(TRIM(REGEXP_REPLACE(raw_clause, '\\s+', ' ')), ' ?(!=|=) ?', '$1'),
+      '["\']',
+      ''
+    ) AS clause
+  FROM raw_clauses
+), listed_clauses /* The clauses the variable lists, and whether each only excludes centralized-root sessions. */ AS (
+  SELECT DISTINCT
+    clause,
+    clause IN (
+      '$.userIdentity.sessionContext.assumedRoot NOT EXISTS',
+      '$.userIdentity.sessionContext.assumedRoot!=true'
+    ) AS accepted
+  FROM clauses
+  WHERE
+    pattern IS NULL
+), classified_clauses AS (
+  SELECT
+    c.*,
+    CASE
+      WHEN c.clause IN (
+        '$.userIdentity.type=Root',
+        '$.userIdentity.invokedBy NOT EXISTS',
+        '$.eventType!=AwsServiceEvent',
+        ''
+      )
+      THEN NULL
+      WHEN l.accepted
+      THEN NULL
+      ELSE c.clause
+    END AS extra_clause,
+    CASE WHEN l.accepted THEN c.clause END AS accepted_clause,
+    COALESCE(NOT l.accepted, FALSE) AS refused_listing
+  FROM clauses AS c
+  LEFT JOIN listed_clauses AS l
+    ON l.clause = c.clause
+  WHERE
+    c.pattern IS NOT NULL
+), clause_checks AS (
+  SELECT
+    c.pattern,
+    BOOL_OR(c.clause = '$.userIdentity.type=Root') AS has_root_type,
+    BOOL_OR(c.clause = '$.userIdentity.invokedBy NOT EXISTS') AS has_invoked_by,
+    BOOL_OR(c.clause = '$.eventType!=AwsServiceEvent') AS has_event_type,
+    COUNT(c.extra_clause) AS extra_count,
+    BOOL_OR(c.refused_listing) AS refused_listing
+  FROM classified_clauses AS c
+  GROUP BY
+    c.pattern
+), extra_lists /* The extra and the accepted clauses of each pattern, each listed once in order. */ AS (
+  SELECT
+    pattern,
+    LISTAGG(extra_clause, ', ') WITHIN GROUP (ORDER BY
+      extra_clause NULLS LAST) AS extras
+  FROM (
+    SELECT DISTINCT
+      pattern,
+      extra_clause
+    FROM classified_clauses
+  ) AS c
+  WHERE
+    extra_clause IS NOT NULL
+  GROUP BY
+    pattern
+), accepted_lists AS (
+  SELECT
+    pattern,
+    LISTAGG(accepted_clause, ', ') WITHIN GROUP (ORDER BY
+      accepted_clause NULLS LAST) AS accepted_extras
+  FROM (
+    SELECT DISTINCT
+      pattern,
+      accepted_clause
+    FROM classified_clauses
+  ) AS c
+  WHERE
+    accepted_clause IS NOT NULL
+  GROUP BY
+    pattern
+), pattern_checks AS (
+  SELECT
+    p.pattern,
+    LOCATE('||', p.ungrouped) > 0 AS has_or,
+    COALESCE(c.has_root_type, FALSE) AS has_root_type,
+    COALESCE(c.has_invoked_by, FALSE) AS has_invoked_by,
+    COALESCE(c.has_event_type, FALSE) AS has_event_type,
+    COALESCE(c.extra_count, 0) AS extra_count,
+    x.extras,
+    l.accepted_extras,
+    COALESCE(c.refused_listing, FALSE) AS refused_listing
+  FROM patterns AS p
+  LEFT JOIN clause_checks AS c
+    ON c.pattern = p.pattern
+  LEFT JOIN extra_lists AS x
+    ON x.pattern = p.pattern
+  LEFT JOIN accepted_lists AS l
+    ON l.pattern = p.pattern
+), root_usage_patterns /* shared relation root_usage_patterns: relations/root_usage_patterns.sql */ AS (
+  SELECT
+    c.pattern,
+    c.has_or,
+    c.extra_count,
+    c.accepted_extras,
+    (
+      CASE WHEN c.has_root_type THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN c.has_invoked_by THEN 1 ELSE 0 END
+    ) + (
+      CASE WHEN c.has_event_type THEN 1 ELSE 0 END
+    ) AS required_present,
+    c.has_root_type
+    AND c.has_invoked_by
+    AND c.has_event_type
+    AND NOT c.has_or
+    AND c.extra_count = 0 AS valid,
+    CONCAT_WS(
+      '; ',
+      CASE
+        WHEN NOT (
+          c.has_root_type AND c.has_invoked_by AND c.has_event_type
+        )
+        THEN 'missing clause ' || CONCAT_WS(
+          ', ',
+          CASE WHEN NOT c.has_root_type THEN '$.userIdentity.type = Root' END,
+          CASE WHEN NOT c.has_invoked_by THEN '$.userIdentity.invokedBy NOT EXISTS' END,
+          CASE WHEN NOT c.has_event_type THEN '$.eventType != AwsServiceEvent' END
+        )
+      END,
+      CASE WHEN c.has_or THEN 'joins clauses with || (OR)' END,
+      CASE
+        WHEN NOT c.has_or AND c.extra_count > 0
+        THEN 'extra clause ' || c.extras || ' narrows it'
+      END,
+      CASE
+        WHEN c.refused_listing
+        THEN 'root_usage_filter_extra_clauses accepts only a clause that excludes centralized-root sessions' || ' ($.userIdentity.sessionContext.assumedRoot NOT EXISTS, or != "true")'
+      END
+    ) AS problem
+  FROM pattern_checks AS c
+), alarms AS (
+  SELECT
+    account_id,
+    region,
+    name,
+    metric_name,
+    namespace,
+    actions_enabled,
+    alarm_actions,
+    dimensions
+  FROM (
+    SELECT
+      account_id AS account_id,
+      region AS region,
+      name AS name,
+      metric_name AS metric_name,
+      namespace AS namespace,
+      COALESCE(actions_enabled, FALSE) AS actions_enabled,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(alarm_actions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN alarm_actions
+        ELSE '[]'
+      END AS alarm_actions,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(dimensions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN dimensions
+        ELSE '[]'
+      END AS dimensions,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, region, name
+        ORDER BY account_id NULLS LAST, region NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM aws_cloudwatch_alarm
+  ) AS _t
+  WHERE
+    _row_number = 1
+), dimension_lists /* The names in each distinct dimensions array, listed once per array rather than once per alarm: */ /* alarms repeat a handful of arrays ('[]' above all), and grouping every alarm's dimensions on its */ /* three-column key held 40,000 groups with their ordered lists (DuckDB, 10,000 accounts). */ AS (
+  SELECT
+    d.dimensions,
+    LISTAGG(GET_JSON_OBJECT(e.value, '$.Name'), ', ') WITHIN GROUP (ORDER BY
+      GET_JSON_OBJECT(e.value, '$.Name') NULLS LAST) AS names
+  FROM (
+    SELECT DISTINCT
+      dimensions
+    FROM aws_cloudwatch_alarm
+    WHERE
+      CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(dimensions)), '^[A-Z]+', 0)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'STRING'
+        THEN 'string'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'VOID'
+        THEN 'null'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'DECIMAL'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+      END = 'array'
+  ) AS d
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(CAST(PARSE_JSON(d.dimensions) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+  ) e AS value
+  GROUP BY
+    d.dimensions
+), metric_alarms /* shared relation metric_alarms: relations/metric_alarms.sql */ AS (
+  SELECT
+    a.account_id,
+    a.region,
+    a.name,
+    a.metric_name,
+    a.namespace,
+    a.actions_enabled,
+    a.alarm_actions,
+    COALESCE(d.names, '') AS dimension_names
+  FROM alarms AS a
+  LEFT JOIN dimension_lists AS d
+    ON d.dimensions = a.dimensions
 ), sns_topics /* shared relation sns_topics: relations/sns_topics.sql */ AS (
   /* SNS topics that have subscriptions, one row per topic ARN. confirmed counts the subscriptions */
   /* that deliver (a confirmed one has a real ARN; an unconfirmed one reads 'PendingConfirmation' and */
@@ -859,6 +745,119 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM aws_sns_topic_subscription
   GROUP BY
     topic_arn
+), filters AS (
+  SELECT
+    account_id,
+    region,
+    log_group_name,
+    name,
+    filter_pattern,
+    metric_name,
+    metric_namespace,
+    dimensions
+  FROM (
+    SELECT
+      account_id AS account_id,
+      region AS region,
+      log_group_name AS log_group_name,
+      name AS name,
+      filter_pattern AS filter_pattern,
+      metric_transformation_name AS metric_name,
+      metric_transformation_namespace AS metric_namespace,
+      CASE
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(metric_transformation_dimensions)), '^[A-Z]+', 0)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'STRING'
+          THEN 'string'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'VOID'
+          THEN 'null'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'DECIMAL'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+        END = 'array'
+        THEN metric_transformation_dimensions
+      END AS dimensions,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, region, log_group_name, name
+        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
+      ) AS _row_number
+    FROM aws_cloudwatch_log_metric_filter
+  ) AS _t
+  WHERE
+    _row_number = 1
+), dimension_lists_2 AS (
+  SELECT
+    d.dimensions,
+    LISTAGG(e.value, ', ') WITHIN GROUP (ORDER BY
+      e.value NULLS LAST) AS names
+  FROM (
+    SELECT DISTINCT
+      metric_transformation_dimensions AS dimensions
+    FROM aws_cloudwatch_log_metric_filter
+    WHERE
+      CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(metric_transformation_dimensions)), '^[A-Z]+', 0)
+        WHEN 'OBJECT'
+        THEN 'object'
+        WHEN 'ARRAY'
+        THEN 'array'
+        WHEN 'STRING'
+        THEN 'string'
+        WHEN 'BOOLEAN'
+        THEN 'boolean'
+        WHEN 'VOID'
+        THEN 'null'
+        WHEN 'BIGINT'
+        THEN 'number'
+        WHEN 'DECIMAL'
+        THEN 'number'
+        WHEN 'DOUBLE'
+        THEN 'number'
+      END = 'array'
+  ) AS d
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(
+      CAST(PARSE_JSON(d.dimensions) AS ARRAY<VARIANT>),
+      element -> CASE
+        WHEN SCHEMA_OF_VARIANT(element) = 'STRING'
+        THEN VARIANT_GET(element, '$', 'string')
+        WHEN SCHEMA_OF_VARIANT(element) = 'VOID'
+        THEN NULL
+        ELSE TO_JSON(element)
+      END
+    )
+  ) e AS value
+  GROUP BY
+    d.dimensions
+), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.filter_pattern,
+    f.metric_name,
+    f.metric_namespace,
+    CASE WHEN f.dimensions IS NOT NULL THEN COALESCE(d.names, '') END AS dimension_names,
+    v.has_or,
+    v.extra_count,
+    v.accepted_extras,
+    v.required_present,
+    v.valid,
+    v.problem
+  FROM filters AS f
+  INNER JOIN root_usage_patterns AS v
+    ON v.pattern = COALESCE(f.filter_pattern, '')
+  LEFT JOIN dimension_lists_2 AS d
+    ON d.dimensions = f.dimensions
 ), trails AS (
   SELECT
     t.*,
@@ -878,13 +877,37 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       CASE WHEN t.log_group_arn IS NULL THEN 'delivers to no CloudWatch Logs group' END
     ) AS trail_shortfalls
   FROM trail_coverage AS t
+), valid_filters /* The valid root filters, read from the table and judged by their pattern (root_usage_patterns): */ /* root_usage_filters is read once, below, as DuckDB holds a CTE read twice whole (16 MB here). */ AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
+    f.name,
+    f.metric_transformation_name AS metric_name
+  FROM aws_cloudwatch_log_metric_filter AS f
+  INNER JOIN root_usage_patterns AS p
+    ON p.pattern = COALESCE(f.filter_pattern, '')
+  WHERE
+    p.valid
+), root_alarms /* The alarms that can be a link, or a hint, of a chain: those on the metric of a valid root filter */ /* of their account (at 10,000 accounts, 10,000 of 40,000 alarms; each join holds the ones it reads). */ AS (
+  SELECT
+    a.*
+  FROM metric_alarms AS a
+  WHERE
+    EXISTS(
+      SELECT
+        1
+      FROM valid_filters AS v
+      WHERE
+        v.account_id = a.account_id AND v.metric_name = a.metric_name
+    )
 ), alarm_actions AS (
   SELECT
     a.account_id,
     a.region,
     a.name AS alarm_name,
     x.value AS action
-  FROM metric_alarms AS a
+  FROM root_alarms AS a
   LATERAL VIEW
   EXPLODE(
     TRANSFORM(
@@ -898,6 +921,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       END
     )
   ) x AS value
+  WHERE
+    a.actions_enabled
 ), action_topics /* Each action with its topic's subscriptions, joined here, on the narrow action rows: joined to the */ /* wide chain rows instead, Postgres hashed those on the action, NULL for every chain without one, */ /* and that one key kept splitting the hash into more batches (4,096 at 10,000 accounts, ~5 s). */ AS (
   SELECT
     ac.*,
@@ -906,9 +931,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM alarm_actions AS ac
   LEFT JOIN sns_topics AS tp
     ON tp.topic_arn = ac.action
-), linked AS (
+), alarm_links /* Each alarm with each of its actions (actions enabled), and each filter with each alarm on its */ /* metric, before the trails are joined: joined link by link to the trails, every join held all the */ /* chain rows built so far (DuckDB hashed the growing chain side each time, about 60 MB at 10,000 */ /* accounts), where these narrow links are hashed once and the trails pass through. */ AS (
   SELECT
-    t.*,
+    al.account_id,
+    al.region,
+    al.name AS alarm_name,
+    al.metric_name,
+    al.namespace,
+    al.actions_enabled,
+    al.dimension_names AS alarm_dimension_names,
+    ac.action,
+    ac.confirmed,
+    ac.pending
+  FROM root_alarms AS al
+  LEFT JOIN action_topics AS ac
+    ON al.actions_enabled
+    AND ac.account_id = al.account_id
+    AND ac.region = al.region
+    AND ac.alarm_name = al.name
+), filter_links AS (
+  SELECT
+    f.account_id,
+    f.region,
+    f.log_group_name,
     f.name AS filter_name,
     f.filter_pattern,
     f.problem AS filter_problem,
@@ -920,32 +965,48 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     f.metric_name,
     f.metric_namespace,
     f.dimension_names AS filter_dimension_names,
-    al.name AS alarm_name,
+    al.alarm_name,
     al.actions_enabled,
-    al.dimension_names AS alarm_dimension_names,
-    ac.action,
-    COALESCE(ac.confirmed, 0) AS confirmed,
-    COALESCE(ac.pending, 0) AS pending
-  FROM trails AS t
-  LEFT JOIN root_usage_filters AS f
-    ON t.carries_chain
-    AND f.account_id = t.group_account_id
-    AND f.region = t.group_region
-    AND f.log_group_name = t.group_name
-  LEFT JOIN metric_alarms AS al
+    al.alarm_dimension_names,
+    al.action,
+    al.confirmed,
+    al.pending
+  FROM root_usage_filters AS f
+  LEFT JOIN alarm_links AS al
     ON f.valid
-    AND al.account_id = t.group_account_id
-    AND al.region = t.group_region
+    AND al.account_id = f.account_id
+    AND al.region = f.region
     AND al.metric_name = f.metric_name
     AND al.namespace = f.metric_namespace
     AND (
-      al.dimension_names = f.dimension_names OR f.dimension_names IS NULL
+      al.alarm_dimension_names = f.dimension_names OR f.dimension_names IS NULL
     )
-  LEFT JOIN action_topics AS ac
-    ON al.actions_enabled
-    AND ac.account_id = al.account_id
-    AND ac.region = al.region
-    AND ac.alarm_name = al.name
+), linked AS (
+  SELECT
+    t.*,
+    l.filter_name,
+    l.filter_pattern,
+    l.filter_problem,
+    l.filter_valid,
+    l.required_present,
+    l.has_or,
+    l.extra_count,
+    l.accepted_extras,
+    l.metric_name,
+    l.metric_namespace,
+    l.filter_dimension_names,
+    l.alarm_name,
+    l.actions_enabled,
+    l.alarm_dimension_names,
+    l.action,
+    COALESCE(l.confirmed, 0) AS confirmed,
+    COALESCE(l.pending, 0) AS pending
+  FROM trails AS t
+  LEFT JOIN filter_links AS l
+    ON t.carries_chain
+    AND l.account_id = t.group_account_id
+    AND l.region = t.group_region
+    AND l.log_group_name = t.group_name
 ), links AS (
   SELECT
     l.*,
@@ -956,7 +1017,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     SPLIT_PART(COALESCE(l.action, ''), ':', 3) = 'sns' AS action_is_topic,
     l.confirmed > 0 AS has_subscription
   FROM linked AS l
-), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
+), gaps AS (
   SELECT
     k.*,
     CASE
@@ -979,7 +1040,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND k.filter_dimension_names IS NULL
     AND k.alarm_dimension_names <> '' AS dimensions_undecided
   FROM links AS k
-), filter_elsewhere AS (
+), filter_elsewhere /* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm on */ /* the filter's metric name in another namespace or region, or with other dimensions, each worded */ /* for the chains whose reason shows it (NULL on the others). Both are joined to every chain, before */ /* root_usage_verdicts picks the best one: a join after the pick would pair two relations the */ /* planner believes small, and Postgres then loops over one for each row of the other. */ AS (
   SELECT
     account_id,
     name,
@@ -987,20 +1048,18 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     region
   FROM (
     SELECT
-      account_id AS account_id,
-      name AS name,
-      log_group_name AS log_group_name,
-      region AS region,
+      account_id,
+      name,
+      log_group_name,
+      region,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
-        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
-      ) AS _row_number
-    FROM root_usage_filters
-    WHERE
-      valid
-  ) AS _t
+        ORDER BY region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
+      ) AS n
+    FROM valid_filters
+  ) AS f
   WHERE
-    _row_number = 1
+    n = 1
 ), alarm_elsewhere AS (
   SELECT
     account_id,
@@ -1011,44 +1070,103 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     dimension_names
   FROM (
     SELECT
-      account_id AS account_id,
-      metric_name AS metric_name,
-      name AS name,
-      namespace AS namespace,
-      region AS region,
-      dimension_names AS dimension_names,
+      account_id,
+      metric_name,
+      name,
+      namespace,
+      region,
+      dimension_names,
       ROW_NUMBER() OVER (
         PARTITION BY account_id, metric_name
-        ORDER BY account_id NULLS LAST, metric_name NULLS LAST, region NULLS LAST, namespace NULLS LAST, name NULLS LAST
-      ) AS _row_number
-    FROM metric_alarms
-  ) AS _t
+        ORDER BY region NULLS LAST, namespace NULLS LAST, name NULLS LAST
+      ) AS n
+    FROM root_alarms
+  ) AS a
   WHERE
-    _row_number = 1
+    n = 1
+), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
+  SELECT
+    g.*,
+    CASE
+      WHEN g.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
+      THEN ' (filter ' || fe.name || ' has the root pattern but is on log group ' || fe.log_group_name || ' in ' || fe.region || ', which the trail does not feed)'
+    END AS filter_hint,
+    CASE
+      WHEN g.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
+      THEN ' (alarm ' || ae.name || ' watches ' || g.metric_name || ' in namespace ' || ae.namespace || ' in ' || ae.region || CASE
+        WHEN ae.dimension_names <> g.filter_dimension_names
+        THEN ' with ' || CASE
+          WHEN ae.dimension_names = ''
+          THEN 'no dimensions'
+          ELSE 'dimensions ' || ae.dimension_names
+        END || ', where the filter publishes ' || CASE
+          WHEN g.filter_dimension_names = ''
+          THEN 'none'
+          ELSE g.filter_dimension_names
+        END
+        ELSE ''
+      END || ')'
+    END AS alarm_hint
+  FROM gaps AS g
+  LEFT JOIN filter_elsewhere AS fe
+    ON fe.account_id = g.group_account_id
+  LEFT JOIN alarm_elsewhere AS ae
+    ON ae.account_id = g.group_account_id AND ae.metric_name = g.metric_name
 ), chains AS (
   SELECT
-    c.*,
+    c.account_id,
+    c.arn,
+    c.name,
+    c.home_region,
+    c.owner_account_id,
+    c.resolved,
+    c.is_multi_region_trail,
+    c.is_logging,
+    c.records_all,
+    c.log_group_arn IS NOT NULL AS has_log_group,
+    c.label,
+    c.group_account_id,
+    c.group_region,
+    c.group_name,
+    c.carries_chain,
+    c.trail_compliant,
+    c.trails_seen,
+    c.trail_shortfalls,
+    c.filter_name,
+    c.filter_pattern,
+    c.filter_problem,
+    c.required_present,
+    c.has_or,
+    c.extra_count,
+    c.accepted_extras,
+    c.metric_name,
+    c.metric_namespace,
+    c.filter_dimension_names,
+    c.alarm_name,
+    c.actions_enabled,
+    c.alarm_dimension_names,
+    c.action,
+    c.confirmed,
+    c.pending,
+    c.has_filter,
+    c.has_valid_filter,
+    c.has_alarm,
+    c.has_action,
+    c.action_is_topic,
+    c.has_subscription,
+    c.first_gap,
     c.first_gap IS NULL AS complete,
     c.first_gap IS NULL AND c.trail_compliant AND NOT c.dimensions_undecided AS monitored,
-    fe.name AS other_filter,
-    fe.log_group_name AS other_filter_group,
-    fe.region AS other_filter_region,
-    ae.name AS other_alarm,
-    ae.namespace AS other_alarm_namespace,
-    ae.region AS other_alarm_region,
-    ae.dimension_names AS other_alarm_dimension_names
+    c.filter_hint,
+    c.alarm_hint
   FROM root_alarm_chain AS c
-  LEFT JOIN filter_elsewhere AS fe
-    ON fe.account_id = c.group_account_id
-  LEFT JOIN alarm_elsewhere AS ae
-    ON ae.account_id = c.group_account_id AND ae.metric_name = c.metric_name
 ), ranked AS (
   /* Chains in order of preference, per account; the first is the one reported. */
   SELECT
     c.*,
     ROW_NUMBER() OVER (
       PARTITION BY c.account_id
-      ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN log_group_arn IS NOT NULL THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
+      ORDER BY monitored DESC NULLS FIRST /* a complete chain on a compliant trail settles it (ok); */, resolved NULLS LAST /* else an organization trail whose chain is visible only in its owner's account (info); */, complete DESC NULLS FIRST /* else a complete chain that hinges on facts nobody captured (error); */, has_subscription /* else the chain that got furthest (alarm); each link needs the one before it. */ DESC NULLS FIRST, action_is_topic DESC NULLS FIRST, has_action DESC NULLS FIRST, has_alarm DESC NULLS FIRST, has_valid_filter DESC NULLS FIRST, has_filter DESC NULLS FIRST, carries_chain DESC NULLS FIRST, CASE WHEN is_multi_region_trail THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging THEN 0 ELSE 1 END NULLS LAST, CASE WHEN records_all THEN 0 ELSE 1 END NULLS LAST, CASE WHEN has_log_group THEN 0 ELSE 1 END NULLS LAST, COALESCE(required_present, 0) DESC NULLS FIRST, CASE WHEN has_or THEN 1 ELSE 0 END NULLS LAST, COALESCE(extra_count, 0) NULLS LAST, CASE WHEN owner_account_id = account_id THEN 0 ELSE 1 END NULLS LAST, arn NULLS LAST, COALESCE(filter_name, '') NULLS LAST, COALESCE(alarm_name, '') NULLS LAST, COALESCE(action, '') NULLS LAST
     ) AS preference
   FROM chains AS c
 ), best AS (
@@ -1070,26 +1188,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN ' (dimensions ' || b.filter_dimension_names || ')'
       ELSE ''
     END AS metric_text,
-    COALESCE(
-      ' (filter ' || b.other_filter || ' has the root pattern but is on log group ' || b.other_filter_group || ' in ' || b.other_filter_region || ', which the trail does not feed)',
-      ''
-    ) AS filter_hint,
-    COALESCE(
-      ' (alarm ' || b.other_alarm || ' watches ' || b.metric_name || ' in namespace ' || b.other_alarm_namespace || ' in ' || b.other_alarm_region || CASE
-        WHEN b.other_alarm_dimension_names <> b.filter_dimension_names
-        THEN ' with ' || CASE
-          WHEN b.other_alarm_dimension_names = ''
-          THEN 'no dimensions'
-          ELSE 'dimensions ' || b.other_alarm_dimension_names
-        END || ', where the filter publishes ' || CASE
-          WHEN b.filter_dimension_names = ''
-          THEN 'none'
-          ELSE b.filter_dimension_names
-        END
-        ELSE ''
-      END || ')',
-      ''
-    ) AS alarm_hint,
     b.confirmed || CASE
       WHEN b.confirmed = 1
       THEN ' confirmed subscription'
@@ -1131,11 +1229,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN d.first_gap = 'CLOUDTRAIL_MULTI_REGION_NOT_PRESENT'
       THEN d.first_gap || ': ' || d.label || ' ' || d.trail_shortfalls || '; no trail of account ' || a.account_id || ' is multi-region, logging, recording all read and write management events ' || 'and delivering to CloudWatch Logs (' || d.trails_seen || CASE WHEN d.trails_seen = 1 THEN ' trail' ELSE ' trails' END || ' checked).'
       WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTERS_NOT_PRESENT'
-      THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || d.filter_hint || '.'
+      THEN d.first_gap || ': no metric filter on log group ' || d.group_text || ', where ' || d.label || ' delivers' || COALESCE(d.filter_hint, '') || '.'
       WHEN d.first_gap = 'CLOUDTRAIL_METRIC_FILTER_NOT_VALID'
       THEN d.first_gap || ': filter ' || d.filter_name || ' on log group ' || d.group_text || ' has pattern ' || COALESCE(NULLIF(d.filter_pattern, ''), '(empty)') || ' ' || d.filter_problem || '.'
       WHEN d.first_gap = 'CLOUDWATCH_ALARMS_NOT_PRESENT'
-      THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || d.alarm_hint || '.'
+      THEN d.first_gap || ': no alarm in ' || d.group_region || ' on metric ' || d.metric_text || ' of filter ' || d.filter_name || ' (log group ' || d.group_text || ')' || COALESCE(d.alarm_hint, '') || '.'
       WHEN d.first_gap = 'CLOUDWATCH_ALARM_ACTIONS_NOT_VALID'
       THEN d.first_gap || ': alarm ' || d.alarm_name || ' on metric ' || d.metric_text || ' (filter ' || d.filter_name || ', log group ' || d.group_text || ') ' || CASE
         WHEN NOT d.actions_enabled
