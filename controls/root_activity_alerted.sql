@@ -257,29 +257,26 @@ delivery_texts as (
   group by c.account_id
 ),
 
--- The required regions that do not deliver, with rules or without: the first of each account is
--- the one its reason names.
-gap_regions as (
-  select
-    account_id, region, region_order, depth, rule_name, state, pattern_problem,
-    target_arn, pending, target_account_id, target_region, target_bus
-  from rule_best
-  where depth < 9
-  union all
-  select
-    account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth,
-    null as rule_name, null as state, null as pattern_problem, null as target_arn, null as pending,
-    null as target_account_id, null as target_region, null as target_bus
-  from bare_regions
-),
-
 -- The first required region that does not deliver, per account: us-east-1 first (the only region
 -- of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an
--- aggregate of them is one the planners cannot size.
+-- aggregate of them is one the planners cannot size. Picked from the narrow rows; the words come
+-- from the one picked row's rule (depth 2 and over) or trail (depth 1) below. Picking among the
+-- rule rows themselves held every gap's rule, target and hub columns in a window on DuckDB.
 first_gap_row as (
-  select distinct on (g.account_id) g.*
-  from gap_regions as g
-  order by g.account_id, g.region_order, g.region
+  select distinct on (account_id) account_id, region, region_order, depth
+  from region_depths
+  where depth < 9
+  order by account_id, region_order, region
+),
+
+-- The name of a trail that logs in the picked region, for a region without a rule (depth 1):
+-- looked up for those regions only, not carried on every required region.
+first_gap_trail as (
+  select f.account_id, min(l.label) as trail_label
+  from first_gap_row as f
+  inner join trail_logs_in as l on f.account_id = l.account_id and f.region = l.region
+  where f.depth = 1 and f.region_order = 1
+  group by f.account_id
 ),
 
 first_gap as (
@@ -312,11 +309,21 @@ first_gap as (
         || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
     end as gap_text
   from (
-    select f.*, 'rule ' || f.rule_name || ' in ' || f.region as rule_text, l.trail_label
+    select
+      f.*,
+      'rule ' || b.rule_name || ' in ' || f.region as rule_text,
+      b.rule_name,
+      b.state,
+      b.pattern_problem,
+      b.target_arn,
+      b.pending,
+      b.target_account_id,
+      b.target_region,
+      b.target_bus,
+      l.trail_label
     from first_gap_row as f
-    left join (
-      select account_id, region, min(label) as trail_label from trail_logs_in group by account_id, region
-    ) as l on f.region_order = 1 and f.account_id = l.account_id and f.region = l.region
+    left join rule_best as b on f.depth >= 2 and f.account_id = b.account_id and f.region = b.region
+    left join first_gap_trail as l on f.account_id = l.account_id
   ) as g
 )
 
