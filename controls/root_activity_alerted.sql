@@ -60,7 +60,15 @@ required_regions as (
   where tr.region <> 'us-east-1' or coalesce(a.partition, 'aws') <> 'aws'
 ),
 
--- Per event bus, the first rule that passes root activity to a target that delivers by itself.
+-- The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many
+-- buses and rules the data holds.
+hub_buses as (
+  select distinct target_account_id as account_id, target_region as region, target_bus as event_bus_name
+  from root_event_targets
+  where kind = 'event bus'
+),
+
+-- Per hub, the first rule that passes root activity to a target that delivers by itself.
 hub_candidates as (
   select
     r.account_id,
@@ -72,7 +80,9 @@ hub_candidates as (
     t.topic_seen,
     t.confirmed,
     case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end as unverified
-  from root_event_rules as r
+  from hub_buses as b
+  inner join root_event_rules as r
+    on b.account_id = r.account_id and b.region = r.region and b.event_bus_name = r.event_bus_name
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
 ),
@@ -83,12 +93,33 @@ hub_rules as (
   order by c.account_id, c.region, c.event_bus_name, c.unverified, c.rule_name, c.target_arn
 ),
 
-rule_regions as (
-  select distinct account_id, region from aws_eventbridge_rule
+-- Each hub with what the data says of it: its account is in the data (else it was not checked),
+-- the data holds rules of that account in that region (else neither), and its first rule. One row
+-- per hub, joined once to the combinations below: joined there one by one, the account and region
+-- lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts),
+-- and a misjudged size made DuckDB hold the wide combinations instead.
+hubs as (
+  select
+    b.account_id,
+    b.region,
+    b.event_bus_name,
+    a.account_id is not null as in_data,
+    exists(
+      select 1 from aws_eventbridge_rule as r where r.account_id = b.account_id and r.region = b.region
+    ) as rules_seen,
+    h.rule_name,
+    h.kind,
+    h.target_arn,
+    h.topic_seen,
+    h.confirmed
+  from hub_buses as b
+  left join accounts as a on b.account_id = a.account_id
+  left join hub_rules as h
+    on b.account_id = h.account_id and b.region = h.region and b.event_bus_name = h.event_bus_name
 ),
 
 -- Every combination of rule and target in each required region that has a rule; a region without
--- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
+-- one is taken as it is (region_depths), so that the pick below ranks the few regions with rules
 -- and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries
 -- the columns the words are made of, not the words: each is worded after the pick, for the regions
 -- a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of
@@ -115,8 +146,8 @@ combos as (
     h.target_arn as hub_target_arn,
     h.topic_seen as hub_topic_seen,
     h.confirmed as hub_confirmed,
-    ha.account_id is not null as hub_in_data,
-    hr.account_id is not null as hub_rules_seen,
+    coalesce(h.in_data, false) as hub_in_data,
+    coalesce(h.rules_seen, false) as hub_rules_seen,
     case
       when not q.trail_logs then 0
       when r.name is null then 1
@@ -126,20 +157,17 @@ combos as (
       when t.target_arn is null then 5
       when t.kind is null then 6
       when t.kind = 'SNS topic' and not t.delivers then 7
-      when t.kind = 'event bus' and ha.account_id is not null and hr.account_id is not null and h.rule_name is null then 8
+      when t.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
       else 9
     end as depth
   from required_regions as q
   inner join root_event_rules as r
     on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
   left join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
-  left join hub_rules as h
+  left join hubs as h
     on
       t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
       and t.target_bus = h.event_bus_name
-  left join accounts as ha on t.kind = 'event bus' and t.target_account_id = ha.account_id
-  left join rule_regions as hr
-    on t.kind = 'event bus' and t.target_account_id = hr.account_id and t.target_region = hr.region
 ),
 
 -- The combination that got furthest in each required region with a rule.
@@ -160,21 +188,18 @@ rule_best as (
     coalesce(c.target_arn, '')
 ),
 
-bare_regions as (
-  select q.*
-  from required_regions as q
-  where not exists (
-    select 1
-    from root_event_rules as r
-    where q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
-  )
-),
-
 -- How far each required region got (9: it delivers), narrow: all of them are aggregated per account.
+-- A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best
+-- combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that
+-- test was a hash table of every required region or of every rule, whichever it guessed smaller.
 region_depths as (
-  select account_id, region, region_order, depth from rule_best
-  union all
-  select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from bare_regions
+  select account_id, region, min(region_order) as region_order, max(depth) as depth
+  from (
+    select account_id, region, region_order, depth from rule_best
+    union all
+    select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from required_regions
+  ) as d
+  group by account_id, region
 ),
 
 event_path as (

@@ -24,17 +24,31 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
   /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
   /* the account's organization. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    partition,
-    organization_id,
-    organization_master_account_id,
-    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
-  FROM aws_account
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      partition,
+      organization_id,
+      organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      account_id AS _first_row_order_0,
+      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
+      partition AS _first_row_order_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
+      ) AS _first_row
+    FROM aws_account
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
-    partition
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), root_usage_filters /* shared relation root_usage_filters: relations/root_usage_filters.sql */ AS (
   /* CloudWatch Logs metric filters judged against the CIS root-usage pattern, one row per account, */
   /* region, log group and filter name. A filter is valid when its pattern is exactly the three CIS */
@@ -49,42 +63,54 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
   /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
   WITH filters AS (
-    SELECT DISTINCT ON (account_id, region, log_group_name, name)
-      account_id,
-      region,
-      log_group_name,
-      name,
-      filter_pattern,
-      metric_transformation_name AS metric_name,
-      metric_transformation_namespace AS metric_namespace,
-      CASE
-        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN metric_transformation_dimensions
-      END AS dimensions,
-      REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped
-    FROM aws_cloudwatch_log_metric_filter
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        log_group_name,
+        name,
+        filter_pattern,
+        metric_transformation_name AS metric_name,
+        metric_transformation_namespace AS metric_namespace,
+        CASE
+          WHEN CASE JSON_TYPE(metric_transformation_dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN metric_transformation_dimensions
+        END AS dimensions,
+        REGEXP_REPLACE(COALESCE(filter_pattern, ''), '[(){}]', '', 'g') AS ungrouped,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        log_group_name AS _first_row_order_2,
+        name AS _first_row_order_3,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, log_group_name, name) AS _first_row
+      FROM aws_cloudwatch_log_metric_filter
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      log_group_name,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3
   ), filter_dimensions AS (
     SELECT
       f.account_id,
@@ -326,62 +352,73 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
   /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
   WITH alarms AS (
-    SELECT DISTINCT ON (account_id, region, name)
-      account_id,
-      region,
-      name,
-      metric_name,
-      namespace,
-      COALESCE(actions_enabled, FALSE) AS actions_enabled,
-      CASE
-        WHEN CASE JSON_TYPE(alarm_actions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN alarm_actions
-        ELSE CAST('[]' AS JSON)
-      END AS alarm_actions,
-      CASE
-        WHEN CASE JSON_TYPE(dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN dimensions
-        ELSE CAST('[]' AS JSON)
-      END AS dimensions
-    FROM aws_cloudwatch_alarm
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        name,
+        metric_name,
+        namespace,
+        COALESCE(actions_enabled, FALSE) AS actions_enabled,
+        CASE
+          WHEN CASE JSON_TYPE(alarm_actions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN alarm_actions
+          ELSE CAST('[]' AS JSON)
+        END AS alarm_actions,
+        CASE
+          WHEN CASE JSON_TYPE(dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN dimensions
+          ELSE CAST('[]' AS JSON)
+        END AS dimensions,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        name AS _first_row_order_2,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, name) AS _first_row
+      FROM aws_cloudwatch_alarm
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2
   ), alarm_dimensions AS (
     SELECT
       a.account_id,
@@ -415,69 +452,85 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
   /* The trail ARN carries the home region, owner and name when a capture lacks them. */
-  SELECT DISTINCT ON (account_id, arn)
-    account_id,
-    arn,
-    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-    SPLIT_PART(arn, ':', 5) AS owner_account_id,
-    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-    is_logging,
-    NULLIF(log_group_arn, '') AS log_group_arn,
-    CASE
-      WHEN CASE JSON_TYPE(event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS event_selectors,
-    CASE
-      WHEN CASE JSON_TYPE(advanced_event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN advanced_event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS advanced_event_selectors
-  FROM aws_cloudtrail_trail
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+  FROM (
+    SELECT
+      account_id,
+      arn,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE JSON_TYPE(event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS event_selectors,
+      CASE
+        WHEN CASE JSON_TYPE(advanced_event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS advanced_event_selectors,
+      account_id AS _first_row_order_0,
+      arn AS _first_row_order_1,
+      CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END AS _first_row_order_2,
+      CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END AS _first_row_order_3,
+      region AS _first_row_order_4,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, arn
+        ORDER BY CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END, region
+      ) AS _first_row
+    FROM aws_cloudtrail_trail
+    WHERE
+      arn IS NOT NULL
+  ) AS _first_rows
   WHERE
-    arn IS NOT NULL
+    _first_row = 1
   ORDER BY
-    account_id,
-    arn,
-    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
-    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
-    region
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2,
+    _first_row_order_3,
+    _first_row_order_4
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */
@@ -938,34 +991,59 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* joined to every chain before the best one is picked: a join after the pick would pair two */
   /* relations the planner believes small, and Postgres then loops over one for each row of the other. */
   WITH filter_elsewhere AS (
-    SELECT DISTINCT ON (account_id)
-      account_id,
-      name,
-      log_group_name,
-      region
-    FROM root_usage_filters
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+    FROM (
+      SELECT
+        account_id,
+        name,
+        log_group_name,
+        region,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        log_group_name AS _first_row_order_2,
+        name AS _first_row_order_3,
+        ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region, log_group_name, name) AS _first_row
+      FROM root_usage_filters
+      WHERE
+        valid
+    ) AS _first_rows
     WHERE
-      valid
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      log_group_name,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3
   ), alarm_elsewhere AS (
-    SELECT DISTINCT ON (account_id, metric_name)
-      account_id,
-      metric_name,
-      name,
-      namespace,
-      region,
-      dimension_names
-    FROM metric_alarms
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+    FROM (
+      SELECT
+        account_id,
+        metric_name,
+        name,
+        namespace,
+        region,
+        dimension_names,
+        account_id AS _first_row_order_0,
+        metric_name AS _first_row_order_1,
+        region AS _first_row_order_2,
+        namespace AS _first_row_order_3,
+        name AS _first_row_order_4,
+        ROW_NUMBER() OVER (PARTITION BY account_id, metric_name ORDER BY region, namespace, name) AS _first_row
+      FROM metric_alarms
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      metric_name,
-      region,
-      namespace,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3,
+      _first_row_order_4
   ), chains AS (
     SELECT
       c.*,
@@ -1092,6 +1170,73 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM accounts AS a
   LEFT JOIN described AS d
     ON d.account_id = a.account_id
+), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
+  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
+  /* targets were captured; a rule without targets has no row. */
+  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
+  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
+  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
+  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
+  /*               it and not a gap in the snapshot */
+  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
+  /*               confirmed subscription (or one whose account is not in the data); an event bus */
+  /*               delivers through the rules of the bus it forwards to */
+  /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
+  /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
+  /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
+  /* The targets are read from aws_eventbridge_rule, whose rows root_event_rules judges one for one, */
+  /* and not through root_event_rules: a reader of both (root_activity_alerted) would otherwise keep */
+  /* every rule's targets JSON in root_event_rules' rows for the whole statement, which DuckDB */
+  /* materializes (30 MB of the 400 the statement needs at 10,000 accounts). */
+  WITH targets AS (
+    SELECT DISTINCT
+      r.account_id,
+      r.region,
+      COALESCE(r.event_bus_name, 'default') AS event_bus_name,
+      r.name AS rule_name,
+      r.arn AS rule_arn,
+      x.value ->> '$.Arn' AS target_arn
+    FROM aws_eventbridge_rule AS r, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
+    ) AS x(value)
+  ), kinds AS (
+    SELECT
+      t.*,
+      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
+      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
+      CASE
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
+        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
+        THEN 'event bus'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
+        THEN 'SNS topic'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
+        THEN 'SQS queue'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
+        THEN 'Lambda function'
+      END AS kind
+    FROM targets AS t
+  )
+  SELECT
+    k.*,
+    CASE
+      WHEN k.kind = 'event bus'
+      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+    END AS target_bus,
+    COALESCE(s.confirmed, 0) AS confirmed,
+    COALESCE(s.pending, 0) AS pending,
+    a.account_id IS NOT NULL AS topic_seen,
+    k.kind IN ('SQS queue', 'Lambda function')
+    OR k.kind = 'SNS topic'
+    AND (
+      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+    ) AS delivers
+  FROM kinds AS k
+  LEFT JOIN sns_topics AS s
+    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+  LEFT JOIN accounts AS a
+    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
 ), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
   /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule. */
   /* CloudTrail puts a root console sign-in on the default bus as detail type "AWS Console Sign In via */
@@ -1343,73 +1488,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'also filters on ' || p.narrowing_field
     END AS pattern_problem
   FROM parts AS p
-), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
-  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
-  /* targets were captured; a rule without targets has no row. */
-  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
-  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
-  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
-  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
-  /*               it and not a gap in the snapshot */
-  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
-  /*               confirmed subscription (or one whose account is not in the data); an event bus */
-  /*               delivers through the rules of the bus it forwards to */
-  /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
-  /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
-  /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
-  /* The targets are read from aws_eventbridge_rule, whose rows root_event_rules judges one for one, */
-  /* and not through root_event_rules: a reader of both (root_activity_alerted) would otherwise keep */
-  /* every rule's targets JSON in root_event_rules' rows for the whole statement, which DuckDB */
-  /* materializes (30 MB of the 400 the statement needs at 10,000 accounts). */
-  WITH targets AS (
-    SELECT DISTINCT
-      r.account_id,
-      r.region,
-      COALESCE(r.event_bus_name, 'default') AS event_bus_name,
-      r.name AS rule_name,
-      r.arn AS rule_arn,
-      x.value ->> '$.Arn' AS target_arn
-    FROM aws_eventbridge_rule AS r, LATERAL (
-      SELECT
-        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
-    ) AS x(value)
-  ), kinds AS (
-    SELECT
-      t.*,
-      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
-      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
-      CASE
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
-        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
-        THEN 'event bus'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
-        THEN 'SNS topic'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
-        THEN 'SQS queue'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
-        THEN 'Lambda function'
-      END AS kind
-    FROM targets AS t
-  )
-  SELECT
-    k.*,
-    CASE
-      WHEN k.kind = 'event bus'
-      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
-    END AS target_bus,
-    COALESCE(s.confirmed, 0) AS confirmed,
-    COALESCE(s.pending, 0) AS pending,
-    a.account_id IS NOT NULL AS topic_seen,
-    k.kind IN ('SQS queue', 'Lambda function')
-    OR k.kind = 'SNS topic'
-    AND (
-      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
-  FROM kinds AS k
-  LEFT JOIN sns_topics AS s
-    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
-  LEFT JOIN accounts AS a
-    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
 ), trail_logs_in AS NOT MATERIALIZED (
   SELECT
     t.account_id,
@@ -1464,7 +1542,15 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+), hub_buses /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */ /* buses and rules the data holds. */ AS (
+  SELECT DISTINCT
+    target_account_id AS account_id,
+    target_region AS region,
+    target_bus AS event_bus_name
+  FROM root_event_targets
+  WHERE
+    kind = 'event bus'
+), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
   SELECT
     r.account_id,
     r.region,
@@ -1475,7 +1561,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.topic_seen,
     t.confirmed,
     CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
-  FROM root_event_rules AS r
+  FROM hub_buses AS b
+  INNER JOIN root_event_rules AS r
+    ON b.account_id = r.account_id
+    AND b.region = r.region
+    AND b.event_bus_name = r.event_bus_name
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
@@ -1508,12 +1598,32 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _first_row_order_3,
     _first_row_order_4,
     _first_row_order_5
-), rule_regions AS (
-  SELECT DISTINCT
-    account_id,
-    region
-  FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
+), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
+  SELECT
+    b.account_id,
+    b.region,
+    b.event_bus_name,
+    a.account_id IS NOT NULL AS in_data,
+    EXISTS(
+      SELECT
+        1
+      FROM aws_eventbridge_rule AS r
+      WHERE
+        r.account_id = b.account_id AND r.region = b.region
+    ) AS rules_seen,
+    h.rule_name,
+    h.kind,
+    h.target_arn,
+    h.topic_seen,
+    h.confirmed
+  FROM hub_buses AS b
+  LEFT JOIN accounts AS a
+    ON b.account_id = a.account_id
+  LEFT JOIN hub_rules AS h
+    ON b.account_id = h.account_id
+    AND b.region = h.region
+    AND b.event_bus_name = h.event_bus_name
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
   SELECT
     q.account_id,
     q.region,
@@ -1535,8 +1645,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     h.target_arn AS hub_target_arn,
     h.topic_seen AS hub_topic_seen,
     h.confirmed AS hub_confirmed,
-    ha.account_id IS NOT NULL AS hub_in_data,
-    hr.account_id IS NOT NULL AS hub_rules_seen,
+    COALESCE(h.in_data, FALSE) AS hub_in_data,
+    COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
     CASE
       WHEN NOT q.trail_logs
       THEN 0
@@ -1554,10 +1664,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 6
       WHEN t.kind = 'SNS topic' AND NOT t.delivers
       THEN 7
-      WHEN t.kind = 'event bus'
-      AND ha.account_id IS NOT NULL
-      AND hr.account_id IS NOT NULL
-      AND h.rule_name IS NULL
+      WHEN t.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
       THEN 8
       ELSE 9
     END AS depth
@@ -1569,17 +1676,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND r.selects_root
   LEFT JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
-  LEFT JOIN hub_rules AS h
+  LEFT JOIN hubs AS h
     ON t.kind = 'event bus'
     AND t.target_account_id = h.account_id
     AND t.target_region = h.region
     AND t.target_bus = h.event_bus_name
-  LEFT JOIN accounts AS ha
-    ON t.kind = 'event bus' AND t.target_account_id = ha.account_id
-  LEFT JOIN rule_regions AS hr
-    ON t.kind = 'event bus'
-    AND t.target_account_id = hr.account_id
-    AND t.target_region = hr.region
 ), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
   SELECT
     *
@@ -1626,35 +1727,30 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _first_row_order_4,
     _first_row_order_5,
     _first_row_order_6
-), bare_regions AS (
-  SELECT
-    q.*
-  FROM required_regions AS q
-  WHERE
-    NOT EXISTS(
-      SELECT
-        1
-      FROM root_event_rules AS r
-      WHERE
-        q.account_id = r.account_id
-        AND q.region = r.region
-        AND r.event_bus_name = 'default'
-        AND r.selects_root
-    )
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ AS (
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best */ /* combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that */ /* test was a hash table of every required region or of every rule, whichever it guessed smaller. */ AS (
   SELECT
     account_id,
     region,
-    region_order,
-    depth
-  FROM rule_best
-  UNION ALL
-  SELECT
+    MIN(region_order) AS region_order,
+    MAX(depth) AS depth
+  FROM (
+    SELECT
+      account_id,
+      region,
+      region_order,
+      depth
+    FROM rule_best
+    UNION ALL
+    SELECT
+      account_id,
+      region,
+      region_order,
+      CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
+    FROM required_regions
+  ) AS d
+  GROUP BY
     account_id,
-    region,
-    region_order,
-    CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
-  FROM bare_regions
+    region
 ), event_path AS (
   SELECT
     account_id,
@@ -1736,18 +1832,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   GROUP BY
     c.account_id
 ), first_gap_row /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an */ /* aggregate of them is one the planners cannot size. Picked from the narrow rows; the words come */ /* from the one picked row's rule (depth 2 and over) or trail (depth 1) below. Picking among the */ /* rule rows themselves held every gap's rule, target and hub columns in a window on DuckDB. */ AS (
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    region,
-    region_order,
-    depth
-  FROM region_depths
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      region,
+      region_order,
+      depth,
+      account_id AS _first_row_order_0,
+      region_order AS _first_row_order_1,
+      region AS _first_row_order_2,
+      ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region_order, region) AS _first_row
+    FROM region_depths
+    WHERE
+      depth < 9
+  ) AS _first_rows
   WHERE
-    depth < 9
+    _first_row = 1
   ORDER BY
-    account_id,
-    region_order,
-    region
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), first_gap_trail /* The name of a trail that logs in the picked region, for a region without a rule (depth 1): */ /* looked up for those regions only, not carried on every required region. */ AS (
   SELECT
     f.account_id,

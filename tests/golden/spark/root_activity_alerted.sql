@@ -1167,6 +1167,56 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM accounts AS a
   LEFT JOIN described AS d
     ON d.account_id = a.account_id
+), targets AS (
+  SELECT DISTINCT
+    r.account_id,
+    r.region,
+    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
+    r.name AS rule_name,
+    r.arn AS rule_arn,
+    GET_JSON_OBJECT(x.value, '$.Arn') AS target_arn
+  FROM aws_eventbridge_rule AS r
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(CAST(PARSE_JSON(r.targets) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+  ) x AS value
+), kinds AS (
+  SELECT
+    t.*,
+    SPLIT_PART(t.target_arn, ':', 4) AS target_region,
+    SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
+    CASE
+      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
+      AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
+      THEN 'event bus'
+      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
+      THEN 'SNS topic'
+      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
+      THEN 'SQS queue'
+      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
+      THEN 'Lambda function'
+    END AS kind
+  FROM targets AS t
+), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
+  SELECT
+    k.*,
+    CASE
+      WHEN k.kind = 'event bus'
+      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+    END AS target_bus,
+    COALESCE(s.confirmed, 0) AS confirmed,
+    COALESCE(s.pending, 0) AS pending,
+    a.account_id IS NOT NULL AS topic_seen,
+    k.kind IN ('SQS queue', 'Lambda function')
+    OR k.kind = 'SNS topic'
+    AND (
+      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+    ) AS delivers
+  FROM kinds AS k
+  LEFT JOIN sns_topics AS s
+    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+  LEFT JOIN accounts AS a
+    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
 ), rules AS (
   SELECT
     account_id,
@@ -1484,56 +1534,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'also filters on ' || p.narrowing_field
     END AS pattern_problem
   FROM parts AS p
-), targets AS (
-  SELECT DISTINCT
-    r.account_id,
-    r.region,
-    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
-    r.name AS rule_name,
-    r.arn AS rule_arn,
-    GET_JSON_OBJECT(x.value, '$.Arn') AS target_arn
-  FROM aws_eventbridge_rule AS r
-  LATERAL VIEW
-  EXPLODE(
-    TRANSFORM(CAST(PARSE_JSON(r.targets) AS ARRAY<VARIANT>), element -> TO_JSON(element))
-  ) x AS value
-), kinds AS (
-  SELECT
-    t.*,
-    SPLIT_PART(t.target_arn, ':', 4) AS target_region,
-    SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
-    CASE
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
-      AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
-      THEN 'event bus'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
-      THEN 'SNS topic'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
-      THEN 'SQS queue'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
-      THEN 'Lambda function'
-    END AS kind
-  FROM targets AS t
-), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
-  SELECT
-    k.*,
-    CASE
-      WHEN k.kind = 'event bus'
-      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
-    END AS target_bus,
-    COALESCE(s.confirmed, 0) AS confirmed,
-    COALESCE(s.pending, 0) AS pending,
-    a.account_id IS NOT NULL AS topic_seen,
-    k.kind IN ('SQS queue', 'Lambda function')
-    OR k.kind = 'SNS topic'
-    AND (
-      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
-  FROM kinds AS k
-  LEFT JOIN sns_topics AS s
-    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
-  LEFT JOIN accounts AS a
-    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
 ), trail_logs_in AS (
   SELECT
     t.account_id,
@@ -1588,7 +1588,15 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+), hub_buses /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */ /* buses and rules the data holds. */ AS (
+  SELECT DISTINCT
+    target_account_id AS account_id,
+    target_region AS region,
+    target_bus AS event_bus_name
+  FROM root_event_targets
+  WHERE
+    kind = 'event bus'
+), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
   SELECT
     r.account_id,
     r.region,
@@ -1599,7 +1607,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.topic_seen,
     t.confirmed,
     CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
-  FROM root_event_rules AS r
+  FROM hub_buses AS b
+  INNER JOIN root_event_rules AS r
+    ON b.account_id = r.account_id
+    AND b.region = r.region
+    AND b.event_bus_name = r.event_bus_name
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
@@ -1618,12 +1630,32 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
-), rule_regions AS (
-  SELECT DISTINCT
-    account_id,
-    region
-  FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
+), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
+  SELECT
+    b.account_id,
+    b.region,
+    b.event_bus_name,
+    a.account_id IS NOT NULL AS in_data,
+    EXISTS(
+      SELECT
+        1
+      FROM aws_eventbridge_rule AS r
+      WHERE
+        r.account_id = b.account_id AND r.region = b.region
+    ) AS rules_seen,
+    h.rule_name,
+    h.kind,
+    h.target_arn,
+    h.topic_seen,
+    h.confirmed
+  FROM hub_buses AS b
+  LEFT JOIN accounts AS a
+    ON b.account_id = a.account_id
+  LEFT JOIN hub_rules AS h
+    ON b.account_id = h.account_id
+    AND b.region = h.region
+    AND b.event_bus_name = h.event_bus_name
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
   SELECT
     q.account_id,
     q.region,
@@ -1645,8 +1677,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     h.target_arn AS hub_target_arn,
     h.topic_seen AS hub_topic_seen,
     h.confirmed AS hub_confirmed,
-    ha.account_id IS NOT NULL AS hub_in_data,
-    hr.account_id IS NOT NULL AS hub_rules_seen,
+    COALESCE(h.in_data, FALSE) AS hub_in_data,
+    COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
     CASE
       WHEN NOT q.trail_logs
       THEN 0
@@ -1664,10 +1696,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 6
       WHEN t.kind = 'SNS topic' AND NOT t.delivers
       THEN 7
-      WHEN t.kind = 'event bus'
-      AND ha.account_id IS NOT NULL
-      AND hr.account_id IS NOT NULL
-      AND h.rule_name IS NULL
+      WHEN t.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
       THEN 8
       ELSE 9
     END AS depth
@@ -1679,17 +1708,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND r.selects_root
   LEFT JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
-  LEFT JOIN hub_rules AS h
+  LEFT JOIN hubs AS h
     ON t.kind = 'event bus'
     AND t.target_account_id = h.account_id
     AND t.target_region = h.region
     AND t.target_bus = h.event_bus_name
-  LEFT JOIN accounts AS ha
-    ON t.kind = 'event bus' AND t.target_account_id = ha.account_id
-  LEFT JOIN rule_regions AS hr
-    ON t.kind = 'event bus'
-    AND t.target_account_id = hr.account_id
-    AND t.target_region = hr.region
 ), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
   SELECT
     *
@@ -1712,35 +1735,30 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
-), bare_regions AS (
-  SELECT
-    q.*
-  FROM required_regions AS q
-  WHERE
-    NOT EXISTS(
-      SELECT
-        1
-      FROM root_event_rules AS r
-      WHERE
-        q.account_id = r.account_id
-        AND q.region = r.region
-        AND r.event_bus_name = 'default'
-        AND r.selects_root
-    )
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ AS (
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best */ /* combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that */ /* test was a hash table of every required region or of every rule, whichever it guessed smaller. */ AS (
   SELECT
     account_id,
     region,
-    region_order,
-    depth
-  FROM rule_best
-  UNION ALL
-  SELECT
+    MIN(region_order) AS region_order,
+    MAX(depth) AS depth
+  FROM (
+    SELECT
+      account_id,
+      region,
+      region_order,
+      depth
+    FROM rule_best
+    UNION ALL
+    SELECT
+      account_id,
+      region,
+      region_order,
+      CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
+    FROM required_regions
+  ) AS d
+  GROUP BY
     account_id,
-    region,
-    region_order,
-    CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
-  FROM bare_regions
+    region
 ), event_path AS (
   SELECT
     account_id,
