@@ -13,16 +13,23 @@
 -- that were not captured; else the CIS verdict's own info or error, else alarm. A region whose
 -- rules the snapshot did not capture is indistinguishable here from one without rules: the runner
 -- grades such a verdict skip, by the region dimension (passes_stand_without in the YAML).
-with trail_regions as (
-  -- Where a trail of the account logs: a multi-region trail in every region the data lists it in,
-  -- another in its home region; an organization trail whose owner is not in the data where it is seen.
-  select t.account_id, t.region, min(c.label) as trail_label
+-- Where a trail of the account logs: a multi-region trail in every region the data lists it in,
+-- another in its home region; an organization trail whose owner is not in the data where it is seen.
+-- Not materialized: of its two readers, one keeps the regions and the other the names of a few of
+-- them; kept whole, its 180,000 rows and their trail names held 20 MB at 10,000 accounts on DuckDB.
+with trail_logs_in as not materialized (
+  select t.account_id, t.region, c.label
   from aws_cloudtrail_trail as t
   inner join trail_coverage as c on t.account_id = c.account_id and t.arn = c.arn
   where
     c.is_logging is not false
     and (not c.resolved or c.is_multi_region_trail or t.region = c.home_region)
-  group by t.account_id, t.region
+),
+
+-- The regions alone: the trail's name is looked up for the one region a reason names (first_gap).
+-- Carried on each of the 170,000 required regions at 10,000 accounts, it cost 30 MB on DuckDB.
+trail_regions as (
+  select distinct account_id, region from trail_logs_in
 ),
 
 -- us-east-1 is required of every account of the aws partition, whether a trail logs there or not:
@@ -34,8 +41,7 @@ required_regions as (
     account_id,
     'us-east-1' as region,
     0 as region_order,
-    bool_or(from_trail) as trail_logs,
-    ', where root console sign-ins are recorded' as why
+    bool_or(from_trail) as trail_logs
   from (
     select account_id, false as from_trail from accounts where coalesce(partition, 'aws') = 'aws'
     union all
@@ -48,14 +54,21 @@ required_regions as (
     tr.account_id,
     tr.region,
     1 as region_order,
-    true as trail_logs,
-    ', where ' || tr.trail_label || ' logs' as why
+    true as trail_logs
   from trail_regions as tr
   inner join accounts as a on tr.account_id = a.account_id
   where tr.region <> 'us-east-1' or coalesce(a.partition, 'aws') <> 'aws'
 ),
 
--- Per event bus, the first rule that passes root activity to a target that delivers by itself.
+-- The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many
+-- buses and rules the data holds.
+hub_buses as (
+  select distinct target_account_id as account_id, target_region as region, target_bus as event_bus_name
+  from root_event_targets
+  where kind = 'event bus'
+),
+
+-- Per hub, the first rule that passes root activity to a target that delivers by itself.
 hub_candidates as (
   select
     r.account_id,
@@ -67,7 +80,9 @@ hub_candidates as (
     t.topic_seen,
     t.confirmed,
     case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end as unverified
-  from root_event_rules as r
+  from hub_buses as b
+  inner join root_event_rules as r
+    on b.account_id = r.account_id and b.region = r.region and b.event_bus_name = r.event_bus_name
   inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   where r.enabled and r.pattern_problem is null and t.delivers
 ),
@@ -78,12 +93,33 @@ hub_rules as (
   order by c.account_id, c.region, c.event_bus_name, c.unverified, c.rule_name, c.target_arn
 ),
 
-rule_regions as (
-  select distinct account_id, region from aws_eventbridge_rule
+-- Each hub with what the data says of it: its account is in the data (else it was not checked),
+-- the data holds rules of that account in that region (else neither), and its first rule. One row
+-- per hub, joined once to the combinations below: joined there one by one, the account and region
+-- lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts),
+-- and a misjudged size made DuckDB hold the wide combinations instead.
+hubs as (
+  select
+    b.account_id,
+    b.region,
+    b.event_bus_name,
+    a.account_id is not null as in_data,
+    exists(
+      select 1 from aws_eventbridge_rule as r where r.account_id = b.account_id and r.region = b.region
+    ) as rules_seen,
+    h.rule_name,
+    h.kind,
+    h.target_arn,
+    h.topic_seen,
+    h.confirmed
+  from hub_buses as b
+  left join accounts as a on b.account_id = a.account_id
+  left join hub_rules as h
+    on b.account_id = h.account_id and b.region = h.region and b.event_bus_name = h.event_bus_name
 ),
 
 -- Every combination of rule and target in each required region that has a rule; a region without
--- one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules
+-- one is taken as it is (region_depths), so that the pick below ranks the few regions with rules
 -- and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries
 -- the columns the words are made of, not the words: each is worded after the pick, for the regions
 -- a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of
@@ -110,8 +146,8 @@ combos as (
     h.target_arn as hub_target_arn,
     h.topic_seen as hub_topic_seen,
     h.confirmed as hub_confirmed,
-    ha.account_id is not null as hub_in_data,
-    hr.account_id is not null as hub_rules_seen,
+    coalesce(h.in_data, false) as hub_in_data,
+    coalesce(h.rules_seen, false) as hub_rules_seen,
     case
       when not q.trail_logs then 0
       when r.name is null then 1
@@ -121,20 +157,17 @@ combos as (
       when t.target_arn is null then 5
       when t.kind is null then 6
       when t.kind = 'SNS topic' and not t.delivers then 7
-      when t.kind = 'event bus' and ha.account_id is not null and hr.account_id is not null and h.rule_name is null then 8
+      when t.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
       else 9
     end as depth
   from required_regions as q
   inner join root_event_rules as r
     on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
   left join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
-  left join hub_rules as h
+  left join hubs as h
     on
       t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
       and t.target_bus = h.event_bus_name
-  left join accounts as ha on t.kind = 'event bus' and t.target_account_id = ha.account_id
-  left join rule_regions as hr
-    on t.kind = 'event bus' and t.target_account_id = hr.account_id and t.target_region = hr.region
 ),
 
 -- The combination that got furthest in each required region with a rule.
@@ -155,21 +188,18 @@ rule_best as (
     coalesce(c.target_arn, '')
 ),
 
-bare_regions as (
-  select q.*
-  from required_regions as q
-  where not exists (
-    select 1
-    from root_event_rules as r
-    where q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
-  )
-),
-
 -- How far each required region got (9: it delivers), narrow: all of them are aggregated per account.
+-- A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best
+-- combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that
+-- test was a hash table of every required region or of every rule, whichever it guessed smaller.
 region_depths as (
-  select account_id, region, region_order, depth from rule_best
-  union all
-  select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from bare_regions
+  select account_id, region, min(region_order) as region_order, max(depth) as depth
+  from (
+    select account_id, region, region_order, depth from rule_best
+    union all
+    select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from required_regions
+  ) as d
+  group by account_id, region
 ),
 
 event_path as (
@@ -186,79 +216,94 @@ event_path as (
 -- event_path, which the planners cannot size. A region delivers through its rule's own target, or
 -- through the target of the hub's rule when it forwards to an event bus: that target is named here,
 -- from its parts, and not carried as text through the ranking of every combination (at 10,000
--- accounts on DuckDB, the two target texts held 130 MB there).
+-- accounts on DuckDB, the two target texts held 130 MB there). Regions whose rule of one name
+-- delivers the same way are named together ("rule r in us-east-1, eu-west-1 forwards to ..."): a
+-- hub-and-spoke monitor is one clause, not one per region (at 10,000 accounts the reasons were
+-- 1.9 KB long on average, up to 6.4 KB, and their aggregation held 90 MB on DuckDB).
 delivery_texts as (
   select
-    d.account_id,
-    string_agg(
-      case
-        when d.kind = 'event bus' and not d.hub_in_data then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id
-          || ' is not in the snapshot, so the hub was not checked)'
-        when d.kind = 'event bus' and not d.hub_rules_seen then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge'
-          || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
-        when d.kind = 'event bus' then
-          d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule
-          || ' delivers to ' || d.reached_text
-        else d.rule_text || d.state_note || ' delivers to ' || d.reached_text
-      end,
-      '; ' order by d.region_order, d.region
-    ) as delivery_text
+    c.account_id,
+    string_agg('rule ' || c.rule_name || ' in ' || c.regions || c.delivery, '; ' order by c.first_region) as delivery_text
   from (
     select
-      r.*,
-      'rule ' || r.rule_name || ' in ' || r.region as rule_text,
-      case when r.sees_read_only then '' else
-        ' (state ' || coalesce(r.state, '(none)') || ', which receives no read-only root calls; '
-        || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-      end as state_note,
-      'event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region as bus_text,
-      -- How a reason names a target: "SNS topic <arn> (1 confirmed subscription)".
-      coalesce(r.reached_kind, 'target') || ' ' || r.reached_arn
-      || case
-        when coalesce(r.reached_kind, '') <> 'SNS topic' then ''
-        when not r.reached_topic_seen then ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        when r.reached_confirmed = 1 then ' (1 confirmed subscription)'
-        else ' (' || r.reached_confirmed || ' confirmed subscriptions)'
-      end as reached_text
+      d.account_id,
+      d.rule_name,
+      d.delivery,
+      min(case when d.region_order = 0 then '' else d.region end) as first_region,  -- us-east-1 first
+      string_agg(d.region, ', ' order by d.region_order, d.region) as regions
     from (
       select
-        b.*,
-        case when b.kind = 'event bus' then b.hub_target_kind else b.kind end as reached_kind,
-        case when b.kind = 'event bus' then b.hub_target_arn else b.target_arn end as reached_arn,
-        case when b.kind = 'event bus' then b.hub_topic_seen else b.topic_seen end as reached_topic_seen,
-        case when b.kind = 'event bus' then b.hub_confirmed else b.confirmed end as reached_confirmed
-      from rule_best as b
-      where b.depth = 9
-    ) as r
-  ) as d
-  group by d.account_id
-),
-
--- The required regions that do not deliver, with rules or without: the first of each account is
--- the one its reason names.
-gap_regions as (
-  select
-    account_id, region, region_order, depth, cast(null as text) as why, rule_name, state, pattern_problem,
-    target_arn, pending, target_account_id, target_region, target_bus
-  from rule_best
-  where depth < 9
-  union all
-  select
-    account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth, why,
-    null as rule_name, null as state, null as pattern_problem, null as target_arn, null as pending,
-    null as target_account_id, null as target_region, null as target_bus
-  from bare_regions
+        r.account_id,
+        r.region,
+        r.region_order,
+        r.rule_name,
+        case when r.sees_read_only then '' else
+          ' (state ' || coalesce(r.state, '(none)') || ', which receives no read-only root calls; '
+          || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+        end
+        || case
+          when r.kind = 'event bus' then
+            ' forwards to event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in '
+            || r.target_region
+            || case
+              when not r.hub_in_data then
+                ' (account ' || r.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+              when not r.hub_rules_seen then
+                ' (the snapshot holds no EventBridge rule of account ' || r.target_account_id || ' in '
+                || r.target_region || ', so the hub was not checked)'
+              else ', whose rule ' || r.hub_rule || ' delivers to ' || r.reached_text
+            end
+          else ' delivers to ' || r.reached_text
+        end as delivery
+      from (
+        -- How a reason names a target: "SNS topic <arn> (1 confirmed subscription)".
+        select
+          e.*,
+          coalesce(e.reached_kind, 'target') || ' ' || e.reached_arn
+          || case
+            when coalesce(e.reached_kind, '') <> 'SNS topic' then ''
+            when not e.reached_topic_seen then
+              ' (its account is not in the snapshot, so its subscriptions were not checked)'
+            when e.reached_confirmed = 1 then ' (1 confirmed subscription)'
+            else ' (' || e.reached_confirmed || ' confirmed subscriptions)'
+          end as reached_text
+        from (
+          select
+            b.*,
+            case when b.kind = 'event bus' then b.hub_target_kind else b.kind end as reached_kind,
+            case when b.kind = 'event bus' then b.hub_target_arn else b.target_arn end as reached_arn,
+            case when b.kind = 'event bus' then b.hub_topic_seen else b.topic_seen end as reached_topic_seen,
+            case when b.kind = 'event bus' then b.hub_confirmed else b.confirmed end as reached_confirmed
+          from rule_best as b
+          where b.depth = 9
+        ) as e
+      ) as r
+    ) as d
+    group by d.account_id, d.rule_name, d.delivery
+  ) as c
+  group by c.account_id
 ),
 
 -- The first required region that does not deliver, per account: us-east-1 first (the only region
 -- of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an
--- aggregate of them is one the planners cannot size.
+-- aggregate of them is one the planners cannot size. Picked from the narrow rows; the words come
+-- from the one picked row's rule (depth 2 and over) or trail (depth 1) below. Picking among the
+-- rule rows themselves held every gap's rule, target and hub columns in a window on DuckDB.
 first_gap_row as (
-  select distinct on (g.account_id) g.*
-  from gap_regions as g
-  order by g.account_id, g.region_order, g.region
+  select distinct on (account_id) account_id, region, region_order, depth
+  from region_depths
+  where depth < 9
+  order by account_id, region_order, region
+),
+
+-- The name of a trail that logs in the picked region, for a region without a rule (depth 1):
+-- looked up for those regions only, not carried on every required region.
+first_gap_trail as (
+  select f.account_id, min(l.label) as trail_label
+  from first_gap_row as f
+  inner join trail_logs_in as l on f.account_id = l.account_id and f.region = l.region
+  where f.depth = 1 and f.region_order = 1
+  group by f.account_id
 ),
 
 first_gap as (
@@ -270,7 +315,9 @@ first_gap as (
       when 0 then
         'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge '
         || 'receives CloudTrail events only from a logging trail'
-      when 1 then 'no EventBridge rule for root activity in ' || g.region || g.why
+      when 1 then
+        'no EventBridge rule for root activity in ' || g.region
+        || coalesce(', where ' || g.trail_label || ' logs', ', where root console sign-ins are recorded')
       when 2 then g.rule_text || ' ' || g.pattern_problem
       when 3 then g.rule_text || ' is in state ' || coalesce(g.state, '(none)')
       when 4 then
@@ -288,7 +335,23 @@ first_gap as (
         || g.target_region || ', where no enabled rule passes root activity to an'
         || ' SNS topic with a confirmed subscription, an SQS queue or a Lambda function'
     end as gap_text
-  from (select f.*, 'rule ' || f.rule_name || ' in ' || f.region as rule_text from first_gap_row as f) as g
+  from (
+    select
+      f.*,
+      'rule ' || b.rule_name || ' in ' || f.region as rule_text,
+      b.rule_name,
+      b.state,
+      b.pattern_problem,
+      b.target_arn,
+      b.pending,
+      b.target_account_id,
+      b.target_region,
+      b.target_bus,
+      l.trail_label
+    from first_gap_row as f
+    left join rule_best as b on f.depth >= 2 and f.account_id = b.account_id and f.region = b.region
+    left join first_gap_trail as l on f.account_id = l.account_id
+  ) as g
 )
 
 select

@@ -53,7 +53,18 @@ DISTINCT_ON_STAR = {
                                   order by k, j desc limit 5""",
 }
 """DISTINCT ON over a star, which DuckDB runs as the first rows by ``row_number()``
-(``duckdb_rewrites.distinct_on_first_rows``); Spark's rewrite needs named columns."""
+(``duckdb_rewrites.distinct_on_first_rows``, as every DISTINCT ON); Spark's rewrite needs named columns."""
+
+DISTINCT_ON_NAMED = {
+    "distinct_on_ordered_by_alias": """with t(k, v, w) as (values (1, 'b', 2), (1, 'a', 1), (2, 'c', 3), (2, null, 4))
+                                       select distinct on (k) k, coalesce(v, '-') || '!' as shout, w * 2 as twice
+                                       from t order by k, twice desc""",
+    "distinct_on_over_groups": """with t(k, j) as (values (1, 'x'), (1, 'x'), (1, 'y'), (2, 'z'))
+                                  select distinct on (k) k, j, count(*) as n from t group by k, j
+                                  order by k, count(*) desc, j""",
+}
+"""DISTINCT ON over named columns, rewritten the same way: an ORDER BY naming an output alias, and
+one over the groups of a GROUP BY."""
 
 def normalise(value: object) -> object:
     """A value comparable across engines: JSON (text or decoded) as sorted JSON text."""

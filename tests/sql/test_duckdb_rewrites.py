@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from helpers.sql_samples import AS_OF, DISTINCT_ON_STAR, SAME_ON_BOTH, normalise
+from helpers.sql_samples import AS_OF, DISTINCT_ON_NAMED, DISTINCT_ON_STAR, SAME_ON_BOTH, normalise
 
 from rootwatch.errors import SqlError
 from rootwatch.sql.compile import compile_sql
@@ -22,11 +22,11 @@ def _duckdb_rows(sql: str) -> list[tuple]:
         return [tuple(normalise(v) for v in row) for row in con.execute(sql).fetchall()]
 
 
-@pytest.mark.parametrize("name", sorted({**SAME_ON_BOTH, **DISTINCT_ON_STAR}))
+@pytest.mark.parametrize("name", sorted({**SAME_ON_BOTH, **DISTINCT_ON_STAR, **DISTINCT_ON_NAMED}))
 def test_translation_means_the_same(name: str, pg_dsn: str) -> None:
     import psycopg
 
-    source = SqlSource(name, {**SAME_ON_BOTH, **DISTINCT_ON_STAR}[name])
+    source = SqlSource(name, {**SAME_ON_BOTH, **DISTINCT_ON_STAR, **DISTINCT_ON_NAMED}[name])
     with psycopg.connect(pg_dsn) as con:
         con.execute("SET TimeZone = 'UTC'")
         expected = [tuple(normalise(v) for v in row) for row in con.execute(compile_sql(source, "postgres", {}, AS_OF)).fetchall()]

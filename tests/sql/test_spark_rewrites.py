@@ -45,6 +45,8 @@ SPARK_SAMPLES = {
                               from (values ('b'), ('a'), ('b'), (null)) as t(v)""",
     "distinct_on_keeps_order": """with t(k, v, w) as (values (1, 'b', 2), (1, 'a', 1), (2, 'c', 3), (3, null, 0))
                                   select distinct on (k) k, v from t order by k desc, w""",
+    "cte_materialization_hints": """with a as not materialized (select 1 as x), b as materialized (select 2 as y)
+                                   select a.x, b.y, c.x as z from a, b, a as c""",
     "to_char_literal_letters": """select to_char(now(), 'YYYY "week of" Mon') as a, to_char(now(), 'HH24"h"MI') as b""",
 }
 

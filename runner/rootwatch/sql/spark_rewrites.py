@@ -484,6 +484,15 @@ def unique_cte_names(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def cte_materialization_hints(tree: exp.Expression) -> exp.Expression:
+    """``WITH x AS [NOT] MATERIALIZED (...)`` -> ``WITH x AS (...)``: Spark has no such hint and
+    plans each CTE its own way. The hint tells DuckDB and Postgres whether to keep a CTE's rows or
+    inline it where it is read; the rows are the same either way."""
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
+
+
 def unsupported(tree: exp.Expression) -> exp.Expression:
     """Constructs with no faithful Spark form raise instead of changing meaning."""
     for kind, text in (
@@ -518,6 +527,7 @@ REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     distinct_string_agg,
     json_casts,
     unique_cte_names,
+    cte_materialization_hints,
 )
 
 

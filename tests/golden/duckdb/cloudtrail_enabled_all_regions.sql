@@ -16,84 +16,114 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
   /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
   /* the account's organization. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    partition,
-    organization_id,
-    organization_master_account_id,
-    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
-  FROM aws_account
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      partition,
+      organization_id,
+      organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      account_id AS _first_row_order_0,
+      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
+      partition AS _first_row_order_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
+      ) AS _first_row
+    FROM aws_account
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
-    partition
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
   /* The trail ARN carries the home region, owner and name when a capture lacks them. */
-  SELECT DISTINCT ON (account_id, arn)
-    account_id,
-    arn,
-    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-    SPLIT_PART(arn, ':', 5) AS owner_account_id,
-    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-    is_logging,
-    NULLIF(log_group_arn, '') AS log_group_arn,
-    CASE
-      WHEN CASE JSON_TYPE(event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS event_selectors,
-    CASE
-      WHEN CASE JSON_TYPE(advanced_event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN advanced_event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS advanced_event_selectors
-  FROM aws_cloudtrail_trail
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+  FROM (
+    SELECT
+      account_id,
+      arn,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE JSON_TYPE(event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS event_selectors,
+      CASE
+        WHEN CASE JSON_TYPE(advanced_event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS advanced_event_selectors,
+      account_id AS _first_row_order_0,
+      arn AS _first_row_order_1,
+      CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END AS _first_row_order_2,
+      CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END AS _first_row_order_3,
+      region AS _first_row_order_4,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, arn
+        ORDER BY CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END, region
+      ) AS _first_row
+    FROM aws_cloudtrail_trail
+    WHERE
+      arn IS NOT NULL
+  ) AS _first_rows
   WHERE
-    arn IS NOT NULL
+    _first_row = 1
   ORDER BY
-    account_id,
-    arn,
-    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
-    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
-    region
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2,
+    _first_row_order_3,
+    _first_row_order_4
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */

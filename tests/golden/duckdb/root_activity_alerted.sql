@@ -15,89 +15,123 @@
 /* that were not captured; else the CIS verdict's own info or error, else alarm. A region whose */
 /* rules the snapshot did not capture is indistinguishable here from one without rules: the runner */
 /* grades such a verdict skip, by the region dimension (passes_stand_without in the YAML). */
+/* Where a trail of the account logs: a multi-region trail in every region the data lists it in, */
+/* another in its home region; an organization trail whose owner is not in the data where it is seen. */
+/* Not materialized: of its two readers, one keeps the regions and the other the names of a few of */
+/* them; kept whole, its 180,000 rows and their trail names held 20 MB at 10,000 accounts on DuckDB. */
 WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* The accounts every control grades: one row per AWS account, with its root user's ARN, the */
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
   /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
   /* the account's organization. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    partition,
-    organization_id,
-    organization_master_account_id,
-    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
-  FROM aws_account
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      partition,
+      organization_id,
+      organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      account_id AS _first_row_order_0,
+      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
+      partition AS _first_row_order_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
+      ) AS _first_row
+    FROM aws_account
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
-    partition
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
   /* The trail ARN carries the home region, owner and name when a capture lacks them. */
-  SELECT DISTINCT ON (account_id, arn)
-    account_id,
-    arn,
-    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-    SPLIT_PART(arn, ':', 5) AS owner_account_id,
-    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-    is_logging,
-    NULLIF(log_group_arn, '') AS log_group_arn,
-    CASE
-      WHEN CASE JSON_TYPE(event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS event_selectors,
-    CASE
-      WHEN CASE JSON_TYPE(advanced_event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN advanced_event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS advanced_event_selectors
-  FROM aws_cloudtrail_trail
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+  FROM (
+    SELECT
+      account_id,
+      arn,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE JSON_TYPE(event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS event_selectors,
+      CASE
+        WHEN CASE JSON_TYPE(advanced_event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS advanced_event_selectors,
+      account_id AS _first_row_order_0,
+      arn AS _first_row_order_1,
+      CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END AS _first_row_order_2,
+      CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END AS _first_row_order_3,
+      region AS _first_row_order_4,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, arn
+        ORDER BY CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END, region
+      ) AS _first_row
+    FROM aws_cloudtrail_trail
+    WHERE
+      arn IS NOT NULL
+  ) AS _first_rows
   WHERE
-    arn IS NOT NULL
+    _first_row = 1
   ORDER BY
-    account_id,
-    arn,
-    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
-    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
-    region
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2,
+    _first_row_order_3,
+    _first_row_order_4
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */
@@ -569,62 +603,73 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
   /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
   WITH alarms AS (
-    SELECT DISTINCT ON (account_id, region, name)
-      account_id,
-      region,
-      name,
-      metric_name,
-      namespace,
-      COALESCE(actions_enabled, FALSE) AS actions_enabled,
-      CASE
-        WHEN CASE JSON_TYPE(alarm_actions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN alarm_actions
-        ELSE CAST('[]' AS JSON)
-      END AS alarm_actions,
-      CASE
-        WHEN CASE JSON_TYPE(dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN dimensions
-        ELSE CAST('[]' AS JSON)
-      END AS dimensions
-    FROM aws_cloudwatch_alarm
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        name,
+        metric_name,
+        namespace,
+        COALESCE(actions_enabled, FALSE) AS actions_enabled,
+        CASE
+          WHEN CASE JSON_TYPE(alarm_actions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN alarm_actions
+          ELSE CAST('[]' AS JSON)
+        END AS alarm_actions,
+        CASE
+          WHEN CASE JSON_TYPE(dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN dimensions
+          ELSE CAST('[]' AS JSON)
+        END AS dimensions,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        name AS _first_row_order_2,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, name) AS _first_row
+      FROM aws_cloudwatch_alarm
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2
   ), dimension_lists /* The names in each distinct dimensions array, listed once per array rather than once per alarm: */ /* alarms repeat a handful of arrays ('[]' above all), and grouping every alarm's dimensions on its */ /* three-column key held 40,000 groups with their ordered lists (DuckDB, 10,000 accounts). */ AS (
     SELECT
       d.dimensions,
@@ -703,41 +748,53 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
   /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
   WITH filters AS (
-    SELECT DISTINCT ON (account_id, region, log_group_name, name)
-      account_id,
-      region,
-      log_group_name,
-      name,
-      filter_pattern,
-      metric_transformation_name AS metric_name,
-      metric_transformation_namespace AS metric_namespace,
-      CASE
-        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN metric_transformation_dimensions
-      END AS dimensions
-    FROM aws_cloudwatch_log_metric_filter
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        log_group_name,
+        name,
+        filter_pattern,
+        metric_transformation_name AS metric_name,
+        metric_transformation_namespace AS metric_namespace,
+        CASE
+          WHEN CASE JSON_TYPE(metric_transformation_dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN metric_transformation_dimensions
+        END AS dimensions,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        log_group_name AS _first_row_order_2,
+        name AS _first_row_order_3,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, log_group_name, name) AS _first_row
+      FROM aws_cloudwatch_log_metric_filter
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      log_group_name,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3
   ), dimension_lists /* Each distinct dimensions array is listed once, not once per filter. */ AS (
     SELECT
       d.dimensions,
@@ -1209,6 +1266,73 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM accounts AS a
   LEFT JOIN described AS d
     ON d.account_id = a.account_id
+), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
+  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
+  /* targets were captured; a rule without targets has no row. */
+  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
+  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
+  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
+  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
+  /*               it and not a gap in the snapshot */
+  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
+  /*               confirmed subscription (or one whose account is not in the data); an event bus */
+  /*               delivers through the rules of the bus it forwards to */
+  /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
+  /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
+  /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
+  /* The targets are read from aws_eventbridge_rule, whose rows root_event_rules judges one for one, */
+  /* and not through root_event_rules: a reader of both (root_activity_alerted) would otherwise keep */
+  /* every rule's targets JSON in root_event_rules' rows for the whole statement, which DuckDB */
+  /* materializes (30 MB of the 400 the statement needs at 10,000 accounts). */
+  WITH targets AS (
+    SELECT DISTINCT
+      r.account_id,
+      r.region,
+      COALESCE(r.event_bus_name, 'default') AS event_bus_name,
+      r.name AS rule_name,
+      r.arn AS rule_arn,
+      x.value ->> '$.Arn' AS target_arn
+    FROM aws_eventbridge_rule AS r, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
+    ) AS x(value)
+  ), kinds AS (
+    SELECT
+      t.*,
+      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
+      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
+      CASE
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
+        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
+        THEN 'event bus'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
+        THEN 'SNS topic'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
+        THEN 'SQS queue'
+        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
+        THEN 'Lambda function'
+      END AS kind
+    FROM targets AS t
+  )
+  SELECT
+    k.*,
+    CASE
+      WHEN k.kind = 'event bus'
+      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+    END AS target_bus,
+    COALESCE(s.confirmed, 0) AS confirmed,
+    COALESCE(s.pending, 0) AS pending,
+    a.account_id IS NOT NULL AS topic_seen,
+    k.kind IN ('SQS queue', 'Lambda function')
+    OR k.kind = 'SNS topic'
+    AND (
+      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+    ) AS delivers
+  FROM kinds AS k
+  LEFT JOIN sns_topics AS s
+    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+  LEFT JOIN accounts AS a
+    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
 ), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
   /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule. */
   /* CloudTrail puts a root console sign-in on the default bus as detail type "AWS Console Sign In via */
@@ -1460,80 +1584,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'also filters on ' || p.narrowing_field
     END AS pattern_problem
   FROM parts AS p
-), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
-  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
-  /* targets were captured; a rule without targets has no row. */
-  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
-  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
-  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
-  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
-  /*               it and not a gap in the snapshot */
-  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
-  /*               confirmed subscription (or one whose account is not in the data); an event bus */
-  /*               delivers through the rules of the bus it forwards to */
-  /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
-  /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
-  /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
-  /* The targets are read from aws_eventbridge_rule, whose rows root_event_rules judges one for one, */
-  /* and not through root_event_rules: a reader of both (root_activity_alerted) would otherwise keep */
-  /* every rule's targets JSON in root_event_rules' rows for the whole statement, which DuckDB */
-  /* materializes (30 MB of the 400 the statement needs at 10,000 accounts). */
-  WITH targets AS (
-    SELECT DISTINCT
-      r.account_id,
-      r.region,
-      COALESCE(r.event_bus_name, 'default') AS event_bus_name,
-      r.name AS rule_name,
-      r.arn AS rule_arn,
-      x.value ->> '$.Arn' AS target_arn
-    FROM aws_eventbridge_rule AS r, LATERAL (
-      SELECT
-        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
-    ) AS x(value)
-  ), kinds AS (
-    SELECT
-      t.*,
-      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
-      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
-      CASE
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
-        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
-        THEN 'event bus'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
-        THEN 'SNS topic'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
-        THEN 'SQS queue'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
-        THEN 'Lambda function'
-      END AS kind
-    FROM targets AS t
-  )
-  SELECT
-    k.*,
-    CASE
-      WHEN k.kind = 'event bus'
-      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
-    END AS target_bus,
-    COALESCE(s.confirmed, 0) AS confirmed,
-    COALESCE(s.pending, 0) AS pending,
-    a.account_id IS NOT NULL AS topic_seen,
-    k.kind IN ('SQS queue', 'Lambda function')
-    OR k.kind = 'SNS topic'
-    AND (
-      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
-  FROM kinds AS k
-  LEFT JOIN sns_topics AS s
-    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
-  LEFT JOIN accounts AS a
-    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
-), trail_regions AS (
-  /* Where a trail of the account logs: a multi-region trail in every region the data lists it in, */
-  /* another in its home region; an organization trail whose owner is not in the data where it is seen. */
+), trail_logs_in AS NOT MATERIALIZED (
   SELECT
     t.account_id,
     t.region,
-    MIN(c.label) AS trail_label
+    c.label
   FROM aws_cloudtrail_trail AS t
   INNER JOIN trail_coverage AS c
     ON t.account_id = c.account_id AND t.arn = c.arn
@@ -1542,16 +1597,17 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND (
       NOT c.resolved OR c.is_multi_region_trail OR t.region = c.home_region
     )
-  GROUP BY
-    t.account_id,
-    t.region
+), trail_regions /* The regions alone: the trail's name is looked up for the one region a reason names (first_gap). */ /* Carried on each of the 170,000 required regions at 10,000 accounts, it cost 30 MB on DuckDB. */ AS (
+  SELECT DISTINCT
+    account_id,
+    region
+  FROM trail_logs_in
 ), required_regions /* us-east-1 is required of every account of the aws partition, whether a trail logs there or not: */ /* the account's row and its trail's us-east-1 row, if any, are grouped, not joined. Postgres sizes */ /* trail_regions at a handful of rows, and a join of it to the accounts ran as a nested loop over */ /* both (1.7 billion row pairs at 10,000 accounts). */ AS (
   SELECT
     account_id,
     'us-east-1' AS region,
     0 AS region_order,
-    BOOL_OR(CAST(from_trail AS BOOLEAN)) AS trail_logs,
-    ', where root console sign-ins are recorded' AS why
+    BOOL_OR(CAST(from_trail AS BOOLEAN)) AS trail_logs
   FROM (
     SELECT
       account_id,
@@ -1576,14 +1632,21 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     tr.account_id,
     tr.region,
     1 AS region_order,
-    TRUE AS trail_logs,
-    ', where ' || tr.trail_label || ' logs' AS why
+    TRUE AS trail_logs
   FROM trail_regions AS tr
   INNER JOIN accounts AS a
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_candidates /* Per event bus, the first rule that passes root activity to a target that delivers by itself. */ AS (
+), hub_buses /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */ /* buses and rules the data holds. */ AS (
+  SELECT DISTINCT
+    target_account_id AS account_id,
+    target_region AS region,
+    target_bus AS event_bus_name
+  FROM root_event_targets
+  WHERE
+    kind = 'event bus'
+), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
   SELECT
     r.account_id,
     r.region,
@@ -1594,7 +1657,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     t.topic_seen,
     t.confirmed,
     CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
-  FROM root_event_rules AS r
+  FROM hub_buses AS b
+  INNER JOIN root_event_rules AS r
+    ON b.account_id = r.account_id
+    AND b.region = r.region
+    AND b.event_bus_name = r.event_bus_name
   INNER JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
@@ -1627,12 +1694,32 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _first_row_order_3,
     _first_row_order_4,
     _first_row_order_5
-), rule_regions AS (
-  SELECT DISTINCT
-    account_id,
-    region
-  FROM aws_eventbridge_rule
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (bare_regions), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
+), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
+  SELECT
+    b.account_id,
+    b.region,
+    b.event_bus_name,
+    a.account_id IS NOT NULL AS in_data,
+    EXISTS(
+      SELECT
+        1
+      FROM aws_eventbridge_rule AS r
+      WHERE
+        r.account_id = b.account_id AND r.region = b.region
+    ) AS rules_seen,
+    h.rule_name,
+    h.kind,
+    h.target_arn,
+    h.topic_seen,
+    h.confirmed
+  FROM hub_buses AS b
+  LEFT JOIN accounts AS a
+    ON b.account_id = a.account_id
+  LEFT JOIN hub_rules AS h
+    ON b.account_id = h.account_id
+    AND b.region = h.region
+    AND b.event_bus_name = h.event_bus_name
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
   SELECT
     q.account_id,
     q.region,
@@ -1654,8 +1741,8 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     h.target_arn AS hub_target_arn,
     h.topic_seen AS hub_topic_seen,
     h.confirmed AS hub_confirmed,
-    ha.account_id IS NOT NULL AS hub_in_data,
-    hr.account_id IS NOT NULL AS hub_rules_seen,
+    COALESCE(h.in_data, FALSE) AS hub_in_data,
+    COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
     CASE
       WHEN NOT q.trail_logs
       THEN 0
@@ -1673,10 +1760,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 6
       WHEN t.kind = 'SNS topic' AND NOT t.delivers
       THEN 7
-      WHEN t.kind = 'event bus'
-      AND ha.account_id IS NOT NULL
-      AND hr.account_id IS NOT NULL
-      AND h.rule_name IS NULL
+      WHEN t.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
       THEN 8
       ELSE 9
     END AS depth
@@ -1688,17 +1772,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND r.selects_root
   LEFT JOIN root_event_targets AS t
     ON r.account_id = t.account_id AND r.arn = t.rule_arn
-  LEFT JOIN hub_rules AS h
+  LEFT JOIN hubs AS h
     ON t.kind = 'event bus'
     AND t.target_account_id = h.account_id
     AND t.target_region = h.region
     AND t.target_bus = h.event_bus_name
-  LEFT JOIN accounts AS ha
-    ON t.kind = 'event bus' AND t.target_account_id = ha.account_id
-  LEFT JOIN rule_regions AS hr
-    ON t.kind = 'event bus'
-    AND t.target_account_id = hr.account_id
-    AND t.target_region = hr.region
 ), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
   SELECT
     *
@@ -1745,35 +1823,30 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _first_row_order_4,
     _first_row_order_5,
     _first_row_order_6
-), bare_regions AS (
-  SELECT
-    q.*
-  FROM required_regions AS q
-  WHERE
-    NOT EXISTS(
-      SELECT
-        1
-      FROM root_event_rules AS r
-      WHERE
-        q.account_id = r.account_id
-        AND q.region = r.region
-        AND r.event_bus_name = 'default'
-        AND r.selects_root
-    )
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ AS (
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best */ /* combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that */ /* test was a hash table of every required region or of every rule, whichever it guessed smaller. */ AS (
   SELECT
     account_id,
     region,
-    region_order,
-    depth
-  FROM rule_best
-  UNION ALL
-  SELECT
+    MIN(region_order) AS region_order,
+    MAX(depth) AS depth
+  FROM (
+    SELECT
+      account_id,
+      region,
+      region_order,
+      depth
+    FROM rule_best
+    UNION ALL
+    SELECT
+      account_id,
+      region,
+      region_order,
+      CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
+    FROM required_regions
+  ) AS d
+  GROUP BY
     account_id,
-    region,
-    region_order,
-    CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
-  FROM bare_regions
+    region
 ), event_path AS (
   SELECT
     account_id,
@@ -1782,105 +1855,95 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM region_depths
   GROUP BY
     account_id
-), delivery_texts /* The words of the regions that deliver, per account: read only when the account delivers, when */ /* every one of its regions is a region with a rule that delivers. Aggregated without a join to */ /* event_path, which the planners cannot size. A region delivers through its rule's own target, or */ /* through the target of the hub's rule when it forwards to an event bus: that target is named here, */ /* from its parts, and not carried as text through the ranking of every combination (at 10,000 */ /* accounts on DuckDB, the two target texts held 130 MB there). */ AS (
+), delivery_texts /* The words of the regions that deliver, per account: read only when the account delivers, when */ /* every one of its regions is a region with a rule that delivers. Aggregated without a join to */ /* event_path, which the planners cannot size. A region delivers through its rule's own target, or */ /* through the target of the hub's rule when it forwards to an event bus: that target is named here, */ /* from its parts, and not carried as text through the ranking of every combination (at 10,000 */ /* accounts on DuckDB, the two target texts held 130 MB there). Regions whose rule of one name */ /* delivers the same way are named together ("rule r in us-east-1, eu-west-1 forwards to ..."): a */ /* hub-and-spoke monitor is one clause, not one per region (at 10,000 accounts the reasons were */ /* 1.9 KB long on average, up to 6.4 KB, and their aggregation held 90 MB on DuckDB). */ AS (
   SELECT
-    d.account_id,
+    c.account_id,
     LISTAGG(
-      
-        CASE
-          WHEN d.kind = 'event bus' AND NOT d.hub_in_data
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (account ' || d.target_account_id || ' is not in the snapshot, so the hub was not checked)'
-          WHEN d.kind = 'event bus' AND NOT d.hub_rules_seen
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ' (the snapshot holds no EventBridge' || ' rule of account ' || d.target_account_id || ' in ' || d.target_region || ', so the hub was not checked)'
-          WHEN d.kind = 'event bus'
-          THEN d.rule_text || d.state_note || ' forwards to ' || d.bus_text || ', whose rule ' || d.hub_rule || ' delivers to ' || d.reached_text
-          ELSE d.rule_text || d.state_note || ' delivers to ' || d.reached_text
-        END,
-        '; '
-      
+      'rule ' || c.rule_name || ' in ' || c.regions || c.delivery, '; '
       ORDER BY
-        d.region_order,
-        d.region
+        c.first_region
     ) AS delivery_text
   FROM (
     SELECT
-      r.*,
-      'rule ' || r.rule_name || ' in ' || r.region AS rule_text,
-      CASE
-        WHEN r.sees_read_only
-        THEN ''
-        ELSE ' (state ' || COALESCE(r.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
-      END AS state_note,
-      'event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region AS bus_text,
-      COALESCE(r.reached_kind, 'target') /* How a reason names a target: "SNS topic <arn> (1 confirmed subscription)". */ || ' ' || r.reached_arn || CASE
-        WHEN COALESCE(r.reached_kind, '') <> 'SNS topic'
-        THEN ''
-        WHEN NOT r.reached_topic_seen
-        THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
-        WHEN r.reached_confirmed = 1
-        THEN ' (1 confirmed subscription)'
-        ELSE ' (' || r.reached_confirmed || ' confirmed subscriptions)'
-      END AS reached_text
+      d.account_id,
+      d.rule_name,
+      d.delivery,
+      MIN(CASE WHEN d.region_order = 0 THEN '' ELSE d.region END) AS first_region, /* us-east-1 first */
+      LISTAGG(d.region, ', '
+      ORDER BY
+        d.region_order,
+        d.region) AS regions
     FROM (
       SELECT
-        b.*,
-        CASE WHEN b.kind = 'event bus' THEN b.hub_target_kind ELSE b.kind END AS reached_kind,
-        CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
-        CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
-        CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
-      FROM rule_best AS b
-      WHERE
-        b.depth = 9
-    ) AS r
-  ) AS d
+        r.account_id,
+        r.region,
+        r.region_order,
+        r.rule_name,
+        CASE
+          WHEN r.sees_read_only
+          THEN ''
+          ELSE ' (state ' || COALESCE(r.state, '(none)') || ', which receives no read-only root calls; ' || 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS does)'
+        END || CASE
+          WHEN r.kind = 'event bus'
+          THEN ' forwards to event bus ' || r.target_bus || ' of account ' || r.target_account_id || ' in ' || r.target_region || CASE
+            WHEN NOT r.hub_in_data
+            THEN ' (account ' || r.target_account_id || ' is not in the snapshot, so the hub was not checked)'
+            WHEN NOT r.hub_rules_seen
+            THEN ' (the snapshot holds no EventBridge rule of account ' || r.target_account_id || ' in ' || r.target_region || ', so the hub was not checked)'
+            ELSE ', whose rule ' || r.hub_rule || ' delivers to ' || r.reached_text
+          END
+          ELSE ' delivers to ' || r.reached_text
+        END AS delivery
+      FROM (
+        /* How a reason names a target: "SNS topic <arn> (1 confirmed subscription)". */
+        SELECT
+          e.*,
+          COALESCE(e.reached_kind, 'target') || ' ' || e.reached_arn || CASE
+            WHEN COALESCE(e.reached_kind, '') <> 'SNS topic'
+            THEN ''
+            WHEN NOT e.reached_topic_seen
+            THEN ' (its account is not in the snapshot, so its subscriptions were not checked)'
+            WHEN e.reached_confirmed = 1
+            THEN ' (1 confirmed subscription)'
+            ELSE ' (' || e.reached_confirmed || ' confirmed subscriptions)'
+          END AS reached_text
+        FROM (
+          SELECT
+            b.*,
+            CASE WHEN b.kind = 'event bus' THEN b.hub_target_kind ELSE b.kind END AS reached_kind,
+            CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
+            CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
+            CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
+          FROM rule_best AS b
+          WHERE
+            b.depth = 9
+        ) AS e
+      ) AS r
+    ) AS d
+    GROUP BY
+      d.account_id,
+      d.rule_name,
+      d.delivery
+  ) AS c
   GROUP BY
-    d.account_id
-), gap_regions /* The required regions that do not deliver, with rules or without: the first of each account is */ /* the one its reason names. */ AS (
-  SELECT
-    account_id,
-    region,
-    region_order,
-    depth,
-    CAST(NULL AS TEXT) AS why,
-    rule_name,
-    state,
-    pattern_problem,
-    target_arn,
-    pending,
-    target_account_id,
-    target_region,
-    target_bus
-  FROM rule_best
-  WHERE
-    depth < 9
-  UNION ALL
-  SELECT
-    account_id,
-    region,
-    region_order,
-    CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth,
-    why,
-    NULL AS rule_name,
-    NULL AS state,
-    NULL AS pattern_problem,
-    NULL AS target_arn,
-    NULL AS pending,
-    NULL AS target_account_id,
-    NULL AS target_region,
-    NULL AS target_bus
-  FROM bare_regions
-), first_gap_row /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an */ /* aggregate of them is one the planners cannot size. */ AS (
+    c.account_id
+), first_gap_row /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an */ /* aggregate of them is one the planners cannot size. Picked from the narrow rows; the words come */ /* from the one picked row's rule (depth 2 and over) or trail (depth 1) below. Picking among the */ /* rule rows themselves held every gap's rule, target and hub columns in a window on DuckDB. */ AS (
   SELECT
     *
     EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
   FROM (
     SELECT
-      g.*,
-      g.account_id AS _first_row_order_0,
-      g.region_order AS _first_row_order_1,
-      g.region AS _first_row_order_2,
-      ROW_NUMBER() OVER (PARTITION BY g.account_id ORDER BY g.region_order, g.region) AS _first_row
-    FROM gap_regions AS g
+      account_id,
+      region,
+      region_order,
+      depth,
+      account_id AS _first_row_order_0,
+      region_order AS _first_row_order_1,
+      region AS _first_row_order_2,
+      ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region_order, region) AS _first_row
+    FROM region_depths
+    WHERE
+      depth < 9
   ) AS _first_rows
   WHERE
     _first_row = 1
@@ -1888,6 +1951,17 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _first_row_order_0,
     _first_row_order_1,
     _first_row_order_2
+), first_gap_trail /* The name of a trail that logs in the picked region, for a region without a rule (depth 1): */ /* looked up for those regions only, not carried on every required region. */ AS (
+  SELECT
+    f.account_id,
+    MIN(l.label) AS trail_label
+  FROM first_gap_row AS f
+  INNER JOIN trail_logs_in AS l
+    ON f.account_id = l.account_id AND f.region = l.region
+  WHERE
+    f.depth = 1 AND f.region_order = 1
+  GROUP BY
+    f.account_id
 ), first_gap AS (
   SELECT
     g.account_id,
@@ -1897,7 +1971,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN 0
       THEN 'no CloudTrail trail logs in us-east-1, where root console sign-ins are recorded, and EventBridge ' || 'receives CloudTrail events only from a logging trail'
       WHEN 1
-      THEN 'no EventBridge rule for root activity in ' || g.region || g.why
+      THEN 'no EventBridge rule for root activity in ' || g.region || COALESCE(
+        ', where ' || g.trail_label || ' logs',
+        ', where root console sign-ins are recorded'
+      )
       WHEN 2
       THEN g.rule_text || ' ' || g.pattern_problem
       WHEN 3
@@ -1916,8 +1993,21 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM (
     SELECT
       f.*,
-      'rule ' || f.rule_name || ' in ' || f.region AS rule_text
+      'rule ' || b.rule_name || ' in ' || f.region AS rule_text,
+      b.rule_name,
+      b.state,
+      b.pattern_problem,
+      b.target_arn,
+      b.pending,
+      b.target_account_id,
+      b.target_region,
+      b.target_bus,
+      l.trail_label
     FROM first_gap_row AS f
+    LEFT JOIN rule_best AS b
+      ON f.depth >= 2 AND f.account_id = b.account_id AND f.region = b.region
+    LEFT JOIN first_gap_trail AS l
+      ON f.account_id = l.account_id
   ) AS g
 )
 SELECT

@@ -12,17 +12,31 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
   /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
   /* the account's organization. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    partition,
-    organization_id,
-    organization_master_account_id,
-    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
-  FROM aws_account
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      partition,
+      organization_id,
+      organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      account_id AS _first_row_order_0,
+      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
+      partition AS _first_row_order_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
+      ) AS _first_row
+    FROM aws_account
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
-    partition
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
   /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
   /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
@@ -42,37 +56,47 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* account that has one; the newest when an aggregator lists a report twice. */
   /* A slot (access key 1 and 2, signing certificate 1 and 2) holds a credential when it is active or */
   /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    generated_time,
-    password_enabled,
-    password_status,
-    password_last_used,
-    mfa_active,
-    access_key_1_active,
-    access_key_1_last_rotated,
-    access_key_1_last_used_date,
-    access_key_1_last_used_region,
-    access_key_1_last_used_service,
-    access_key_2_active,
-    access_key_2_last_rotated,
-    access_key_2_last_used_date,
-    access_key_2_last_used_region,
-    access_key_2_last_used_service,
-    cert_1_active,
-    cert_1_last_rotated,
-    cert_2_active,
-    cert_2_last_rotated,
-    COALESCE(access_key_1_active OR access_key_1_last_rotated IS NOT NULL, FALSE) AS has_key_1,
-    COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
-    COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
-    COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2
-  FROM aws_iam_credential_report
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1)
+  FROM (
+    SELECT
+      account_id,
+      generated_time,
+      password_enabled,
+      password_status,
+      password_last_used,
+      mfa_active,
+      access_key_1_active,
+      access_key_1_last_rotated,
+      access_key_1_last_used_date,
+      access_key_1_last_used_region,
+      access_key_1_last_used_service,
+      access_key_2_active,
+      access_key_2_last_rotated,
+      access_key_2_last_used_date,
+      access_key_2_last_used_region,
+      access_key_2_last_used_service,
+      cert_1_active,
+      cert_1_last_rotated,
+      cert_2_active,
+      cert_2_last_rotated,
+      COALESCE(access_key_1_active OR access_key_1_last_rotated IS NOT NULL, FALSE) AS has_key_1,
+      COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
+      COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
+      COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2,
+      account_id AS _first_row_order_0,
+      generated_time AS _first_row_order_1,
+      ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY generated_time DESC NULLS FIRST) AS _first_row
+    FROM aws_iam_credential_report
+    WHERE
+      user_name = '<root_account>'
+  ) AS _first_rows
   WHERE
-    user_name = '<root_account>'
+    _first_row = 1
   ORDER BY
-    account_id,
-    generated_time DESC NULLS FIRST
+    _first_row_order_0,
+    _first_row_order_1 DESC NULLS FIRST
 ), root_credentials /* shared relation root_credentials: relations/root_credentials.sql */ AS (
   /* What credentials each account's root user has, one row per account: the IAM account summary */
   /* decides, and where no summary was captured the credential report's root row does. */

@@ -8,84 +8,114 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* resource each control reports on (arn:<partition>:iam::<account_id>:root). */
   /* An aggregator connection can list an account twice; one row is kept, preferring one that names */
   /* the account's organization. */
-  SELECT DISTINCT ON (account_id)
-    account_id,
-    partition,
-    organization_id,
-    organization_master_account_id,
-    'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn
-  FROM aws_account
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+  FROM (
+    SELECT
+      account_id,
+      partition,
+      organization_id,
+      organization_master_account_id,
+      'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
+      account_id AS _first_row_order_0,
+      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
+      partition AS _first_row_order_2,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id
+        ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
+      ) AS _first_row
+    FROM aws_account
+  ) AS _first_rows
+  WHERE
+    _first_row = 1
   ORDER BY
-    account_id,
-    CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END,
-    partition
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
   /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
   /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
   /* The trail ARN carries the home region, owner and name when a capture lacks them. */
-  SELECT DISTINCT ON (account_id, arn)
-    account_id,
-    arn,
-    COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-    COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-    SPLIT_PART(arn, ':', 5) AS owner_account_id,
-    COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-    COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-    is_logging,
-    NULLIF(log_group_arn, '') AS log_group_arn,
-    CASE
-      WHEN CASE JSON_TYPE(event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS event_selectors,
-    CASE
-      WHEN CASE JSON_TYPE(advanced_event_selectors)
-        WHEN 'OBJECT'
-        THEN 'object'
-        WHEN 'ARRAY'
-        THEN 'array'
-        WHEN 'VARCHAR'
-        THEN 'string'
-        WHEN 'BIGINT'
-        THEN 'number'
-        WHEN 'UBIGINT'
-        THEN 'number'
-        WHEN 'DOUBLE'
-        THEN 'number'
-        WHEN 'BOOLEAN'
-        THEN 'boolean'
-        WHEN 'NULL'
-        THEN 'null'
-      END = 'array'
-      THEN advanced_event_selectors
-      ELSE CAST('[]' AS JSON)
-    END AS advanced_event_selectors
-  FROM aws_cloudtrail_trail
+  SELECT
+    *
+    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+  FROM (
+    SELECT
+      account_id,
+      arn,
+      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
+      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
+      SPLIT_PART(arn, ':', 5) AS owner_account_id,
+      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      is_logging,
+      NULLIF(log_group_arn, '') AS log_group_arn,
+      CASE
+        WHEN CASE JSON_TYPE(event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS event_selectors,
+      CASE
+        WHEN CASE JSON_TYPE(advanced_event_selectors)
+          WHEN 'OBJECT'
+          THEN 'object'
+          WHEN 'ARRAY'
+          THEN 'array'
+          WHEN 'VARCHAR'
+          THEN 'string'
+          WHEN 'BIGINT'
+          THEN 'number'
+          WHEN 'UBIGINT'
+          THEN 'number'
+          WHEN 'DOUBLE'
+          THEN 'number'
+          WHEN 'BOOLEAN'
+          THEN 'boolean'
+          WHEN 'NULL'
+          THEN 'null'
+        END = 'array'
+        THEN advanced_event_selectors
+        ELSE CAST('[]' AS JSON)
+      END AS advanced_event_selectors,
+      account_id AS _first_row_order_0,
+      arn AS _first_row_order_1,
+      CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END AS _first_row_order_2,
+      CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END AS _first_row_order_3,
+      region AS _first_row_order_4,
+      ROW_NUMBER() OVER (
+        PARTITION BY account_id, arn
+        ORDER BY CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END, region
+      ) AS _first_row
+    FROM aws_cloudtrail_trail
+    WHERE
+      arn IS NOT NULL
+  ) AS _first_rows
   WHERE
-    arn IS NOT NULL
+    _first_row = 1
   ORDER BY
-    account_id,
-    arn,
-    CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END,
-    CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END,
-    region
+    _first_row_order_0,
+    _first_row_order_1,
+    _first_row_order_2,
+    _first_row_order_3,
+    _first_row_order_4
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */
@@ -557,62 +587,73 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* metric each one watches: its name, namespace and dimension names (dimension_names: sorted, */
   /* comma-separated; '' when it names none). An alarm on a metric math expression has no metric name. */
   WITH alarms AS (
-    SELECT DISTINCT ON (account_id, region, name)
-      account_id,
-      region,
-      name,
-      metric_name,
-      namespace,
-      COALESCE(actions_enabled, FALSE) AS actions_enabled,
-      CASE
-        WHEN CASE JSON_TYPE(alarm_actions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN alarm_actions
-        ELSE CAST('[]' AS JSON)
-      END AS alarm_actions,
-      CASE
-        WHEN CASE JSON_TYPE(dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN dimensions
-        ELSE CAST('[]' AS JSON)
-      END AS dimensions
-    FROM aws_cloudwatch_alarm
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        name,
+        metric_name,
+        namespace,
+        COALESCE(actions_enabled, FALSE) AS actions_enabled,
+        CASE
+          WHEN CASE JSON_TYPE(alarm_actions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN alarm_actions
+          ELSE CAST('[]' AS JSON)
+        END AS alarm_actions,
+        CASE
+          WHEN CASE JSON_TYPE(dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN dimensions
+          ELSE CAST('[]' AS JSON)
+        END AS dimensions,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        name AS _first_row_order_2,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, name) AS _first_row
+      FROM aws_cloudwatch_alarm
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2
   ), dimension_lists /* The names in each distinct dimensions array, listed once per array rather than once per alarm: */ /* alarms repeat a handful of arrays ('[]' above all), and grouping every alarm's dimensions on its */ /* three-column key held 40,000 groups with their ordered lists (DuckDB, 10,000 accounts). */ AS (
     SELECT
       d.dimensions,
@@ -691,41 +732,53 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* dimension_names: the dimensions the filter's metric is published with (sorted, comma-separated; */
   /* '' when none); NULL when they were not captured (Steampipe has no column for them). */
   WITH filters AS (
-    SELECT DISTINCT ON (account_id, region, log_group_name, name)
-      account_id,
-      region,
-      log_group_name,
-      name,
-      filter_pattern,
-      metric_transformation_name AS metric_name,
-      metric_transformation_namespace AS metric_namespace,
-      CASE
-        WHEN CASE JSON_TYPE(metric_transformation_dimensions)
-          WHEN 'OBJECT'
-          THEN 'object'
-          WHEN 'ARRAY'
-          THEN 'array'
-          WHEN 'VARCHAR'
-          THEN 'string'
-          WHEN 'BIGINT'
-          THEN 'number'
-          WHEN 'UBIGINT'
-          THEN 'number'
-          WHEN 'DOUBLE'
-          THEN 'number'
-          WHEN 'BOOLEAN'
-          THEN 'boolean'
-          WHEN 'NULL'
-          THEN 'null'
-        END = 'array'
-        THEN metric_transformation_dimensions
-      END AS dimensions
-    FROM aws_cloudwatch_log_metric_filter
+    SELECT
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+    FROM (
+      SELECT
+        account_id,
+        region,
+        log_group_name,
+        name,
+        filter_pattern,
+        metric_transformation_name AS metric_name,
+        metric_transformation_namespace AS metric_namespace,
+        CASE
+          WHEN CASE JSON_TYPE(metric_transformation_dimensions)
+            WHEN 'OBJECT'
+            THEN 'object'
+            WHEN 'ARRAY'
+            THEN 'array'
+            WHEN 'VARCHAR'
+            THEN 'string'
+            WHEN 'BIGINT'
+            THEN 'number'
+            WHEN 'UBIGINT'
+            THEN 'number'
+            WHEN 'DOUBLE'
+            THEN 'number'
+            WHEN 'BOOLEAN'
+            THEN 'boolean'
+            WHEN 'NULL'
+            THEN 'null'
+          END = 'array'
+          THEN metric_transformation_dimensions
+        END AS dimensions,
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        log_group_name AS _first_row_order_2,
+        name AS _first_row_order_3,
+        ROW_NUMBER() OVER (PARTITION BY account_id, region, log_group_name, name) AS _first_row
+      FROM aws_cloudwatch_log_metric_filter
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
     ORDER BY
-      account_id,
-      region,
-      log_group_name,
-      name
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3
   ), dimension_lists /* Each distinct dimensions array is listed once, not once per filter. */ AS (
     SELECT
       d.dimensions,
