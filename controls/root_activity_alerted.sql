@@ -13,6 +13,7 @@
 -- that were not captured; else the CIS verdict's own info or error, else alarm. A region whose
 -- rules the snapshot did not capture is indistinguishable here from one without rules: the runner
 -- grades such a verdict skip, by the region dimension (passes_stand_without in the YAML).
+
 -- Where a trail of the account logs: a multi-region trail in every region the data lists it in,
 -- another in its home region; an organization trail whose owner is not in the data where it is seen.
 -- Kept whole by both planners (it has two readers): inlined in each instead (NOT MATERIALIZED),
@@ -123,8 +124,8 @@ hubs as (
 -- one is taken as it is (region_depths), so that the pick below ranks the few regions with rules
 -- and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries
 -- the columns the words are made of, not the words: each is worded after the pick, for the regions
--- a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of
--- rows and loops over the other for each of them).
+-- a reason names. (Worded before it instead, the ranking held one text per combination in place of
+-- those columns, in as much memory on DuckDB.)
 combos as (
   select
     q.account_id,

@@ -1754,7 +1754,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON b.account_id = h.account_id
     AND b.region = h.region
     AND b.event_bus_name = h.event_bus_name
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names, and no relation is joined again to the pick (Postgres sizes it at a handful of */ /* rows and loops over the other for each of them). */ AS (
+), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names. (Worded before it instead, the ranking held one text per combination in place of */ /* those columns, in as much memory on DuckDB.) */ AS (
   SELECT
     q.account_id,
     q.region,
