@@ -177,33 +177,15 @@ gaps as (
 -- root_usage_verdicts picks the best one: a join after the pick would pair two relations the
 -- planner believes small, and Postgres then loops over one for each row of the other.
 filter_elsewhere as (
-  select account_id, name, log_group_name, region
-  from (
-    select
-      account_id,
-      name,
-      log_group_name,
-      region,
-      row_number() over (partition by account_id order by region, log_group_name, name) as n
-    from valid_filters
-  ) as f
-  where n = 1
+  select distinct on (account_id) account_id, name, log_group_name, region
+  from valid_filters
+  order by account_id, region, log_group_name, name
 ),
 
 alarm_elsewhere as (
-  select account_id, metric_name, name, namespace, region, dimension_names
-  from (
-    select
-      account_id,
-      metric_name,
-      name,
-      namespace,
-      region,
-      dimension_names,
-      row_number() over (partition by account_id, metric_name order by region, namespace, name) as n
-    from root_alarms
-  ) as a
-  where n = 1
+  select distinct on (account_id, metric_name) account_id, metric_name, name, namespace, region, dimension_names
+  from root_alarms
+  order by account_id, metric_name, region, namespace, name
 )
 
 select

@@ -1026,29 +1026,32 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     FROM links AS k
   ), filter_elsewhere /* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm on */ /* the filter's metric name in another namespace or region, or with other dimensions, each worded */ /* for the chains whose reason shows it (NULL on the others). Both are joined to every chain, before */ /* root_usage_verdicts picks the best one: a join after the pick would pair two relations the */ /* planner believes small, and Postgres then loops over one for each row of the other. */ AS (
     SELECT
-      account_id,
-      name,
-      log_group_name,
-      region
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
     FROM (
       SELECT
         account_id,
         name,
         log_group_name,
         region,
-        ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region, log_group_name, name) AS n
+        account_id AS _first_row_order_0,
+        region AS _first_row_order_1,
+        log_group_name AS _first_row_order_2,
+        name AS _first_row_order_3,
+        ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region, log_group_name, name) AS _first_row
       FROM valid_filters
-    ) AS f
+    ) AS _first_rows
     WHERE
-      n = 1
+      _first_row = 1
+    ORDER BY
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3
   ), alarm_elsewhere AS (
     SELECT
-      account_id,
-      metric_name,
-      name,
-      namespace,
-      region,
-      dimension_names
+      *
+      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
     FROM (
       SELECT
         account_id,
@@ -1057,11 +1060,22 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         namespace,
         region,
         dimension_names,
-        ROW_NUMBER() OVER (PARTITION BY account_id, metric_name ORDER BY region, namespace, name) AS n
+        account_id AS _first_row_order_0,
+        metric_name AS _first_row_order_1,
+        region AS _first_row_order_2,
+        namespace AS _first_row_order_3,
+        name AS _first_row_order_4,
+        ROW_NUMBER() OVER (PARTITION BY account_id, metric_name ORDER BY region, namespace, name) AS _first_row
       FROM root_alarms
-    ) AS a
+    ) AS _first_rows
     WHERE
-      n = 1
+      _first_row = 1
+    ORDER BY
+      _first_row_order_0,
+      _first_row_order_1,
+      _first_row_order_2,
+      _first_row_order_3,
+      _first_row_order_4
   )
   SELECT
     g.*,

@@ -1065,18 +1065,18 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     region
   FROM (
     SELECT
-      account_id,
-      name,
-      log_group_name,
-      region,
+      account_id AS account_id,
+      name AS name,
+      log_group_name AS log_group_name,
+      region AS region,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
-        ORDER BY region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
-      ) AS n
+        ORDER BY account_id NULLS LAST, region NULLS LAST, log_group_name NULLS LAST, name NULLS LAST
+      ) AS _row_number
     FROM valid_filters
-  ) AS f
+  ) AS _t
   WHERE
-    n = 1
+    _row_number = 1
 ), alarm_elsewhere AS (
   SELECT
     account_id,
@@ -1087,20 +1087,20 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     dimension_names
   FROM (
     SELECT
-      account_id,
-      metric_name,
-      name,
-      namespace,
-      region,
-      dimension_names,
+      account_id AS account_id,
+      metric_name AS metric_name,
+      name AS name,
+      namespace AS namespace,
+      region AS region,
+      dimension_names AS dimension_names,
       ROW_NUMBER() OVER (
         PARTITION BY account_id, metric_name
-        ORDER BY region NULLS LAST, namespace NULLS LAST, name NULLS LAST
-      ) AS n
+        ORDER BY account_id NULLS LAST, metric_name NULLS LAST, region NULLS LAST, namespace NULLS LAST, name NULLS LAST
+      ) AS _row_number
     FROM root_alarms
-  ) AS a
+  ) AS _t
   WHERE
-    n = 1
+    _row_number = 1
 ), root_alarm_chain /* shared relation root_alarm_chain: relations/root_alarm_chain.sql */ AS (
   SELECT
     g.*,
