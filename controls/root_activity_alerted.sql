@@ -3,8 +3,8 @@
 -- EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws
 -- partition) and in every region where a trail of the account logs (or may: logging status not
 -- captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for
--- root activity and lets all of it through (relation root_event_rules) to a target that delivers
--- (relation root_event_targets): an SNS topic with a confirmed subscription, an SQS queue, a
+-- root activity and lets all of it through to a target that delivers (relation root_event_routes:
+-- each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a
 -- Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its
 -- own. A hub whose account is not in the data, or whose rules in that region are not, is not
 -- checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls.
@@ -66,7 +66,7 @@ required_regions as (
 -- buses and rules the data holds.
 hub_buses as (
   select distinct target_account_id as account_id, target_region as region, target_bus as event_bus_name
-  from root_event_targets
+  from root_event_routes
   where kind = 'event bus'
 ),
 
@@ -76,17 +76,16 @@ hub_candidates as (
     r.account_id,
     r.region,
     r.event_bus_name,
-    r.name as rule_name,
-    t.kind,
-    t.target_arn,
-    t.topic_seen,
-    t.confirmed,
-    case when t.kind = 'SNS topic' and not t.topic_seen then 1 else 0 end as unverified
+    r.rule_name,
+    r.kind,
+    r.target_arn,
+    r.topic_seen,
+    r.confirmed,
+    case when r.kind = 'SNS topic' and not r.topic_seen then 1 else 0 end as unverified
   from hub_buses as b
-  inner join root_event_rules as r
+  inner join root_event_routes as r
     on b.account_id = r.account_id and b.region = r.region and b.event_bus_name = r.event_bus_name
-  inner join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
-  where r.enabled and r.pattern_problem is null and t.delivers
+  where r.enabled and r.pattern_problem is null and r.delivers
 ),
 
 hub_rules as (
@@ -131,18 +130,18 @@ combos as (
     q.account_id,
     q.region,
     q.region_order,
-    r.name as rule_name,
+    r.rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
-    t.kind,
-    t.target_arn,
-    t.confirmed,
-    t.pending,
-    t.topic_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_bus,
+    r.kind,
+    r.target_arn,
+    r.confirmed,
+    r.pending,
+    r.topic_seen,
+    r.target_account_id,
+    r.target_region,
+    r.target_bus,
     h.rule_name as hub_rule,
     h.kind as hub_target_kind,
     h.target_arn as hub_target_arn,
@@ -152,24 +151,23 @@ combos as (
     coalesce(h.rules_seen, false) as hub_rules_seen,
     case
       when not q.trail_logs then 0
-      when r.name is null then 1
+      when r.rule_name is null then 1
       when r.pattern_problem is not null then 2
       when not r.enabled then 3
       when not r.targets_captured then 4
-      when t.target_arn is null then 5
-      when t.kind is null then 6
-      when t.kind = 'SNS topic' and not t.delivers then 7
-      when t.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
+      when r.target_arn is null then 5
+      when r.kind is null then 6
+      when r.kind = 'SNS topic' and not r.delivers then 7
+      when r.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
       else 9
     end as depth
   from required_regions as q
-  inner join root_event_rules as r
+  inner join root_event_routes as r
     on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
-  left join root_event_targets as t on r.account_id = t.account_id and r.arn = t.rule_arn
   left join hubs as h
     on
-      t.kind = 'event bus' and t.target_account_id = h.account_id and t.target_region = h.region
-      and t.target_bus = h.event_bus_name
+      r.kind = 'event bus' and r.target_account_id = h.account_id and r.target_region = h.region
+      and r.target_bus = h.event_bus_name
 ),
 
 -- The combination that got furthest in each required region with a rule.

@@ -20,7 +20,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* the account's organization. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -28,9 +28,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       organization_id,
       organization_master_account_id,
       'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
-      account_id AS _first_row_order_0,
-      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
-      partition AS _first_row_order_2,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
         ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
@@ -39,10 +36,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2
 ), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
   /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
   /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */

@@ -5,8 +5,8 @@
 /* EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws */
 /* partition) and in every region where a trail of the account logs (or may: logging status not */
 /* captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for */
-/* root activity and lets all of it through (relation root_event_rules) to a target that delivers */
-/* (relation root_event_targets): an SNS topic with a confirmed subscription, an SQS queue, a */
+/* root activity and lets all of it through to a target that delivers (relation root_event_routes: */
+/* each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a */
 /* Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its */
 /* own. A hub whose account is not in the data, or whose rules in that region are not, is not */
 /* checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls. */
@@ -27,7 +27,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* the account's organization. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -35,9 +35,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       organization_id,
       organization_master_account_id,
       'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
-      account_id AS _first_row_order_0,
-      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
-      partition AS _first_row_order_2,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
         ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
@@ -46,30 +43,54 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  /* A region that lists the trail twice (an account read through two connections): the copy with */
+  /* a logging status, as above. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+    EXCLUDE (_first_row)
   FROM (
+    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
+    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
+    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+    /* The copy is picked from the narrow columns (picked), then read whole: picked among the whole */
+    /* rows, every copy's selectors were held in a ranking (180,000 rows for 20,000 trails at 10,000 */
+    /* accounts, 68 MB on DuckDB). The pick is a grouping, which holds one row per trail, not a ranking */
+    /* of every copy: the order of preference is written into one text, whose least value names the */
+    /* copy (home region first '0', then a logging status '0', then the region's name). */
+    WITH picked AS (
+      SELECT
+        account_id,
+        arn,
+        SUBSTRING(
+          MIN(
+            CASE
+              WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4))
+              THEN '0'
+              ELSE '1'
+            END || CASE WHEN is_logging IS NULL THEN '1' ELSE '0' END || region
+          ),
+          3
+        ) AS region
+      FROM aws_cloudtrail_trail
+      WHERE
+        arn IS NOT NULL
+      GROUP BY
+        account_id,
+        arn
+    )
     SELECT
-      account_id,
-      arn,
-      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-      SPLIT_PART(arn, ':', 5) AS owner_account_id,
-      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-      is_logging,
-      NULLIF(log_group_arn, '') AS log_group_arn,
+      t.account_id,
+      t.arn,
+      COALESCE(t.name, SPLIT_PART(t.arn, '/', 2)) AS name,
+      COALESCE(t.home_region, SPLIT_PART(t.arn, ':', 4)) AS home_region,
+      SPLIT_PART(t.arn, ':', 5) AS owner_account_id,
+      COALESCE(t.is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(t.is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      t.is_logging,
+      NULLIF(t.log_group_arn, '') AS log_group_arn,
       CASE
-        WHEN CASE JSON_TYPE(event_selectors)
+        WHEN CASE JSON_TYPE(t.event_selectors)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -87,11 +108,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'NULL'
           THEN 'null'
         END = 'array'
-        THEN event_selectors
+        THEN t.event_selectors
         ELSE CAST('[]' AS JSON)
       END AS event_selectors,
       CASE
-        WHEN CASE JSON_TYPE(advanced_event_selectors)
+        WHEN CASE JSON_TYPE(t.advanced_event_selectors)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -109,30 +130,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'NULL'
           THEN 'null'
         END = 'array'
-        THEN advanced_event_selectors
+        THEN t.advanced_event_selectors
         ELSE CAST('[]' AS JSON)
       END AS advanced_event_selectors,
-      account_id AS _first_row_order_0,
-      arn AS _first_row_order_1,
-      CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END AS _first_row_order_2,
-      CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END AS _first_row_order_3,
-      region AS _first_row_order_4,
       ROW_NUMBER() OVER (
-        PARTITION BY account_id, arn
-        ORDER BY CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END, region
+        PARTITION BY t.account_id, t.arn
+        ORDER BY CASE WHEN t.is_logging IS NULL THEN 1 ELSE 0 END
       ) AS _first_row
-    FROM aws_cloudtrail_trail
-    WHERE
-      arn IS NOT NULL
+    FROM picked AS p
+    INNER JOIN aws_cloudtrail_trail AS t
+      ON p.account_id = t.account_id AND p.arn = t.arn AND p.region = t.region
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2,
-    _first_row_order_3,
-    _first_row_order_4
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   /* Whether each trail records all read and write management events, one row per account and trail */
   /* ARN of cloudtrail_trails, judged from that row's event selectors: */
@@ -606,7 +616,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   WITH alarms AS (
     SELECT
       *
-      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+      EXCLUDE (_first_row)
     FROM (
       SELECT
         account_id,
@@ -659,18 +669,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           THEN dimensions
           ELSE CAST('[]' AS JSON)
         END AS dimensions,
-        account_id AS _first_row_order_0,
-        region AS _first_row_order_1,
-        name AS _first_row_order_2,
         ROW_NUMBER() OVER (PARTITION BY account_id, region, name) AS _first_row
       FROM aws_cloudwatch_alarm
     ) AS _first_rows
     WHERE
       _first_row = 1
-    ORDER BY
-      _first_row_order_0,
-      _first_row_order_1,
-      _first_row_order_2
   ), dimension_lists /* The names in each distinct dimensions array, listed once per array rather than once per alarm: */ /* alarms repeat a handful of arrays ('[]' above all), and grouping every alarm's dimensions on its */ /* three-column key held 40,000 groups with their ordered lists (DuckDB, 10,000 accounts). */ AS (
     SELECT
       d.dimensions,
@@ -751,7 +754,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   WITH filters AS (
     SELECT
       *
-      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+      EXCLUDE (_first_row)
     FROM (
       SELECT
         account_id,
@@ -782,20 +785,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           END = 'array'
           THEN metric_transformation_dimensions
         END AS dimensions,
-        account_id AS _first_row_order_0,
-        region AS _first_row_order_1,
-        log_group_name AS _first_row_order_2,
-        name AS _first_row_order_3,
         ROW_NUMBER() OVER (PARTITION BY account_id, region, log_group_name, name) AS _first_row
       FROM aws_cloudwatch_log_metric_filter
     ) AS _first_rows
     WHERE
       _first_row = 1
-    ORDER BY
-      _first_row_order_0,
-      _first_row_order_1,
-      _first_row_order_2,
-      _first_row_order_3
   ), dimension_lists /* Each distinct dimensions array is listed once, not once per filter. */ AS (
     SELECT
       d.dimensions,
@@ -1044,31 +1038,22 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ), filter_elsewhere /* Hints for a reason: a valid root filter on a log group the trail does not feed, and an alarm on */ /* the filter's metric name in another namespace or region, or with other dimensions, each worded */ /* for the chains whose reason shows it (NULL on the others). Both are joined to every chain, before */ /* root_usage_verdicts picks the best one: a join after the pick would pair two relations the */ /* planner believes small, and Postgres then loops over one for each row of the other. */ AS (
     SELECT
       *
-      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3)
+      EXCLUDE (_first_row)
     FROM (
       SELECT
         account_id,
         name,
         log_group_name,
         region,
-        account_id AS _first_row_order_0,
-        region AS _first_row_order_1,
-        log_group_name AS _first_row_order_2,
-        name AS _first_row_order_3,
         ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region, log_group_name, name) AS _first_row
       FROM valid_filters
     ) AS _first_rows
     WHERE
       _first_row = 1
-    ORDER BY
-      _first_row_order_0,
-      _first_row_order_1,
-      _first_row_order_2,
-      _first_row_order_3
   ), alarm_elsewhere AS (
     SELECT
       *
-      EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4)
+      EXCLUDE (_first_row)
     FROM (
       SELECT
         account_id,
@@ -1077,22 +1062,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         namespace,
         region,
         dimension_names,
-        account_id AS _first_row_order_0,
-        metric_name AS _first_row_order_1,
-        region AS _first_row_order_2,
-        namespace AS _first_row_order_3,
-        name AS _first_row_order_4,
         ROW_NUMBER() OVER (PARTITION BY account_id, metric_name ORDER BY region, namespace, name) AS _first_row
       FROM root_alarms
     ) AS _first_rows
     WHERE
       _first_row = 1
-    ORDER BY
-      _first_row_order_0,
-      _first_row_order_1,
-      _first_row_order_2,
-      _first_row_order_3,
-      _first_row_order_4
   )
   SELECT
     g.*,
@@ -1281,75 +1255,9 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM accounts AS a
   LEFT JOIN described AS d
     ON d.account_id = a.account_id
-), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
-  /* The targets of EventBridge rules, one row per rule (root_event_rules) and target, for rules whose */
-  /* targets were captured; a rule without targets has no row. */
-  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
-  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
-  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
-  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
-  /*               it and not a gap in the snapshot */
-  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
-  /*               confirmed subscription (or one whose account is not in the data); an event bus */
-  /*               delivers through the rules of the bus it forwards to */
-  /* A rule listing one ARN twice (two targets with their own inputs) has one row for it. The distinct */
-  /* also keeps Postgres from planning the joins below inside the loop over each rule's targets: it */
-  /* then scanned sns_topics and accounts once per rule (87,501 x 10,000 rows each at 10,000 accounts). */
-  /* The targets are read from aws_eventbridge_rule, whose rows root_event_rules judges one for one, */
-  /* and not through root_event_rules: a reader of both (root_activity_alerted) would otherwise keep */
-  /* every rule's targets JSON in root_event_rules' rows for the whole statement, which DuckDB */
-  /* materializes (30 MB of the 400 the statement needs at 10,000 accounts). */
-  WITH targets AS (
-    SELECT DISTINCT
-      r.account_id,
-      r.region,
-      COALESCE(r.event_bus_name, 'default') AS event_bus_name,
-      r.name AS rule_name,
-      r.arn AS rule_arn,
-      x.value ->> '$.Arn' AS target_arn
-    FROM aws_eventbridge_rule AS r, LATERAL (
-      SELECT
-        UNNEST(JSON_EXTRACT(r.targets, '$[*]')) AS value
-    ) AS x(value)
-  ), kinds AS (
-    SELECT
-      t.*,
-      SPLIT_PART(t.target_arn, ':', 4) AS target_region,
-      SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
-      CASE
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
-        AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
-        THEN 'event bus'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
-        THEN 'SNS topic'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
-        THEN 'SQS queue'
-        WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
-        THEN 'Lambda function'
-      END AS kind
-    FROM targets AS t
-  )
-  SELECT
-    k.*,
-    CASE
-      WHEN k.kind = 'event bus'
-      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
-    END AS target_bus,
-    COALESCE(s.confirmed, 0) AS confirmed,
-    COALESCE(s.pending, 0) AS pending,
-    a.account_id IS NOT NULL AS topic_seen,
-    k.kind IN ('SQS queue', 'Lambda function')
-    OR k.kind = 'SNS topic'
-    AND (
-      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
-  FROM kinds AS k
-  LEFT JOIN sns_topics AS s
-    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
-  LEFT JOIN accounts AS a
-    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
-), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
-  /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule. */
+), root_event_patterns /* shared relation root_event_patterns: relations/root_event_patterns.sql */ AS (
+  /* EventBridge event patterns judged as monitors of root activity, one row per distinct pattern of */
+  /* aws_eventbridge_rule (rules without a pattern have none; root_event_rules words those itself). */
   /* CloudTrail puts a root console sign-in on the default bus as detail type "AWS Console Sign In via */
   /* CloudTrail" and a root call as "AWS API Call via CloudTrail" (source aws.<service>), with the */
   /* CloudTrail record as detail (detail.userIdentity.type "Root"). */
@@ -1361,51 +1269,50 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /*                    eventType anything-but AwsServiceEvent). A filter on a field that narrows root */
   /*                    activity further (eventName, errorCode, readOnly, ...) is a problem, as an */
   /*                    extra clause is in the CIS metric filter. */
-  /*   enabled:         state ENABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS */
-  /*   sees_read_only:  the latter; a rule in state ENABLED receives no read-only management events */
-  /*   targets_captured: ListTargetsByRule was read (targets NULL is not captured; [] is none) */
-  /* The pattern's parts are taken apart once, here, so that no function call holds a -> (DuckDB */
-  /* would read it as a lambda). */
-  WITH rules AS (
+  /* Judged once per pattern, not once per rule: an organisation deploys one rule to every account and */
+  /* region, so rules repeat a handful of patterns (2 among 87,501 rules at 10,000 accounts), and taking */
+  /* every rule's pattern apart was a third of root_activity_alerted's time and 38 MB of its memory on */
+  /* DuckDB. The pattern's parts are taken apart once, here, so that no function call holds a -> */
+  /* (DuckDB would read it as a lambda). */
+  WITH patterns AS (
+    SELECT DISTINCT
+      event_pattern AS pattern
+    FROM aws_eventbridge_rule
+    WHERE
+      event_pattern IS NOT NULL
+  ), fields AS (
     SELECT
-      account_id,
-      region,
-      arn,
-      name,
-      COALESCE(event_bus_name, 'default') AS event_bus_name,
-      state,
-      targets,
-      event_pattern AS pattern,
+      pattern,
       (
-        event_pattern -> '$."detail-type"'
+        pattern -> '$."detail-type"'
       ) AS detail_types,
       (
-        event_pattern -> '$.source'
+        pattern -> '$.source'
       ) AS sources,
       (
-        event_pattern -> '$.detail'
+        pattern -> '$.detail'
       ) AS detail,
       (
-        event_pattern -> '$.detail' -> '$.userIdentity'
+        pattern -> '$.detail' -> '$.userIdentity'
       ) AS identity,
       (
-        event_pattern -> '$.detail' -> '$.userIdentity' -> '$.type'
+        pattern -> '$.detail' -> '$.userIdentity' -> '$.type'
       ) AS identity_types,
       (
-        event_pattern -> '$.detail' -> '$.userIdentity' -> '$.invokedBy'
+        pattern -> '$.detail' -> '$.userIdentity' -> '$.invokedBy'
       ) AS invoked_by,
       (
-        event_pattern -> '$.detail' -> '$.eventType'
+        pattern -> '$.detail' -> '$.eventType'
       ) AS event_types,
       (
-        event_pattern -> '$.detail' -> '$.eventType' -> '$[0]' -> '$."anything-but"'
+        pattern -> '$.detail' -> '$.eventType' -> '$[0]' -> '$."anything-but"'
       ) AS event_types_but
-    FROM aws_eventbridge_rule
+    FROM patterns
   ), parts AS (
     SELECT
-      r.*,
-      COALESCE(JSON_CONTAINS(r.identity_types, CAST('["Root"]' AS JSON)), FALSE) AS selects_root,
-      CASE JSON_TYPE(r.event_types)
+      f.*,
+      COALESCE(JSON_CONTAINS(f.identity_types, CAST('["Root"]' AS JSON)), FALSE) AS selects_root,
+      CASE JSON_TYPE(f.event_types)
         WHEN 'OBJECT'
         THEN 'object'
         WHEN 'ARRAY'
@@ -1423,7 +1330,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         WHEN 'NULL'
         THEN 'null'
       END AS event_types_kind,
-      CASE JSON_TYPE(r.event_types_but)
+      CASE JSON_TYPE(f.event_types_but)
         WHEN 'OBJECT'
         THEN 'object'
         WHEN 'ARRAY'
@@ -1441,7 +1348,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         WHEN 'NULL'
         THEN 'null'
       END AS event_types_but_kind,
-      CASE JSON_TYPE(r.invoked_by)
+      CASE JSON_TYPE(f.invoked_by)
         WHEN 'OBJECT'
         THEN 'object'
         WHEN 'ARRAY'
@@ -1461,99 +1368,88 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       END AS invoked_by_kind,
       CASE
         WHEN (
-          r.detail -> '$.eventName'
+          f.detail -> '$.eventName'
         ) IS NOT NULL
         THEN 'detail.eventName'
         WHEN (
-          r.detail -> '$.eventSource'
+          f.detail -> '$.eventSource'
         ) IS NOT NULL
         THEN 'detail.eventSource'
         WHEN (
-          r.detail -> '$.errorCode'
+          f.detail -> '$.errorCode'
         ) IS NOT NULL
         THEN 'detail.errorCode'
         WHEN (
-          r.detail -> '$.errorMessage'
+          f.detail -> '$.errorMessage'
         ) IS NOT NULL
         THEN 'detail.errorMessage'
         WHEN (
-          r.detail -> '$.readOnly'
+          f.detail -> '$.readOnly'
         ) IS NOT NULL
         THEN 'detail.readOnly'
         WHEN (
-          r.detail -> '$.managementEvent'
+          f.detail -> '$.managementEvent'
         ) IS NOT NULL
         THEN 'detail.managementEvent'
         WHEN (
-          r.detail -> '$.eventCategory'
+          f.detail -> '$.eventCategory'
         ) IS NOT NULL
         THEN 'detail.eventCategory'
         WHEN (
-          r.detail -> '$.awsRegion'
+          f.detail -> '$.awsRegion'
         ) IS NOT NULL
         THEN 'detail.awsRegion'
         WHEN (
-          r.detail -> '$.sourceIPAddress'
+          f.detail -> '$.sourceIPAddress'
         ) IS NOT NULL
         THEN 'detail.sourceIPAddress'
         WHEN (
-          r.detail -> '$.userAgent'
+          f.detail -> '$.userAgent'
         ) IS NOT NULL
         THEN 'detail.userAgent'
         WHEN (
-          r.detail -> '$.recipientAccountId'
+          f.detail -> '$.recipientAccountId'
         ) IS NOT NULL
         THEN 'detail.recipientAccountId'
         WHEN (
-          r.detail -> '$.requestParameters'
+          f.detail -> '$.requestParameters'
         ) IS NOT NULL
         THEN 'detail.requestParameters'
         WHEN (
-          r.detail -> '$.responseElements'
+          f.detail -> '$.responseElements'
         ) IS NOT NULL
         THEN 'detail.responseElements'
         WHEN (
-          r.detail -> '$.additionalEventData'
+          f.detail -> '$.additionalEventData'
         ) IS NOT NULL
         THEN 'detail.additionalEventData'
         WHEN (
-          r.identity -> '$.arn'
+          f.identity -> '$.arn'
         ) IS NOT NULL
         THEN 'detail.userIdentity.arn'
         WHEN (
-          r.identity -> '$.accountId'
+          f.identity -> '$.accountId'
         ) IS NOT NULL
         THEN 'detail.userIdentity.accountId'
         WHEN (
-          r.identity -> '$.principalId'
+          f.identity -> '$.principalId'
         ) IS NOT NULL
         THEN 'detail.userIdentity.principalId'
         WHEN (
-          r.identity -> '$.accessKeyId'
+          f.identity -> '$.accessKeyId'
         ) IS NOT NULL
         THEN 'detail.userIdentity.accessKeyId'
         WHEN (
-          r.identity -> '$.sessionContext'
+          f.identity -> '$.sessionContext'
         ) IS NOT NULL
         THEN 'detail.userIdentity.sessionContext'
       END AS narrowing_field
-    FROM rules AS r
+    FROM fields AS f
   )
   SELECT
-    p.account_id,
-    p.region,
-    p.arn,
-    p.name,
-    p.event_bus_name,
-    p.state,
-    p.targets,
+    p.pattern,
     p.selects_root,
-    COALESCE(p.state, '') IN ('ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') AS enabled,
-    COALESCE(p.state, '') = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' AS sees_read_only,
-    p.targets IS NOT NULL AS targets_captured,
     CASE
-      WHEN p.pattern IS NULL
-      THEN 'has no event pattern'
       WHEN p.identity_types IS NOT NULL AND NOT p.selects_root
       THEN 'matches userIdentity types other than Root'
       WHEN p.detail_types IS NOT NULL
@@ -1599,6 +1495,126 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'also filters on ' || p.narrowing_field
     END AS pattern_problem
   FROM parts AS p
+), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
+  /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule, */
+  /* with its pattern's verdict (root_event_patterns: selects_root, pattern_problem). */
+  /*   enabled:         state ENABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS */
+  /*   sees_read_only:  the latter; a rule in state ENABLED receives no read-only management events */
+  /*   targets_captured: ListTargetsByRule was read (targets NULL is not captured; [] is none) */
+  SELECT
+    r.account_id,
+    r.region,
+    r.arn,
+    r.name,
+    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
+    r.state,
+    r.targets,
+    COALESCE(p.selects_root, FALSE) AS selects_root,
+    COALESCE(r.state, '') IN ('ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') AS enabled,
+    COALESCE(r.state, '') = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' AS sees_read_only,
+    r.targets IS NOT NULL AS targets_captured,
+    CASE
+      WHEN r.event_pattern IS NULL
+      THEN 'has no event pattern'
+      ELSE p.pattern_problem
+    END AS pattern_problem
+  FROM aws_eventbridge_rule AS r
+  LEFT JOIN root_event_patterns AS p
+    ON r.event_pattern = p.pattern
+), root_event_routes /* shared relation root_event_routes: relations/root_event_routes.sql */ AS (
+  /* Where EventBridge rules send what they match: one row per rule of root_event_rules and distinct */
+  /* target ARN; a rule with no target (targets not captured, or none) has one row, its target columns */
+  /* NULL. The rule's columns are root_event_rules' (rule_arn and rule_name are its arn and name). */
+  /*   kind:       'event bus', 'SNS topic', 'SQS queue', 'Lambda function', NULL for anything else */
+  /*   target_account_id, target_region: from the target's ARN; target_bus: an event bus's name */
+  /*   confirmed, pending: an SNS topic's subscriptions (sns_topics), 0 when it has none */
+  /*   topic_seen: the topic's account is in the data, so "no confirmed subscription" is a fact about */
+  /*               it and not a gap in the snapshot */
+  /*   delivers:   the target reaches a person by itself: a queue, a function, or a topic with a */
+  /*               confirmed subscription (or one whose account is not in the data); an event bus */
+  /*               delivers through the rules of the bus it forwards to */
+  /* A rule and its targets come from one row of aws_eventbridge_rule, so they are not joined on the */
+  /* rule: each distinct list of targets (rules deployed together share one) is taken apart and */
+  /* described once, and joined to its rules by the list itself. At 10,000 accounts (87,501 rules, */
+  /* 5,002 lists, DuckDB) the rules and targets as two relations joined on the rule ARN held about */
+  /* 100 MB of hash tables and kept rows; this holds a table of the distinct lists. */
+  /* A list naming one ARN twice (two targets with their own inputs) gives one row for it. */
+  WITH listed AS (
+    SELECT DISTINCT
+      l.targets,
+      x.value ->> '$.Arn' AS target_arn
+    FROM (
+      SELECT DISTINCT
+        targets
+      FROM aws_eventbridge_rule
+      WHERE
+        targets IS NOT NULL
+    ) AS l, LATERAL (
+      SELECT
+        UNNEST(JSON_EXTRACT(l.targets, '$[*]')) AS value
+    ) AS x(value)
+  ), kinds AS (
+    SELECT
+      l.*,
+      SPLIT_PART(l.target_arn, ':', 4) AS target_region,
+      SPLIT_PART(l.target_arn, ':', 5) AS target_account_id,
+      CASE
+        WHEN SPLIT_PART(l.target_arn, ':', 3) = 'events'
+        AND SPLIT_PART(l.target_arn, ':', 6) LIKE 'event-bus/%'
+        THEN 'event bus'
+        WHEN SPLIT_PART(l.target_arn, ':', 3) = 'sns'
+        THEN 'SNS topic'
+        WHEN SPLIT_PART(l.target_arn, ':', 3) = 'sqs'
+        THEN 'SQS queue'
+        WHEN SPLIT_PART(l.target_arn, ':', 3) = 'lambda'
+        THEN 'Lambda function'
+      END AS kind
+    FROM listed AS l
+  ), described AS (
+    SELECT
+      k.*,
+      CASE
+        WHEN k.kind = 'event bus'
+        THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+      END AS target_bus,
+      COALESCE(s.confirmed, 0) AS confirmed,
+      COALESCE(s.pending, 0) AS pending,
+      a.account_id IS NOT NULL AS topic_seen,
+      k.kind IN ('SQS queue', 'Lambda function')
+      OR k.kind = 'SNS topic'
+      AND (
+        COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+      ) AS delivers
+    FROM kinds AS k
+    LEFT JOIN sns_topics AS s
+      ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+    LEFT JOIN accounts AS a
+      ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
+  )
+  SELECT
+    r.account_id,
+    r.region,
+    r.arn AS rule_arn,
+    r.name AS rule_name,
+    r.event_bus_name,
+    r.state,
+    r.selects_root,
+    r.enabled,
+    r.sees_read_only,
+    r.targets_captured,
+    r.pattern_problem,
+    t.target_arn,
+    t.target_region,
+    t.target_account_id,
+    t.kind,
+    t.target_bus,
+    t.confirmed,
+    t.pending,
+    t.topic_seen,
+    t.delivers
+  FROM root_event_rules AS r
+  LEFT JOIN described AS t
+    ON r.targets = t.targets
 ), trail_logs_in AS (
   SELECT
     t.account_id,
@@ -1658,7 +1674,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     target_account_id AS account_id,
     target_region AS region,
     target_bus AS event_bus_name
-  FROM root_event_targets
+  FROM root_event_routes
   WHERE
     kind = 'event bus'
 ), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
@@ -1666,34 +1682,26 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     r.account_id,
     r.region,
     r.event_bus_name,
-    r.name AS rule_name,
-    t.kind,
-    t.target_arn,
-    t.topic_seen,
-    t.confirmed,
-    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
+    r.rule_name,
+    r.kind,
+    r.target_arn,
+    r.topic_seen,
+    r.confirmed,
+    CASE WHEN r.kind = 'SNS topic' AND NOT r.topic_seen THEN 1 ELSE 0 END AS unverified
   FROM hub_buses AS b
-  INNER JOIN root_event_rules AS r
+  INNER JOIN root_event_routes AS r
     ON b.account_id = r.account_id
     AND b.region = r.region
     AND b.event_bus_name = r.event_bus_name
-  INNER JOIN root_event_targets AS t
-    ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
-    r.enabled AND r.pattern_problem IS NULL AND t.delivers
+    r.enabled AND r.pattern_problem IS NULL AND r.delivers
 ), hub_rules AS (
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       c.*,
-      c.account_id AS _first_row_order_0,
-      c.region AS _first_row_order_1,
-      c.event_bus_name AS _first_row_order_2,
-      c.unverified AS _first_row_order_3,
-      c.rule_name AS _first_row_order_4,
-      c.target_arn AS _first_row_order_5,
       ROW_NUMBER() OVER (
         PARTITION BY c.account_id, c.region, c.event_bus_name
         ORDER BY c.unverified, c.rule_name, c.target_arn
@@ -1702,13 +1710,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2,
-    _first_row_order_3,
-    _first_row_order_4,
-    _first_row_order_5
 ), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
   SELECT
     b.account_id,
@@ -1739,18 +1740,18 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     q.account_id,
     q.region,
     q.region_order,
-    r.name AS rule_name,
+    r.rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
-    t.kind,
-    t.target_arn,
-    t.confirmed,
-    t.pending,
-    t.topic_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_bus,
+    r.kind,
+    r.target_arn,
+    r.confirmed,
+    r.pending,
+    r.topic_seen,
+    r.target_account_id,
+    r.target_region,
+    r.target_bus,
     h.rule_name AS hub_rule,
     h.kind AS hub_target_kind,
     h.target_arn AS hub_target_arn,
@@ -1761,7 +1762,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     CASE
       WHEN NOT q.trail_logs
       THEN 0
-      WHEN r.name IS NULL
+      WHEN r.rule_name IS NULL
       THEN 1
       WHEN r.pattern_problem IS NOT NULL
       THEN 2
@@ -1769,51 +1770,34 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 3
       WHEN NOT r.targets_captured
       THEN 4
-      WHEN t.target_arn IS NULL
+      WHEN r.target_arn IS NULL
       THEN 5
-      WHEN t.kind IS NULL
+      WHEN r.kind IS NULL
       THEN 6
-      WHEN t.kind = 'SNS topic' AND NOT t.delivers
+      WHEN r.kind = 'SNS topic' AND NOT r.delivers
       THEN 7
-      WHEN t.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
+      WHEN r.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
       THEN 8
       ELSE 9
     END AS depth
   FROM required_regions AS q
-  INNER JOIN root_event_rules AS r
+  INNER JOIN root_event_routes AS r
     ON q.account_id = r.account_id
     AND q.region = r.region
     AND r.event_bus_name = 'default'
     AND r.selects_root
-  LEFT JOIN root_event_targets AS t
-    ON r.account_id = t.account_id AND r.arn = t.rule_arn
   LEFT JOIN hubs AS h
-    ON t.kind = 'event bus'
-    AND t.target_account_id = h.account_id
-    AND t.target_region = h.region
-    AND t.target_bus = h.event_bus_name
+    ON r.kind = 'event bus'
+    AND r.target_account_id = h.account_id
+    AND r.target_region = h.region
+    AND r.target_bus = h.event_bus_name
 ), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2, _first_row_order_3, _first_row_order_4, _first_row_order_5, _first_row_order_6)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       c.*,
-      c.account_id AS _first_row_order_0,
-      c.region AS _first_row_order_1,
-      c.depth AS _first_row_order_2,
-      CASE WHEN c.sees_read_only THEN 0 ELSE 1 END AS _first_row_order_3,
-      CASE
-        WHEN c.kind = 'event bus' AND NOT (
-          c.hub_in_data AND c.hub_rules_seen
-        )
-        THEN 1
-        WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
-        THEN 1
-        ELSE 0
-      END AS _first_row_order_4,
-      COALESCE(c.rule_name, '') AS _first_row_order_5,
-      COALESCE(c.target_arn, '') AS _first_row_order_6,
       ROW_NUMBER() OVER (
         PARTITION BY c.account_id, c.region
         ORDER BY c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END, CASE
@@ -1830,14 +1814,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2 DESC NULLS FIRST,
-    _first_row_order_3,
-    _first_row_order_4,
-    _first_row_order_5,
-    _first_row_order_6
 ), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best */ /* combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that */ /* test was a hash table of every required region or of every rule, whichever it guessed smaller. */ AS (
   SELECT
     account_id,
@@ -1945,16 +1921,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
 ), first_gap_row /* The first required region that does not deliver, per account: us-east-1 first (the only region */ /* of order 0), then by name. Picked, not joined to its own minimum: a join of these rows to an */ /* aggregate of them is one the planners cannot size. Picked from the narrow rows; the words come */ /* from the one picked row's rule (depth 2 and over) or trail (depth 1) below. Picking among the */ /* rule rows themselves held every gap's rule, target and hub columns in a window on DuckDB. */ AS (
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
       region,
       region_order,
       depth,
-      account_id AS _first_row_order_0,
-      region_order AS _first_row_order_1,
-      region AS _first_row_order_2,
       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region_order, region) AS _first_row
     FROM region_depths
     WHERE
@@ -1962,10 +1935,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2
 ), first_gap_trail /* The name of a trail that logs in the picked region, for a region without a rule (depth 1): */ /* looked up for those regions only, not carried on every required region. */ AS (
   SELECT
     f.account_id,

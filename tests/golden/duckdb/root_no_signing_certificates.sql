@@ -14,7 +14,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* the account's organization. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -22,9 +22,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       organization_id,
       organization_master_account_id,
       'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
-      account_id AS _first_row_order_0,
-      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
-      partition AS _first_row_order_2,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
         ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
@@ -33,10 +30,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2
 ), root_summary /* shared relation root_summary: relations/root_summary.sql */ AS (
   /* The IAM account summary of each account that has one (GetAccountSummary: AccountMFAEnabled, */
   /* AccountPasswordPresent, AccountAccessKeysPresent, AccountSigningCertificatesPresent). */
@@ -58,7 +51,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -85,8 +78,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
       COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
       COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2,
-      account_id AS _first_row_order_0,
-      generated_time AS _first_row_order_1,
       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY generated_time DESC NULLS FIRST) AS _first_row
     FROM aws_iam_credential_report
     WHERE
@@ -94,9 +85,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1 DESC NULLS FIRST
 ), root_credentials /* shared relation root_credentials: relations/root_credentials.sql */ AS (
   /* What credentials each account's root user has, one row per account: the IAM account summary */
   /* decides, and where no summary was captured the credential report's root row does. */

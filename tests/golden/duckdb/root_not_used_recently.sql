@@ -18,7 +18,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* the account's organization. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -26,9 +26,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       organization_id,
       organization_master_account_id,
       'arn:' || partition || ':iam::' || account_id || ':root' AS root_arn,
-      account_id AS _first_row_order_0,
-      CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END AS _first_row_order_1,
-      partition AS _first_row_order_2,
       ROW_NUMBER() OVER (
         PARTITION BY account_id
         ORDER BY CASE WHEN organization_id IS NULL THEN 1 ELSE 0 END, partition
@@ -37,10 +34,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1,
-    _first_row_order_2
 ), root_report /* shared relation root_report: relations/root_report.sql */ AS (
   /* The root user's row of each account's IAM credential report (user <root_account>), one row per */
   /* account that has one; the newest when an aggregator lists a report twice. */
@@ -48,7 +41,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   /* has a rotation date: the report says N/A, NULL here, for an empty slot. */
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
@@ -75,8 +68,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       COALESCE(access_key_2_active OR access_key_2_last_rotated IS NOT NULL, FALSE) AS has_key_2,
       COALESCE(cert_1_active OR cert_1_last_rotated IS NOT NULL, FALSE) AS has_cert_1,
       COALESCE(cert_2_active OR cert_2_last_rotated IS NOT NULL, FALSE) AS has_cert_2,
-      account_id AS _first_row_order_0,
-      generated_time AS _first_row_order_1,
       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY generated_time DESC NULLS FIRST) AS _first_row
     FROM aws_iam_credential_report
     WHERE
@@ -84,9 +75,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1 DESC NULLS FIRST
 ), root_access_keys /* shared relation root_access_keys: relations/root_access_keys.sql */ AS (
   /* The root user's two access-key slots, one row per account and slot (key_number 1 and 2), so */
   /* that a key is described once, whichever slot it is in. present: the slot holds a key. */
@@ -132,16 +120,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
 ), latest_use AS (
   SELECT
     *
-    EXCLUDE (_first_row, _first_row_order_0, _first_row_order_1, _first_row_order_2)
+    EXCLUDE (_first_row)
   FROM (
     SELECT
       account_id,
       credential,
       last_used,
       where_text,
-      account_id AS _first_row_order_0,
-      last_used AS _first_row_order_1,
-      use_order AS _first_row_order_2,
       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY last_used DESC NULLS FIRST, use_order) AS _first_row
     FROM uses
     WHERE
@@ -149,10 +134,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _first_rows
   WHERE
     _first_row = 1
-  ORDER BY
-    _first_row_order_0,
-    _first_row_order_1 DESC NULLS FIRST,
-    _first_row_order_2
 ), keys AS (
   SELECT
     account_id,

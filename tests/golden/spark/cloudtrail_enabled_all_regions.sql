@@ -41,10 +41,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
+), picked AS (
+  SELECT
+    account_id,
+    arn,
+    SUBSTRING(
+      MIN(
+        CASE
+          WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4))
+          THEN '0'
+          ELSE '1'
+        END || CASE WHEN is_logging IS NULL THEN '1' ELSE '0' END || region
+      ),
+      3
+    ) AS region
+  FROM aws_cloudtrail_trail
+  WHERE
+    arn IS NOT NULL
+  GROUP BY
+    account_id,
+    arn
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  /* A region that lists the trail twice (an account read through two connections): the copy with */
+  /* a logging status, as above. */
   SELECT
     account_id,
     arn,
@@ -58,21 +77,20 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     event_selectors,
     advanced_event_selectors
   FROM (
-    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+    /* A region that lists the trail twice (an account read through two connections): the copy with */
+    /* a logging status, as above. */
     SELECT
-      account_id AS account_id,
-      arn AS arn,
-      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-      SPLIT_PART(arn, ':', 5) AS owner_account_id,
-      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-      is_logging AS is_logging,
-      NULLIF(log_group_arn, '') AS log_group_arn,
+      t.account_id AS account_id,
+      t.arn AS arn,
+      COALESCE(t.name, SPLIT_PART(t.arn, '/', 2)) AS name,
+      COALESCE(t.home_region, SPLIT_PART(t.arn, ':', 4)) AS home_region,
+      SPLIT_PART(t.arn, ':', 5) AS owner_account_id,
+      COALESCE(t.is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(t.is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      t.is_logging AS is_logging,
+      NULLIF(t.log_group_arn, '') AS log_group_arn,
       CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(event_selectors)), '^[A-Z]+', 0)
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.event_selectors)), '^[A-Z]+', 0)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -90,11 +108,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'DOUBLE'
           THEN 'number'
         END = 'array'
-        THEN event_selectors
+        THEN t.event_selectors
         ELSE '[]'
       END AS event_selectors,
       CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(advanced_event_selectors)), '^[A-Z]+', 0)
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.advanced_event_selectors)), '^[A-Z]+', 0)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -112,16 +130,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'DOUBLE'
           THEN 'number'
         END = 'array'
-        THEN advanced_event_selectors
+        THEN t.advanced_event_selectors
         ELSE '[]'
       END AS advanced_event_selectors,
       ROW_NUMBER() OVER (
-        PARTITION BY account_id, arn
-        ORDER BY account_id NULLS LAST, arn NULLS LAST, CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST, region NULLS LAST
+        PARTITION BY t.account_id, t.arn
+        ORDER BY t.account_id NULLS LAST, t.arn NULLS LAST, CASE WHEN t.is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST
       ) AS _row_number
-    FROM aws_cloudtrail_trail
-    WHERE
-      arn IS NOT NULL
+    FROM picked AS p
+    INNER JOIN aws_cloudtrail_trail AS t
+      ON p.account_id = t.account_id AND p.arn = t.arn AND p.region = t.region
   ) AS _t
   WHERE
     _row_number = 1

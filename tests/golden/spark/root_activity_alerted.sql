@@ -5,8 +5,8 @@
 /* EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws */
 /* partition) and in every region where a trail of the account logs (or may: logging status not */
 /* captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for */
-/* root activity and lets all of it through (relation root_event_rules) to a target that delivers */
-/* (relation root_event_targets): an SNS topic with a confirmed subscription, an SQS queue, a */
+/* root activity and lets all of it through to a target that delivers (relation root_event_routes: */
+/* each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a */
 /* Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its */
 /* own. A hub whose account is not in the data, or whose rules in that region are not, is not */
 /* checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls. */
@@ -50,10 +50,29 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
+), picked AS (
+  SELECT
+    account_id,
+    arn,
+    SUBSTRING(
+      MIN(
+        CASE
+          WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4))
+          THEN '0'
+          ELSE '1'
+        END || CASE WHEN is_logging IS NULL THEN '1' ELSE '0' END || region
+      ),
+      3
+    ) AS region
+  FROM aws_cloudtrail_trail
+  WHERE
+    arn IS NOT NULL
+  GROUP BY
+    account_id,
+    arn
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-  /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-  /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+  /* A region that lists the trail twice (an account read through two connections): the copy with */
+  /* a logging status, as above. */
   SELECT
     account_id,
     arn,
@@ -67,21 +86,20 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     event_selectors,
     advanced_event_selectors
   FROM (
-    /* CloudTrail trails, one row per account and trail ARN. A multi-region trail is listed once per */
-    /* region (shadow copies): the copy read in the home region is kept, then one with a logging status. */
-    /* The trail ARN carries the home region, owner and name when a capture lacks them. */
+    /* A region that lists the trail twice (an account read through two connections): the copy with */
+    /* a logging status, as above. */
     SELECT
-      account_id AS account_id,
-      arn AS arn,
-      COALESCE(name, SPLIT_PART(arn, '/', 2)) AS name,
-      COALESCE(home_region, SPLIT_PART(arn, ':', 4)) AS home_region,
-      SPLIT_PART(arn, ':', 5) AS owner_account_id,
-      COALESCE(is_organization_trail, FALSE) AS is_organization_trail,
-      COALESCE(is_multi_region_trail, FALSE) AS is_multi_region_trail,
-      is_logging AS is_logging,
-      NULLIF(log_group_arn, '') AS log_group_arn,
+      t.account_id AS account_id,
+      t.arn AS arn,
+      COALESCE(t.name, SPLIT_PART(t.arn, '/', 2)) AS name,
+      COALESCE(t.home_region, SPLIT_PART(t.arn, ':', 4)) AS home_region,
+      SPLIT_PART(t.arn, ':', 5) AS owner_account_id,
+      COALESCE(t.is_organization_trail, FALSE) AS is_organization_trail,
+      COALESCE(t.is_multi_region_trail, FALSE) AS is_multi_region_trail,
+      t.is_logging AS is_logging,
+      NULLIF(t.log_group_arn, '') AS log_group_arn,
       CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(event_selectors)), '^[A-Z]+', 0)
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.event_selectors)), '^[A-Z]+', 0)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -99,11 +117,11 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'DOUBLE'
           THEN 'number'
         END = 'array'
-        THEN event_selectors
+        THEN t.event_selectors
         ELSE '[]'
       END AS event_selectors,
       CASE
-        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(advanced_event_selectors)), '^[A-Z]+', 0)
+        WHEN CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(t.advanced_event_selectors)), '^[A-Z]+', 0)
           WHEN 'OBJECT'
           THEN 'object'
           WHEN 'ARRAY'
@@ -121,16 +139,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
           WHEN 'DOUBLE'
           THEN 'number'
         END = 'array'
-        THEN advanced_event_selectors
+        THEN t.advanced_event_selectors
         ELSE '[]'
       END AS advanced_event_selectors,
       ROW_NUMBER() OVER (
-        PARTITION BY account_id, arn
-        ORDER BY account_id NULLS LAST, arn NULLS LAST, CASE WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4)) THEN 0 ELSE 1 END NULLS LAST, CASE WHEN is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST, region NULLS LAST
+        PARTITION BY t.account_id, t.arn
+        ORDER BY t.account_id NULLS LAST, t.arn NULLS LAST, CASE WHEN t.is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST
       ) AS _row_number
-    FROM aws_cloudtrail_trail
-    WHERE
-      arn IS NOT NULL
+    FROM picked AS p
+    INNER JOIN aws_cloudtrail_trail AS t
+      ON p.account_id = t.account_id AND p.arn = t.arn AND p.region = t.region
   ) AS _t
   WHERE
     _row_number = 1
@@ -1266,84 +1284,33 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM accounts AS a
   LEFT JOIN described AS d
     ON d.account_id = a.account_id
-), targets AS (
+), patterns_2 AS (
   SELECT DISTINCT
-    r.account_id,
-    r.region,
-    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
-    r.name AS rule_name,
-    r.arn AS rule_arn,
-    GET_JSON_OBJECT(x.value, '$.Arn') AS target_arn
-  FROM aws_eventbridge_rule AS r
-  LATERAL VIEW
-  EXPLODE(
-    TRANSFORM(CAST(PARSE_JSON(r.targets) AS ARRAY<VARIANT>), element -> TO_JSON(element))
-  ) x AS value
-), kinds AS (
+    event_pattern AS pattern
+  FROM aws_eventbridge_rule
+  WHERE
+    event_pattern IS NOT NULL
+), fields AS (
   SELECT
-    t.*,
-    SPLIT_PART(t.target_arn, ':', 4) AS target_region,
-    SPLIT_PART(t.target_arn, ':', 5) AS target_account_id,
-    CASE
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'events'
-      AND SPLIT_PART(t.target_arn, ':', 6) LIKE 'event-bus/%'
-      THEN 'event bus'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sns'
-      THEN 'SNS topic'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'sqs'
-      THEN 'SQS queue'
-      WHEN SPLIT_PART(t.target_arn, ':', 3) = 'lambda'
-      THEN 'Lambda function'
-    END AS kind
-  FROM targets AS t
-), root_event_targets /* shared relation root_event_targets: relations/root_event_targets.sql */ AS (
-  SELECT
-    k.*,
-    CASE
-      WHEN k.kind = 'event bus'
-      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
-    END AS target_bus,
-    COALESCE(s.confirmed, 0) AS confirmed,
-    COALESCE(s.pending, 0) AS pending,
-    a.account_id IS NOT NULL AS topic_seen,
-    k.kind IN ('SQS queue', 'Lambda function')
-    OR k.kind = 'SNS topic'
-    AND (
-      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
-    ) AS delivers
-  FROM kinds AS k
-  LEFT JOIN sns_topics AS s
-    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
-  LEFT JOIN accounts AS a
-    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
-), rules AS (
-  SELECT
-    account_id,
-    region,
-    arn,
-    name,
-    COALESCE(event_bus_name, 'default') AS event_bus_name,
-    state,
-    targets,
-    event_pattern AS pattern,
+    pattern,
     (
-      TO_JSON(VARIANT_GET(PARSE_JSON(event_pattern), '$[\'detail-type\']', 'variant'))
+      TO_JSON(VARIANT_GET(PARSE_JSON(pattern), '$[\'detail-type\']', 'variant'))
     ) AS detail_types,
     (
-      TO_JSON(VARIANT_GET(PARSE_JSON(event_pattern), '$.source', 'variant'))
+      TO_JSON(VARIANT_GET(PARSE_JSON(pattern), '$.source', 'variant'))
     ) AS sources,
     (
-      TO_JSON(VARIANT_GET(PARSE_JSON(event_pattern), '$.detail', 'variant'))
+      TO_JSON(VARIANT_GET(PARSE_JSON(pattern), '$.detail', 'variant'))
     ) AS detail,
     (
       TO_JSON(
-        VARIANT_GET(PARSE_JSON(GET_JSON_OBJECT(event_pattern, '$.detail')), '$.userIdentity', 'variant')
+        VARIANT_GET(PARSE_JSON(GET_JSON_OBJECT(pattern, '$.detail')), '$.userIdentity', 'variant')
       )
     ) AS identity,
     (
       TO_JSON(
         VARIANT_GET(
-          PARSE_JSON(GET_JSON_OBJECT(GET_JSON_OBJECT(event_pattern, '$.detail'), '$.userIdentity')),
+          PARSE_JSON(GET_JSON_OBJECT(GET_JSON_OBJECT(pattern, '$.detail'), '$.userIdentity')),
           '$.type',
           'variant'
         )
@@ -1352,7 +1319,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     (
       TO_JSON(
         VARIANT_GET(
-          PARSE_JSON(GET_JSON_OBJECT(GET_JSON_OBJECT(event_pattern, '$.detail'), '$.userIdentity')),
+          PARSE_JSON(GET_JSON_OBJECT(GET_JSON_OBJECT(pattern, '$.detail'), '$.userIdentity')),
           '$.invokedBy',
           'variant'
         )
@@ -1360,35 +1327,35 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ) AS invoked_by,
     (
       TO_JSON(
-        VARIANT_GET(PARSE_JSON(GET_JSON_OBJECT(event_pattern, '$.detail')), '$.eventType', 'variant')
+        VARIANT_GET(PARSE_JSON(GET_JSON_OBJECT(pattern, '$.detail')), '$.eventType', 'variant')
       )
     ) AS event_types,
     (
       TO_JSON(
         VARIANT_GET(
           PARSE_JSON(
-            GET_JSON_OBJECT(GET_JSON_OBJECT(GET_JSON_OBJECT(event_pattern, '$.detail'), '$.eventType'), '$[0]')
+            GET_JSON_OBJECT(GET_JSON_OBJECT(GET_JSON_OBJECT(pattern, '$.detail'), '$.eventType'), '$[0]')
           ),
           '$[\'anything-but\']',
           'variant'
         )
       )
     ) AS event_types_but
-  FROM aws_eventbridge_rule
+  FROM patterns_2 AS patterns
 ), parts AS (
   SELECT
-    r.*,
+    f.*,
     COALESCE(
       (
-        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(r.identity_types)), 'ARRAY')
+        STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(f.identity_types)), 'ARRAY')
         AND EXISTS(
-          TRY_VARIANT_GET(PARSE_JSON(r.identity_types), '$', 'array<variant>'),
+          TRY_VARIANT_GET(PARSE_JSON(f.identity_types), '$', 'array<variant>'),
           element_0 -> TO_JSON(element_0) = '"Root"'
         )
       ),
       FALSE
     ) AS selects_root,
-    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(r.event_types)), '^[A-Z]+', 0)
+    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(f.event_types)), '^[A-Z]+', 0)
       WHEN 'OBJECT'
       THEN 'object'
       WHEN 'ARRAY'
@@ -1406,7 +1373,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN 'DOUBLE'
       THEN 'number'
     END AS event_types_kind,
-    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(r.event_types_but)), '^[A-Z]+', 0)
+    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(f.event_types_but)), '^[A-Z]+', 0)
       WHEN 'OBJECT'
       THEN 'object'
       WHEN 'ARRAY'
@@ -1424,7 +1391,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       WHEN 'DOUBLE'
       THEN 'number'
     END AS event_types_but_kind,
-    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(r.invoked_by)), '^[A-Z]+', 0)
+    CASE REGEXP_EXTRACT(SCHEMA_OF_VARIANT(PARSE_JSON(f.invoked_by)), '^[A-Z]+', 0)
       WHEN 'OBJECT'
       THEN 'object'
       WHEN 'ARRAY'
@@ -1444,99 +1411,88 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     END AS invoked_by_kind,
     CASE
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.eventName', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.eventName', 'variant'))
       ) IS NOT NULL
       THEN 'detail.eventName'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.eventSource', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.eventSource', 'variant'))
       ) IS NOT NULL
       THEN 'detail.eventSource'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.errorCode', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.errorCode', 'variant'))
       ) IS NOT NULL
       THEN 'detail.errorCode'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.errorMessage', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.errorMessage', 'variant'))
       ) IS NOT NULL
       THEN 'detail.errorMessage'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.readOnly', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.readOnly', 'variant'))
       ) IS NOT NULL
       THEN 'detail.readOnly'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.managementEvent', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.managementEvent', 'variant'))
       ) IS NOT NULL
       THEN 'detail.managementEvent'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.eventCategory', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.eventCategory', 'variant'))
       ) IS NOT NULL
       THEN 'detail.eventCategory'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.awsRegion', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.awsRegion', 'variant'))
       ) IS NOT NULL
       THEN 'detail.awsRegion'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.sourceIPAddress', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.sourceIPAddress', 'variant'))
       ) IS NOT NULL
       THEN 'detail.sourceIPAddress'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.userAgent', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.userAgent', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userAgent'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.recipientAccountId', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.recipientAccountId', 'variant'))
       ) IS NOT NULL
       THEN 'detail.recipientAccountId'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.requestParameters', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.requestParameters', 'variant'))
       ) IS NOT NULL
       THEN 'detail.requestParameters'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.responseElements', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.responseElements', 'variant'))
       ) IS NOT NULL
       THEN 'detail.responseElements'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.detail), '$.additionalEventData', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.detail), '$.additionalEventData', 'variant'))
       ) IS NOT NULL
       THEN 'detail.additionalEventData'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.identity), '$.arn', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.identity), '$.arn', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userIdentity.arn'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.identity), '$.accountId', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.identity), '$.accountId', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userIdentity.accountId'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.identity), '$.principalId', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.identity), '$.principalId', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userIdentity.principalId'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.identity), '$.accessKeyId', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.identity), '$.accessKeyId', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userIdentity.accessKeyId'
       WHEN (
-        TO_JSON(VARIANT_GET(PARSE_JSON(r.identity), '$.sessionContext', 'variant'))
+        TO_JSON(VARIANT_GET(PARSE_JSON(f.identity), '$.sessionContext', 'variant'))
       ) IS NOT NULL
       THEN 'detail.userIdentity.sessionContext'
     END AS narrowing_field
-  FROM rules AS r
-), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
+  FROM fields AS f
+), root_event_patterns /* shared relation root_event_patterns: relations/root_event_patterns.sql */ AS (
   SELECT
-    p.account_id,
-    p.region,
-    p.arn,
-    p.name,
-    p.event_bus_name,
-    p.state,
-    p.targets,
+    p.pattern,
     p.selects_root,
-    COALESCE(p.state, '') IN ('ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') AS enabled,
-    COALESCE(p.state, '') = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' AS sees_read_only,
-    p.targets IS NOT NULL AS targets_captured,
     CASE
-      WHEN p.pattern IS NULL
-      THEN 'has no event pattern'
       WHEN p.identity_types IS NOT NULL AND NOT p.selects_root
       THEN 'matches userIdentity types other than Root'
       WHEN p.detail_types IS NOT NULL
@@ -1633,6 +1589,109 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'also filters on ' || p.narrowing_field
     END AS pattern_problem
   FROM parts AS p
+), root_event_rules /* shared relation root_event_rules: relations/root_event_rules.sql */ AS (
+  /* EventBridge rules judged as monitors of root activity, one row per rule of aws_eventbridge_rule, */
+  /* with its pattern's verdict (root_event_patterns: selects_root, pattern_problem). */
+  /*   enabled:         state ENABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS */
+  /*   sees_read_only:  the latter; a rule in state ENABLED receives no read-only management events */
+  /*   targets_captured: ListTargetsByRule was read (targets NULL is not captured; [] is none) */
+  SELECT
+    r.account_id,
+    r.region,
+    r.arn,
+    r.name,
+    COALESCE(r.event_bus_name, 'default') AS event_bus_name,
+    r.state,
+    r.targets,
+    COALESCE(p.selects_root, FALSE) AS selects_root,
+    COALESCE(r.state, '') IN ('ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS') AS enabled,
+    COALESCE(r.state, '') = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' AS sees_read_only,
+    r.targets IS NOT NULL AS targets_captured,
+    CASE
+      WHEN r.event_pattern IS NULL
+      THEN 'has no event pattern'
+      ELSE p.pattern_problem
+    END AS pattern_problem
+  FROM aws_eventbridge_rule AS r
+  LEFT JOIN root_event_patterns AS p
+    ON r.event_pattern = p.pattern
+), listed AS (
+  SELECT DISTINCT
+    l.targets,
+    GET_JSON_OBJECT(x.value, '$.Arn') AS target_arn
+  FROM (
+    SELECT DISTINCT
+      targets
+    FROM aws_eventbridge_rule
+    WHERE
+      targets IS NOT NULL
+  ) AS l
+  LATERAL VIEW
+  EXPLODE(
+    TRANSFORM(CAST(PARSE_JSON(l.targets) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+  ) x AS value
+), kinds AS (
+  SELECT
+    l.*,
+    SPLIT_PART(l.target_arn, ':', 4) AS target_region,
+    SPLIT_PART(l.target_arn, ':', 5) AS target_account_id,
+    CASE
+      WHEN SPLIT_PART(l.target_arn, ':', 3) = 'events'
+      AND SPLIT_PART(l.target_arn, ':', 6) LIKE 'event-bus/%'
+      THEN 'event bus'
+      WHEN SPLIT_PART(l.target_arn, ':', 3) = 'sns'
+      THEN 'SNS topic'
+      WHEN SPLIT_PART(l.target_arn, ':', 3) = 'sqs'
+      THEN 'SQS queue'
+      WHEN SPLIT_PART(l.target_arn, ':', 3) = 'lambda'
+      THEN 'Lambda function'
+    END AS kind
+  FROM listed AS l
+), described_2 AS (
+  SELECT
+    k.*,
+    CASE
+      WHEN k.kind = 'event bus'
+      THEN SUBSTRING(SPLIT_PART(k.target_arn, ':', 6), 11)
+    END AS target_bus,
+    COALESCE(s.confirmed, 0) AS confirmed,
+    COALESCE(s.pending, 0) AS pending,
+    a.account_id IS NOT NULL AS topic_seen,
+    k.kind IN ('SQS queue', 'Lambda function')
+    OR k.kind = 'SNS topic'
+    AND (
+      COALESCE(s.confirmed, 0) > 0 OR a.account_id IS NULL
+    ) AS delivers
+  FROM kinds AS k
+  LEFT JOIN sns_topics AS s
+    ON k.kind = 'SNS topic' AND s.topic_arn = k.target_arn
+  LEFT JOIN accounts AS a
+    ON k.kind = 'SNS topic' AND a.account_id = k.target_account_id
+), root_event_routes /* shared relation root_event_routes: relations/root_event_routes.sql */ AS (
+  SELECT
+    r.account_id,
+    r.region,
+    r.arn AS rule_arn,
+    r.name AS rule_name,
+    r.event_bus_name,
+    r.state,
+    r.selects_root,
+    r.enabled,
+    r.sees_read_only,
+    r.targets_captured,
+    r.pattern_problem,
+    t.target_arn,
+    t.target_region,
+    t.target_account_id,
+    t.kind,
+    t.target_bus,
+    t.confirmed,
+    t.pending,
+    t.topic_seen,
+    t.delivers
+  FROM root_event_rules AS r
+  LEFT JOIN described_2 AS t
+    ON r.targets = t.targets
 ), trail_logs_in AS (
   SELECT
     t.account_id,
@@ -1692,7 +1751,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     target_account_id AS account_id,
     target_region AS region,
     target_bus AS event_bus_name
-  FROM root_event_targets
+  FROM root_event_routes
   WHERE
     kind = 'event bus'
 ), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
@@ -1700,21 +1759,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     r.account_id,
     r.region,
     r.event_bus_name,
-    r.name AS rule_name,
-    t.kind,
-    t.target_arn,
-    t.topic_seen,
-    t.confirmed,
-    CASE WHEN t.kind = 'SNS topic' AND NOT t.topic_seen THEN 1 ELSE 0 END AS unverified
+    r.rule_name,
+    r.kind,
+    r.target_arn,
+    r.topic_seen,
+    r.confirmed,
+    CASE WHEN r.kind = 'SNS topic' AND NOT r.topic_seen THEN 1 ELSE 0 END AS unverified
   FROM hub_buses AS b
-  INNER JOIN root_event_rules AS r
+  INNER JOIN root_event_routes AS r
     ON b.account_id = r.account_id
     AND b.region = r.region
     AND b.event_bus_name = r.event_bus_name
-  INNER JOIN root_event_targets AS t
-    ON r.account_id = t.account_id AND r.arn = t.rule_arn
   WHERE
-    r.enabled AND r.pattern_problem IS NULL AND t.delivers
+    r.enabled AND r.pattern_problem IS NULL AND r.delivers
 ), hub_rules AS (
   SELECT
     *
@@ -1759,18 +1816,18 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     q.account_id,
     q.region,
     q.region_order,
-    r.name AS rule_name,
+    r.rule_name,
     r.state,
     r.sees_read_only,
     r.pattern_problem,
-    t.kind,
-    t.target_arn,
-    t.confirmed,
-    t.pending,
-    t.topic_seen,
-    t.target_account_id,
-    t.target_region,
-    t.target_bus,
+    r.kind,
+    r.target_arn,
+    r.confirmed,
+    r.pending,
+    r.topic_seen,
+    r.target_account_id,
+    r.target_region,
+    r.target_bus,
     h.rule_name AS hub_rule,
     h.kind AS hub_target_kind,
     h.target_arn AS hub_target_arn,
@@ -1781,7 +1838,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     CASE
       WHEN NOT q.trail_logs
       THEN 0
-      WHEN r.name IS NULL
+      WHEN r.rule_name IS NULL
       THEN 1
       WHEN r.pattern_problem IS NOT NULL
       THEN 2
@@ -1789,29 +1846,27 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 3
       WHEN NOT r.targets_captured
       THEN 4
-      WHEN t.target_arn IS NULL
+      WHEN r.target_arn IS NULL
       THEN 5
-      WHEN t.kind IS NULL
+      WHEN r.kind IS NULL
       THEN 6
-      WHEN t.kind = 'SNS topic' AND NOT t.delivers
+      WHEN r.kind = 'SNS topic' AND NOT r.delivers
       THEN 7
-      WHEN t.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
+      WHEN r.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
       THEN 8
       ELSE 9
     END AS depth
   FROM required_regions AS q
-  INNER JOIN root_event_rules AS r
+  INNER JOIN root_event_routes AS r
     ON q.account_id = r.account_id
     AND q.region = r.region
     AND r.event_bus_name = 'default'
     AND r.selects_root
-  LEFT JOIN root_event_targets AS t
-    ON r.account_id = t.account_id AND r.arn = t.rule_arn
   LEFT JOIN hubs AS h
-    ON t.kind = 'event bus'
-    AND t.target_account_id = h.account_id
-    AND t.target_region = h.region
-    AND t.target_bus = h.event_bus_name
+    ON r.kind = 'event bus'
+    AND r.target_account_id = h.account_id
+    AND r.target_region = h.region
+    AND r.target_bus = h.event_bus_name
 ), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
   SELECT
     *
