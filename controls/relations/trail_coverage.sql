@@ -6,7 +6,18 @@
 --   undecided:  nothing is known to be wrong, but a fact needed for the verdict was not captured
 --   shortfalls: what keeps the trail from being compliant, in words ('' when nothing)
 --   label:      how a reason names the trail ("trail x (home region y)", "organization trail ...")
-with seen as (
+-- The owner's row is read from trail_management_events, which carries the trail's own facts with
+-- its verdict: joined to cloudtrail_trails and then to trail_management_events, the owner's row was
+-- hashed twice (20,000 trails at 10,000 accounts: 17 MB on DuckDB, 9 with one join). Only rows of
+-- an account that owns its trail can match (the owner is in the trail's ARN), so only those are
+-- hashed (about 4 MB less).
+with owners as (
+  select *
+  from trail_management_events
+  where account_id = split_part(arn, ':', 5)
+),
+
+seen as (
   select
     t.account_id,
     t.arn,
@@ -18,13 +29,12 @@ with seen as (
     o.is_multi_region_trail,
     o.is_logging,
     o.log_group_arn,
-    e.records_all,
-    e.recorded_by,
-    e.selectors_unknown,
-    e.management_problem
+    o.records_all,
+    o.recorded_by,
+    o.selectors_unknown,
+    o.management_problem
   from cloudtrail_trails as t
-  left join cloudtrail_trails as o on o.account_id = t.owner_account_id and o.arn = t.arn
-  left join trail_management_events as e on e.account_id = o.account_id and e.arn = o.arn
+  left join owners as o on o.account_id = t.owner_account_id and o.arn = t.arn
 )
 
 select

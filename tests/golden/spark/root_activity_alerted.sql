@@ -152,10 +152,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
+), classic_arrays AS (
+  SELECT DISTINCT
+    event_selectors
+  FROM cloudtrail_trails
 ), classic_selectors AS (
   SELECT
-    t.account_id,
-    t.arn,
+    c.event_selectors,
     COALESCE(GET_JSON_OBJECT(s.value, '$.IncludeManagementEvents'), '') = 'true' AS includes_management,
     COALESCE(GET_JSON_OBJECT(s.value, '$.ReadWriteType'), '(unset)') AS read_write_type,
     CASE
@@ -188,15 +191,14 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN TO_JSON(VARIANT_GET(PARSE_JSON(s.value), '$.ExcludeManagementEventSources', 'variant'))
       ELSE '[]'
     END AS excluded_sources
-  FROM cloudtrail_trails AS t
+  FROM classic_arrays AS c
   LATERAL VIEW
   EXPLODE(
-    TRANSFORM(CAST(PARSE_JSON(t.event_selectors) AS ARRAY<VARIANT>), element -> TO_JSON(element))
+    TRANSFORM(CAST(PARSE_JSON(c.event_selectors) AS ARRAY<VARIANT>), element -> TO_JSON(element))
   ) s AS value
 ), classic AS (
   SELECT
-    account_id,
-    arn,
+    event_selectors,
     BOOL_OR(
       includes_management
       AND read_write_type IN ('All', 'ReadOnly')
@@ -217,12 +219,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     BOOL_OR(includes_management) AS any_management
   FROM classic_selectors
   GROUP BY
-    account_id,
-    arn
+    event_selectors
 ), classic_read_write_types AS (
   SELECT
-    account_id,
-    arn,
+    event_selectors,
     IF(
       SIZE(COLLECT_SET(read_write_type)) = 0,
       NULL,
@@ -232,12 +232,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   WHERE
     includes_management
   GROUP BY
-    account_id,
-    arn
+    event_selectors
 ), classic_exclusions AS (
   SELECT
-    c.account_id,
-    c.arn,
+    c.event_selectors,
     IF(
       SIZE(COLLECT_SET(x.value)) = 0,
       NULL,
@@ -260,20 +258,22 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   WHERE
     c.includes_management
   GROUP BY
-    c.account_id,
-    c.arn
+    c.event_selectors
+), advanced_arrays AS (
+  SELECT DISTINCT
+    advanced_event_selectors
+  FROM cloudtrail_trails
 ), advanced_fields AS (
   SELECT
-    t.account_id,
-    t.arn,
+    a.advanced_event_selectors,
     s.value AS selector,
     COALESCE(GET_JSON_OBJECT(f.value, '$.Field'), '(unnamed)') AS field,
     COALESCE(TO_JSON(VARIANT_GET(PARSE_JSON(f.value), '$.Equals', 'variant')), '[]') AS equals
-  FROM cloudtrail_trails AS t
+  FROM advanced_arrays AS a
   LATERAL VIEW
   EXPLODE(
     TRANSFORM(
-      CAST(PARSE_JSON(t.advanced_event_selectors) AS ARRAY<VARIANT>),
+      CAST(PARSE_JSON(a.advanced_event_selectors) AS ARRAY<VARIANT>),
       element -> TO_JSON(element)
     )
   ) s AS value
@@ -315,8 +315,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) f AS value
 ), advanced_selectors /* A management selector restricted only by readOnly records read events (Equals "true"), write */ /* events (Equals "false") or both (no readOnly field); any other field narrows it further. */ AS (
   SELECT
-    account_id,
-    arn,
+    advanced_event_selectors,
     selector,
     BOOL_OR(
       field = 'eventCategory'
@@ -351,24 +350,20 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ) AS writes
   FROM advanced_fields
   GROUP BY
-    account_id,
-    arn,
+    advanced_event_selectors,
     selector
 ), advanced AS (
   SELECT
-    account_id,
-    arn,
+    advanced_event_selectors,
     BOOL_OR(management AND only_read_only AND reads)
     AND BOOL_OR(management AND only_read_only AND writes) AS all_management,
     BOOL_OR(management) AS any_management
   FROM advanced_selectors
   GROUP BY
-    account_id,
-    arn
+    advanced_event_selectors
 ), advanced_restrictions AS (
   SELECT
-    f.account_id,
-    f.arn,
+    f.advanced_event_selectors,
     IF(
       SIZE(COLLECT_SET(f.field)) = 0,
       NULL,
@@ -376,16 +371,19 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ) AS fields
   FROM advanced_fields AS f
   JOIN advanced_selectors AS s
-    ON s.account_id = f.account_id AND s.arn = f.arn AND s.selector = f.selector
+    ON s.advanced_event_selectors = f.advanced_event_selectors
+    AND s.selector = f.selector
   WHERE
     s.management AND f.field <> 'eventCategory'
   GROUP BY
-    f.account_id,
-    f.arn
+    f.advanced_event_selectors
 ), trail_management_events /* shared relation trail_management_events: relations/trail_management_events.sql */ AS (
   SELECT
     t.account_id,
     t.arn,
+    t.is_multi_region_trail,
+    t.is_logging,
+    t.log_group_arn,
     COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE) AS records_all,
     CASE
       WHEN c.one_selector
@@ -394,7 +392,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'event selectors with ReadWriteType ReadOnly and WriteOnly'
       ELSE 'advanced event selectors'
     END AS recorded_by,
-    c.arn IS NULL AND a.arn IS NULL AS selectors_unknown,
+    c.event_selectors IS NULL AND a.advanced_event_selectors IS NULL AS selectors_unknown,
     CASE
       WHEN COALESCE(c.all_management, FALSE) OR COALESCE(a.all_management, FALSE)
       THEN NULL
@@ -402,24 +400,30 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 'excludes management events from ' || ex.sources
       WHEN c.any_management
       THEN 'records only ' || rw.types || ' management events (read and write events are both required)'
-      WHEN c.arn IS NOT NULL
+      WHEN c.event_selectors IS NOT NULL
       THEN 'has event selectors that include no management events'
       WHEN a.any_management
       THEN 'has advanced event selectors that restrict management events by ' || ar.fields
-      WHEN a.arn IS NOT NULL
+      WHEN a.advanced_event_selectors IS NOT NULL
       THEN 'has advanced event selectors that capture no management events'
     END AS management_problem
   FROM cloudtrail_trails AS t
   LEFT JOIN classic AS c
-    ON c.account_id = t.account_id AND c.arn = t.arn
+    ON c.event_selectors = t.event_selectors
   LEFT JOIN classic_read_write_types AS rw
-    ON rw.account_id = t.account_id AND rw.arn = t.arn
+    ON rw.event_selectors = t.event_selectors
   LEFT JOIN classic_exclusions AS ex
-    ON ex.account_id = t.account_id AND ex.arn = t.arn
+    ON ex.event_selectors = t.event_selectors
   LEFT JOIN advanced AS a
-    ON a.account_id = t.account_id AND a.arn = t.arn
+    ON a.advanced_event_selectors = t.advanced_event_selectors
   LEFT JOIN advanced_restrictions AS ar
-    ON ar.account_id = t.account_id AND ar.arn = t.arn
+    ON ar.advanced_event_selectors = t.advanced_event_selectors
+), owners AS (
+  SELECT
+    *
+  FROM trail_management_events
+  WHERE
+    account_id = SPLIT_PART(arn, ':', 5)
 ), seen AS (
   SELECT
     t.account_id,
@@ -432,15 +436,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     o.is_multi_region_trail,
     o.is_logging,
     o.log_group_arn,
-    e.records_all,
-    e.recorded_by,
-    e.selectors_unknown,
-    e.management_problem
+    o.records_all,
+    o.recorded_by,
+    o.selectors_unknown,
+    o.management_problem
   FROM cloudtrail_trails AS t
-  LEFT JOIN cloudtrail_trails AS o
+  LEFT JOIN owners AS o
     ON o.account_id = t.owner_account_id AND o.arn = t.arn
-  LEFT JOIN trail_management_events AS e
-    ON e.account_id = o.account_id AND e.arn = o.arn
 ), trail_coverage /* shared relation trail_coverage: relations/trail_coverage.sql */ AS (
   SELECT
     s.*,
