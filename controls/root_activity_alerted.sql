@@ -119,17 +119,19 @@ hubs as (
     on b.account_id = h.account_id and b.region = h.region and b.event_bus_name = h.event_bus_name
 ),
 
--- Every combination of rule and target in each required region that has a rule; a region without
--- one is taken as it is (region_depths), so that the pick below ranks the few regions with rules
--- and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries
--- the columns the words are made of, not the words: each is worded after the pick, for the regions
--- a reason names. (Worded before it instead, the ranking held one text per combination in place of
--- those columns, in as much memory on DuckDB.)
+-- Every combination of a rule for root activity on an account's default bus and its target, in
+-- each region with such a rule, and how far it gets there (depth, from 2: as in region_depths).
+-- Not joined to the required regions: the pick below is the same in any region, region_depths
+-- keeps the required ones, and the words are read for those only. (Joined to them, DuckDB held a
+-- hash table of either side, 170,000 required regions or 87,500 rules at 10,000 accounts: 35 MB.)
+-- A region without such a rule is taken as it is (region_depths), so that the pick below ranks the
+-- regions with rules only. It carries the columns the words are made of, not the words: each is
+-- worded after the pick, for the regions a reason names. (Worded before it instead, the ranking
+-- held one text per combination in place of those columns, in as much memory on DuckDB.)
 combos as (
   select
-    q.account_id,
-    q.region,
-    q.region_order,
+    r.account_id,
+    r.region,
     r.rule_name,
     r.state,
     r.sees_read_only,
@@ -150,8 +152,6 @@ combos as (
     coalesce(h.in_data, false) as hub_in_data,
     coalesce(h.rules_seen, false) as hub_rules_seen,
     case
-      when not q.trail_logs then 0
-      when r.rule_name is null then 1
       when r.pattern_problem is not null then 2
       when not r.enabled then 3
       when not r.targets_captured then 4
@@ -161,16 +161,15 @@ combos as (
       when r.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
       else 9
     end as depth
-  from required_regions as q
-  inner join root_event_routes as r
-    on q.account_id = r.account_id and q.region = r.region and r.event_bus_name = 'default' and r.selects_root
+  from root_event_routes as r
   left join hubs as h
     on
       r.kind = 'event bus' and r.target_account_id = h.account_id and r.target_region = h.region
       and r.target_bus = h.event_bus_name
+  where r.event_bus_name = 'default' and r.selects_root
 ),
 
--- The combination that got furthest in each required region with a rule.
+-- The combination that got furthest in each region with a rule.
 rule_best as (
   select distinct on (c.account_id, c.region) c.*
   from combos as c
@@ -189,17 +188,23 @@ rule_best as (
 ),
 
 -- How far each required region got (9: it delivers), narrow: all of them are aggregated per account.
--- A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best
--- combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that
--- test was a hash table of every required region or of every rule, whichever it guessed smaller.
+-- 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as
+-- far as its best combination, which is further. A region with rules that is not required is left
+-- out. Grouped, not tested for rules one region at a time: on DuckDB that test was a hash table of
+-- every required region or of every rule, whichever it guessed smaller.
 region_depths as (
-  select account_id, region, min(region_order) as region_order, max(depth) as depth
+  select
+    account_id,
+    region,
+    min(region_order) as region_order,
+    case when bool_or(required and not trail_logs) then 0 else max(depth) end as depth
   from (
-    select account_id, region, region_order, depth from rule_best
+    select account_id, region, region_order, 1 as depth, true as required, trail_logs from required_regions
     union all
-    select account_id, region, region_order, case when not trail_logs then 0 else 1 end as depth from required_regions
+    select account_id, region, null as region_order, depth, false as required, null as trail_logs from rule_best
   ) as d
   group by account_id, region
+  having bool_or(required)
 ),
 
 event_path as (
@@ -270,12 +275,14 @@ delivery_texts as (
         from (
           select
             b.*,
+            d.region_order,
             case when b.kind = 'event bus' then b.hub_target_kind else b.kind end as reached_kind,
             case when b.kind = 'event bus' then b.hub_target_arn else b.target_arn end as reached_arn,
             case when b.kind = 'event bus' then b.hub_topic_seen else b.topic_seen end as reached_topic_seen,
             case when b.kind = 'event bus' then b.hub_confirmed else b.confirmed end as reached_confirmed
           from rule_best as b
-          where b.depth = 9
+          inner join region_depths as d on b.account_id = d.account_id and b.region = d.region
+          where d.depth = 9
         ) as e
       ) as r
     ) as d

@@ -218,8 +218,10 @@ class DuckDBEngine:
 
     @contextmanager
     def _statement(self, cursor: Any) -> Iterator[None]:
-        """Run a statement on ``cursor`` under the query timeout, its failures as QueryFailed."""
+        """Run a statement on ``cursor`` under the query timeout, its failures as QueryFailed; the
+        memory it freed is handed back to the system afterwards (see duckdb_memory)."""
         from rootwatch.engines.duckdb_config import duckdb_core
+        from rootwatch.engines.duckdb_memory import return_freed_memory
 
         duckdb = duckdb_core()
         if self._interrupted:
@@ -237,6 +239,7 @@ class DuckDBEngine:
             raise QueryFailed(_first_line(exc)) from None
         finally:
             timer.cancel()
+            return_freed_memory()
 
     def interrupt(self) -> None:
         """Interrupt the statement each worker's cursor is running."""

@@ -52,9 +52,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     _row_number = 1
 ), picked AS (
   SELECT
-    account_id,
-    arn,
-    SUBSTRING(
+    account_id || ' ' || SUBSTRING(
       MIN(
         CASE
           WHEN region = COALESCE(home_region, SPLIT_PART(arn, ':', 4))
@@ -63,7 +61,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         END || CASE WHEN is_logging IS NULL THEN '1' ELSE '0' END || region
       ),
       3
-    ) AS region
+    ) || ' ' || arn AS copy_key
   FROM aws_cloudtrail_trail
   WHERE
     arn IS NOT NULL
@@ -71,8 +69,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     account_id,
     arn
 ), cloudtrail_trails /* shared relation cloudtrail_trails: relations/cloudtrail_trails.sql */ AS (
-  /* A region that lists the trail twice (an account read through two connections): the copy with */
-  /* a logging status, as above. */
+  /* The picked copies, found by one key (account, region and ARN hold no space): joined on the three */
+  /* columns instead, Postgres took the copies for one row in all and looped over the trails for each */
+  /* trail (20,000 x 20,000 in trail_coverage at 10,000 accounts). A region that lists the trail twice */
+  /* (an account read through two connections): the copy with a logging status, as above. */
   SELECT
     account_id,
     arn,
@@ -86,8 +86,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     event_selectors,
     advanced_event_selectors
   FROM (
-    /* A region that lists the trail twice (an account read through two connections): the copy with */
-    /* a logging status, as above. */
+    /* The picked copies, found by one key (account, region and ARN hold no space): joined on the three */
+    /* columns instead, Postgres took the copies for one row in all and looped over the trails for each */
+    /* trail (20,000 x 20,000 in trail_coverage at 10,000 accounts). A region that lists the trail twice */
+    /* (an account read through two connections): the copy with a logging status, as above. */
     SELECT
       t.account_id AS account_id,
       t.arn AS arn,
@@ -146,9 +148,13 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         PARTITION BY t.account_id, t.arn
         ORDER BY t.account_id NULLS LAST, t.arn NULLS LAST, CASE WHEN t.is_logging IS NULL THEN 1 ELSE 0 END NULLS LAST
       ) AS _row_number
-    FROM picked AS p
-    INNER JOIN aws_cloudtrail_trail AS t
-      ON p.account_id = t.account_id AND p.arn = t.arn AND p.region = t.region
+    FROM aws_cloudtrail_trail AS t
+    WHERE
+      t.account_id || ' ' || t.region || ' ' || t.arn IN (
+        SELECT
+          p.copy_key
+        FROM picked AS p
+      )
   ) AS _t
   WHERE
     _row_number = 1
@@ -1813,11 +1819,10 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON b.account_id = h.account_id
     AND b.region = h.region
     AND b.event_bus_name = h.event_bus_name
-), combos /* Every combination of rule and target in each required region that has a rule; a region without */ /* one is taken as it is (region_depths), so that the pick below ranks the few regions with rules */ /* and never holds every required region's row (170,000 at 10,000 accounts) in a window. It carries */ /* the columns the words are made of, not the words: each is worded after the pick, for the regions */ /* a reason names. (Worded before it instead, the ranking held one text per combination in place of */ /* those columns, in as much memory on DuckDB.) */ AS (
+), combos /* Every combination of a rule for root activity on an account's default bus and its target, in */ /* each region with such a rule, and how far it gets there (depth, from 2: as in region_depths). */ /* Not joined to the required regions: the pick below is the same in any region, region_depths */ /* keeps the required ones, and the words are read for those only. (Joined to them, DuckDB held a */ /* hash table of either side, 170,000 required regions or 87,500 rules at 10,000 accounts: 35 MB.) */ /* A region without such a rule is taken as it is (region_depths), so that the pick below ranks the */ /* regions with rules only. It carries the columns the words are made of, not the words: each is */ /* worded after the pick, for the regions a reason names. (Worded before it instead, the ranking */ /* held one text per combination in place of those columns, in as much memory on DuckDB.) */ AS (
   SELECT
-    q.account_id,
-    q.region,
-    q.region_order,
+    r.account_id,
+    r.region,
     r.rule_name,
     r.state,
     r.sees_read_only,
@@ -1838,10 +1843,6 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     COALESCE(h.in_data, FALSE) AS hub_in_data,
     COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
     CASE
-      WHEN NOT q.trail_logs
-      THEN 0
-      WHEN r.rule_name IS NULL
-      THEN 1
       WHEN r.pattern_problem IS NOT NULL
       THEN 2
       WHEN NOT r.enabled
@@ -1858,18 +1859,15 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       THEN 8
       ELSE 9
     END AS depth
-  FROM required_regions AS q
-  INNER JOIN root_event_routes AS r
-    ON q.account_id = r.account_id
-    AND q.region = r.region
-    AND r.event_bus_name = 'default'
-    AND r.selects_root
+  FROM root_event_routes AS r
   LEFT JOIN hubs AS h
     ON r.kind = 'event bus'
     AND r.target_account_id = h.account_id
     AND r.target_region = h.region
     AND r.target_bus = h.event_bus_name
-), rule_best /* The combination that got furthest in each required region with a rule. */ AS (
+  WHERE
+    r.event_bus_name = 'default' AND r.selects_root
+), rule_best /* The combination that got furthest in each region with a rule. */ AS (
   SELECT
     *
   FROM (
@@ -1891,30 +1889,36 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   ) AS _t
   WHERE
     _row_number = 1
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* A region without a rule got to 1 (0 where no trail logs); one with rules as far as its best */ /* combination, which is further. Grouped, not tested for rules one region at a time: on DuckDB that */ /* test was a hash table of every required region or of every rule, whichever it guessed smaller. */ AS (
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as */ /* far as its best combination, which is further. A region with rules that is not required is left */ /* out. Grouped, not tested for rules one region at a time: on DuckDB that test was a hash table of */ /* every required region or of every rule, whichever it guessed smaller. */ AS (
   SELECT
     account_id,
     region,
     MIN(region_order) AS region_order,
-    MAX(depth) AS depth
+    CASE WHEN BOOL_OR(required AND NOT trail_logs) THEN 0 ELSE MAX(depth) END AS depth
   FROM (
     SELECT
       account_id,
       region,
       region_order,
-      depth
-    FROM rule_best
+      1 AS depth,
+      TRUE AS required,
+      trail_logs
+    FROM required_regions
     UNION ALL
     SELECT
       account_id,
       region,
-      region_order,
-      CASE WHEN NOT trail_logs THEN 0 ELSE 1 END AS depth
-    FROM required_regions
+      NULL AS region_order,
+      depth,
+      FALSE AS required,
+      NULL AS trail_logs
+    FROM rule_best
   ) AS d
   GROUP BY
     account_id,
     region
+  HAVING
+    BOOL_OR(required)
 ), event_path AS (
   SELECT
     account_id,
@@ -1974,13 +1978,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         FROM (
           SELECT
             b.*,
+            d.region_order,
             CASE WHEN b.kind = 'event bus' THEN b.hub_target_kind ELSE b.kind END AS reached_kind,
             CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
             CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
             CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
           FROM rule_best AS b
+          INNER JOIN region_depths AS d
+            ON b.account_id = d.account_id AND b.region = d.region
           WHERE
-            b.depth = 9
+            d.depth = 9
         ) AS e
       ) AS r
     ) AS d
