@@ -46,17 +46,6 @@ class Statement:
     rss_after: int
 
 
-def _memory() -> dict[str, int]:
-    """VmRSS and VmHWM of this process, in MB."""
-    found = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0]) // 1024
-    return found
-
-
 def _reset_peak() -> None:
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
@@ -71,6 +60,7 @@ def run_recorded(snapshot: Path, benchmark: str) -> tuple[list[Statement], list[
     import rootwatch.execution as execution
     from rootwatch.cli.main import main
     from rootwatch.engines.duckdb_engine import DuckDBEngine
+    from rootwatch.engines.duckdb_memory import resident_memory
 
     statements: list[Statement] = []
     kept: list[str] = []
@@ -85,16 +75,16 @@ def run_recorded(snapshot: Path, benchmark: str) -> tuple[list[Statement], list[
         def run(engine, *args):  # type: ignore[no-untyped-def]
             name = args[0] if kind == "keep" else getattr(current, "name", None)
             sql = args[-1]
-            before = _memory()["VmRSS"]
+            before = resident_memory().now
             _reset_peak()
             began, cpu = time.perf_counter(), time.process_time()
             try:
                 return method(engine, *args)
             finally:
                 if name is not None:  # the runner's own small statements (account names) are left out
-                    after = _memory()
+                    after = resident_memory()
                     statements.append(Statement(kind, name, sql, time.perf_counter() - began,
-                                                time.process_time() - cpu, before, after["VmHWM"], after["VmRSS"]))
+                                                time.process_time() - cpu, before, after.peak, after.now))
                     if kind == "keep":
                         kept.append(name)
         return run

@@ -165,22 +165,11 @@ def test_a_snapshot_lists_its_tables_once_a_writable_connection_every_time(snaps
         live.close()
 
 
-def _resident_mb() -> tuple[int, int]:
-    """This process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
-    found = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0]) // 1024
-    return found["VmRSS"], found["VmHWM"]
-
-
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads resident memory from Linux's /proc")
 def test_a_statement_hands_back_the_memory_it_freed(snapshot: Path) -> None:
     """A statement that needs a large hash table leaves little of it resident once it is done:
     DuckDB's allocator would keep those pages for the next statement (duckdb_memory)."""
-    from rootwatch.engines.duckdb_memory import return_freed_memory
+    from rootwatch.engines.duckdb_memory import resident_memory, return_freed_memory
 
     if not return_freed_memory():
         pytest.skip("this DuckDB build does not allocate through its own jemalloc (macOS, Windows, musl)")
@@ -189,9 +178,9 @@ def test_a_statement_hands_back_the_memory_it_freed(snapshot: Path) -> None:
         engine.execute("select 1")
         with open("/proc/self/clear_refs", "w") as refs:
             refs.write("5")  # VmHWM from here
-        before, _ = _resident_mb()
+        before = resident_memory().now
         rows = engine.execute("select count(*) from (select distinct 'value number ' || i from range(3000000) as t (i))").rows
-        after, peak = _resident_mb()
+        after, peak = resident_memory()
     finally:
         engine.close()
     assert rows == [(3_000_000,)]
