@@ -7,7 +7,8 @@ tables and sorts ask for other sizes. With two workers, a statement that ends al
 the other worker's statement has freed so far. At 10,000 accounts (the root benchmark, pages kept
 60 s so that a slow machine does not return them on its own) the run peaked at 351-372 MB; with
 the pages handed back after each of the four kept relations, at 328-347 MB; after every statement,
-at 301-310 MB, for about 0.1 CPU second of pages faulted in again.
+at 301-310 MB. The pages are faulted in again when they are needed: on a quiet machine the run
+took 0.2-0.3 CPU s and 0.1-0.25 s of wall time more, and peaked at 299-305 MB instead of 331-344.
 
 jemalloc's control interface (``mallctl``) is exported by DuckDB's module under its prefixed name;
 where it is not (macOS and Windows use the system's allocator, a build without jemalloc), nothing
