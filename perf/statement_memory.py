@@ -46,11 +46,6 @@ class Statement:
     rss_after: int
 
 
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-
-
 def run_recorded(snapshot: Path, benchmark: str) -> tuple[list[Statement], list[str]]:
     """Run ``benchmark`` on ``snapshot`` with one worker, every statement recorded; also the names
     of the kept relations, in the order they were computed."""
@@ -60,7 +55,7 @@ def run_recorded(snapshot: Path, benchmark: str) -> tuple[list[Statement], list[
     import rootwatch.execution as execution
     from rootwatch.cli.main import main
     from rootwatch.engines.duckdb_engine import DuckDBEngine
-    from rootwatch.engines.duckdb_memory import resident_memory
+    from rootwatch.engines.duckdb_memory import reset_resident_peak, resident_memory
 
     statements: list[Statement] = []
     kept: list[str] = []
@@ -76,7 +71,7 @@ def run_recorded(snapshot: Path, benchmark: str) -> tuple[list[Statement], list[
             name = args[0] if kind == "keep" else getattr(current, "name", None)
             sql = args[-1]
             before = resident_memory().now
-            _reset_peak()
+            reset_resident_peak()
             began, cpu = time.perf_counter(), time.process_time()
             try:
                 return method(engine, *args)

@@ -169,15 +169,14 @@ def test_a_snapshot_lists_its_tables_once_a_writable_connection_every_time(snaps
 def test_a_statement_hands_back_the_memory_it_freed(snapshot: Path) -> None:
     """A statement that needs a large hash table leaves little of it resident once it is done:
     DuckDB's allocator would keep those pages for the next statement (duckdb_memory)."""
-    from rootwatch.engines.duckdb_memory import resident_memory, return_freed_memory
+    from rootwatch.engines.duckdb_memory import reset_resident_peak, resident_memory, return_freed_memory
 
     if not return_freed_memory():
         pytest.skip("this DuckDB build does not allocate through its own jemalloc (macOS, Windows, musl)")
     engine = DuckDBEngine.open(snapshot)
     try:
         engine.execute("select 1")
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")  # VmHWM from here
+        reset_resident_peak()
         before = resident_memory().now
         rows = engine.execute("select count(*) from (select distinct 'value number ' || i from range(3000000) as t (i))").rows
         after, peak = resident_memory()

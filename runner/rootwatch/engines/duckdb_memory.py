@@ -58,7 +58,7 @@ class Resident(NamedTuple):
     now: int
     """VmRSS."""
     peak: int
-    """VmHWM: the most since the process started, or since 5 was written to /proc/self/clear_refs."""
+    """VmHWM: the most since the process started, or since :func:`reset_resident_peak`."""
 
 
 def resident_memory() -> Resident:
@@ -71,3 +71,9 @@ def resident_memory() -> Resident:
             if key in ("VmRSS", "VmHWM"):
                 found[key] = int(value.split()[0]) // 1024
     return Resident(found["VmRSS"], found["VmHWM"])
+
+
+def reset_resident_peak() -> None:
+    """Start :attr:`Resident.peak` again from the resident memory now (Linux; OSError elsewhere)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
