@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import queue
+import sys
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
 from rootwatch.computed_once import SharedPlan, plan_sharing
 from rootwatch.engines.base import Engine, KeepsRows, QueryFailed
-from rootwatch.evidence import mask_uncaptured
 from rootwatch.errors import SqlError, VariableError
+from rootwatch.evidence import mask_uncaptured
 from rootwatch.grading import Graded, grade
 from rootwatch.mod.model import Control, ControlNode
 from rootwatch.options import RunOptions
@@ -26,6 +30,7 @@ from rootwatch.results import (
     RunContext,
     RunResult,
 )
+from rootwatch.scheduling import Schedule, Task
 from rootwatch.sql.parsing import SqlSource
 from rootwatch.status import Status
 
@@ -120,6 +125,35 @@ def _workers(engine: Engine, options: RunOptions) -> int:
     return workers
 
 
+def statements_at_once(plan: RunPlan) -> int:
+    """How many statements a run of ``plan`` has side by side on an in-process engine (see
+    :func:`_workers`), for the engine to share the cores among (DataSource.statements_at_once)."""
+    return max(1, min(plan.options.max_parallel, os.cpu_count() or 1, len(plan.controls)))
+
+
+GIL_SWITCH_INTERVAL = 0.0002
+"""Seconds a Python thread may hold the GIL while another waits for it, during an in-process run
+(Python's default: 0.005)."""
+
+
+@contextlib.contextmanager
+def _prompt_gil_handoff() -> Iterator[None]:
+    """Within the block, a thread that wants Python's GIL gets it within GIL_SWITCH_INTERVAL.
+
+    DuckDB runs a statement without the GIL, but takes it back often while it runs (to look for an
+    interrupt). Each time it waited until the thread holding it let go, up to 5 ms, and the other
+    worker or the main thread held it while grading rows: at 10,000 accounts root_activity_alerted
+    took 0.85 s beside a thread running Python instead of 0.29 s alone; with 0.2 ms, 0.29 s. In
+    the root benchmark's run, 0.04-0.05 s less. Restored after the run: it is the process's.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, GIL_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def _row_keeper(engine: Engine) -> KeepsRows | None:
     """``engine`` as one that can keep a relation's rows for the rest of the run, or None."""
     return engine if isinstance(engine, KeepsRows) and engine.can_keep_rows else None
@@ -146,27 +180,19 @@ def _plan_sharing(
     return plan_sharing(controls, compile_source)
 
 
-def _first_failure(computed: Iterable[Future[str | None]]) -> str | None:
-    """The first failure among shared relations being computed once (waiting for each), or None."""
-    for future in computed:
-        failure = future.result()
-        if failure is not None:
-            return failure
-    return None
+def _cost(engine: Engine, sql: str) -> int:
+    """A statement's estimated cost, to schedule it by (see rootwatch.scheduling).
+
+    On an in-process engine, the SQL's length: the cost there is mostly planning, which grows with
+    it (the shared relations a statement reads are inlined); root_usage_monitored plans for as
+    long as four other controls together. A server (Postgres, Spark) keeps the plan's order: its
+    statements mostly wait on the server."""
+    return len(sql) if engine.runs_in_process else 0
 
 
-def _start_order(engine: Engine, statements: list[tuple[Control, str, float]]) -> list[tuple[Control, str, float]]:
-    """``statements`` in the order to start them: on an in-process engine the longest SQL first.
-
-    Its cost there is mostly planning, which grows with the SQL's length (the shared relations it
-    reads are inlined): root_usage_monitored plans for as long as four other controls together.
-    Started last, it would run alone on one core at the end while the other stood idle; started
-    first, the shorter ones fill the other core around it. A server (Postgres, Spark) keeps the
-    plan's order: its statements mostly wait on the server.
-    """
-    if not engine.runs_in_process:
-        return list(statements)
-    return sorted(statements, key=lambda statement: len(statement[1]), reverse=True)
+def _needed(relations: Iterable[str]) -> tuple[str, ...]:
+    """The schedule's keys of the kept ``relations`` a statement reads."""
+    return tuple(f"relation {name}" for name in relations)
 
 
 def run_targets(engine: Engine, targets: Sequence[Target], options: RunOptions) -> RunResult:
@@ -204,8 +230,8 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         if options.progress is not None:
             options.progress(done, total, control_id)
 
-    # Compiled first (from the cache, a millisecond each), so that the statements can start longest
-    # first: see _start_order.
+    # Compiled first (from the cache, a millisecond each), so that the statements can be scheduled
+    # by their length: see _cost.
     statements: list[tuple[Control, str, float]] = []
     for control in controls.values():
         began = time.perf_counter()
@@ -222,63 +248,83 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
         else SharedPlan()
     )
     statements = [(control, shared.sql.get(control.id, sql), compiling) for control, sql, compiling in statements]
+    # A kept relation's failure (None: computed), read by the statements that need it once it ended.
+    failures: dict[str, str | None] = {}
 
-    def keep(keeper: KeepsRows, name: str, sql: str) -> str | None:
-        """Compute a shared relation once (see rootwatch.computed_once); its failure, or None."""
-        # The kept relations it reads were submitted before it: this waits at most for their end.
-        failure = _first_failure(kept[other] for other in shared.needs.get(name, ()))
-        if failure is not None:
-            return failure
-        try:
-            keeper.keep_rows(name, sql)
-        except QueryFailed as exc:
-            return exc.message
-        return None
+    def keep(keeper: KeepsRows, name: str, sql: str) -> None:
+        """Compute a shared relation once (see rootwatch.computed_once)."""
+        failure = next((failures[other] for other in shared.needs.get(name, ()) if failures[other]), None)
+        if failure is None:
+            try:
+                keeper.keep_rows(name, sql)
+            except QueryFailed as exc:
+                failure = exc.message
+        failures[name] = failure
 
     # Equal values of every control's rows as one object each (an account's resource and id appear
     # in each control); dict.setdefault is atomic, so the workers share it without a lock.
     equal_values: dict[Any, Any] = {}
+    # Graded controls, for the main thread (which reports progress); an exception a worker raised.
+    graded_controls: queue.SimpleQueue[tuple[str, Graded, float] | BaseException] = queue.SimpleQueue()
 
-    def work(control: Control, sql: str, compiling: float) -> tuple[str, Graded, float]:
+    def work(control: Control, sql: str, compiling: float) -> None:
         began = time.perf_counter()
-        # The relations it reads were submitted before it, so they run or have run: this waits at
-        # most for their end.
-        failure = _first_failure(kept[name] for name in shared.reads.get(control.id, ()))
+        failure = next((failures[name] for name in shared.reads.get(control.id, ()) if failures[name]), None)
         if failure is not None:
             graded = Graded((), f"control {control.id} failed: {failure}")
         else:
             graded = execute_control(control, engine, sql, equal_values)
         if uncaptured and graded.error is None:
             graded = Graded(mask_uncaptured(control, graded.rows, uncaptured, uncaptured_regions))
-        return control.id, graded, compiling + time.perf_counter() - began
+        graded_controls.put((control.id, graded, compiling + time.perf_counter() - began))
 
-    pool = ThreadPoolExecutor(max_workers=_workers(engine, options))
-    kept: dict[str, Future[str | None]] = {}
-    try:
-        if keeper is not None:
-            for name, sql in shared.relations.items():  # each after those it reads
-                kept[name] = pool.submit(keep, keeper, name, sql)
-        ordered = _start_order(engine, statements)
-        # Readers of kept rows last, so that a worker does not wait for them while others could run.
-        ordered.sort(key=lambda statement: statement[0].id in shared.reads)
-        futures = [pool.submit(work, *statement) for statement in ordered]
-        # In process, the names are read on the main thread while the workers run (two small
-        # statements that would otherwise wait for them); from a server, once the controls are done,
-        # so that a slow endpoint does not hold up the progress bar.
-        names = account_names(engine, as_of) if controls and engine.runs_in_process else None
-        for future in as_completed(futures):
-            finished(*future.result())
-    except BaseException:
-        # Ctrl-C or SIGTERM (KeyboardInterrupt here, on the main thread): the workers' statements
-        # would run to their end (minutes on a slow endpoint) before the pool let go. Drop what has
-        # not started and stop what runs, on the server.
-        pool.shutdown(wait=False, cancel_futures=True)
-        engine.interrupt()
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        if keeper is not None and shared.relations:
-            keeper.forget_kept_rows()
+    tasks: list[Task[None]] = []
+    if keeper is not None:
+        for name, sql in shared.relations.items():
+            run = functools.partial(keep, keeper, name, sql)
+            tasks.append(Task(f"relation {name}", run, _needed(shared.needs.get(name, ())), _cost(engine, sql)))
+    for control, sql, compiling in statements:
+        run = functools.partial(work, control, sql, compiling)
+        tasks.append(Task(f"control {control.id}", run, _needed(shared.reads.get(control.id, ())), _cost(engine, sql)))
+    schedule = Schedule(tasks)
+
+    def worker() -> None:
+        while (task := schedule.next()) is not None:
+            try:
+                task.run()
+            except BaseException as exc:  # a defect: the main thread raises it
+                graded_controls.put(exc)
+                schedule.stop()
+            finally:
+                schedule.finished(task)
+
+    workers = min(_workers(engine, options), max(1, len(tasks)))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    handoff = _prompt_gil_handoff() if engine.runs_in_process and workers > 1 else contextlib.nullcontext()
+    with handoff:
+        try:
+            for _ in range(workers if tasks else 0):
+                pool.submit(worker)
+            # In process, the names are read on the main thread while the workers run (two small
+            # statements that would otherwise wait for them); from a server, once the controls are done,
+            # so that a slow endpoint does not hold up the progress bar.
+            names = account_names(engine, as_of) if controls and engine.runs_in_process else None
+            for _ in statements:
+                outcome = graded_controls.get()
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                finished(*outcome)
+        except BaseException:
+            # Ctrl-C or SIGTERM (KeyboardInterrupt here, on the main thread): the workers' statements
+            # would run to their end (minutes on a slow endpoint) before the pool let go. Start no other
+            # statement and stop what runs, on the server.
+            schedule.stop()
+            engine.interrupt()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            if keeper is not None and shared.relations:
+                keeper.forget_kept_rows()
     if names is None:
         names = account_names(engine, as_of) if controls else {}
 

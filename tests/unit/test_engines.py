@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -185,3 +186,20 @@ def test_a_statement_hands_back_the_memory_it_freed(snapshot: Path) -> None:
     assert rows == [(3_000_000,)]
     assert peak - before > 100, "the statement was meant to need a large hash table"
     assert after - before < (peak - before) / 3
+
+
+def test_statements_run_side_by_side_share_duckdbs_threads(snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's workers keep the cores busy, one statement each: DuckDB then gives each statement
+    its share of the cores, not every core (duckdb_config.threads_per_statement)."""
+    from rootwatch.engines import duckdb_config
+
+    monkeypatch.setattr(duckdb_config.os, "cpu_count", lambda: 8)
+    assert [duckdb_config.threads_per_statement(n) for n in (1, 2, 3, 8, 20)] == [8, 4, 2, 1, 1]
+    monkeypatch.undo()
+    cores = os.cpu_count() or 1
+    for at_once, threads in ((1, cores), (cores, 1)):
+        engine = DuckDBEngine.open(snapshot, statements_at_once=at_once)
+        try:
+            assert engine.execute("select current_setting('threads')").rows == [(threads,)]
+        finally:
+            engine.close()

@@ -236,8 +236,12 @@ def run_command(args: argparse.Namespace, mod: Mod, targets: Sequence[Target], *
 
         return print_plan(plan, source, args)
     assert source is not None
-    from rootwatch.cli.notify_options import run_notified
+    from dataclasses import replace
 
+    from rootwatch.cli.notify_options import run_notified
+    from rootwatch.execution import statements_at_once
+
+    source = replace(source, statements_at_once=statements_at_once(plan))
     return run_notified(args, mod, command, [t.id for t in targets], source, lambda engine: api.run_plan(engine, plan))
 
 

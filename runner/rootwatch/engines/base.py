@@ -54,6 +54,9 @@ class DataSource:
     query_timeout: float = 300.0
     spark: SparkTarget | None = None
     cloudtrail: CloudTrailInput | None = None
+    statements_at_once: int = 1
+    """How many statements the command runs at once (a run's workers): an in-process engine gives
+    each its share of the cores (see :func:`rootwatch.engines.duckdb_config.threads_per_statement`)."""
 
     @property
     def kind(self) -> EngineKind:

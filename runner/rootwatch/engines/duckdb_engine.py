@@ -63,8 +63,9 @@ class DuckDBEngine:
         """Per cursor (by id): the cursor and its temporary views over kept rows (name -> source)."""
 
     @classmethod
-    def open(cls, path: Path, *, query_timeout: float = 300.0) -> DuckDBEngine:
-        """Open the snapshot at ``path`` read-only, without external access (its header checked first)."""
+    def open(cls, path: Path, *, query_timeout: float = 300.0, statements_at_once: int = 1) -> DuckDBEngine:
+        """Open the snapshot at ``path`` read-only, without external access (its header checked
+        first), for ``statements_at_once`` statements at a time (DuckDB's threads shared among them)."""
         if not path.exists():
             raise ConnectionFailed(
                 f"snapshot {path} does not exist",
@@ -73,7 +74,7 @@ class DuckDBEngine:
         from rootwatch.engines.duckdb_config import connect_snapshot, duckdb_core
 
         duckdb = duckdb_core()
-        connection = connect_snapshot(path)  # header checked, no network, no other file
+        connection = connect_snapshot(path, statements_at_once)  # header checked, no network, no other file
         engine = cls(connection, f"snapshot {path}", query_timeout=query_timeout)
         engine._tables_fixed = True
         try:

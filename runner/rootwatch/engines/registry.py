@@ -11,7 +11,9 @@ def _open_duckdb(source: DataSource) -> Engine:
     from rootwatch.engines.duckdb_engine import DuckDBEngine
 
     assert source.snapshot is not None
-    return DuckDBEngine.open(source.snapshot, query_timeout=source.query_timeout)
+    return DuckDBEngine.open(
+        source.snapshot, query_timeout=source.query_timeout, statements_at_once=source.statements_at_once
+    )
 
 
 def _open_postgres(source: DataSource) -> Engine:
