@@ -3,11 +3,12 @@
 -- EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws
 -- partition) and in every region where a trail of the account logs (or may: logging status not
 -- captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for
--- root activity and lets all of it through to a target that delivers (relation root_event_routes:
--- each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a
--- Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its
--- own. A hub whose account is not in the data, or whose rules in that region are not, is not
--- checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls.
+-- root activity and lets all of it through to a target that delivers (relation root_event_paths:
+-- the rule and target that get furthest in each region with such a rule): an SNS topic with a
+-- confirmed subscription, an SQS queue, a Lambda function, or an event bus (the hub of a
+-- hub-and-spoke monitor) with such a rule of its own. A hub whose account is not in the data, or
+-- whose rules in that region are not, is not checked, and the reason says so; so is a rule in
+-- state ENABLED, which receives no read-only calls.
 -- Otherwise the reason names the first missing piece, us-east-1 first, then the trail regions.
 -- The status: ok when either path delivers; skip when the first missing piece is a rule's targets
 -- that were not captured; else the CIS verdict's own info or error, else alarm. A region whose
@@ -62,136 +63,12 @@ required_regions as (
   where tr.region <> 'us-east-1' or coalesce(a.partition, 'aws') <> 'aws'
 ),
 
--- The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many
--- buses and rules the data holds.
-hub_buses as (
-  select distinct target_account_id as account_id, target_region as region, target_bus as event_bus_name
-  from root_event_routes
-  where kind = 'event bus'
-),
-
--- Per hub, the first rule that passes root activity to a target that delivers by itself.
-hub_candidates as (
-  select
-    r.account_id,
-    r.region,
-    r.event_bus_name,
-    r.rule_name,
-    r.kind,
-    r.target_arn,
-    r.topic_seen,
-    r.confirmed,
-    case when r.kind = 'SNS topic' and not r.topic_seen then 1 else 0 end as unverified
-  from hub_buses as b
-  inner join root_event_routes as r
-    on b.account_id = r.account_id and b.region = r.region and b.event_bus_name = r.event_bus_name
-  where r.enabled and r.pattern_problem is null and r.delivers
-),
-
-hub_rules as (
-  select distinct on (c.account_id, c.region, c.event_bus_name) c.*
-  from hub_candidates as c
-  order by c.account_id, c.region, c.event_bus_name, c.unverified, c.rule_name, c.target_arn
-),
-
--- Each hub with what the data says of it: its account is in the data (else it was not checked),
--- the data holds rules of that account in that region (else neither), and its first rule. One row
--- per hub, joined once to the combinations below: joined there one by one, the account and region
--- lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts),
--- and a misjudged size made DuckDB hold the wide combinations instead.
-hubs as (
-  select
-    b.account_id,
-    b.region,
-    b.event_bus_name,
-    a.account_id is not null as in_data,
-    exists(
-      select 1 from aws_eventbridge_rule as r where r.account_id = b.account_id and r.region = b.region
-    ) as rules_seen,
-    h.rule_name,
-    h.kind,
-    h.target_arn,
-    h.topic_seen,
-    h.confirmed
-  from hub_buses as b
-  left join accounts as a on b.account_id = a.account_id
-  left join hub_rules as h
-    on b.account_id = h.account_id and b.region = h.region and b.event_bus_name = h.event_bus_name
-),
-
--- Every combination of a rule for root activity on an account's default bus and its target, in
--- each region with such a rule, and how far it gets there (depth, from 2: as in region_depths).
--- Not joined to the required regions: the pick below is the same in any region, region_depths
--- keeps the required ones, and the words are read for those only. (Joined to them, DuckDB held a
--- hash table of either side, 170,000 required regions or 87,500 rules at 10,000 accounts: 35 MB.)
--- A region without such a rule is taken as it is (region_depths), so that the pick below ranks the
--- regions with rules only. It carries the columns the words are made of, not the words: each is
--- worded after the pick, for the regions a reason names. (Worded before it instead, the ranking
--- held one text per combination in place of those columns, in as much memory on DuckDB.)
-combos as (
-  select
-    r.account_id,
-    r.region,
-    r.rule_name,
-    r.state,
-    r.sees_read_only,
-    r.pattern_problem,
-    r.kind,
-    r.target_arn,
-    r.confirmed,
-    r.pending,
-    r.topic_seen,
-    r.target_account_id,
-    r.target_region,
-    r.target_bus,
-    h.rule_name as hub_rule,
-    h.kind as hub_target_kind,
-    h.target_arn as hub_target_arn,
-    h.topic_seen as hub_topic_seen,
-    h.confirmed as hub_confirmed,
-    coalesce(h.in_data, false) as hub_in_data,
-    coalesce(h.rules_seen, false) as hub_rules_seen,
-    case
-      when r.pattern_problem is not null then 2
-      when not r.enabled then 3
-      when not r.targets_captured then 4
-      when r.target_arn is null then 5
-      when r.kind is null then 6
-      when r.kind = 'SNS topic' and not r.delivers then 7
-      when r.kind = 'event bus' and h.in_data and h.rules_seen and h.rule_name is null then 8
-      else 9
-    end as depth
-  from root_event_routes as r
-  left join hubs as h
-    on
-      r.kind = 'event bus' and r.target_account_id = h.account_id and r.target_region = h.region
-      and r.target_bus = h.event_bus_name
-  where r.event_bus_name = 'default' and r.selects_root
-),
-
--- The combination that got furthest in each region with a rule.
-rule_best as (
-  select distinct on (c.account_id, c.region) c.*
-  from combos as c
-  order by
-    c.account_id,
-    c.region,
-    c.depth desc,
-    case when c.sees_read_only then 0 else 1 end,
-    case
-      when c.kind = 'event bus' and not (c.hub_in_data and c.hub_rules_seen) then 1
-      when c.kind = 'SNS topic' and not c.topic_seen then 1
-      else 0
-    end,
-    coalesce(c.rule_name, ''),
-    coalesce(c.target_arn, '')
-),
-
 -- How far each required region got (9: it delivers), narrow: all of them are aggregated per account.
 -- 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as
--- far as its best combination, which is further. A region with rules that is not required is left
--- out. Grouped, not tested for rules one region at a time: on DuckDB that test was a hash table of
--- every required region or of every rule, whichever it guessed smaller.
+-- far as its best combination (root_event_paths' depth, from 2), which is further. A region with
+-- rules that is not required is left out. Grouped, not tested for rules one region at a time: on
+-- DuckDB that test was a hash table of every required region or of every rule, whichever it
+-- guessed smaller.
 region_depths as (
   select
     account_id,
@@ -201,7 +78,8 @@ region_depths as (
   from (
     select account_id, region, region_order, 1 as depth, true as required, trail_logs from required_regions
     union all
-    select account_id, region, null as region_order, depth, false as required, null as trail_logs from rule_best
+    select account_id, region, null as region_order, depth, false as required, null as trail_logs
+    from root_event_paths
   ) as d
   group by account_id, region
   having bool_or(required)
@@ -280,7 +158,7 @@ delivery_texts as (
             case when b.kind = 'event bus' then b.hub_target_arn else b.target_arn end as reached_arn,
             case when b.kind = 'event bus' then b.hub_topic_seen else b.topic_seen end as reached_topic_seen,
             case when b.kind = 'event bus' then b.hub_confirmed else b.confirmed end as reached_confirmed
-          from rule_best as b
+          from root_event_paths as b
           inner join region_depths as d on b.account_id = d.account_id and b.region = d.region
           where d.depth = 9
         ) as e
@@ -356,7 +234,7 @@ first_gap as (
       b.target_bus,
       l.trail_label
     from first_gap_row as f
-    left join rule_best as b on f.depth >= 2 and f.account_id = b.account_id and f.region = b.region
+    left join root_event_paths as b on f.depth >= 2 and f.account_id = b.account_id and f.region = b.region
     left join first_gap_trail as l on f.account_id = l.account_id
   ) as g
 )

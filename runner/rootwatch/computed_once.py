@@ -8,7 +8,10 @@ such a relation once and the controls that read it read its rows instead:
 
 * **Which**: a relation that two or more of the run's controls read by name and that itself reads
   other relations (a composition, where the cost is; a relation over one table costs as little to
-  read again as its rows cost to keep).
+  read again as its rows cost to keep). Also a composition that one control reads when that
+  control reads a shared one computed after another: it waits for that chain anyway, and the
+  other, computed beside it on another worker, is ready when it starts (root_activity_alerted's EventBridge paths,
+  beside the CIS chain trail_coverage -> root_usage_verdicts: see rootwatch.scheduling).
 * **How**: the relation is compiled as a source of its own, with the run's variables and as-of
   clock (the same binding its CTE gets inside a control, so the same rows), and its rows are kept
   under its name; each reader is compiled with that relation read as a table and every other
@@ -62,8 +65,9 @@ class SharedPlan:
 
 
 def relations_worth_keeping(controls: Sequence[Control]) -> dict[str, tuple[str, ...]]:
-    """Relation name -> ids of the controls that read it by name, for every relation two or more
-    of ``controls`` read and that reads other relations itself."""
+    """Relation name -> ids of the controls that read it by name, for every relation that reads
+    other relations itself and that two or more of ``controls`` read, or one control that also reads
+    such a relation computed after another (which it waits for)."""
     readers: dict[str, list[str]] = {}
     relations: dict[str, SqlSource] = {}
     for control in controls:
@@ -74,18 +78,22 @@ def relations_worth_keeping(controls: Sequence[Control]) -> dict[str, tuple[str,
             continue  # it says so itself when it compiles
         for name in names:
             readers.setdefault(name, []).append(control.id)
-    chosen: dict[str, tuple[str, ...]] = {}
-    for name, ids in readers.items():
-        if len(ids) < 2:
-            continue
-        relation = relations[name]
+    composed: set[str] = set()
+    for name in readers:
         try:
-            composed = bool(_named_relations(with_relations(relation, tuple(relations.values()))))
+            if _named_relations(with_relations(relations[name], tuple(relations.values()))):
+                composed.add(name)
         except SqlError:
             continue
-        if composed:
-            chosen[name] = tuple(ids)
-    return chosen
+    shared = {name: tuple(ids) for name, ids in readers.items() if name in composed and len(ids) >= 2}
+    every = tuple(relations.values())
+    chained = {name for name in shared if _uses(with_relations(relations[name], every), relations, every) & shared.keys()}
+    beside = {
+        name: tuple(ids)
+        for name, ids in readers.items()
+        if name in composed and len(ids) == 1 and any(ids[0] in shared[other] for other in chained)
+    }
+    return {**shared, **beside}
 
 
 def reading_kept(source: SqlSource, kept: frozenset[str]) -> SqlSource:
@@ -137,14 +145,28 @@ def plan_sharing(controls: Sequence[Control], compile_source: CompileSource) -> 
             except (SqlError, VariableError):
                 continue  # inlined, as before
             reads[control.id] = names
-        # A relation that fewer than two controls still read from its kept rows saves nothing:
-        # inline it again and compile its readers anew.
-        lonely = {name for name in relation_sql if sum(name in names for names in reads.values()) < 2}
+        # A relation that fewer than two controls still read from its kept rows saves nothing,
+        # unless its one reader waits for another that two read: inline it again and compile its
+        # readers anew.
+        lonely = {name for name in relation_sql if not _still_worth_keeping(name, reads, needs)}
         if not lonely and kept == relation_sql.keys():
             # Those that wait for nothing start first, so that no worker waits while one could run.
             order = sorted(relation_sql, key=lambda name: name in needs)
             return SharedPlan({name: relation_sql[name] for name in order}, needs, reads, sql)
         kept = set(relation_sql) - lonely
+
+
+def _still_worth_keeping(name: str, reads: dict[str, tuple[str, ...]], needs: dict[str, tuple[str, ...]]) -> bool:
+    """Whether ``name``'s kept rows are read by two controls, or by one that also reads kept rows
+    two controls read and that are computed after others (``reads``: control id -> the kept
+    relations it reads; ``needs``: relation -> the kept relations it reads)."""
+    readers = [names for names in reads.values() if name in names]
+    if len(readers) >= 2:
+        return True
+    return len(readers) == 1 and any(
+        other != name and other in needs and sum(other in names for names in reads.values()) >= 2
+        for other in readers[0]
+    )
 
 
 def _uses(source: SqlSource, by_name: dict[str, SqlSource], every: tuple[SqlSource, ...]) -> frozenset[str]:

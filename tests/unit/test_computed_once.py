@@ -72,7 +72,7 @@ def test_each_shared_relation_is_computed_once_and_read_by_its_readers(mod, tmp_
         alone = run_targets(inlining, benchmark_targets(mod, ["root"]), options)
     finally:
         inlining.close()
-    assert {"root_usage_verdicts", "trail_coverage"} <= set(engine.kept_names)
+    assert {"root_usage_verdicts", "trail_coverage", "root_event_paths"} <= set(engine.kept_names)
     assert sorted(engine.kept_names) == sorted(set(engine.kept_names)), "a relation was computed twice"
     for name in engine.kept_names:
         defined = re.compile(rf"\b{name}\s+AS\s+\(", re.IGNORECASE)
@@ -158,6 +158,21 @@ def test_computing_a_shared_relation_stops_when_interrupted() -> None:
             engine.keep_rows("endless", "select count(*) from range(1000000000000) as a, range(10) as b")
     finally:
         engine.close()
+
+
+def test_a_relation_one_control_reads_is_kept_beside_the_chain_that_control_waits_for(mod) -> None:
+    """root_activity_alerted alone reads root_event_paths, and waits for root_usage_verdicts, which
+    is computed after trail_coverage: its EventBridge paths are computed beside that chain. A
+    relation whose one reader waits only for a relation computed first (root_virtual_mfa, read by
+    root_hardware_mfa_enabled beside root_credentials) is not kept: it would be one more statement
+    for nothing."""
+    controls = [node.control for node in mod.benchmark("root").control_nodes() if node.control is not None]
+    chosen = relations_worth_keeping(controls)
+    assert chosen["root_event_paths"] == ("root_activity_alerted",)
+    assert len(chosen["root_usage_verdicts"]) >= 2
+    assert "root_virtual_mfa" not in chosen and "root_signing_certificates" not in chosen
+    alone = [c for c in controls if c.id == "root_activity_alerted"]
+    assert relations_worth_keeping(alone) == {}, "a control run alone waits for no chain"
 
 
 def test_kept_rows_are_forgotten_after_the_run() -> None:

@@ -5,11 +5,12 @@
 /* EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws */
 /* partition) and in every region where a trail of the account logs (or may: logging status not */
 /* captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for */
-/* root activity and lets all of it through to a target that delivers (relation root_event_routes: */
-/* each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a */
-/* Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its */
-/* own. A hub whose account is not in the data, or whose rules in that region are not, is not */
-/* checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls. */
+/* root activity and lets all of it through to a target that delivers (relation root_event_paths: */
+/* the rule and target that get furthest in each region with such a rule): an SNS topic with a */
+/* confirmed subscription, an SQS queue, a Lambda function, or an event bus (the hub of a */
+/* hub-and-spoke monitor) with such a rule of its own. A hub whose account is not in the data, or */
+/* whose rules in that region are not, is not checked, and the reason says so; so is a rule in */
+/* state ENABLED, which receives no read-only calls. */
 /* Otherwise the reason names the first missing piece, us-east-1 first, then the trail regions. */
 /* The status: ok when either path delivers; skip when the first missing piece is a rule's targets */
 /* that were not captured; else the CIS verdict's own info or error, else alarm. A region whose */
@@ -1632,6 +1633,214 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM root_event_rules AS r
   LEFT JOIN described AS t
     ON r.targets = t.targets
+), root_event_paths /* shared relation root_event_paths: relations/root_event_paths.sql */ AS (
+  /* How far EventBridge takes root activity in each region of an account where a rule on its default */
+  /* bus asks for it (root_event_rules' selects_root): one row per account and such region, the */
+  /* combination of rule and target (root_event_routes) that got furthest toward a person, with: */
+  /*   depth: 2 the rule's pattern keeps root activity out (pattern_problem), 3 the rule is not */
+  /*          enabled, 4 its targets were not captured, 5 it has none, 6 its target is no event bus, */
+  /*          SNS topic, SQS queue or Lambda function, 7 an SNS topic without a confirmed subscription, */
+  /*          8 an event bus (the hub of a hub-and-spoke monitor) where no rule passes root activity */
+  /*          on to a target that delivers, 9 it delivers */
+  /*   the rule's and target's columns (root_event_routes'), and the hub's: hub_rule and its target */
+  /*   (hub_target_kind, hub_target_arn, hub_topic_seen, hub_confirmed); hub_in_data (the hub's */
+  /*   account is in the data) and hub_rules_seen (the data holds rules of that account in that */
+  /*   region): without either, the hub was not checked, and a reason says so */
+  /* Ties go to a rule that receives read-only calls, then to a target that was checked, then by rule */
+  /* name and target ARN. */
+  /* Read by root_activity_alerted alone, and none of the CIS chain: a run that keeps rows computes it */
+  /* beside the chain (rootwatch.computed_once), not after it inside the control. At 10,000 accounts */
+  /* (87,500 regions with a rule, DuckDB) it was a third of the control's time. */
+  WITH hub_buses AS (
+    /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */
+    /* buses and rules the data holds. */
+    SELECT DISTINCT
+      target_account_id AS account_id,
+      target_region AS region,
+      target_bus AS event_bus_name
+    FROM root_event_routes
+    WHERE
+      kind = 'event bus'
+  ), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
+    SELECT
+      r.account_id,
+      r.region,
+      r.event_bus_name,
+      r.rule_name,
+      r.kind,
+      r.target_arn,
+      r.topic_seen,
+      r.confirmed,
+      CASE WHEN r.kind = 'SNS topic' AND NOT r.topic_seen THEN 1 ELSE 0 END AS unverified
+    FROM hub_buses AS b
+    INNER JOIN root_event_routes AS r
+      ON b.account_id = r.account_id
+      AND b.region = r.region
+      AND b.event_bus_name = r.event_bus_name
+    WHERE
+      r.enabled AND r.pattern_problem IS NULL AND r.delivers
+  ), hub_rules AS (
+    SELECT
+      *
+      EXCLUDE (_first_row)
+    FROM (
+      SELECT
+        c.*,
+        ROW_NUMBER() OVER (
+          PARTITION BY c.account_id, c.region, c.event_bus_name
+          ORDER BY c.unverified, c.rule_name, c.target_arn
+        ) AS _first_row
+      FROM hub_candidates AS c
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
+  ), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
+    SELECT
+      b.account_id,
+      b.region,
+      b.event_bus_name,
+      a.account_id IS NOT NULL AS in_data,
+      EXISTS(
+        SELECT
+          1
+        FROM aws_eventbridge_rule AS r
+        WHERE
+          r.account_id = b.account_id AND r.region = b.region
+      ) AS rules_seen,
+      h.rule_name,
+      h.kind,
+      h.target_arn,
+      h.topic_seen,
+      h.confirmed
+    FROM hub_buses AS b
+    LEFT JOIN accounts AS a
+      ON b.account_id = a.account_id
+    LEFT JOIN hub_rules AS h
+      ON b.account_id = h.account_id
+      AND b.region = h.region
+      AND b.event_bus_name = h.event_bus_name
+  ), combos /* Every combination of a rule for root activity on an account's default bus and its target, in */ /* each region with such a rule, and how far it gets there (depth). Not joined to the regions where */ /* a trail logs: the pick below is the same in any region, and root_activity_alerted keeps the */ /* regions it requires. (Joined to them, DuckDB held a hash table of either side, 170,000 required */ /* regions or 87,500 rules at 10,000 accounts: 35 MB.) It carries the columns a reason's words are */ /* made of, not the words: the control words them after the pick, for the regions a reason names. */ /* (Worded before it instead, the ranking held one text per combination in place of those columns, */ /* in as much memory on DuckDB.) */ AS (
+    SELECT
+      r.account_id,
+      r.region,
+      r.rule_name,
+      r.state,
+      r.sees_read_only,
+      r.pattern_problem,
+      r.kind,
+      r.target_arn,
+      r.confirmed,
+      r.pending,
+      r.topic_seen,
+      r.target_account_id,
+      r.target_region,
+      r.target_bus,
+      h.rule_name AS hub_rule,
+      h.kind AS hub_target_kind,
+      h.target_arn AS hub_target_arn,
+      h.topic_seen AS hub_topic_seen,
+      h.confirmed AS hub_confirmed,
+      COALESCE(h.in_data, FALSE) AS hub_in_data,
+      COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
+      CASE
+        WHEN r.pattern_problem IS NOT NULL
+        THEN 2
+        WHEN NOT r.enabled
+        THEN 3
+        WHEN NOT r.targets_captured
+        THEN 4
+        WHEN r.target_arn IS NULL
+        THEN 5
+        WHEN r.kind IS NULL
+        THEN 6
+        WHEN r.kind = 'SNS topic' AND NOT r.delivers
+        THEN 7
+        WHEN r.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
+        THEN 8
+        ELSE 9
+      END AS depth
+    FROM root_event_routes AS r
+    LEFT JOIN hubs AS h
+      ON r.kind = 'event bus'
+      AND r.target_account_id = h.account_id
+      AND r.target_region = h.region
+      AND r.target_bus = h.event_bus_name
+    WHERE
+      r.event_bus_name = 'default' AND r.selects_root
+  ), region_combos /* How many combinations each region with a rule has: one, mostly (a rule with one target). */ AS (
+    SELECT
+      account_id,
+      region,
+      COUNT(*) AS combos
+    FROM combos
+    GROUP BY
+      account_id,
+      region
+  ), ranked_best /* The first of a ranking of the combinations, in each region with more than one. */ AS (
+    SELECT
+      *
+      EXCLUDE (_first_row)
+    FROM (
+      SELECT
+        c.*,
+        ROW_NUMBER() OVER (
+          PARTITION BY c.account_id, c.region
+          ORDER BY c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END, CASE
+            WHEN c.kind = 'event bus' AND NOT (
+              c.hub_in_data AND c.hub_rules_seen
+            )
+            THEN 1
+            WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
+            THEN 1
+            ELSE 0
+          END, COALESCE(c.rule_name, ''), COALESCE(c.target_arn, '')
+        ) AS _first_row
+      FROM combos AS c
+      INNER JOIN region_combos AS n
+        ON c.account_id = n.account_id AND c.region = n.region
+      WHERE
+        n.combos > 1
+    ) AS _first_rows
+    WHERE
+      _first_row = 1
+  ), rule_best /* The combination that got furthest in each region with a rule: the only one as it is, else the */ /* first of the ranking. At 10,000 accounts (87,500 regions with one combination each) ranking them */ /* all was a fifth of this statement's time on DuckDB, whose window sorts every column. */ /* A CTE, not the statement itself: its rows need no order (kept by a run, DuckDB sorted them for */ /* nothing). */ AS (
+    SELECT
+      c.*
+    FROM combos AS c
+    INNER JOIN region_combos AS n
+      ON c.account_id = n.account_id AND c.region = n.region
+    WHERE
+      n.combos = 1
+    UNION ALL
+    /* Named, not *: on Spark the ranking's row number is one more column. */
+    SELECT
+      account_id,
+      region,
+      rule_name,
+      state,
+      sees_read_only,
+      pattern_problem,
+      kind,
+      target_arn,
+      confirmed,
+      pending,
+      topic_seen,
+      target_account_id,
+      target_region,
+      target_bus,
+      hub_rule,
+      hub_target_kind,
+      hub_target_arn,
+      hub_topic_seen,
+      hub_confirmed,
+      hub_in_data,
+      hub_rules_seen,
+      depth
+    FROM ranked_best
+  )
+  SELECT
+    *
+  FROM rule_best
 ), trail_logs_in AS (
   SELECT
     t.account_id,
@@ -1686,144 +1895,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON tr.account_id = a.account_id
   WHERE
     tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_buses /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */ /* buses and rules the data holds. */ AS (
-  SELECT DISTINCT
-    target_account_id AS account_id,
-    target_region AS region,
-    target_bus AS event_bus_name
-  FROM root_event_routes
-  WHERE
-    kind = 'event bus'
-), hub_candidates /* Per hub, the first rule that passes root activity to a target that delivers by itself. */ AS (
-  SELECT
-    r.account_id,
-    r.region,
-    r.event_bus_name,
-    r.rule_name,
-    r.kind,
-    r.target_arn,
-    r.topic_seen,
-    r.confirmed,
-    CASE WHEN r.kind = 'SNS topic' AND NOT r.topic_seen THEN 1 ELSE 0 END AS unverified
-  FROM hub_buses AS b
-  INNER JOIN root_event_routes AS r
-    ON b.account_id = r.account_id
-    AND b.region = r.region
-    AND b.event_bus_name = r.event_bus_name
-  WHERE
-    r.enabled AND r.pattern_problem IS NULL AND r.delivers
-), hub_rules AS (
-  SELECT
-    *
-    EXCLUDE (_first_row)
-  FROM (
-    SELECT
-      c.*,
-      ROW_NUMBER() OVER (
-        PARTITION BY c.account_id, c.region, c.event_bus_name
-        ORDER BY c.unverified, c.rule_name, c.target_arn
-      ) AS _first_row
-    FROM hub_candidates AS c
-  ) AS _first_rows
-  WHERE
-    _first_row = 1
-), hubs /* Each hub with what the data says of it: its account is in the data (else it was not checked), */ /* the data holds rules of that account in that region (else neither), and its first rule. One row */ /* per hub, joined once to the combinations below: joined there one by one, the account and region */ /* lists were hash tables of every account and every region with rules (87,500 at 10,000 accounts), */ /* and a misjudged size made DuckDB hold the wide combinations instead. */ AS (
-  SELECT
-    b.account_id,
-    b.region,
-    b.event_bus_name,
-    a.account_id IS NOT NULL AS in_data,
-    EXISTS(
-      SELECT
-        1
-      FROM aws_eventbridge_rule AS r
-      WHERE
-        r.account_id = b.account_id AND r.region = b.region
-    ) AS rules_seen,
-    h.rule_name,
-    h.kind,
-    h.target_arn,
-    h.topic_seen,
-    h.confirmed
-  FROM hub_buses AS b
-  LEFT JOIN accounts AS a
-    ON b.account_id = a.account_id
-  LEFT JOIN hub_rules AS h
-    ON b.account_id = h.account_id
-    AND b.region = h.region
-    AND b.event_bus_name = h.event_bus_name
-), combos /* Every combination of a rule for root activity on an account's default bus and its target, in */ /* each region with such a rule, and how far it gets there (depth, from 2: as in region_depths). */ /* Not joined to the required regions: the pick below is the same in any region, region_depths */ /* keeps the required ones, and the words are read for those only. (Joined to them, DuckDB held a */ /* hash table of either side, 170,000 required regions or 87,500 rules at 10,000 accounts: 35 MB.) */ /* A region without such a rule is taken as it is (region_depths), so that the pick below ranks the */ /* regions with rules only. It carries the columns the words are made of, not the words: each is */ /* worded after the pick, for the regions a reason names. (Worded before it instead, the ranking */ /* held one text per combination in place of those columns, in as much memory on DuckDB.) */ AS (
-  SELECT
-    r.account_id,
-    r.region,
-    r.rule_name,
-    r.state,
-    r.sees_read_only,
-    r.pattern_problem,
-    r.kind,
-    r.target_arn,
-    r.confirmed,
-    r.pending,
-    r.topic_seen,
-    r.target_account_id,
-    r.target_region,
-    r.target_bus,
-    h.rule_name AS hub_rule,
-    h.kind AS hub_target_kind,
-    h.target_arn AS hub_target_arn,
-    h.topic_seen AS hub_topic_seen,
-    h.confirmed AS hub_confirmed,
-    COALESCE(h.in_data, FALSE) AS hub_in_data,
-    COALESCE(h.rules_seen, FALSE) AS hub_rules_seen,
-    CASE
-      WHEN r.pattern_problem IS NOT NULL
-      THEN 2
-      WHEN NOT r.enabled
-      THEN 3
-      WHEN NOT r.targets_captured
-      THEN 4
-      WHEN r.target_arn IS NULL
-      THEN 5
-      WHEN r.kind IS NULL
-      THEN 6
-      WHEN r.kind = 'SNS topic' AND NOT r.delivers
-      THEN 7
-      WHEN r.kind = 'event bus' AND h.in_data AND h.rules_seen AND h.rule_name IS NULL
-      THEN 8
-      ELSE 9
-    END AS depth
-  FROM root_event_routes AS r
-  LEFT JOIN hubs AS h
-    ON r.kind = 'event bus'
-    AND r.target_account_id = h.account_id
-    AND r.target_region = h.region
-    AND r.target_bus = h.event_bus_name
-  WHERE
-    r.event_bus_name = 'default' AND r.selects_root
-), rule_best /* The combination that got furthest in each region with a rule. */ AS (
-  SELECT
-    *
-    EXCLUDE (_first_row)
-  FROM (
-    SELECT
-      c.*,
-      ROW_NUMBER() OVER (
-        PARTITION BY c.account_id, c.region
-        ORDER BY c.depth DESC NULLS FIRST, CASE WHEN c.sees_read_only THEN 0 ELSE 1 END, CASE
-          WHEN c.kind = 'event bus' AND NOT (
-            c.hub_in_data AND c.hub_rules_seen
-          )
-          THEN 1
-          WHEN c.kind = 'SNS topic' AND NOT c.topic_seen
-          THEN 1
-          ELSE 0
-        END, COALESCE(c.rule_name, ''), COALESCE(c.target_arn, '')
-      ) AS _first_row
-    FROM combos AS c
-  ) AS _first_rows
-  WHERE
-    _first_row = 1
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as */ /* far as its best combination, which is further. A region with rules that is not required is left */ /* out. Grouped, not tested for rules one region at a time: on DuckDB that test was a hash table of */ /* every required region or of every rule, whichever it guessed smaller. */ AS (
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as */ /* far as its best combination (root_event_paths' depth, from 2), which is further. A region with */ /* rules that is not required is left out. Grouped, not tested for rules one region at a time: on */ /* DuckDB that test was a hash table of every required region or of every rule, whichever it */ /* guessed smaller. */ AS (
   SELECT
     account_id,
     region,
@@ -1850,7 +1922,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       depth,
       FALSE AS required,
       NULL AS trail_logs
-    FROM rule_best
+    FROM root_event_paths
   ) AS d
   GROUP BY
     account_id,
@@ -1925,7 +1997,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
             CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
             CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
             CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
-          FROM rule_best AS b
+          FROM root_event_paths AS b
           INNER JOIN region_depths AS d
             ON b.account_id = d.account_id AND b.region = d.region
           WHERE
@@ -2010,7 +2082,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       b.target_bus,
       l.trail_label
     FROM first_gap_row AS f
-    LEFT JOIN rule_best AS b
+    LEFT JOIN root_event_paths AS b
       ON f.depth >= 2 AND f.account_id = b.account_id AND f.region = b.region
     LEFT JOIN first_gap_trail AS l
       ON f.account_id = l.account_id

@@ -5,11 +5,12 @@
 /* EventBridge carries it when, in us-east-1 (where root console sign-ins are recorded; aws */
 /* partition) and in every region where a trail of the account logs (or may: logging status not */
 /* captured), an enabled rule on the account's default bus (where CloudTrail delivers) asks for */
-/* root activity and lets all of it through to a target that delivers (relation root_event_routes: */
-/* each rule with each of its targets): an SNS topic with a confirmed subscription, an SQS queue, a */
-/* Lambda function, or an event bus (the hub of a hub-and-spoke monitor) with such a rule of its */
-/* own. A hub whose account is not in the data, or whose rules in that region are not, is not */
-/* checked, and the reason says so; so is a rule in state ENABLED, which receives no read-only calls. */
+/* root activity and lets all of it through to a target that delivers (relation root_event_paths: */
+/* the rule and target that get furthest in each region with such a rule): an SNS topic with a */
+/* confirmed subscription, an SQS queue, a Lambda function, or an event bus (the hub of a */
+/* hub-and-spoke monitor) with such a rule of its own. A hub whose account is not in the data, or */
+/* whose rules in that region are not, is not checked, and the reason says so; so is a rule in */
+/* state ENABLED, which receives no read-only calls. */
 /* Otherwise the reason names the first missing piece, us-east-1 first, then the trail regions. */
 /* The status: ok when either path delivers; skip when the first missing piece is a rule's targets */
 /* that were not captured; else the CIS verdict's own info or error, else alarm. A region whose */
@@ -1700,61 +1701,9 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
   FROM root_event_rules AS r
   LEFT JOIN described_2 AS t
     ON r.targets = t.targets
-), trail_logs_in AS (
-  SELECT
-    t.account_id,
-    t.region,
-    c.label
-  FROM aws_cloudtrail_trail AS t
-  INNER JOIN trail_coverage AS c
-    ON t.account_id = c.account_id AND t.arn = c.arn
-  WHERE
-    NOT c.is_logging IS FALSE
-    AND (
-      NOT c.resolved OR c.is_multi_region_trail OR t.region = c.home_region
-    )
-), trail_regions /* The regions alone: the trail's name is looked up for the one region a reason names (first_gap). */ /* Carried on each of the 170,000 required regions at 10,000 accounts, it cost 30 MB on DuckDB. */ AS (
-  SELECT DISTINCT
-    account_id,
-    region
-  FROM trail_logs_in
-), required_regions /* us-east-1 is required of every account of the aws partition, whether a trail logs there or not: */ /* the account's row and its trail's us-east-1 row, if any, are grouped, not joined. Postgres sizes */ /* trail_regions at a handful of rows, and a join of it to the accounts ran as a nested loop over */ /* both (1.7 billion row pairs at 10,000 accounts). */ AS (
-  SELECT
-    account_id,
-    'us-east-1' AS region,
-    0 AS region_order,
-    BOOL_OR(from_trail) AS trail_logs
-  FROM (
-    SELECT
-      account_id,
-      FALSE AS from_trail
-    FROM accounts
-    WHERE
-      COALESCE(partition, 'aws') = 'aws'
-    UNION ALL
-    SELECT
-      account_id,
-      TRUE AS from_trail
-    FROM trail_regions
-    WHERE
-      region = 'us-east-1'
-  ) AS east
-  GROUP BY
-    account_id
-  HAVING
-    NOT BOOL_AND(from_trail) /* the account's own row is among them: a trail alone is no required region */
-  UNION ALL
-  SELECT
-    tr.account_id,
-    tr.region,
-    1 AS region_order,
-    TRUE AS trail_logs
-  FROM trail_regions AS tr
-  INNER JOIN accounts AS a
-    ON tr.account_id = a.account_id
-  WHERE
-    tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
-), hub_buses /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */ /* buses and rules the data holds. */ AS (
+), hub_buses AS (
+  /* The event buses rules forward to (the hubs of hub-and-spoke monitors): a few, however many */
+  /* buses and rules the data holds. */
   SELECT DISTINCT
     target_account_id AS account_id,
     target_region AS region,
@@ -1819,7 +1768,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     ON b.account_id = h.account_id
     AND b.region = h.region
     AND b.event_bus_name = h.event_bus_name
-), combos /* Every combination of a rule for root activity on an account's default bus and its target, in */ /* each region with such a rule, and how far it gets there (depth, from 2: as in region_depths). */ /* Not joined to the required regions: the pick below is the same in any region, region_depths */ /* keeps the required ones, and the words are read for those only. (Joined to them, DuckDB held a */ /* hash table of either side, 170,000 required regions or 87,500 rules at 10,000 accounts: 35 MB.) */ /* A region without such a rule is taken as it is (region_depths), so that the pick below ranks the */ /* regions with rules only. It carries the columns the words are made of, not the words: each is */ /* worded after the pick, for the regions a reason names. (Worded before it instead, the ranking */ /* held one text per combination in place of those columns, in as much memory on DuckDB.) */ AS (
+), combos /* Every combination of a rule for root activity on an account's default bus and its target, in */ /* each region with such a rule, and how far it gets there (depth). Not joined to the regions where */ /* a trail logs: the pick below is the same in any region, and root_activity_alerted keeps the */ /* regions it requires. (Joined to them, DuckDB held a hash table of either side, 170,000 required */ /* regions or 87,500 rules at 10,000 accounts: 35 MB.) It carries the columns a reason's words are */ /* made of, not the words: the control words them after the pick, for the regions a reason names. */ /* (Worded before it instead, the ranking held one text per combination in place of those columns, */ /* in as much memory on DuckDB.) */ AS (
   SELECT
     r.account_id,
     r.region,
@@ -1867,7 +1816,16 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND r.target_bus = h.event_bus_name
   WHERE
     r.event_bus_name = 'default' AND r.selects_root
-), rule_best /* The combination that got furthest in each region with a rule. */ AS (
+), region_combos /* How many combinations each region with a rule has: one, mostly (a rule with one target). */ AS (
+  SELECT
+    account_id,
+    region,
+    COUNT(*) AS combos
+  FROM combos
+  GROUP BY
+    account_id,
+    region
+), ranked_best /* The first of a ranking of the combinations, in each region with more than one. */ AS (
   SELECT
     *
   FROM (
@@ -1886,10 +1844,106 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         END NULLS LAST, COALESCE(c.rule_name, '') NULLS LAST, COALESCE(c.target_arn, '') NULLS LAST
       ) AS _row_number
     FROM combos AS c
+    INNER JOIN region_combos AS n
+      ON c.account_id = n.account_id AND c.region = n.region
+    WHERE
+      n.combos > 1
   ) AS _t
   WHERE
     _row_number = 1
-), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as */ /* far as its best combination, which is further. A region with rules that is not required is left */ /* out. Grouped, not tested for rules one region at a time: on DuckDB that test was a hash table of */ /* every required region or of every rule, whichever it guessed smaller. */ AS (
+), rule_best /* The combination that got furthest in each region with a rule: the only one as it is, else the */ /* first of the ranking. At 10,000 accounts (87,500 regions with one combination each) ranking them */ /* all was a fifth of this statement's time on DuckDB, whose window sorts every column. */ /* A CTE, not the statement itself: its rows need no order (kept by a run, DuckDB sorted them for */ /* nothing). */ AS (
+  SELECT
+    c.*
+  FROM combos AS c
+  INNER JOIN region_combos AS n
+    ON c.account_id = n.account_id AND c.region = n.region
+  WHERE
+    n.combos = 1
+  UNION ALL
+  /* Named, not *: on Spark the ranking's row number is one more column. */
+  SELECT
+    account_id,
+    region,
+    rule_name,
+    state,
+    sees_read_only,
+    pattern_problem,
+    kind,
+    target_arn,
+    confirmed,
+    pending,
+    topic_seen,
+    target_account_id,
+    target_region,
+    target_bus,
+    hub_rule,
+    hub_target_kind,
+    hub_target_arn,
+    hub_topic_seen,
+    hub_confirmed,
+    hub_in_data,
+    hub_rules_seen,
+    depth
+  FROM ranked_best
+), root_event_paths /* shared relation root_event_paths: relations/root_event_paths.sql */ AS (
+  SELECT
+    *
+  FROM rule_best
+), trail_logs_in AS (
+  SELECT
+    t.account_id,
+    t.region,
+    c.label
+  FROM aws_cloudtrail_trail AS t
+  INNER JOIN trail_coverage AS c
+    ON t.account_id = c.account_id AND t.arn = c.arn
+  WHERE
+    NOT c.is_logging IS FALSE
+    AND (
+      NOT c.resolved OR c.is_multi_region_trail OR t.region = c.home_region
+    )
+), trail_regions /* The regions alone: the trail's name is looked up for the one region a reason names (first_gap). */ /* Carried on each of the 170,000 required regions at 10,000 accounts, it cost 30 MB on DuckDB. */ AS (
+  SELECT DISTINCT
+    account_id,
+    region
+  FROM trail_logs_in
+), required_regions /* us-east-1 is required of every account of the aws partition, whether a trail logs there or not: */ /* the account's row and its trail's us-east-1 row, if any, are grouped, not joined. Postgres sizes */ /* trail_regions at a handful of rows, and a join of it to the accounts ran as a nested loop over */ /* both (1.7 billion row pairs at 10,000 accounts). */ AS (
+  SELECT
+    account_id,
+    'us-east-1' AS region,
+    0 AS region_order,
+    BOOL_OR(from_trail) AS trail_logs
+  FROM (
+    SELECT
+      account_id,
+      FALSE AS from_trail
+    FROM accounts
+    WHERE
+      COALESCE(partition, 'aws') = 'aws'
+    UNION ALL
+    SELECT
+      account_id,
+      TRUE AS from_trail
+    FROM trail_regions
+    WHERE
+      region = 'us-east-1'
+  ) AS east
+  GROUP BY
+    account_id
+  HAVING
+    NOT BOOL_AND(from_trail) /* the account's own row is among them: a trail alone is no required region */
+  UNION ALL
+  SELECT
+    tr.account_id,
+    tr.region,
+    1 AS region_order,
+    TRUE AS trail_logs
+  FROM trail_regions AS tr
+  INNER JOIN accounts AS a
+    ON tr.account_id = a.account_id
+  WHERE
+    tr.region <> 'us-east-1' OR COALESCE(a.partition, 'aws') <> 'aws'
+), region_depths /* How far each required region got (9: it delivers), narrow: all of them are aggregated per account. */ /* 0 where no trail logs (us-east-1 only); else a region without a rule got to 1, one with rules as */ /* far as its best combination (root_event_paths' depth, from 2), which is further. A region with */ /* rules that is not required is left out. Grouped, not tested for rules one region at a time: on */ /* DuckDB that test was a hash table of every required region or of every rule, whichever it */ /* guessed smaller. */ AS (
   SELECT
     account_id,
     region,
@@ -1912,7 +1966,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       depth,
       FALSE AS required,
       NULL AS trail_logs
-    FROM rule_best
+    FROM root_event_paths
   ) AS d
   GROUP BY
     account_id,
@@ -1983,7 +2037,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
             CASE WHEN b.kind = 'event bus' THEN b.hub_target_arn ELSE b.target_arn END AS reached_arn,
             CASE WHEN b.kind = 'event bus' THEN b.hub_topic_seen ELSE b.topic_seen END AS reached_topic_seen,
             CASE WHEN b.kind = 'event bus' THEN b.hub_confirmed ELSE b.confirmed END AS reached_confirmed
-          FROM rule_best AS b
+          FROM root_event_paths AS b
           INNER JOIN region_depths AS d
             ON b.account_id = d.account_id AND b.region = d.region
           WHERE
@@ -2073,7 +2127,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
       b.target_bus,
       l.trail_label
     FROM first_gap_row AS f
-    LEFT JOIN rule_best AS b
+    LEFT JOIN root_event_paths AS b
       ON f.depth >= 2 AND f.account_id = b.account_id AND f.region = b.region
     LEFT JOIN first_gap_trail AS l
       ON f.account_id = l.account_id
