@@ -122,19 +122,11 @@ combos as (
   where r.event_bus_name = 'default' and r.selects_root
 ),
 
--- How many combinations each region with a rule has: one, mostly (a rule with one target).
-region_combos as (
-  select account_id, region, count(*) as combos
-  from combos
-  group by account_id, region
-),
-
--- The first of a ranking of the combinations, in each region with more than one.
-ranked_best as (
+-- The combination that got furthest in each region with a rule. A CTE, not the statement itself:
+-- its rows need no order (a run that keeps them sorted them for nothing on DuckDB).
+rule_best as (
   select distinct on (c.account_id, c.region) c.*
   from combos as c
-  inner join region_combos as n on c.account_id = n.account_id and c.region = n.region
-  where n.combos > 1
   order by
     c.account_id,
     c.region,
@@ -147,25 +139,6 @@ ranked_best as (
     end,
     coalesce(c.rule_name, ''),
     coalesce(c.target_arn, '')
-),
-
--- The combination that got furthest in each region with a rule: the only one as it is, else the
--- first of the ranking. At 10,000 accounts (87,500 regions with one combination each) ranking them
--- all was a fifth of this statement's time on DuckDB, whose window sorts every column.
--- A CTE, not the statement itself: its rows need no order (kept by a run, DuckDB sorted them for
--- nothing).
-rule_best as (
-  select c.*
-  from combos as c
-  inner join region_combos as n on c.account_id = n.account_id and c.region = n.region
-  where n.combos = 1
-  union all
-  -- Named, not *: on Spark the ranking's row number is one more column.
-  select
-    account_id, region, rule_name, state, sees_read_only, pattern_problem, kind, target_arn, confirmed,
-    pending, topic_seen, target_account_id, target_region, target_bus, hub_rule, hub_target_kind,
-    hub_target_arn, hub_topic_seen, hub_confirmed, hub_in_data, hub_rules_seen, depth
-  from ranked_best
 )
 
 select * from rule_best

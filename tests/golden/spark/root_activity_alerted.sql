@@ -1816,16 +1816,7 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
     AND r.target_bus = h.event_bus_name
   WHERE
     r.event_bus_name = 'default' AND r.selects_root
-), region_combos /* How many combinations each region with a rule has: one, mostly (a rule with one target). */ AS (
-  SELECT
-    account_id,
-    region,
-    COUNT(*) AS combos
-  FROM combos
-  GROUP BY
-    account_id,
-    region
-), ranked_best /* The first of a ranking of the combinations, in each region with more than one. */ AS (
+), rule_best /* The combination that got furthest in each region with a rule. A CTE, not the statement itself: */ /* its rows need no order (a run that keeps them sorted them for nothing on DuckDB). */ AS (
   SELECT
     *
   FROM (
@@ -1844,47 +1835,9 @@ WITH accounts /* shared relation accounts: relations/accounts.sql */ AS (
         END NULLS LAST, COALESCE(c.rule_name, '') NULLS LAST, COALESCE(c.target_arn, '') NULLS LAST
       ) AS _row_number
     FROM combos AS c
-    INNER JOIN region_combos AS n
-      ON c.account_id = n.account_id AND c.region = n.region
-    WHERE
-      n.combos > 1
   ) AS _t
   WHERE
     _row_number = 1
-), rule_best /* The combination that got furthest in each region with a rule: the only one as it is, else the */ /* first of the ranking. At 10,000 accounts (87,500 regions with one combination each) ranking them */ /* all was a fifth of this statement's time on DuckDB, whose window sorts every column. */ /* A CTE, not the statement itself: its rows need no order (kept by a run, DuckDB sorted them for */ /* nothing). */ AS (
-  SELECT
-    c.*
-  FROM combos AS c
-  INNER JOIN region_combos AS n
-    ON c.account_id = n.account_id AND c.region = n.region
-  WHERE
-    n.combos = 1
-  UNION ALL
-  /* Named, not *: on Spark the ranking's row number is one more column. */
-  SELECT
-    account_id,
-    region,
-    rule_name,
-    state,
-    sees_read_only,
-    pattern_problem,
-    kind,
-    target_arn,
-    confirmed,
-    pending,
-    topic_seen,
-    target_account_id,
-    target_region,
-    target_bus,
-    hub_rule,
-    hub_target_kind,
-    hub_target_arn,
-    hub_topic_seen,
-    hub_confirmed,
-    hub_in_data,
-    hub_rules_seen,
-    depth
-  FROM ranked_best
 ), root_event_paths /* shared relation root_event_paths: relations/root_event_paths.sql */ AS (
   SELECT
     *
