@@ -10,8 +10,8 @@ such a relation once and the controls that read it read its rows instead:
   other relations (a composition, where the cost is; a relation over one table costs as little to
   read again as its rows cost to keep). Also a composition that one control reads when that
   control reads a shared one computed after another: it waits for that chain anyway, and the
-  other, computed beside it on another worker, is ready when it starts (root_activity_alerted's EventBridge paths,
-  beside the CIS chain trail_coverage -> root_usage_verdicts: see rootwatch.scheduling).
+  other, computed beside it on another worker, is ready when it starts (root_event_paths, read by
+  root_activity_alerted beside trail_coverage -> root_usage_verdicts; see rootwatch.scheduling).
 * **How**: the relation is compiled as a source of its own, with the run's variables and as-of
   clock (the same binding its CTE gets inside a control, so the same rows), and its rows are kept
   under its name; each reader is compiled with that relation read as a table and every other

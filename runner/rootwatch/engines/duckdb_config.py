@@ -75,8 +75,8 @@ def threads_per_statement(statements_at_once: int) -> int:
 
     A run's workers already keep every core busy, one statement each (rootwatch.execution). Each
     statement on every core as well (DuckDB's default) had them take turns: at 10,000 accounts on
-    2 cores the root benchmark took 0.05-0.12 s longer and 0.14 CPU s more with two threads per
-    statement than with one, and needed no less memory.
+    2 cores the root benchmark took 0.09-0.19 s longer, 0.14-0.25 CPU s more and 7-14 MB more with
+    two threads per statement than with one.
     """
     return max(1, (os.cpu_count() or 1) // max(1, statements_at_once))
 
