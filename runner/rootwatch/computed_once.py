@@ -78,15 +78,15 @@ def relations_worth_keeping(controls: Sequence[Control]) -> dict[str, tuple[str,
             continue  # it says so itself when it compiles
         for name in names:
             readers.setdefault(name, []).append(control.id)
+    every = tuple(relations.values())
     composed: set[str] = set()
     for name in readers:
         try:
-            if _named_relations(with_relations(relations[name], tuple(relations.values()))):
+            if _named_relations(with_relations(relations[name], every)):
                 composed.add(name)
         except SqlError:
             continue
     shared = {name: tuple(ids) for name, ids in readers.items() if name in composed and len(ids) >= 2}
-    every = tuple(relations.values())
     chained = {name for name in shared if _uses(with_relations(relations[name], every), relations, every) & shared.keys()}
     beside = {
         name: tuple(ids)

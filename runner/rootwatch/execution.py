@@ -115,20 +115,20 @@ def _not_assessed(node: ControlNode) -> ControlRun:
     return ControlRun(node, (row,), not_assessed=True)
 
 
-def _workers(engine: Engine, options: RunOptions) -> int:
+def _workers(options: RunOptions, *, in_process: bool) -> int:
     """Statements run at once: ``--max-parallel``, and no more than the machine's cores when the
     engine runs them in this process (DuckDB): a statement then keeps a core busy from start to
     end, and more of them at once only take turns, which delays the longest one's end."""
     workers = max(1, options.max_parallel)
-    if engine.runs_in_process:
+    if in_process:
         workers = min(workers, os.cpu_count() or 1)
     return workers
 
 
 def statements_at_once(plan: RunPlan) -> int:
-    """How many statements a run of ``plan`` has side by side on an in-process engine (see
-    :func:`_workers`), for the engine to share the cores among (DataSource.statements_at_once)."""
-    return max(1, min(plan.options.max_parallel, os.cpu_count() or 1, len(plan.controls)))
+    """How many statements a run of ``plan`` has side by side on an in-process engine, for the
+    engine to share the cores among (DataSource.statements_at_once)."""
+    return min(_workers(plan.options, in_process=True), max(1, len(plan.controls)))
 
 
 GIL_SWITCH_INTERVAL = 0.0002
@@ -184,9 +184,8 @@ def _cost(engine: Engine, sql: str) -> int:
     """A statement's estimated cost, to schedule it by (see rootwatch.scheduling).
 
     On an in-process engine, the SQL's length: the cost there is mostly planning, which grows with
-    it (the shared relations a statement reads are inlined); root_usage_monitored plans for as
-    long as four other controls together. A server (Postgres, Spark) keeps the plan's order: its
-    statements mostly wait on the server."""
+    it (the shared relations a statement reads are inlined). A server (Postgres, Spark) keeps the
+    plan's order: its statements mostly wait on the server."""
     return len(sql) if engine.runs_in_process else 0
 
 
@@ -298,7 +297,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
             finally:
                 schedule.finished(task)
 
-    workers = min(_workers(engine, options), max(1, len(tasks)))
+    workers = min(_workers(options, in_process=engine.runs_in_process), max(1, len(tasks)))
     pool = ThreadPoolExecutor(max_workers=workers)
     handoff = _prompt_gil_handoff() if engine.runs_in_process and workers > 1 else contextlib.nullcontext()
     with handoff:
