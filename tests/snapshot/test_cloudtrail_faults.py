@@ -16,6 +16,7 @@ import pytest
 from helpers.cloudtrail import gzip_records
 from rootwatch.snapshot import cloudtrail_records
 from rootwatch.snapshot.cloudtrail_logs import EventSelection, find_log_files, load_log_files, log_file_rows
+from rootwatch.snapshot.cloudtrail_view import RECORD_FILES_TABLE
 from rootwatch.snapshot.writer import SnapshotWriter
 
 ACCOUNT = "123456789012"
@@ -188,6 +189,9 @@ def test_a_long_log_broken_at_its_end_leaves_none_of_its_rows(tmp_path: Path, mo
         result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
         rows = writer.connection.execute("select event_id from aws_cloudtrail_trail_event").fetchall()
         assert ([p.path for p in result.problems], result.rows, rows) == ([long_log], 1, [("e00500",)])
+        # The broken file's row in the records' file table went with its records: only the twin has one.
+        assert writer.connection.execute(f"SELECT log_stream_name, count(*) FROM {RECORD_FILES_TABLE} GROUP BY ALL").fetchall() == [
+            (KEY, 1)]
     with SnapshotWriter(tmp_path / "t.duckdb", source="test") as writer:
         result = load_log_files(writer.connection, files, EventSelection.ALL)  # not skipping: no row stays
         assert ([p.path for p in result.problems], result.rows) == ([long_log], 0)

@@ -14,7 +14,7 @@ from helpers.cloudtrail import gzip_records
 from rootwatch.engines.duckdb_engine import DuckDBEngine
 from rootwatch.schema.tables import table_named
 from rootwatch.snapshot.cloudtrail_logs import EventSelection, find_log_files, load_log_files
-from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE, RECORDS_VIEW_FORMAT_VERSION
+from rootwatch.snapshot.cloudtrail_view import RECORD_FILES_TABLE, RECORDS_TABLE, RECORDS_VIEW_FORMAT_VERSION
 from rootwatch.snapshot.metadata import PLAIN_FORMAT_VERSION
 from rootwatch.snapshot.parquet_export import export_parquet
 from rootwatch.snapshot.writer import SnapshotWriter
@@ -91,6 +91,8 @@ def test_the_view_shows_every_value_the_table_held(tmp_path: Path) -> None:
     try:
         assert con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall() == [("aws_cloudtrail_trail_event",)]
         assert con.execute(f"SELECT count(*) FROM {RECORDS_TABLE}").fetchone() == (6,)
+        # Each log file's columns are stored once, not on each of its records.
+        assert con.execute(f"SELECT count(*), count(DISTINCT log_stream_name) FROM {RECORD_FILES_TABLE}").fetchone() == (2, 2)
     finally:
         con.close()
 
@@ -173,7 +175,7 @@ def test_engine_merge_and_parquet_export_read_the_view(run_cli, snapshots: dict[
 
     summary = export_parquet(snapshots["all"], tmp_path / "export")
     exported = {table.name: table.rows for table in summary.tables}
-    assert exported["aws_cloudtrail_trail_event"] == 6 and RECORDS_TABLE not in exported
+    assert exported["aws_cloudtrail_trail_event"] == 6 and RECORDS_TABLE not in exported and RECORD_FILES_TABLE not in exported
 
 
 def test_worker_processes_send_the_same_records(tmp_path: Path, monkeypatch) -> None:

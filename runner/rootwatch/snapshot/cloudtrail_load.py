@@ -62,16 +62,23 @@ class Attempt:
     """DuckDB rejected a batch and no file of it is bad by the Python reference."""
 
 
-class Loader:
-    """Loads ``files`` (except the indexes in ``excluded``) with the INSERT statement ``sql``, which
-    writes into the table ``table``."""
+@dataclass(frozen=True)
+class Target:
+    """Where a load writes: the INSERT of a batch, and the DELETE of the rows of the files whose
+    keys are its one parameter (a list), returning how many it deleted."""
 
-    def __init__(self, connection: Any, files: Sequence[Any], excluded: set[int], sql: str, table: str) -> None:
+    insert_sql: str
+    delete_sql: str
+
+
+class Loader:
+    """Loads ``files`` (except the indexes in ``excluded``) into ``target``."""
+
+    def __init__(self, connection: Any, files: Sequence[Any], excluded: set[int], target: Target) -> None:
         self.connection = connection
         self.files = files
         self.chosen = [i for i in range(len(files)) if i not in excluded]
-        self.sql = sql
-        self.table = table
+        self.target = target
         self.attempt = Attempt()
         self.chunks: list[_Chunk] = []
         """The chunks of the statement being gathered (their buffers used again statement after statement)."""
@@ -158,15 +165,14 @@ class Loader:
         again = (self.lost | {i for i in self.inserted if self.files[i].key in dirty}) - self.attempt.bad
         if again:
             others = set(range(len(self.files))) - again
-            redo = Loader(self.connection, self.files, others, self.sql, self.table).run(selection, workers, skip_bad_files)
+            redo = Loader(self.connection, self.files, others, self.target).run(selection, workers, skip_bad_files)
             self.attempt.rows += redo.rows
             self.attempt.problems += redo.problems
 
     def _delete(self, keys: set[str]) -> int:
         if not keys:
             return 0
-        deleted = self.connection.execute(f"DELETE FROM {self.table} WHERE log_stream_name IN (SELECT UNNEST(?::VARCHAR[]))",
-                                          [sorted(keys)]).fetchone()
+        deleted = self.connection.execute(self.target.delete_sql, [sorted(keys)]).fetchone()
         return int(deleted[0]) if deleted else 0
 
     def _files_table(self) -> None:
@@ -220,7 +226,7 @@ class Loader:
         try:
             if not self.open_bytes:
                 self.connection.execute("BEGIN TRANSACTION")
-            count = self.connection.execute(self.sql).fetchone()[0]
+            count = self.connection.execute(self.target.insert_sql).fetchone()[0]
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:

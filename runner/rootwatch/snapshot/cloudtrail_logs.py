@@ -312,16 +312,24 @@ def load_log_files(
     result = LoadResult()
     if not files:
         return result
-    from rootwatch.snapshot.cloudtrail_load import Loader
-    from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE, records_insert_sql, use_records_view
+    from rootwatch.snapshot import cloudtrail_view
+    from rootwatch.snapshot.cloudtrail_load import Loader, Target
     from rootwatch.snapshot.heap import heap_kept
 
-    records_view = selection is EventSelection.ALL and use_records_view(connection)
-    sql, table = (records_insert_sql(BATCH_VIEW, FILES_TABLE), RECORDS_TABLE) if records_view else (_insert_sql(selection), TRAIL_EVENT_TABLE)
+    records_view = selection is EventSelection.ALL and cloudtrail_view.use_records_view(connection)
+    if records_view:
+        first = cloudtrail_view.first_file_id(connection)
+        target = Target(cloudtrail_view.records_insert_sql(BATCH_VIEW, FILES_TABLE, first),
+                        cloudtrail_view.records_delete_sql(FILES_TABLE, first))
+    else:
+        target = Target(_insert_sql(selection),
+                        f"DELETE FROM {TRAIL_EVENT_TABLE} WHERE log_stream_name IN (SELECT UNNEST(?::VARCHAR[]))")
     settings = _LoadSettings(connection, memory_limit, force_zstd=not records_view)
     try:
         with heap_kept():
-            attempt = Loader(connection, files, set(), sql, table).run(selection, _workers(files, threads), skip_bad_files)
+            attempt = Loader(connection, files, set(), target).run(selection, _workers(files, threads), skip_bad_files)
+        if records_view:
+            connection.execute(cloudtrail_view.files_insert_sql(FILES_TABLE, first))
         return LoadResult(attempt.rows, attempt.problems, records_view)
     except duckdb.InterruptException:
         # Ctrl-C (or SIGTERM) stopped the load: an interruption, not a bad file to go looking for.

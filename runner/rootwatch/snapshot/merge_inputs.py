@@ -16,7 +16,7 @@ from typing import Any
 from rootwatch.engines.duckdb_config import check_snapshot_header
 from rootwatch.errors import ConnectionFailed, InputError, Problem
 from rootwatch.schema.tables import EVENT_TABLES, load_tables, quote_identifier
-from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE
+from rootwatch.snapshot.cloudtrail_view import RECORD_FILES_TABLE, RECORDS_TABLE
 from rootwatch.snapshot.metadata import METADATA_TABLES, SnapshotInfo, format_refusal, read_snapshot_infos
 
 
@@ -85,8 +85,8 @@ def scan(connection: Any, batch: Sequence[tuple[int, str, Path]]) -> list[MergeI
             raise InputError(Problem(path, None, f"snapshot {refusal[0]}"), hint=refusal[1])
         columns: dict[str, tuple[str, ...]] = {}
         for table, present in found[database].items():
-            if table in METADATA_TABLES or table == RECORDS_TABLE:
-                continue  # RECORDS_TABLE: read through its view, aws_cloudtrail_trail_event
+            if table in METADATA_TABLES or table in (RECORDS_TABLE, RECORD_FILES_TABLE):
+                continue  # read through their view, aws_cloudtrail_trail_event
             if table not in tables:
                 raise InputError(Problem(path, None, f"unknown table {table} (written by another rootwatch version?)"))
             unknown = [c for c in present if tables[table].column(c) is None]

@@ -17,7 +17,8 @@ FORMAT_VERSION = 2
 
 1. Every table of the mod's schema is a table.
 2. ``aws_cloudtrail_trail_event`` may instead be a view over ``rootwatch_cloudtrail_records``, the
-   records of a load that kept every CloudTrail record (:mod:`rootwatch.snapshot.cloudtrail_view`):
+   records of a load that kept every CloudTrail record (:mod:`rootwatch.snapshot.cloudtrail_view`),
+   joined, in snapshots written since, to ``rootwatch_cloudtrail_files``, their log files:
    a rootwatch that reads only version 1 would not export the view to Parquet, so it must refuse.
 
 A snapshot is written with the oldest version that describes it (:data:`PLAIN_FORMAT_VERSION`

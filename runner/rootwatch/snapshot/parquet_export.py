@@ -178,14 +178,14 @@ def _open_snapshot(snapshot_path: Path) -> Any:
 def _table_names(connection: Any) -> list[str]:
     """The snapshot's tables, each as its readers see it: a view stands for the table of its name,
     and the stored rows behind it are not exported twice (format version 2: see ``cloudtrail_view``)."""
-    from rootwatch.snapshot.cloudtrail_view import RECORDS_TABLE
+    from rootwatch.snapshot.cloudtrail_view import RECORD_FILES_TABLE, RECORDS_TABLE
 
     rows = connection.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
         "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' "
         "AND NOT internal ORDER BY 1"
     ).fetchall()
-    return [name for (name,) in rows if name != RECORDS_TABLE]
+    return [name for (name,) in rows if name not in (RECORDS_TABLE, RECORD_FILES_TABLE)]
 
 
 def _quote(identifier: str) -> str:
