@@ -283,7 +283,9 @@ def main() -> int:
     parser.add_argument("--root-share", type=float, default=0.005, help="share of records made by root (default: 0.005)")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs every command is pinned to (default: 2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (default: 3; the median counts)")
-    parser.add_argument("--all-events", action="store_true", help="also time --cloudtrail-events all (once: it is long)")
+    parser.add_argument("--all-events", action="store_true", help="also time --cloudtrail-events all")
+    parser.add_argument("--all-repeat", type=int, default=1, metavar="N",
+                        help="runs of each --cloudtrail-events all command (default: 1, it is long; the median counts)")
     parser.add_argument("--base", action="append", metavar="REV",
                         help="an earlier commit to measure beside this tree (repeatable; default: main)")
     parser.add_argument("--rss-limit-mb", type=float, default=4000,
@@ -330,7 +332,7 @@ def side_by_side(args: argparse.Namespace, repo: Path, cpus: set[int], trees: di
 
     timed(zcat, cpus)  # warm the page cache: every side then reads from memory
     runs: dict[str, list[Run | str]] = {"zcat": []}
-    plan = [("root", args.repeat)] + ([("all", 1)] if args.all_events else [])
+    plan = [("root", args.repeat)] + ([("all", args.all_repeat)] if args.all_events else [])
     for selection, repeat in plan:
         for _ in range(repeat):
             runs["zcat"].append(timed(zcat, cpus))
@@ -347,7 +349,7 @@ def side_by_side(args: argparse.Namespace, repo: Path, cpus: set[int], trees: di
     zcat_cpu = statistics.median(r.cpu_seconds for r in zcat_runs)
     load = os.getloadavg()
     print(f"\n{len(paths)} files, {compressed / 1e6:,.0f} MB gzip, {raw / 1e6:,.0f} MB JSON; pinned to {len(cpus)} CPUs; "
-          f"median of {args.repeat} (every record: once); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+          f"median of {args.repeat} (every record: {args.all_repeat}); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
           f"after = this tree")
     print(f"{'command':<16} {'seconds':>8} {'CPU s':>7} {'MB/s':>6} {'x zcat':>7} {'x zcat/core':>12} {'peak RSS MB':>12} {'file MB':>8}")
     summary: dict[str, Run] = {}

@@ -179,8 +179,8 @@ def test_engine_merge_and_parquet_export_read_the_view(run_cli, snapshots: dict[
 
 
 def test_worker_processes_send_the_same_records(tmp_path: Path, monkeypatch) -> None:
-    """The records' text comes from each worker on a pipe of its own, after the message that says
-    how long it is: the rows are those one process reads."""
+    """The records' text comes from each worker through shared memory, the message saying where it
+    lies: the rows are those one process reads."""
     from rootwatch.snapshot import cloudtrail_logs
 
     files = _write_logs(tmp_path / "logs")

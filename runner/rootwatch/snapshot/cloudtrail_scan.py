@@ -10,15 +10,13 @@ Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and
 
 :func:`scan` yields, per file, the kept records in parts and then whether the file was good. With
 more than one worker the files are read by that many processes (spawned: the parent holds a
-DuckDB instance and its threads, which a fork would copy mid-flight), through a bounded queue so
-that memory stays flat however fast the parent inserts; the record text itself follows each
-message on a pipe of the worker's own (:class:`_Sent`), read by the parent straight into one buffer,
-in a thread of its own (:class:`_Receiver`) while the load's thread inserts.
+DuckDB instance and its threads, which a fork would copy mid-flight). A worker writes the record
+text into shared memory (:mod:`cloudtrail_slots`) and sends where it lies through a queue; the
+slots bound the memory between the workers and the parent however fast the parent inserts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import queue
 import traceback
@@ -34,10 +32,10 @@ from rootwatch.snapshot.cloudtrail_records import BadLogFile, Part, record_parts
 
 PART_BYTES = 8 * 1024 * 1024
 """Kept record text sent from a worker at a time (a part never splits a record)."""
-QUEUE_PARTS = 2
-"""Messages waiting per worker (in its sender thread, :class:`_Sender`): bounds the memory between
-the workers and the inserting parent (with every record kept, 16 MB parts and three per worker
-made each worker 140 MB)."""
+SLOT_BYTES = 3 * PART_BYTES
+"""Room of a slot of shared memory (:mod:`cloudtrail_slots`): a message's record text, at least
+:data:`PART_BYTES` and the part that passed it. A part that does not fit (a record longer than a
+window) travels in the message itself."""
 FILES_PER_MESSAGE = 64
 """A worker sends what it read of up to this many files at once (and at most about
 :data:`PART_BYTES` of records): one message per file cost the parent more than the root records
@@ -63,6 +61,12 @@ class Done:
 
 def scan_file(index: int, log_file: object, selection: object) -> Iterator[Kept | Done]:
     """The kept records of one file, in parts, then its Done (never raises for bad input)."""
+    for found in _found_in_file(index, log_file, selection):
+        yield found if isinstance(found, Done) else _kept(index, found)
+
+
+def _found_in_file(index: int, log_file: object, selection: object) -> Iterator[list[bytes | msgspec.Raw] | Done]:
+    """:func:`scan_file`'s parts as the records' texts, each where it was cut from (no copy yet)."""
     from rootwatch.snapshot.cloudtrail_logs import EventSelection, LogFile
 
     assert isinstance(log_file, LogFile) and isinstance(selection, EventSelection)
@@ -77,13 +81,13 @@ def scan_file(index: int, log_file: object, selection: object) -> Iterator[Kept 
             pending += chosen
             size += sum(map(len, chosen))
             if size >= PART_BYTES:
-                yield _kept(index, pending)
+                yield pending
                 pending, size = [], 0
     except BadLogFile as exc:
         yield Done(index, exc.problem)
         return
     if pending:
-        yield _kept(index, pending)
+        yield pending
     yield Done(index, None)
 
 
@@ -123,234 +127,125 @@ def scan(files: Sequence[object], selection: object, workers: int) -> Iterator[K
 
 
 def _scan_in_processes(files: Sequence[object], selection: object, workers: int) -> Iterator[Kept | Done]:
+    from rootwatch.snapshot.cloudtrail_slots import SLOTS_PER_WORKER, Slots
+
     context = multiprocessing.get_context("spawn")
     tasks = context.Queue()
-    results = context.Queue(maxsize=QUEUE_PARTS * workers)
+    results = context.Queue(maxsize=(SLOTS_PER_WORKER + 1) * workers)
     for index in range(len(files)):
         tasks.put(index)
     for _ in range(workers):
         tasks.put(None)
-    pipes = [context.Pipe(duplex=False) for _ in range(workers)]
-    for reader, _ in pipes:
-        _widen(reader.fileno())
-    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results, worker, pipes[worker][1]), daemon=True)
+    slots = Slots(context, workers, SLOT_BYTES)
+    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results, slots.for_worker(worker)), daemon=True)
                  for worker in range(workers)]
-    for process in processes:
-        process.start()
-    for _, writer in pipes:
-        writer.close()  # the workers hold it now: a worker that dies closes its pipe, and a read sees the end
-    receiver = _Receiver(len(files), results, [reader for reader, _ in pipes], processes)
     try:
-        yield from receiver.messages()
+        for process in processes:
+            process.start()
+        remaining = len(files)
+        while remaining:
+            try:
+                sent = results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in processes):
+                    raise RuntimeError("the CloudTrail log readers stopped without a word") from None
+                continue
+            if isinstance(sent, str):
+                raise RuntimeError(f"a CloudTrail log reader failed:\n{sent}")
+            worker, slot, listed = sent
+            for message in listed:
+                if isinstance(message, _InSlot):
+                    # The view is the consumer's until it asks for the next message.
+                    message = Kept(message.index, slots.view(worker, slot, message.offset, message.size), message.lengths)
+                elif isinstance(message, Done):
+                    remaining -= 1
+                yield message
+            if slot is not None:
+                slots.hand_back(worker)
     finally:
-        receiver.stop()
         for process in processes:
             if process.is_alive():
                 process.terminate()
         for process in processes:
-            process.join(timeout=5)
-        receiver.join()
-        for reader, _ in pipes:
-            reader.close()
+            if process.pid is not None:
+                process.join(timeout=5)
         results.cancel_join_thread()
         tasks.cancel_join_thread()
-
-
-PIPE_BYTES = 1024 * 1024
-"""Capacity asked for each data pipe (Linux's default maximum for a user): with the default 64 KB
-a worker's 8 MB part crossed in 128 turns, each a wake-up of the other side."""
-
-
-def _widen(descriptor: int) -> None:
-    """Give the pipe ``descriptor`` :data:`PIPE_BYTES` of room where the system allows it."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(descriptor, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (ImportError, OSError):  # another system, or over the user's pipe quota: the default stands
-        pass
-
-
-PREFETCH_LISTS = 3
-"""Message lists (each up to :data:`PART_BYTES` of records) the parent reads ahead of the load."""
-
-
-class _Receiver:
-    """Takes the workers' messages, and the record text after each on the worker's pipe, in a
-    thread of the parent's own: the load's thread meanwhile waits on DuckDB (which lets go of the
-    GIL), so reading the pipes no longer stops the inserting, nor the inserting the reading.
-    Every record of 400 MB of gzip logs: the load kept 1.73 of the 2 cores busy when one thread
-    did both."""
-
-    def __init__(self, files: int, results: Any, readers: list[Any], processes: list[Any]) -> None:
-        import threading
-
-        self.remaining = files
-        self.results = results
-        self.readers = readers
-        self.processes = processes
-        self.ready: queue.Queue[list[Kept | Done] | BaseException | None] = queue.Queue(maxsize=PREFETCH_LISTS)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="rootwatch-cloudtrail-receiver", daemon=True)
-        self.thread.start()
-
-    def messages(self) -> Iterator[Kept | Done]:
-        while True:
-            got = self.ready.get()
-            if got is None:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield from got
-
-    def stop(self) -> None:
-        self.stopping.set()
-        with contextlib.suppress(queue.Empty):  # free a receiver blocked on a full queue
-            while True:
-                self.ready.get_nowait()
-
-    def join(self) -> None:
-        self.thread.join(timeout=5)
-
-    def _put(self, item: list[Kept | Done] | BaseException | None) -> bool:
-        """Hand ``item`` over unless the load has stopped (False)."""
-        while not self.stopping.is_set():
-            try:
-                self.ready.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            while self.remaining and not self.stopping.is_set():
-                try:
-                    sent = self.results.get(timeout=1.0)
-                except queue.Empty:
-                    if not any(p.is_alive() for p in self.processes):
-                        raise RuntimeError("the CloudTrail log readers stopped without a word") from None
-                    continue
-                if isinstance(sent, str):
-                    raise RuntimeError(f"a CloudTrail log reader failed:\n{sent}")
-                worker, listed = sent
-                messages: list[Kept | Done] = []
-                for message in listed:
-                    if isinstance(message, _Sent):
-                        message = Kept(message.index, _read_exactly(self.readers[worker].fileno(), message.size), message.lengths)
-                    elif isinstance(message, Done):
-                        self.remaining -= 1
-                    messages.append(message)
-                if not self._put(messages):
-                    return
-            self._put(None)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the load's thread
-            self._put(exc)
+        slots.close()
 
 
 @dataclass(frozen=True)
-class _Sent:
-    """A Kept whose record text follows on the worker's data pipe (``size`` bytes).
-
-    The texts do not travel pickled through the results queue: its reader takes a message in
-    pieces and copies it three times over (0.9 CPU seconds of the parent per 600 MB); read
-    straight into one buffer from a pipe of their own, they cost 0.3."""
+class _InSlot:
+    """A Kept whose record text lies in the worker's slot that its message names: ``size`` bytes
+    at ``offset``."""
 
     index: int
+    offset: int
     size: int
     lengths: array
 
 
-def _read_exactly(descriptor: int, size: int) -> bytearray:
-    """``size`` bytes from the pipe ``descriptor``, into one buffer."""
-    import os
-
-    data = bytearray(size)
-    view = memoryview(data)
-    got = 0
-    while got < size:
-        count = os.readv(descriptor, [view[got:]])
-        if not count:
-            raise RuntimeError("a CloudTrail log reader stopped while sending records")
-        got += count
-    view.release()
-    return data
-
-
 def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue,
-          worker: int, pipe: Any) -> None:
-    """A worker: read files by index until the sentinel, sending their messages in lists (the
-    record texts of each list after it, on ``pipe``); an unexpected error goes back as text."""
+          slots: Any) -> None:
+    """A worker: read files by index until the sentinel, sending their messages in lists, the
+    record texts of each list in a slot of its own; an unexpected error goes back as text."""
     import signal
 
     from rootwatch.snapshot.heap import keep_heap
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     keep_heap()  # the same windows allocated again and again: reused, not faulted in anew
-    sender = _Sender(worker, results, pipe.fileno())
     try:
-        waiting: list[Kept | Done] = []
-        size = done = 0
+        sender = _Sender(slots, results)
         while (index := tasks.get()) is not None:
-            for message in scan_file(index, files[index], selection):
-                waiting.append(message)
-                if isinstance(message, Kept):
-                    size += len(message.data)
+            for found in _found_in_file(index, files[index], selection):
+                if isinstance(found, Done):
+                    sender.add_done(found)
                 else:
-                    done += 1
-                if size >= PART_BYTES or done >= FILES_PER_MESSAGE:
-                    sender.send(waiting)
-                    waiting, size, done = [], 0, 0
-        if waiting:
-            sender.send(waiting)
-        sender.close()
+                    sender.add_records(index, found)
+        sender.send()
     except BaseException:
         results.put(traceback.format_exc())
 
 
 class _Sender:
-    """Sends a worker's message lists from a thread of its own, as the results queue's feeder
-    thread does, so the worker reads on while the parent is busy: up to :data:`QUEUE_PARTS` lists
-    wait (a write to the pipe blocks once 64 KB are unread)."""
+    """A worker's list of messages being gathered, their record texts written into the slot it holds."""
 
-    def __init__(self, worker: int, results: multiprocessing.Queue, descriptor: int) -> None:
-        import threading
-
-        self.worker = worker
+    def __init__(self, slots: Any, results: multiprocessing.Queue) -> None:
+        self.slots = slots
         self.results = results
-        self.descriptor = descriptor
-        self.waiting: queue.Queue[list[Kept | Done] | None] = queue.Queue(maxsize=QUEUE_PARTS)
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+        self.messages: list[Any] = []
+        self.slot: int | None = None
+        self.used = 0
+        self.done = 0
 
-    def send(self, messages: list[Kept | Done]) -> None:
-        self._raise()
-        self.waiting.put(messages)
+    def add_done(self, done: Done) -> None:
+        self.messages.append(done)
+        self.done += 1
+        self._send_when_full()
 
-    def close(self) -> None:
-        """Wait until everything is sent."""
-        self.waiting.put(None)
-        self.thread.join()
-        self._raise()
+    def add_records(self, index: int, records: list[bytes | msgspec.Raw]) -> None:
+        """Write ``records`` (of file ``index``) into the slot, straight from where they were cut."""
+        lengths = array("q", map(len, records))
+        size = sum(lengths)
+        if size > self.slots.slot_bytes:
+            self.send()
+            self.results.put((self.slots.worker, None, [Kept(index, b"".join(records), lengths)]))
+            return
+        if self.slot is not None and self.used + size > self.slots.slot_bytes:
+            self.send()
+        if self.slot is None:
+            self.slot = self.slots.take()
+        self.slots.write(self.slot, self.used, records)
+        self.messages.append(_InSlot(index, self.used, size, lengths))
+        self.used += size
+        self._send_when_full()
 
-    def _raise(self) -> None:
-        if self.failure is not None:
-            raise self.failure
+    def _send_when_full(self) -> None:
+        if self.used >= PART_BYTES or self.done >= FILES_PER_MESSAGE:
+            self.send()
 
-    def _run(self) -> None:
-        import os
-
-        try:
-            while (messages := self.waiting.get()) is not None:
-                self.results.put((self.worker, [_Sent(m.index, len(m.data), m.lengths) if isinstance(m, Kept) else m
-                                                for m in messages]))
-                for message in messages:
-                    if isinstance(message, Kept):
-                        view = memoryview(message.data)
-                        while view:
-                            view = view[os.write(self.descriptor, view):]
-        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread, which reports it
-            self.failure = exc
-            while self.waiting.get() is not None:  # never leave the worker blocked on a full queue
-                pass
+    def send(self) -> None:
+        if self.messages:
+            self.results.put((self.slots.worker, self.slot, self.messages))
+        self.messages, self.slot, self.used, self.done = [], None, 0, 0
