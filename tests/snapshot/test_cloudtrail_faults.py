@@ -228,6 +228,19 @@ def test_every_transaction_but_the_last_ends_on_a_row_group_boundary(tmp_path: P
     assert log.exists()
 
 
+@pytest.mark.parametrize("count", [3, 4095, 4096, 70_000])
+def test_a_chunks_offsets_are_the_running_sum_of_its_lengths_by_python_or_arrow(count: int) -> None:
+    """Below ARROW_SUM_RECORDS Python sums the lengths, from it Arrow does: the same offsets."""
+    from array import array
+    from itertools import accumulate
+
+    from rootwatch.snapshot.cloudtrail_load import ARROW_SUM_RECORDS, _offsets
+
+    assert ARROW_SUM_RECORDS == 4096
+    lengths = array("q", [(n * 7919) % 3000 + 1 for n in range(count)])
+    assert _offsets(lengths).to_pybytes() == array("q", accumulate(lengths, initial=0)).tobytes()
+
+
 def test_a_chunk_gathers_records_in_one_buffer_used_again_and_gives_up_a_bad_files() -> None:
     from array import array
 
