@@ -44,10 +44,12 @@ of small files are worth."""
 
 @dataclass(frozen=True)
 class Kept:
-    """Records of file ``index`` to insert: their texts back to back, and each one's length."""
+    """Records of file ``index`` to insert: their texts back to back, and each one's length. From a
+    worker process ``data`` is a view of shared memory, the consumer's until it asks for the next
+    message (its slot is then handed back to the worker)."""
 
     index: int
-    data: bytes | bytearray
+    data: bytes | memoryview
     lengths: array
 
 
