@@ -134,12 +134,15 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
     context = multiprocessing.get_context("spawn")
     tasks = context.Queue()
     results = context.Queue(maxsize=(SLOTS_PER_WORKER + 1) * workers)
-    for index in range(len(files)):
-        tasks.put(index)
+    # Each file goes with its task, not in the workers' arguments: a worker's arguments are written
+    # to it as it starts, and with 4,646 files (1.4 MB) the parent waited 0.2 s for each worker in
+    # turn to start reading them.
+    for index, log_file in enumerate(files):
+        tasks.put((index, log_file))
     for _ in range(workers):
         tasks.put(None)
     slots = Slots(context, workers, SLOT_BYTES)
-    processes = [context.Process(target=_work, args=(list(files), selection, tasks, results, slots.for_worker(worker)), daemon=True)
+    processes = [context.Process(target=_work, args=(selection, tasks, results, slots.for_worker(worker)), daemon=True)
                  for worker in range(workers)]
     try:
         for process in processes:
@@ -187,10 +190,10 @@ class _InSlot:
     lengths: array
 
 
-def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue,
-          slots: Any) -> None:
-    """A worker: read files by index until the sentinel, sending their messages in lists, the
-    record texts of each list in a slot of its own; an unexpected error goes back as text."""
+def _work(selection: object, tasks: multiprocessing.Queue, results: multiprocessing.Queue, slots: Any) -> None:
+    """A worker: read the files of the tasks (index and file) until the sentinel, sending their
+    messages in lists, the record texts of each list in a slot of its own; an unexpected error goes
+    back as text."""
     import signal
 
     from rootwatch.snapshot.heap import keep_heap
@@ -199,8 +202,9 @@ def _work(files: list[object], selection: object, tasks: multiprocessing.Queue, 
     keep_heap()  # the same windows allocated again and again: reused, not faulted in anew
     try:
         sender = _Sender(slots, results)
-        while (index := tasks.get()) is not None:
-            for found in _found_in_file(index, files[index], selection):
+        while (task := tasks.get()) is not None:
+            index, log_file = task
+            for found in _found_in_file(index, log_file, selection):
                 if isinstance(found, Done):
                     sender.add_done(found)
                 else:

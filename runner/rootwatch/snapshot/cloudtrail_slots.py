@@ -27,6 +27,11 @@ SLOTS_PER_WORKER = 3
 """Slots a worker fills in turn: one being written, the others waiting for the parent or read by it."""
 
 
+def _slot_start(worker: int, slot: int, slot_bytes: int) -> int:
+    """Where ``worker``'s ``slot`` begins in the mapping (each worker's slots together)."""
+    return (worker * SLOTS_PER_WORKER + slot) * slot_bytes
+
+
 class SharedFile:
     """A descriptor of the shared mapping that pickles for a spawned worker (the child gets its own
     duplicate)."""
@@ -67,7 +72,7 @@ class Slots:
 
     def view(self, worker: int, slot: int, offset: int, size: int) -> memoryview:
         """The ``size`` bytes at ``offset`` of ``worker``'s ``slot`` (valid until it is handed back)."""
-        start = (worker * SLOTS_PER_WORKER + slot) * self.slot_bytes + offset
+        start = _slot_start(worker, slot, self.slot_bytes) + offset
         return memoryview(self.map)[start:start + size]
 
     def hand_back(self, worker: int) -> None:
@@ -108,6 +113,6 @@ class WorkerSlots:
         in the kernel than the copy saved)."""
         if self._map is None:
             self._map = mmap.mmap(self.file.descriptor, os.fstat(self.file.descriptor).st_size)
-        position = (self.worker * SLOTS_PER_WORKER + slot) * self.slot_bytes + offset
+        position = _slot_start(self.worker, slot, self.slot_bytes) + offset
         data = b"".join(texts)
         self._map[position:position + len(data)] = data
