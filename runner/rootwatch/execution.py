@@ -250,9 +250,13 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
     # A kept relation's failure (None: computed), read by the statements that need it once it ended.
     failures: dict[str, str | None] = {}
 
+    def first_failure(relations: Iterable[str]) -> str | None:
+        """The first failure among the kept ``relations`` (all ended), or None."""
+        return next((failures[name] for name in relations if failures[name]), None)
+
     def keep(keeper: KeepsRows, name: str, sql: str) -> None:
         """Compute a shared relation once (see rootwatch.computed_once)."""
-        failure = next((failures[other] for other in shared.needs.get(name, ()) if failures[other]), None)
+        failure = first_failure(shared.needs.get(name, ()))
         if failure is None:
             try:
                 keeper.keep_rows(name, sql)
@@ -268,7 +272,7 @@ def run_plan(engine: Engine, plan: RunPlan) -> RunResult:
 
     def work(control: Control, sql: str, compiling: float) -> None:
         began = time.perf_counter()
-        failure = next((failures[name] for name in shared.reads.get(control.id, ()) if failures[name]), None)
+        failure = first_failure(shared.reads.get(control.id, ()))
         if failure is not None:
             graded = Graded((), f"control {control.id} failed: {failure}")
         else:

@@ -48,7 +48,7 @@ class Schedule(Generic[T]):
         keys = {task.key for task in tasks}
         if len(keys) != len(tasks):
             raise ValueError("task keys must be unique")
-        self._pending = _by_height([task for task in tasks], keys)
+        self._pending = _by_height(tasks, keys)
         self._unfinished = {task.key for task in tasks}
         self._stopped = False
         self._changed = threading.Condition()
@@ -78,9 +78,9 @@ class Schedule(Generic[T]):
             self._changed.notify_all()
 
 
-def _by_height(tasks: list[Task[T]], keys: set[str]) -> list[Task[T]]:
-    """``tasks``, the highest first: a task's cost plus the highest height among those needing it.
-    A need that is no task's key is taken as met."""
+def _by_height(tasks: Sequence[Task[T]], keys: set[str]) -> list[Task[T]]:
+    """``tasks``, the highest first (equal heights in the order given: the sort is stable): a task's
+    cost plus the highest height among those needing it. A need that is no task's key is taken as met."""
     waiting: dict[str, list[Task[T]]] = {}
     for task in tasks:
         for need in task.needs:
@@ -94,5 +94,4 @@ def _by_height(tasks: list[Task[T]], keys: set[str]) -> list[Task[T]]:
             found = heights[task.key] = task.cost + max((height(t) for t in waiting.get(task.key, ())), default=0)
         return found
 
-    order = {task.key: at for at, task in enumerate(tasks)}
-    return sorted(tasks, key=lambda task: (-height(task), order[task.key]))
+    return sorted(tasks, key=lambda task: -height(task))
