@@ -142,9 +142,10 @@ def _scan_in_processes(files: Sequence[object], selection: object, workers: int)
     for _ in range(workers):
         tasks.put(None)
     slots = Slots(context, workers, SLOT_BYTES)
-    processes = [context.Process(target=_work, args=(selection, tasks, results, slots.for_worker(worker)), daemon=True)
-                 for worker in range(workers)]
+    processes: list[Any] = []
     try:
+        processes += [context.Process(target=_work, args=(selection, tasks, results, slots.for_worker(worker)), daemon=True)
+                      for worker in range(workers)]
         for process in processes:
             process.start()
         remaining = len(files)
