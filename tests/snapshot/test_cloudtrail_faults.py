@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,40 @@ def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path
     assert result.rows == 2 and good != bad
     (problem,) = result.problems
     assert (problem.path, problem.message.split(":")[0]) == (bad, "Records[1]")
+
+
+@pytest.mark.parametrize(("records", "count", "problem"), [
+    (b'[{"eventTime": "2026-11-19T08:00:00Z", "eventID": "x1"}, 7]', 2, "Records[1] is not an object"),
+    (b'[{"eventTime": "2026-11-19T08:00:00Z", "eventID": "x\xff"}]', 1, "not UTF-8 text"),
+], ids=["not an object", "not UTF-8"])
+def test_records_left_unchecked_for_duckdb_are_still_named_when_a_load_keeps_every_record(
+        tmp_path: Path, records: bytes, count: int, problem: str) -> None:
+    """With every record kept, the reading processes check only the JSON syntax (DuckDB rejects
+    what is not an object or not UTF-8): the records come through unchecked, and the load names the
+    file with the reference's words, as a check in the reading process did."""
+    path = tmp_path / KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(b'{"Records": ' + records + b"}"))
+    assert sum(len(part) for part in cloudtrail_records.record_parts(path, check_records=False)) == count
+    with pytest.raises(cloudtrail_records.BadLogFile, match=re.escape(problem)):
+        list(cloudtrail_records.record_parts(path))
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
+        assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (0,)
+    (found,) = result.problems
+    assert (result.rows, found.path, problem in found.message) == (0, path, True)
+
+
+def test_duckdbs_rejection_is_read_even_when_it_quotes_text_that_is_not_utf8() -> None:
+    """DuckDB quotes the record it could not parse; Python cannot decode that message when the
+    record is not UTF-8, and raises a UnicodeDecodeError of the message instead of DuckDB's error."""
+    from rootwatch.snapshot.cloudtrail_load import _rejection
+
+    message = b'Invalid Input Error: Malformed JSON at byte 4: invalid UTF-8 encoding.  Input: "{\"a\":\"\xff\"}"\nmore'
+    exc = UnicodeDecodeError("utf-8", message, message.index(b"\xff"), message.index(b"\xff") + 1, "invalid start byte")
+    assert _rejection(exc) == 'Invalid Input Error: Malformed JSON at byte 4: invalid UTF-8 encoding.  Input: "{\"a\":\"\ufffd\"}"'
+    assert _rejection(duckdb.ConversionException("Conversion Error: bad\nsecond line")) == "Conversion Error: bad"
 
 
 def test_root_spelt_with_escapes_is_still_root_activity(tmp_path: Path) -> None:

@@ -229,11 +229,11 @@ class Loader:
             count = self.connection.execute(self.target.insert_sql).fetchone()[0]
         except duckdb.InterruptException:
             raise
-        except duckdb.Error as exc:
+        except (duckdb.Error, UnicodeDecodeError) as exc:
             self.connection.execute("ROLLBACK")
             self.lost |= self.open
             self.open, self.open_rows, self.open_bytes, self.open_records = set(), 0, 0, 0
-            failure = str(exc).strip().splitlines()[0]
+            failure = _rejection(exc)
         else:
             self.open_rows += count
             self.open_bytes += sum(chunk.size for chunk in chunks) or 1
@@ -279,6 +279,14 @@ class Loader:
             self.attempt.unexplained = True
             self.attempt.problems.append(Problem(None, None, f"loading the CloudTrail logs failed: {failure}"))
         return found
+
+
+def _rejection(exc: Exception) -> str:
+    """The first line of DuckDB's reason for rejecting a statement. DuckDB quotes the record it
+    could not parse: when that record is not UTF-8, Python cannot decode the message, and the
+    error is a UnicodeDecodeError of the message itself."""
+    message = exc.object.decode("utf-8", "replace") if isinstance(exc, UnicodeDecodeError) else str(exc)
+    return (message.strip().splitlines() or [""])[0]
 
 
 class _Chunk:

@@ -4,8 +4,13 @@ A log file is one JSON object, ``{"Records": [...]}``, up to hundreds of megabyt
 :func:`record_parts` decompresses it a window at a time and cuts the ``Records`` array into the
 raw JSON text of each record, so memory holds one window (plus the longest record), never the
 file. msgspec checks the syntax of every byte it cuts (a record it cannot cut is invalid JSON,
-located by line and column); nothing is turned into Python objects. A record must be a JSON
-object; anything else is a bad file naming the record's index.
+located by line and column); nothing is turned into Python objects. The text must be UTF-8 and a
+record a JSON object; anything else is a bad file naming the byte or the record's index.
+
+Those two checks can be left to the reader of the records (``check_records=False``): a load that
+keeps every record has DuckDB parse each one for its ``eventTime`` (a record that is not an object
+has none) and check every string it stores is UTF-8, and names a file it rejects by reading it
+again here, checks and all. The two checks were a sixth of the reading processes' CPU time.
 
 Only files of the shape CloudTrail writes (the ``Records`` key alone, spelt plainly) take this
 path. Anything else (another key beside ``Records``, a duplicated ``Records``, documents back to
@@ -103,25 +108,45 @@ def _gunzip(path: Path, handle: Any) -> Iterator[bytes]:
 
 class Part:
     """Consecutive records of one file: their raw JSON texts (views into the window they were cut
-    from), and whether any of them holds a ``\\u`` escape (which could spell a word that a byte
-    search would miss).
+    from, whose ``[`` is at ``start``), and whether any of them holds a ``\\u`` escape (which could
+    spell a word that a byte search would miss).
 
     When the window holds the records exactly as CloudTrail writes them (``[`` then the records
     separated by bare commas, then ``]``), where each record starts is known from their lengths,
     so a byte search over the whole window (C speed) finds the records that hold a word without
     a Python step per record; any other layout is searched record by record.
+
+    Both are worked out when first asked for: a load that keeps every record asks for neither.
     """
 
-    __slots__ = ("raws", "escaped", "_window", "_starts")
+    __slots__ = ("raws", "_escaped", "_window", "_start", "_starts", "_starts_known")
 
-    def __init__(self, raws: Sequence[bytes | msgspec.Raw], escaped: bool, window: bytes | None = None, start: int = 0) -> None:
+    def __init__(self, raws: Sequence[bytes | msgspec.Raw], window: bytes | None = None, start: int = 0) -> None:
         self.raws = raws
-        self.escaped = escaped
         self._window = window
-        self._starts = _record_starts(raws, window, start) if window is not None else None
+        self._start = start
+        self._escaped: bool | None = None if window is not None else False
+        self._starts: list[int] | None = None
+        """Where each record starts in the window (None: not laid out so), once :attr:`_starts_known`."""
+        self._starts_known = window is None
 
     def __len__(self) -> int:
         return len(self.raws)
+
+    @property
+    def escaped(self) -> bool:
+        """Whether the window, from the part's ``[`` on, holds a ``\\u`` escape."""
+        if self._escaped is None:
+            assert self._window is not None
+            self._escaped = _has_escape(self._window, self._start)
+        return self._escaped
+
+    def _record_starts(self) -> list[int] | None:
+        if not self._starts_known:
+            assert self._window is not None
+            self._starts = _record_starts(self.raws, self._window, self._start)
+            self._starts_known = True
+        return self._starts
 
     @property
     def records(self) -> list[bytes]:
@@ -130,8 +155,9 @@ class Part:
 
     def first_not_object(self) -> int | None:
         """The index of the first record that is not a JSON object, or None."""
-        if self._starts is not None and self._window is not None:
-            firsts = _first_bytes(self._window, self._starts)
+        starts = self._record_starts()
+        if starts is not None and self._window is not None:
+            firsts = _first_bytes(self._window, starts)
             if firsts.count(ord("{")) == len(firsts):
                 return None
         for index, raw in enumerate(self.raws):
@@ -141,9 +167,9 @@ class Part:
 
     def holding(self, words: tuple[bytes, ...]) -> list[int]:
         """The indexes, in order, of the records that hold any of ``words`` (none holds a comma)."""
-        if self._starts is None or self._window is None:
+        starts, window = self._record_starts(), self._window
+        if starts is None or window is None:
             return [i for i, raw in enumerate(self.raws) if any(_holds(raw, word) for word in words)]
-        starts, window = self._starts, self._window
         end = starts[-1] + len(self.raws[-1]) if self.raws else 0
         found: set[int] = set()
         for word in words:
@@ -179,15 +205,16 @@ def _first_bytes(window: bytes, starts: list[int]) -> tuple[int, ...]:
     return got if isinstance(got, tuple) else (got,)
 
 
-def record_parts(path: Path) -> Iterator[Part]:
+def record_parts(path: Path, *, check_records: bool = True) -> Iterator[Part]:
     """The raw JSON text of every record of the log file ``path``, a window's worth at a time.
 
     Raises BadLogFile (naming the line, or the record's index) for a file that is empty, not
-    gzip, not UTF-8, not JSON, not ``{"Records": [...]}`` or holds a record that is not an object.
+    gzip, not JSON, not ``{"Records": [...]}``, and with ``check_records``, not UTF-8 or holding a
+    record that is not an object (without: the caller checks both, as the module says).
     """
     index = 0
-    for part in _RawParts(path).parts():
-        offset = part.first_not_object()
+    for part in _RawParts(path, check_utf8=check_records).parts():
+        offset = part.first_not_object() if check_records else None
         if offset is not None:
             raise BadLogFile(Problem(path, None, f"Records[{index + offset}] is not an object"))
         index += len(part)
@@ -203,8 +230,9 @@ class _RawParts:
     cut, so each window parses as an array with a single copy of the bytes.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_utf8: bool = True) -> None:
         self.path = path
+        self.check_utf8 = check_utf8
         self.chunks = decompressed(path)
         self.buffer = b""
         self.start = 0
@@ -277,7 +305,7 @@ class _RawParts:
                     self._invalid(at, str(exc))
                 continue
             self._check_utf8(candidate)
-            part = Part(raws, _has_escape(candidate), candidate)
+            part = Part(raws, candidate)
             self.yielded += len(part)
             self._advance(cut + 1, b"[")  # the comma after the cut becomes the next "["
             return part
@@ -293,13 +321,13 @@ class _RawParts:
                 pass  # located by the strict reader (or another shape: a key after Records)
             else:
                 self._check_utf8(self.buffer, self.start)
-                yield Part(raws, _has_escape(self.buffer, self.start), self.buffer, self.start)
+                yield Part(raws, self.buffer, self.start)
                 return
         yield from self._whole_file()
 
     def _check_utf8(self, data: bytes, start: int = 0) -> None:
-        """``data`` (``data[start]`` at ``consumed``) must be UTF-8 text."""
-        if data.isascii():
+        """``data`` (``data[start]`` at ``consumed``) must be UTF-8 text (unless the caller checks it)."""
+        if not self.check_utf8 or data.isascii():
             return
         try:
             data.decode("utf-8")
@@ -322,7 +350,7 @@ class _RawParts:
         # The buffer holds the whole file when nothing was cut from it yet.
         data = self.buffer if self.consumed == self.start else b"".join(decompressed(self.path))
         records = read_documents(self.path, data)[self.yielded:]
-        yield Part([msgspec.json.encode(record) for record in records], False)
+        yield Part([msgspec.json.encode(record) for record in records])
 
     def _locate_syntax_error(self) -> None:
         try:

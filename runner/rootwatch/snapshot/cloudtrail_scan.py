@@ -6,7 +6,9 @@ Each file is cut into records (:mod:`rootwatch.snapshot.cloudtrail_records`) and
   hold ``Root``, or a ``\\u`` escape that could spell it), parses those alone strictly (a
   duplicated key is an error, not a lost value) and keeps the ones :meth:`EventSelection.keeps`
   accepts, each checked to have a valid ``eventTime``; a few in a thousand records are parsed;
-* every record (``all``) keeps them all, unparsed: DuckDB reads them.
+* every record (``all``) keeps them all, unparsed and unchecked but for their JSON syntax: DuckDB
+  reads them, and rejects a record that is not UTF-8 or not an object (the load then names the
+  file by reading it again with every check: :mod:`cloudtrail_load`).
 
 :func:`scan` yields, per file, the kept records in parts and then whether the file was good. With
 more than one worker the files are read by that many processes (spawned: the parent holds a
@@ -77,7 +79,7 @@ def _found_in_file(index: int, log_file: object, selection: object) -> Iterator[
     size = 0
     position = 0
     try:
-        for part in record_parts(log_file.path):
+        for part in record_parts(log_file.path, check_records=not keep_all):
             chosen = part.raws if keep_all else _root_records(log_file, part, position)
             position += len(part)
             pending += chosen
