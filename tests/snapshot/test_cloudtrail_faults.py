@@ -287,11 +287,13 @@ def test_a_record_duckdb_rejects_is_named_by_the_python_reference(tmp_path: Path
     (b'[{"eventTime": "2026-11-19T08:00:00Z", "eventID": "x1"}, 7]', 2, "Records[1] is not an object"),
     (b'[{"eventTime": "2026-11-19T08:00:00Z", "eventID": "x\xff"}]', 1, "not UTF-8 text"),
 ], ids=["not an object", "not UTF-8"])
+@pytest.mark.parametrize("layout", ["records view", "event table"])
 def test_records_left_unchecked_for_duckdb_are_still_named_when_a_load_keeps_every_record(
-        tmp_path: Path, records: bytes, count: int, problem: str) -> None:
+        tmp_path: Path, records: bytes, count: int, problem: str, layout: str) -> None:
     """With every record kept, the reading processes check only the JSON syntax (DuckDB rejects
     what is not an object or not UTF-8): the records come through unchecked, and the load names the
-    file with the reference's words, as a check in the reading process did."""
+    file with the reference's words, as a check in the reading process did. Both layouts: the
+    records table behind the view, and an event table that already holds a row (filled as is)."""
     path = tmp_path / KEY
     path.parent.mkdir(parents=True)
     path.write_bytes(gzip.compress(b'{"Records": ' + records + b"}"))
@@ -300,10 +302,12 @@ def test_records_left_unchecked_for_duckdb_are_still_named_when_a_load_keeps_eve
         list(cloudtrail_records.record_parts(path))
     files, _ = find_log_files(tmp_path / "AWSLogs")
     with SnapshotWriter(tmp_path / "s.duckdb", source="test") as writer:
+        if layout == "event table":
+            writer.connection.execute("INSERT INTO aws_cloudtrail_trail_event (log_stream_name) VALUES ('earlier')")
         result = load_log_files(writer.connection, files, EventSelection.ALL, skip_bad_files=True)
-        assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (0,)
+        assert writer.connection.execute("select count(*) from aws_cloudtrail_trail_event").fetchone() == (int(layout == "event table"),)
     (found,) = result.problems
-    assert (result.rows, found.path, problem in found.message) == (0, path, True)
+    assert (result.records_view, result.rows, found.path, problem in found.message) == (layout == "records view", 0, path, True)
 
 
 def test_duckdbs_rejection_is_read_even_when_it_quotes_text_that_is_not_utf8() -> None:
