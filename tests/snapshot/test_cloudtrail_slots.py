@@ -7,10 +7,10 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-import duckdb
 import pytest
 from helpers.cloudtrail import gzip_records, write_log_file
 from helpers.cloudtrail_records import records
+from helpers.snapshots import query
 from rootwatch.snapshot import cloudtrail_logs, cloudtrail_scan
 from rootwatch.snapshot.cloudtrail_logs import EventSelection, find_log_files, load_log_files
 from rootwatch.snapshot.cloudtrail_scan import Done, Kept, scan
@@ -32,12 +32,8 @@ def _logs(root: Path) -> list[object]:
 
 
 def _rows(path: Path) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return sorted(con.execute("SELECT log_stream_name, event_id, CAST(cloudtrail_event AS VARCHAR) "
-                                  "FROM aws_cloudtrail_trail_event").fetchall(), key=repr)
-    finally:
-        con.close()
+    return sorted(query(path, "SELECT log_stream_name, event_id, CAST(cloudtrail_event AS VARCHAR) FROM aws_cloudtrail_trail_event"),
+                  key=repr)
 
 
 @pytest.mark.parametrize("selection", [EventSelection.ALL, EventSelection.ROOT])

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from helpers.cloudtrail import gzip_records
+from helpers.snapshots import query
 from rootwatch.engines.duckdb_engine import DuckDBEngine
 from rootwatch.schema.tables import table_named
 from rootwatch.snapshot.cloudtrail_logs import EventSelection, find_log_files, load_log_files
@@ -55,22 +56,14 @@ def _write_logs(root: Path) -> list[Any]:
 
 
 def _as_text(path: Path) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        select = ", ".join(f'CAST("{name}" AS VARCHAR)' for name in TABLE.column_names)
-        return sorted(con.execute(f"SELECT {select} FROM aws_cloudtrail_trail_event WHERE log_stream_name IS DISTINCT FROM "
-                                  f"'{SENTINEL}'").fetchall(), key=repr)
-    finally:
-        con.close()
+    select = ", ".join(f'CAST("{name}" AS VARCHAR)' for name in TABLE.column_names)
+    return sorted(query(path, f"SELECT {select} FROM aws_cloudtrail_trail_event WHERE log_stream_name IS DISTINCT FROM '{SENTINEL}'"),
+                  key=repr)
 
 
 def _columns(path: Path) -> list[tuple[str, str]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'aws_cloudtrail_trail_event' "
-                           "ORDER BY column_index").fetchall()
-    finally:
-        con.close()
+    return query(path, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'aws_cloudtrail_trail_event' "
+                       "ORDER BY column_index")
 
 
 def test_the_view_shows_every_value_the_table_held(tmp_path: Path) -> None:
