@@ -239,7 +239,7 @@ class _Sender:
         size = sum(lengths)
         if size > self.slots.slot_bytes:
             self.send()
-            self.results.put((self.slots.worker, None, [Kept(index, b"".join(records), lengths)]))
+            self.results.put((self.slots.worker, None, [_kept(index, records)]))
             return
         if self.slot is not None and self.used + size > self.slots.slot_bytes:
             self.send()
