@@ -357,6 +357,31 @@ def test_the_window_search_finds_the_records_a_per_record_search_finds(tmp_path:
     assert first == 300 and found == expected and len(found) > 40
 
 
+def test_records_with_blanks_between_them_are_searched_where_they_lie(tmp_path: Path) -> None:
+    """Blanks between records: where each record starts cannot be worked out from the lengths,
+    whatever byte lies where the array would end without them. Here it is a "]" of the root record,
+    with "Root" after it: placing the records by their lengths (as a check of that one byte let
+    happen) searched the wrong bytes and lost the root record. For every number of blanks the
+    search finds it, and both selections load it."""
+    other = json.dumps(other_record(1), separators=(",", ":")).encode()
+    root = json.dumps({"resources": [{"ARN": "x"}], **root_record(2)}, separators=(",", ":")).encode()
+    assert root.index(b"]") < root.index(b"Root")
+    for blanks in range(len(root) + 2):
+        window = b"[" + other + b"," + b" " * blanks + root + b"]"
+        part = cloudtrail_records.Part(cloudtrail_records._RECORDS.decode(window), window)
+        assert part.holding((b"Root",)) == [1], blanks
+    blanks = len(root) - root.index(b"]")  # the number that puts that "]" where the array would end
+    path = tmp_path / KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(b'{"Records":[' + other + b"," + b" " * blanks + root + b"]}"))
+    files, _ = find_log_files(tmp_path / "AWSLogs")
+    for selection, rows in ((EventSelection.ROOT, [("e00002",)]), (EventSelection.ALL, [("e00002",), ("o00001",)])):
+        with SnapshotWriter(tmp_path / f"{selection.value}.duckdb", source="test") as writer:
+            result = load_log_files(writer.connection, files, selection)
+            ids = writer.connection.execute("select event_id from aws_cloudtrail_trail_event order by 1").fetchall()
+        assert (result.rows, result.problems, ids) == (len(rows), [], rows)
+
+
 def test_every_record_goes_in_whole_row_groups_from_both_threads(tmp_path: Path, monkeypatch) -> None:
     """Each statement hands each of DuckDB's two threads whole row groups: every row group of the
     records table is full but the last (a thread given part of one wrote it part-filled), and no

@@ -119,12 +119,15 @@ class Part:
     Both are worked out when first asked for: a load that keeps every record asks for neither.
     """
 
-    __slots__ = ("raws", "_escaped", "_window", "_start", "_starts", "_starts_known")
+    __slots__ = ("raws", "_escaped", "_window", "_start", "_stop", "_starts", "_starts_known")
 
-    def __init__(self, raws: Sequence[bytes | msgspec.Raw], window: bytes | None = None, start: int = 0) -> None:
+    def __init__(self, raws: Sequence[bytes | msgspec.Raw], window: bytes | None = None, start: int = 0,
+                 stop: int | None = None) -> None:
         self.raws = raws
         self._window = window
         self._start = start
+        self._stop = len(window) if window is not None and stop is None else stop
+        """Where the array the records were decoded from ends in the window (one past its ``]``)."""
         self._escaped: bool | None = None if window is not None else False
         self._starts: list[int] | None = None
         """Where each record starts in the window (None: not laid out so), once :attr:`_starts_known`."""
@@ -144,7 +147,7 @@ class Part:
     def _starts_in_window(self) -> list[int] | None:
         if not self._starts_known:
             assert self._window is not None
-            self._starts = _record_starts(self.raws, self._window, self._start)
+            self._starts = _record_starts(self.raws, self._start, self._stop)
             self._starts_known = True
         return self._starts
 
@@ -204,18 +207,24 @@ def _holds(raw: bytes | msgspec.Raw, word: bytes) -> bool:
     return word in (raw if isinstance(raw, bytes) else bytes(raw))
 
 
-def _record_starts(raws: Sequence[bytes | msgspec.Raw], window: bytes, start: int) -> list[int] | None:
-    """Where each record starts in ``window``, whose ``[`` is at ``start``, when the records lie
-    there separated by single commas (the sum of their lengths then says so); else None."""
+def _record_starts(raws: Sequence[bytes | msgspec.Raw], start: int, stop: int | None) -> list[int] | None:
+    """Where each record starts in a window whose array (decoded into ``raws``) spans
+    ``window[start:stop]``, when the records lie there separated by single commas; else None."""
     lengths = list(map(len, raws))
-    if not lengths:
+    if not lengths or stop is None or not _tight(start, stop, sum(lengths), len(lengths)):
         return None
-    starts = list(accumulate([length + 1 for length in lengths[:-1]], initial=start + 1))
-    end = starts[-1] + lengths[-1]
-    if end >= len(window) or window[start] != ord("[") or window[end] != ord("]"):
-        return None
-    # Every byte between the brackets is a record or one comma: nothing else can be there.
-    return starts if end - start - 1 == sum(lengths) + len(lengths) - 1 else None
+    return list(accumulate([length + 1 for length in lengths[:-1]], initial=start + 1))
+
+
+def _tight(start: int, stop: int, size: int, count: int) -> bool:
+    """Whether an array spanning ``window[start:stop]`` that decoded into ``count`` values of
+    ``size`` bytes in all holds nothing else: its brackets, the values, a comma between each two.
+
+    Then each value starts one byte after the one before it ends. Anything else (blanks between
+    values) makes the array longer. Checking the brackets where such a layout would put them is
+    not enough: with blanks in the array, the byte that many places before its ``]`` can be a
+    ``]`` of the last record, and the records' positions would then all be wrong."""
+    return stop - start == size + count + 1
 
 
 def _first_bytes(window: bytes, starts: list[int]) -> tuple[int, ...]:
@@ -339,7 +348,7 @@ class _RawParts:
                 pass  # located by the strict reader (or another shape: a key after Records)
             else:
                 self._check_utf8(self.buffer, self.start)
-                yield Part(raws, self.buffer, self.start)
+                yield Part(raws, self.buffer, self.start, end + 1)
                 return
         yield from self._whole_file()
 
