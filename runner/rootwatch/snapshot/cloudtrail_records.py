@@ -146,7 +146,7 @@ class Part:
 
     def _starts_in_window(self) -> list[int] | None:
         if not self._starts_known:
-            assert self._window is not None
+            assert self._window is not None and self._stop is not None
             self._starts = _record_starts(self.raws, self._start, self._stop)
             self._starts_known = True
         return self._starts
@@ -177,8 +177,9 @@ class Part:
         of the commonest in the text). One expression per word: an alternation took RE2 off its
         fast path (0.5 GB/s)."""
         starts, window = self._starts_in_window(), self._window
-        if starts is not None and window is not None:
-            found = _matching(window, starts, starts[-1] + len(self.raws[-1]) + 1, words)
+        if starts is not None and window is not None and self._stop is not None:
+            # Laid out so, the array ends where the last record's comma would be: its "]".
+            found = _matching(window, starts, self._stop, words)
             if found is not None:
                 return found
         return [i for i, raw in enumerate(self.raws) if any(_holds(raw, word) for word in words)]
@@ -207,11 +208,11 @@ def _holds(raw: bytes | msgspec.Raw, word: bytes) -> bool:
     return word in (raw if isinstance(raw, bytes) else bytes(raw))
 
 
-def _record_starts(raws: Sequence[bytes | msgspec.Raw], start: int, stop: int | None) -> list[int] | None:
+def _record_starts(raws: Sequence[bytes | msgspec.Raw], start: int, stop: int) -> list[int] | None:
     """Where each record starts in a window whose array (decoded into ``raws``) spans
     ``window[start:stop]``, when the records lie there separated by single commas; else None."""
     lengths = list(map(len, raws))
-    if not lengths or stop is None or not _tight(start, stop, sum(lengths), len(lengths)):
+    if not lengths or not _tight(start, stop, sum(lengths), len(lengths)):
         return None
     return list(accumulate([length + 1 for length in lengths[:-1]], initial=start + 1))
 
